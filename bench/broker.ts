@@ -1,0 +1,150 @@
+// npm run bench:broker [-- --rounds N --messages N ...]
+// Broker throughput: eventjobs vs RabbitMQ 3.10 (classic + quorum, AMQP 1.0 plugin) vs a bare
+// in-memory rhea broker (the ceiling), same rhea probe, alternating targets per round.
+// Progress goes to stderr; the markdown report to stdout and bench/results/broker-<date>.md.
+import dns from "node:dns";
+import { parseArgs } from "node:util";
+import { runProbe, type ProbeResult } from "./probe.js";
+import { runSdk, type SdkResult } from "./sdk.js";
+import { runCleanups } from "./procs.js";
+import { startCeiling } from "./targets/ceiling.js";
+import { startEventjobs, QUEUE, KEY, KEY_NAME } from "./targets/eventjobs.js";
+import { startRabbitTargets } from "./targets/rabbitmq.js";
+import type { ProbeTarget, Server } from "./targets/types.js";
+import { renderReport, writeReport, type Report } from "./report.js";
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "3" },
+    messages: { type: "string", default: "20000" },
+    size: { type: "string", default: "1024" },
+    window: { type: "string", default: "100" },
+    credit: { type: "string", default: "100" },
+    warmup: { type: "string", default: "2000" },
+    "sdk-batch": { type: "string", default: "100" },
+    "sdk-concurrency": { type: "string", default: "100" },
+    "no-rabbit": { type: "boolean", default: false },
+    "no-eventjobs": { type: "boolean", default: false },
+    "no-sdk": { type: "boolean", default: false },
+    "no-write": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+
+if (args.help) {
+  console.log(`usage: npm run bench:broker -- [--rounds 3] [--messages 20000] [--size 1024] [--window 100]
+  [--credit 100] [--warmup 2000] [--sdk-batch 100] [--sdk-concurrency 100]
+  [--no-rabbit] [--no-eventjobs] [--no-sdk] [--no-write]`);
+  process.exit(0);
+}
+
+const int = (name: keyof typeof args, min: number) => {
+  const v = Number(args[name]);
+  if (!Number.isInteger(v) || v < min) { console.error(`--${name} must be an integer ≥ ${min}`); process.exit(2); }
+  return v;
+};
+const cfg = {
+  rounds: int("rounds", 1),
+  messages: int("messages", 1),
+  size: int("size", 0),
+  window: int("window", 1),
+  credit: int("credit", 1),
+  warmup: int("warmup", 0),
+  sdkBatch: int("sdk-batch", 1),
+  sdkConcurrency: int("sdk-concurrency", 1),
+};
+
+const log = (s: string) => console.error(`[bench] ${s}`);
+dns.setDefaultResultOrder("ipv4first");
+
+const ORDER = ["eventjobs", "rabbit-classic", "rabbit-quorum", "ceiling"] as const;
+
+async function main(): Promise<number> {
+  const problems: string[] = [];
+  const servers: Server[] = [];
+  const targets = new Map<string, ProbeTarget>();
+  const results = new Map<string, ProbeResult[]>(ORDER.map((n) => [n, []]));
+  const failures = new Map<string, string>();
+  const sdkResults: SdkResult[] = [];
+  let rabbitVersion: string | undefined;
+  let eventjobsPort: number | undefined;
+
+  const start = async (label: string, fn: () => Promise<Server>, names: string[]) => {
+    try {
+      const s = await fn();
+      servers.push(s);
+      for (const t of s.targets) targets.set(t.name, t.probe);
+      return s;
+    } catch (err) {
+      const msg = `${label}: ${(err as Error).message}`;
+      log(msg);
+      problems.push(msg);
+      for (const n of names) failures.set(n, "not started");
+      return undefined;
+    }
+  };
+
+  try {
+    if (args["no-eventjobs"]) failures.set("eventjobs", "skipped (--no-eventjobs)");
+    else eventjobsPort = (await start("eventjobs", () => startEventjobs(log), ["eventjobs"]))?.amqpPort;
+    if (args["no-rabbit"]) for (const n of ["rabbit-classic", "rabbit-quorum"]) failures.set(n, "skipped (--no-rabbit)");
+    else rabbitVersion = (await start("RabbitMQ", () => startRabbitTargets(log), ["rabbit-classic", "rabbit-quorum"]))?.version;
+    await start("ceiling", () => startCeiling(), ["ceiling"]);
+
+    const probe = (name: string, messages: number) =>
+      runProbe({ ...targets.get(name)!, messages, size: cfg.size, window: cfg.window, credit: cfg.credit });
+
+    if (cfg.warmup > 0) {
+      for (const name of ORDER) {
+        if (!targets.has(name)) continue;
+        log(`warm-up ${name}: ${cfg.warmup} messages`);
+        try { await probe(name, Math.min(cfg.warmup, cfg.messages)); } catch (err) { log(`warm-up ${name} failed: ${(err as Error).message}`); }
+      }
+    }
+
+    for (let round = 1; round <= cfg.rounds; round++) {
+      for (const name of ORDER) {
+        if (!targets.has(name)) continue;
+        try {
+          const r = await probe(name, cfg.messages);
+          results.get(name)!.push(r);
+          log(`round ${round} ${name}: send ${Math.round(r.sendRate)}/s, receive ${Math.round(r.receiveRate)}/s, ` +
+            `accept p50 ${r.acceptP50.toFixed(2)} ms p99 ${r.acceptP99.toFixed(2)} ms${r.stale ? `, stale ${r.stale}` : ""}`);
+        } catch (err) {
+          const msg = `round ${round} ${name}: ${(err as Error).message}`;
+          log(msg);
+          problems.push(msg);
+        }
+      }
+      if (eventjobsPort !== undefined && !args["no-sdk"]) {
+        try {
+          const r = await runSdk({ port: eventjobsPort, queue: QUEUE, keyName: KEY_NAME, key: KEY, messages: cfg.messages,
+            size: cfg.size, batch: cfg.sdkBatch, concurrency: cfg.sdkConcurrency });
+          sdkResults.push(r);
+          log(`round ${round} eventjobs via @azure/service-bus: send ${Math.round(r.sendRate)}/s, receive ${Math.round(r.receiveRate)}/s`);
+        } catch (err) {
+          const msg = `round ${round} @azure/service-bus: ${(err as Error).message}`;
+          log(msg);
+          problems.push(msg);
+        }
+      }
+    }
+  } finally {
+    log("stopping servers…");
+    for (const s of servers.reverse()) await s.stop().catch((err: Error) => log(`stop failed: ${err.message}`));
+    await runCleanups();
+  }
+
+  const report: Report = { cfg, order: [...ORDER], results, failures, sdkResults, sdkEnabled: eventjobsPort !== undefined && !args["no-sdk"],
+    rabbitVersion, problems };
+  const md = await renderReport(report);
+  process.stdout.write(md);
+  if (!args["no-write"]) log(`written to ${writeReport(md)}`);
+  return 0;
+}
+
+main().then((code) => process.exit(code), async (err) => {
+  console.error(err);
+  await runCleanups();
+  process.exit(1);
+});

@@ -1,0 +1,119 @@
+// Markdown report for bench/broker.ts: medians, ratios against the DESIGN §5 targets, per-run rows.
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ProbeResult } from "./probe.js";
+import type { SdkResult } from "./sdk.js";
+import { fmtMs, fmtRate, fmtRatio, median } from "./stats.js";
+import { run } from "./procs.js";
+
+export interface Report {
+  cfg: { rounds: number; messages: number; size: number; window: number; credit: number; warmup: number; sdkBatch: number; sdkConcurrency: number };
+  order: string[];
+  results: Map<string, ProbeResult[]>;
+  failures: Map<string, string>;
+  sdkResults: SdkResult[];
+  sdkEnabled: boolean;
+  rabbitVersion?: string;
+  problems: string[];
+}
+
+const TARGET = { sendVsRabbit: 1.2, receiveVsRabbit: 1.1, vsCeiling: 0.7 };
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+function cpuModel(): string {
+  try {
+    const m = readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.+)$/m);
+    return m ? m[1].trim() : "unknown";
+  } catch { return "unknown"; }
+}
+
+async function nproc(): Promise<string> {
+  const r = await run("nproc", [], { timeoutMs: 5000 });
+  return r.code === 0 ? r.out.trim() : "unknown";
+}
+
+async function gitRev(): Promise<string> {
+  const r = await run("git", ["-C", root, "rev-parse", "--short", "HEAD"], { timeoutMs: 5000 });
+  if (r.code !== 0) return "no commit";
+  const d = await run("git", ["-C", root, "status", "--porcelain", "--", "src"], { timeoutMs: 5000 });
+  return `${r.out.trim()}${d.out.trim() ? " + uncommitted changes in src/" : ""}`;
+}
+
+export async function renderReport(r: Report): Promise<string> {
+  const now = new Date();
+  const med = (name: string, key: keyof ProbeResult) => median((r.results.get(name) ?? []).map((x) => x[key]));
+  const L: string[] = [];
+  L.push(`# Broker benchmark — ${now.toISOString().replace("T", " ").slice(0, 16)} UTC`, "");
+  L.push(`- Machine: nproc ${await nproc()}, CPU ${cpuModel()}; Node ${process.version}; ` +
+    `RabbitMQ ${r.rabbitVersion ?? "not run"}; eventjobs ${await gitRev()}`);
+  L.push(`- Probe (rhea, one connection): ${r.cfg.messages.toLocaleString("en-US")} × ${r.cfg.size} B durable messages; ` +
+    `send with at most ${r.cfg.window} unsettled (wait for each accept); then receive with credit ${r.cfg.credit}, ` +
+    "unsettled deliveries (peek-lock) accepted one by one.");
+  L.push(`- ${r.cfg.rounds} round(s) alternating ${r.order.join(" → ")}` +
+    `${r.cfg.warmup ? ` after a ${r.cfg.warmup}-message warm-up per target` : ""}; medians over rounds.`);
+  L.push("- RabbitMQ: private node, AMQP 1.0 plugin, durable classic queue and durable quorum queue (`/amq/queue/<name>`).",
+    "- Ceiling: `bench/ceiling-broker.ts`, a bare in-memory rhea broker.", "");
+
+  L.push("| target | send msg/s | receive msg/s | accept p50 ms | accept p99 ms | runs |", "|---|---:|---:|---:|---:|---:|");
+  for (const name of r.order) {
+    const runs = r.results.get(name) ?? [];
+    if (runs.length === 0) { L.push(`| ${name} | — | — | — | — | 0 (${r.failures.get(name) ?? "failed"}) |`); continue; }
+    L.push(`| ${name} | ${fmtRate(med(name, "sendRate"))} | ${fmtRate(med(name, "receiveRate"))} | ` +
+      `${fmtMs(med(name, "acceptP50"))} | ${fmtMs(med(name, "acceptP99"))} | ${runs.length} |`);
+  }
+  if (r.sdkEnabled || r.sdkResults.length) {
+    const label = `eventjobs via @azure/service-bus (sendMessages ×${r.cfg.sdkBatch}; subscribe peekLock, ` +
+      `maxConcurrentCalls ${r.cfg.sdkConcurrency}, autoComplete)`;
+    L.push(r.sdkResults.length
+      ? `| ${label} | ${fmtRate(median(r.sdkResults.map((x) => x.sendRate)))} | ${fmtRate(median(r.sdkResults.map((x) => x.receiveRate)))} | — | — | ${r.sdkResults.length} |`
+      : `| ${label} | — | — | — | — | 0 (failed) |`);
+  }
+  L.push("");
+
+  // Ratios: ours against the better RabbitMQ queue type (per metric) and against the ceiling.
+  const ours = { send: med("eventjobs", "sendRate"), recv: med("eventjobs", "receiveRate") };
+  const rabbitSend = Math.max(...["rabbit-classic", "rabbit-quorum"].map((n) => med(n, "sendRate")).filter(Number.isFinite));
+  const rabbitRecv = Math.max(...["rabbit-classic", "rabbit-quorum"].map((n) => med(n, "receiveRate")).filter(Number.isFinite));
+  const ceil = { send: med("ceiling", "sendRate"), recv: med("ceiling", "receiveRate") };
+  const verdict = (v: number, min: number) => (Number.isFinite(v) ? (v >= min ? "✅" : "❌") : "—");
+  const bestOf = (key: keyof ProbeResult) => {
+    const c = med("rabbit-classic", key), q = med("rabbit-quorum", key);
+    return !Number.isFinite(c) && !Number.isFinite(q) ? "" : c >= q || !Number.isFinite(q) ? "classic" : "quorum";
+  };
+  L.push("| ratio | send | target | met | receive | target | met |", "|---|---:|---:|:-:|---:|---:|:-:|");
+  const sR = ours.send / rabbitSend, rR = ours.recv / rabbitRecv;
+  L.push(`| eventjobs / best RabbitMQ (send: ${bestOf("sendRate") || "n/a"}, receive: ${bestOf("receiveRate") || "n/a"}) | ` +
+    `${fmtRatio(sR)} | ≥ ${TARGET.sendVsRabbit.toFixed(2)}× | ${verdict(sR, TARGET.sendVsRabbit)} | ` +
+    `${fmtRatio(rR)} | ≥ ${TARGET.receiveVsRabbit.toFixed(2)}× | ${verdict(rR, TARGET.receiveVsRabbit)} |`);
+  const sC = ours.send / ceil.send, rC = ours.recv / ceil.recv;
+  L.push(`| eventjobs / ceiling | ${fmtRatio(sC)} | ≥ ${TARGET.vsCeiling.toFixed(2)}× | ${verdict(sC, TARGET.vsCeiling)} | ` +
+    `${fmtRatio(rC)} | ≥ ${TARGET.vsCeiling.toFixed(2)}× | ${verdict(rC, TARGET.vsCeiling)} |`);
+  L.push("");
+
+  L.push("<details><summary>All runs</summary>", "", "| target | run | send msg/s | receive msg/s | accept p50 ms | accept p99 ms | stale msgs |", "|---|---:|---:|---:|---:|---:|---:|");
+  for (const name of r.order) {
+    (r.results.get(name) ?? []).forEach((x, i) => L.push(`| ${name} | ${i + 1} | ${fmtRate(x.sendRate)} | ${fmtRate(x.receiveRate)} | ` +
+      `${fmtMs(x.acceptP50)} | ${fmtMs(x.acceptP99)} | ${x.stale} |`));
+  }
+  r.sdkResults.forEach((x, i) => L.push(`| @azure/service-bus | ${i + 1} | ${fmtRate(x.sendRate)} | ${fmtRate(x.receiveRate)} | — | — | ${x.stale} |`));
+  L.push("", "</details>", "");
+
+  if (r.problems.length) {
+    L.push("## Problems", "");
+    for (const p of r.problems) L.push(`- ${p.split("\n")[0]}`);
+    L.push("");
+  }
+  return L.join("\n");
+}
+
+/** Writes bench/results/broker-<YYYY-MM-DD>.md (suffix -2, -3… if that exists); returns the path. */
+export function writeReport(md: string): string {
+  const dir = path.join(root, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  let file = path.join(dir, `broker-${date}.md`);
+  for (let i = 2; existsSync(file); i++) file = path.join(dir, `broker-${date}-${i}.md`);
+  writeFileSync(file, md);
+  return path.relative(root, file);
+}

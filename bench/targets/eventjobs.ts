@@ -1,0 +1,63 @@
+// Our broker: `eventjobs up` in a child process with a one-queue config in a temp dir.
+// The probe authenticates like the SDK: CBS put-token (SAS) before attaching.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { putToken } from "../cbs.js";
+import { startChild, tail } from "../procs.js";
+import type { Server } from "./types.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const QUEUE = "bench";
+export const KEY_NAME = "RootManageSharedAccessKey";
+export const KEY = "SAS_KEY_VALUE";
+
+export async function startEventjobs(log: (s: string) => void): Promise<Server> {
+  const main = path.join(root, "src", "cli", "main.ts");
+  if (!existsSync(main)) throw new Error(`${path.relative(root, main)} does not exist yet (the broker CLI is not written) — skipping eventjobs`);
+  const dir = mkdtempSync(path.join(tmpdir(), "bench-eventjobs-"));
+  const config = path.join(dir, "eventjobs.yaml");
+  writeFileSync(config, [
+    "namespaces:",
+    "  - name: sbemulatorns",
+    "    queues:",
+    `      - name: ${QUEUE}`,
+    "",
+  ].join("\n"));
+  const args = ["--import", "tsx", main, "up", "--config", config, "--data-dir", path.join(dir, "data"),
+    "--amqp-port", "0", "--amqps-port", "0", "--http-port", "0", "--https-port", "0"];
+  const child = startChild("eventjobs", process.execPath, args, { cwd: root, env: { ...process.env } });
+  const stop = async () => {
+    await child.stop(5000);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const started = Date.now();
+    await child.waitForLine(/eventjobs ready/, 30_000);
+    const m = await child.waitForLine(/amqp:\s+amqp:\/\/[^:\s]+:(\d+)/, 5_000);
+    const port = Number(m[1]);
+    log(`eventjobs ready in ${Date.now() - started} ms, amqp port ${port}`);
+    const audience = `sb://localhost/${QUEUE}`;
+    return {
+      amqpPort: port,
+      targets: [{
+        name: "eventjobs",
+        probe: {
+          host: "127.0.0.1",
+          port,
+          hostname: "localhost",
+          username: "bench", // no password: rhea uses SASL ANONYMOUS, as the JS SDK does
+          sendAddress: QUEUE,
+          receiveAddress: QUEUE,
+          beforeAttach: (conn) => putToken(conn, { audience, keyName: KEY_NAME, key: KEY }),
+        },
+      }],
+      stop,
+    };
+  } catch (err) {
+    const out = child.output();
+    await stop();
+    throw new Error(`eventjobs did not start: ${(err as Error).message}\n--- output tail ---\n${tail(out)}`);
+  }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The eventjobs command line: one module per command group, registered here.
+import { Command } from "commander";
+import { ConfigError } from "../config/model.js";
+import { registerUp } from "./up.js";
+import { CliError } from "./util.js";
+
+const program = new Command("eventjobs")
+  .description("Azure Service Bus, KEDA and Container Apps Jobs on one machine")
+  .showHelpAfterError();
+registerUp(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CliError || err instanceof ConfigError) {
+    console.error(`eventjobs: ${err.message}`);
+  } else {
+    console.error(err);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+// `eventjobs up`: start the broker and listeners, print the ready line, shut down on SIGINT/SIGTERM.
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import { emptyConfig, loadConfigFile } from "../config/load.js";
+import { EMULATOR_ROOT_POLICY } from "../config/model.js";
+import { Platform } from "../platform.js";
+import { fail, parsePort } from "./util.js";
+
+interface UpOptions {
+  config?: string;
+  dataDir: string;
+  host: string;
+  amqpPort: string;
+  amqpsPort: string;
+  httpPort: string;
+  httpsPort: string;
+  inMemory?: boolean;
+}
+
+export function registerUp(program: Command): void {
+  program
+    .command("up")
+    .description("Start the Service Bus-compatible broker (and, as they land, the scaler and job runner)")
+    .option("--config <file>", "eventjobs.yaml or the emulator's Config.json (default: ./eventjobs.yaml if present)")
+    .option("--data-dir <dir>", "data directory", process.env.EVENTJOBS_DATA_DIR ?? ".eventjobs")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--amqp-port <port>", "plain AMQP port (0 = a free port)", "5672")
+    .option("--amqps-port <port>", "AMQP over TLS port (0 = a free port)", "5671")
+    .option("--http-port <port>", "HTTP port: health (0 = a free port)", "5300")
+    .option("--https-port <port>", "HTTPS port (0 = a free port)", "5301")
+    .option("--in-memory", "keep messages in memory only")
+    .addHelpText("after", "\nExamples:\n  eventjobs up\n  eventjobs up --config examples/basic/eventjobs.yaml --amqp-port 0\n")
+    .action(async (o: UpOptions) => {
+      const file = o.config ?? (existsSync("eventjobs.yaml") ? "eventjobs.yaml" : undefined);
+      const config = file ? loadConfigFile(file) : emptyConfig();
+      const platform = await Platform.start({
+        config,
+        dataDir: o.dataDir,
+        inMemory: o.inMemory,
+        host: o.host,
+        amqpPort: parsePort("--amqp-port", o.amqpPort),
+        httpPort: parsePort("--http-port", o.httpPort),
+        log: (line) => console.error(line),
+      }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === "EADDRINUSE") fail(`port in use: ${e.message.replace(/^listen EADDRINUSE: address already in use /, "")} (pick another with --amqp-port/--http-port, or 0 for a free one)`);
+        throw e;
+      });
+      const e = platform.endpoints;
+      const ns = platform.broker.namespace(platform.broker.defaultNamespace)!;
+      let cs = platform.connectionString();
+      // the emulator's well-known key is no secret; any other key is not printed
+      if (ns.policies[0].primaryKey !== EMULATOR_ROOT_POLICY.primaryKey) cs = cs.replace(/SharedAccessKey=[^;]*/, "SharedAccessKey=***");
+      console.log("eventjobs ready");
+      console.log(`  connection string: ${cs}`);
+      console.log(`  amqp: amqp://${e.host}:${e.amqpPort}`);
+      console.log(`  http: http://${e.host}:${e.httpPort}`);
+      console.log(`  namespaces: ${[...platform.broker.namespaces.values()].map((n) => `${n.name} (${n.queueNames().length} queues)`).join(", ")}`);
+      let stopping = false;
+      const stop = async () => {
+        if (stopping) return;
+        stopping = true;
+        await platform.close();
+        process.exit(0);
+      };
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
+    });
+}

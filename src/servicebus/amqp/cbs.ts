@@ -1,0 +1,44 @@
+// $cbs put-token: claims-based security as Service Bus does it. SAS tokens are verified against the
+// namespace's policies; the claim is kept on the connection and checked when links attach.
+import { resourcePath, SasError, verifySasToken } from "../../identity/sas.js";
+import type { ClientConnection } from "./connection.js";
+import type { Reply } from "./replies.js";
+
+export interface TokenValidator {
+  /** Validates a token of a type other than SAS (JWT, added by the identity layer). */
+  (type: string, token: string, audience: string, connection: ClientConnection): { scope: string; rights: Array<"Send" | "Listen" | "Manage">; expiresAt: number };
+}
+
+export function putToken(conn: ClientConnection, request: any, validateOther?: TokenValidator): Reply {
+  const props = request.application_properties ?? {};
+  if (props.operation !== "put-token") {
+    return { status: 400, description: `The operation '${props.operation}' is not supported by $cbs.`, condition: "amqp:not-implemented" };
+  }
+  const type = String(props.type ?? "");
+  const audience = String(props.name ?? "");
+  const token = typeof request.body === "string" ? request.body : Buffer.isBuffer(request.body) ? request.body.toString("utf8") : "";
+  try {
+    if (type === "servicebus.windows.net:sastoken") {
+      const claims = verifySasToken(token, conn.namespace.policies);
+      const scope = resourcePath(claims.resource);
+      const requested = resourcePath(audience);
+      if (!(scope === "" || requested === scope || requested.startsWith(scope + "/"))) {
+        return unauthorized(`InvalidAudience: The token's resource '${claims.resource}' does not cover '${audience}'.`);
+      }
+      conn.addClaim({ scope, rights: claims.rights, expiresAt: claims.expiresAt });
+      return { status: 200, description: "OK" };
+    }
+    if (validateOther) {
+      conn.addClaim(validateOther(type, token, audience, conn));
+      return { status: 200, description: "OK" };
+    }
+    return unauthorized(`The token type '${type}' is not supported.`);
+  } catch (e) {
+    if (e instanceof SasError || (e as Error)?.name === "TokenError") return unauthorized((e as Error).message);
+    throw e;
+  }
+}
+
+function unauthorized(description: string): Reply {
+  return { status: 401, description, condition: "amqp:unauthorized-access" };
+}

@@ -1,0 +1,120 @@
+// <entity>/$management request/response operations the SDKs use on queues (reference §5.2).
+import rhea from "rhea";
+import type { QueueEntity } from "../entities/queue.js";
+import { BrokerError } from "../errors.js";
+import { parseMessage, uuidToBuffer, uuidToString } from "../message/codec.js";
+import type { ClientConnection } from "./connection.js";
+import { encodeForDelivery } from "./delivery.js";
+import type { Reply } from "./replies.js";
+
+const types = rhea.types as any; // rhea's typings omit Reader, Writer and Map32
+
+type Body = Record<string, any>;
+type Operation = (entity: QueueEntity, body: Body, conn: ClientConnection, entityPath: string) => Promise<Reply> | Reply;
+
+const ok = (body?: unknown): Reply => ({ status: 200, description: "OK", body });
+
+function lockTokens(body: Body): string[] {
+  const tokens = body["lock-tokens"] ?? [];
+  return (Array.isArray(tokens) ? tokens : [tokens]).map((t: unknown) => (Buffer.isBuffer(t) ? uuidToString(t) : String(t)));
+}
+
+function seqNumbers(body: Body): number[] {
+  const seqs = body["sequence-numbers"] ?? [];
+  return (Array.isArray(seqs) ? seqs : [seqs]).map((s: unknown) => (Buffer.isBuffer(s) ? Number(s.readBigInt64BE()) : Number(s)));
+}
+
+function asProps(v: unknown): Record<string, unknown> | undefined {
+  return v && typeof v === "object" && !Array.isArray(v) && !Buffer.isBuffer(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+const operations: Record<string, { right: "Send" | "Listen" | "Manage"; run: Operation }> = {
+  "com.microsoft:renew-lock": {
+    right: "Listen",
+    run: async (entity, body) => {
+      const expirations: number[] = [];
+      for (const t of lockTokens(body)) expirations.push(await entity.renewLock(t));
+      return ok({ expirations: types.wrap_array(expirations, 0x83) });
+    },
+  },
+  "com.microsoft:peek-message": {
+    right: "Listen",
+    run: (entity, body) => {
+      const from = Number(body["from-sequence-number"] ?? 1);
+      const count = Number(body["message-count"] ?? 1);
+      const found = entity.peek(from, count);
+      if (found.length === 0) return { status: 204, description: "No messages to peek" };
+      const messages = found.map((m) => ({ message: encodeForDelivery({ ...m, lockedUntil: undefined, lockToken: undefined }) }));
+      return ok({ messages });
+    },
+  },
+  "com.microsoft:schedule-message": {
+    right: "Send",
+    run: async (entity, body) => {
+      const items: Body[] = body.messages ?? [];
+      const seqs = await entity.schedule(items.map((i) => parseMessage(Buffer.from(i.message))));
+      return ok({ "sequence-numbers": types.wrap_array(seqs, 0x81) });
+    },
+  },
+  "com.microsoft:cancel-scheduled-message": {
+    right: "Send",
+    run: async (entity, body) => {
+      await entity.cancelScheduled(seqNumbers(body));
+      return ok();
+    },
+  },
+  "com.microsoft:receive-by-sequence-number": {
+    right: "Listen",
+    run: (entity, body) => {
+      const mode = Number(body["receiver-settle-mode"] ?? 1) === 0 ? "receiveAndDelete" : "peekLock";
+      const found = entity.receiveDeferred(seqNumbers(body), mode);
+      const messages = found.map((m) => {
+        const item: Record<string, unknown> = { message: encodeForDelivery(m, { lockToken: true }) };
+        if (m.lockToken) item["lock-token"] = types.wrap_uuid(uuidToBuffer(m.lockToken));
+        return item;
+      });
+      return ok({ messages });
+    },
+  },
+  "com.microsoft:update-disposition": {
+    right: "Listen",
+    run: async (entity, body) => {
+      const status = String(body["disposition-status"] ?? "");
+      const propertiesToModify = asProps(body["properties-to-modify"]);
+      for (const t of lockTokens(body)) {
+        if (status === "completed") await entity.complete(t);
+        else if (status === "abandoned") await entity.abandon(t, { propertiesToModify });
+        else if (status === "defered") await entity.defer(t, { propertiesToModify });
+        else if (status === "suspended") {
+          await entity.deadLetterLocked(t, {
+            propertiesToModify,
+            reason: body["deadletter-reason"],
+            description: body["deadletter-description"],
+          });
+        } else {
+          throw new BrokerError("ArgumentError", `The disposition status '${status}' is not valid.`);
+        }
+      }
+      return ok();
+    },
+  },
+};
+
+export async function handleManagement(
+  conn: ClientConnection,
+  entityPath: string,
+  request: any,
+): Promise<Reply> {
+  const op = String(request.application_properties?.operation ?? "");
+  const handler = operations[op];
+  try {
+    if (!handler) throw new BrokerError("NotImplemented", `The operation '${op}' is not supported.`);
+    conn.authorize(entityPath, handler.right);
+    const entity = conn.namespace.resolve(entityPath, conn.host);
+    const body = (request.body && typeof request.body === "object" ? request.body : {}) as Body;
+    return await handler.run(entity, body, conn, entityPath);
+  } catch (e) {
+    if (e instanceof BrokerError) return { status: e.status, description: e.message, condition: e.condition };
+    return { status: 500, description: `Internal error: ${(e as Error).message}`, condition: "amqp:internal-error" };
+  }
+}

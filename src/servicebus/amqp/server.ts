@@ -1,0 +1,320 @@
+// AMQP 1.0 listeners on rhea: translates connections, links, transfers and dispositions into calls on the
+// broker's entities, and nothing else. Wire facts this relies on: reference/servicebus-amqp.md §1-§5, §10.
+import type { AddressInfo, Server } from "node:net";
+import rhea from "rhea";
+import type { Broker } from "../broker.js";
+import type { QueueEntity } from "../entities/queue.js";
+import { BrokerError, errors } from "../errors.js";
+import { BATCH_FORMAT, MalformedMessageError, parseMessage, splitBatch, type ParsedMessage } from "../message/codec.js";
+import { putToken, type TokenValidator } from "./cbs.js";
+import { ClientConnection, entityPathOf } from "./connection.js";
+import { DeliveryLink } from "./delivery.js";
+import { handleManagement } from "./management.js";
+import { ReplyLinks, type Reply } from "./replies.js";
+
+type Any = any; // rhea's objects have no usable TypeScript types
+const RAW = Symbol.for("eventjobs.raw");
+
+// rhea decodes every format-0 transfer; keep the bytes too so the bare message is stored exactly as sent.
+const rheaMessage = rhea.message as Any;
+if (!rheaMessage.decode[RAW]) {
+  const decode = rheaMessage.decode;
+  rheaMessage.decode = (buf: Buffer) => {
+    const m = decode(buf);
+    Object.defineProperty(m, RAW, { value: buf, enumerable: false });
+    return m;
+  };
+  rheaMessage.decode[RAW] = true;
+}
+
+export interface AmqpServerOptions {
+  broker: Broker;
+  /** validates $cbs tokens that are not SAS (JWT); absent = only SAS */
+  validateToken?: TokenValidator;
+  log?: (line: string) => void;
+}
+
+export interface ListenOptions {
+  port: number;
+  host: string;
+  tls?: { key: string | Buffer; cert: string | Buffer };
+}
+
+interface ConnState {
+  client?: ClientConnection;
+  replies: ReplyLinks;
+  deliveries: Set<DeliveryLink>;
+}
+
+const MAX_MESSAGE_SIZE = 262144;
+
+export class AmqpServer {
+  private readonly container: Any;
+  private readonly servers: Server[] = [];
+  private readonly conns = new Map<Any, ConnState>();
+  private readonly deliveryLinks = new WeakMap<Any, DeliveryLink>();
+  private readonly entityOf = new WeakMap<Any, QueueEntity>();
+
+  constructor(private readonly opts: AmqpServerOptions) {
+    this.container = rhea.create_container({
+      id: "eventjobs",
+      receiver_options: { autoaccept: false, credit_window: 1000 },
+      sender_options: { treat_modified_as_released: false },
+    });
+    const mechs = this.container.sasl_server_mechanisms;
+    mechs.enable_anonymous();
+    // Python's uamqp only offers MSSBCBS (tokens come later over $cbs)
+    mechs.MSSBCBS = () => ({
+      start() {
+        (this as Any).outcome = true;
+        (this as Any).username = "cbs";
+      },
+    });
+    this.wire();
+  }
+
+  async listen(o: ListenOptions): Promise<number> {
+    const server: Server = this.container.listen(
+      o.tls ? { transport: "tls", port: o.port, host: o.host, key: o.tls.key, cert: o.tls.cert } : { port: o.port, host: o.host },
+    );
+    await new Promise<void>((resolve, reject) => {
+      server.once("listening", resolve);
+      server.once("error", reject);
+    });
+    server.on("error", (e) => this.opts.log?.(`amqp listener error: ${e.message}`));
+    this.servers.push(server);
+    return (server.address() as AddressInfo).port;
+  }
+
+  private state(connection: Any): ConnState {
+    let s = this.conns.get(connection);
+    if (!s) this.conns.set(connection, (s = { replies: new ReplyLinks(), deliveries: new Set() }));
+    return s;
+  }
+
+  private wire(): void {
+    const c = this.container;
+    c.on("connection_open", (ctx: Any) => this.onConnectionOpen(ctx.connection));
+    c.on("receiver_open", (ctx: Any) => this.guard(ctx.receiver, () => this.onReceiverOpen(ctx.connection, ctx.receiver)));
+    c.on("sender_open", (ctx: Any) => this.guard(ctx.sender, () => this.onSenderOpen(ctx.connection, ctx.sender)));
+    c.on("message", (ctx: Any) => this.onMessage(ctx));
+    c.on("sendable", (ctx: Any) => this.onSendable(ctx.connection, ctx.sender));
+    c.on("sender_draining", (ctx: Any) => this.deliveryLinks.get(ctx.sender)?.drain());
+    for (const outcome of ["accepted", "rejected", "released", "modified"]) {
+      c.on(outcome, (ctx: Any) => this.onOutcome(ctx.sender, ctx.delivery, outcome));
+    }
+    const closed = (ctx: Any) => this.onLinkClosed(ctx.connection, ctx.sender ?? ctx.receiver);
+    c.on("sender_close", closed);
+    c.on("receiver_close", closed);
+    c.on("sender_error", closed);
+    c.on("receiver_error", closed);
+    c.on("disconnected", (ctx: Any) => this.onDisconnected(ctx.connection));
+    c.on("connection_close", (ctx: Any) => this.onDisconnected(ctx.connection));
+    c.on("error", (ctx: Any) => this.opts.log?.(`amqp error: ${ctx?.error?.message ?? ctx}`));
+    c.on("protocol_error", (ctx: Any) => this.opts.log?.(`amqp protocol error: ${ctx?.error?.message ?? ctx}`));
+  }
+
+  private onConnectionOpen(connection: Any): void {
+    const host: string = connection.remote.open?.hostname ?? "";
+    const ns = this.opts.broker.namespaceForHost(host);
+    if (!ns) {
+      connection.close({
+        condition: "amqp:not-found",
+        description: `The namespace for host '${host}' could not be found. Define it in the config or connect to localhost.`,
+      });
+      return;
+    }
+    this.state(connection).client = new ClientConnection(ns, host.replace(/:\d+$/, "") || "localhost");
+  }
+
+  /** Runs a link-open handler; a broker error refuses the link with the service's condition. */
+  private guard(link: Any, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      const err = e instanceof BrokerError ? e : new BrokerError("InternalError", (e as Error).message);
+      // refusing an attach: reply with null source/target, then detach with the error
+      link.local.attach.source = null;
+      link.local.attach.target = null;
+      link.close({ condition: err.condition, description: err.message });
+    }
+  }
+
+  private client(connection: Any): ClientConnection {
+    const client = this.state(connection).client;
+    if (!client) throw new BrokerError("Unauthorized", "The connection has no namespace.");
+    return client;
+  }
+
+  /** The client attached a sender: we receive. */
+  private onReceiverOpen(connection: Any, receiver: Any): void {
+    const remote = receiver.remote.attach;
+    receiver.set_source(remote.source);
+    receiver.set_target(remote.target);
+    // settle every transfer ourselves in one step (uamqp senders ask for rcv-settle-mode second)
+    receiver.local.attach.rcv_settle_mode = 0;
+    receiver.local.attach.max_message_size = MAX_MESSAGE_SIZE;
+    const address = entityPathOf(remote.target?.address);
+    if (address.toLowerCase() === "$cbs" || address.toLowerCase().endsWith("/$management")) return;
+    const client = this.client(connection);
+    const entity = client.namespace.resolve(address, client.host);
+    client.authorize(address, "Send");
+    this.entityOf.set(receiver, entity);
+  }
+
+  /** The client attached a receiver: we send. */
+  private onSenderOpen(connection: Any, sender: Any): void {
+    const remote = sender.remote.attach;
+    sender.set_source(remote.source);
+    sender.set_target(remote.target);
+    sender.local.attach.snd_settle_mode = remote.snd_settle_mode;
+    sender.local.attach.rcv_settle_mode = remote.rcv_settle_mode;
+    sender.local.attach.max_message_size = MAX_MESSAGE_SIZE;
+    const address = entityPathOf(remote.source?.address);
+    const lower = address.toLowerCase();
+    if (lower === "$cbs" || lower.endsWith("/$management")) {
+      this.state(connection).replies.add(lower === "$cbs" ? "$cbs" : address, sender);
+      return;
+    }
+    const client = this.client(connection);
+    const entity = client.namespace.resolve(address, client.host);
+    client.authorize(address, "Listen");
+    if (remote.source?.filter?.["com.microsoft:session-filter"] !== undefined || entity.props.requiresSession) {
+      throw new BrokerError("NotImplemented", `Session receivers are not supported yet (entity '${address}').`);
+    }
+    const link = new DeliveryLink(sender, entity);
+    this.deliveryLinks.set(sender, link);
+    this.state(connection).deliveries.add(link);
+    entity.attach(link);
+  }
+
+  private onSendable(connection: Any, sender: Any): void {
+    const link = this.deliveryLinks.get(sender);
+    if (link) link.entity.pump();
+    else this.state(connection).replies.flush(sender);
+  }
+
+  private onMessage(ctx: Any): void {
+    const { receiver, delivery, connection } = ctx;
+    const address = entityPathOf(receiver.remote.attach?.target?.address);
+    const lower = address.toLowerCase();
+    const state = this.state(connection);
+    if (lower === "$cbs" || lower.endsWith("/$management")) {
+      const request = ctx.message;
+      delivery.accept();
+      const node = lower === "$cbs" ? "$cbs" : address;
+      const respond = (reply: Reply): void => void setImmediate(() => state.replies.send(node, request, reply));
+      if (lower === "$cbs") {
+        const client = state.client;
+        respond(client ? putToken(client, request, this.opts.validateToken) : { status: 401, description: "No namespace", condition: "amqp:unauthorized-access" });
+      } else {
+        const client = state.client;
+        if (!client) return respond({ status: 401, description: "No namespace", condition: "amqp:unauthorized-access" });
+        void handleManagement(client, address.slice(0, -"/$management".length), request).then(respond);
+      }
+      return;
+    }
+    const entity = this.entityOf.get(receiver);
+    if (!entity) return delivery.reject({ condition: "amqp:not-found", description: `No entity for '${address}'.` });
+    let parsed: ParsedMessage[];
+    try {
+      state.client!.authorize(address, "Send");
+      const raw: Buffer = ctx.format === BATCH_FORMAT ? ctx.message : ctx.message?.[RAW];
+      if (!Buffer.isBuffer(raw)) throw new BrokerError("DecodeError", "The message could not be decoded.");
+      if (raw.length > entity.props.maxMessageSizeInKilobytes * 1024) {
+        throw errors.sizeExceeded(raw.length, entity.props.maxMessageSizeInKilobytes * 1024);
+      }
+      parsed = ctx.format === BATCH_FORMAT ? splitBatch(raw).map(parseMessage) : [parseMessage(raw)];
+    } catch (e) {
+      return rejectDelivery(delivery, e);
+    }
+    entity.send(parsed).then(
+      () => delivery.accept(),
+      (e) => rejectDelivery(delivery, e),
+    );
+  }
+
+  /** A client settled (or updated) a message we delivered. */
+  private onOutcome(sender: Any, delivery: Any, outcome: string): void {
+    const link = this.deliveryLinks.get(sender);
+    const token: string | undefined = delivery.lockToken;
+    if (!link || !token || delivery.eventjobsHandled) return;
+    delivery.eventjobsHandled = true;
+    const state = delivery.remote_state ?? {};
+    const entity = link.entity;
+    let settle: Promise<void>;
+    if (outcome === "accepted") settle = entity.complete(token);
+    else if (outcome === "rejected") {
+      const info = state.error?.info ?? {};
+      const { DeadLetterReason, DeadLetterErrorDescription, ...rest } = info;
+      settle = entity.deadLetterLocked(token, {
+        reason: DeadLetterReason,
+        description: DeadLetterErrorDescription ?? state.error?.description,
+        propertiesToModify: rest,
+      });
+    } else if (outcome === "modified" && state.undeliverable_here) {
+      settle = entity.defer(token, { propertiesToModify: state.message_annotations });
+    } else {
+      settle = entity.abandon(token, { propertiesToModify: state.message_annotations });
+    }
+    // JS peek-lock receivers (rcv-settle-mode second) wait for our settled disposition, with any error
+    const answer = (outcomeState: Any) => {
+      if (delivery.remote_settled) return;
+      delivery.update(true, outcomeState);
+      delivery.remote_settled = true;
+    };
+    settle.then(
+      () => answer(delivery.remote_state ? remoteOutcome(outcome) : undefined),
+      (e) => {
+        const err = e instanceof BrokerError ? e : new BrokerError("InternalError", String(e?.message ?? e));
+        answer((rhea.message as Any).rejected({ condition: err.condition, description: err.message }).described());
+      },
+    );
+  }
+
+  private onLinkClosed(connection: Any, link: Any): void {
+    if (!link) return;
+    const d = this.deliveryLinks.get(link);
+    if (d) {
+      d.entity.detach(d);
+      this.conns.get(connection)?.deliveries.delete(d);
+    }
+    this.conns.get(connection)?.replies.remove(link);
+  }
+
+  private onDisconnected(connection: Any): void {
+    const state = this.conns.get(connection);
+    for (const d of state?.deliveries ?? []) d.entity.detach(d);
+    this.conns.delete(connection);
+  }
+
+  async close(): Promise<void> {
+    for (const conn of this.conns.keys()) {
+      try {
+        conn.close();
+      } catch {
+        /* already gone */
+      }
+    }
+    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.servers.length = 0;
+  }
+}
+
+function remoteOutcome(outcome: string): Any {
+  const m = rhea.message as Any;
+  if (outcome === "accepted") return m.accepted().described();
+  if (outcome === "rejected") return m.rejected().described();
+  if (outcome === "modified") return m.modified().described();
+  return m.released().described();
+}
+
+function rejectDelivery(delivery: Any, e: unknown): void {
+  const err =
+    e instanceof BrokerError
+      ? e
+      : e instanceof MalformedMessageError
+        ? new BrokerError("DecodeError", e.message)
+        : new BrokerError("InternalError", String((e as Error)?.message ?? e));
+  delivery.reject({ condition: err.condition, description: err.message });
+}

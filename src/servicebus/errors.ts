@@ -1,0 +1,66 @@
+// One table of the errors the broker reports, with the AMQP condition and status code the SDKs map
+// (JS ServiceBusError.code / Python exception types; see reference/servicebus-amqp.md §5.1).
+
+export const ERROR_CODES = {
+  MessageLockLost: { condition: "com.microsoft:message-lock-lost", status: 410 },
+  SessionLockLost: { condition: "com.microsoft:session-lock-lost", status: 410 },
+  SessionCannotBeLocked: { condition: "com.microsoft:session-cannot-be-locked", status: 410 },
+  MessageNotFound: { condition: "com.microsoft:message-not-found", status: 404 },
+  EntityNotFound: { condition: "amqp:not-found", status: 404 },
+  EntityAlreadyExists: { condition: "com.microsoft:entity-already-exists", status: 409 },
+  EntityDisabled: { condition: "com.microsoft:entity-disabled", status: 400 },
+  Unauthorized: { condition: "amqp:unauthorized-access", status: 401 },
+  MessageSizeExceeded: { condition: "amqp:link:message-size-exceeded", status: 403 },
+  QuotaExceeded: { condition: "amqp:resource-limit-exceeded", status: 403 },
+  Timeout: { condition: "com.microsoft:timeout", status: 408 },
+  ServerBusy: { condition: "com.microsoft:server-busy", status: 503 },
+  ArgumentError: { condition: "com.microsoft:argument-error", status: 400 },
+  NotAllowed: { condition: "amqp:not-allowed", status: 400 },
+  NotImplemented: { condition: "amqp:not-implemented", status: 501 },
+  DecodeError: { condition: "amqp:decode-error", status: 400 },
+  InternalError: { condition: "amqp:internal-error", status: 500 },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class BrokerError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "BrokerError";
+  }
+  get condition(): string {
+    return ERROR_CODES[this.code].condition;
+  }
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+}
+
+/** The service's texts, so users searching for an error message find the Service Bus docs. */
+export const errors = {
+  lockLost: () =>
+    new BrokerError(
+      "MessageLockLost",
+      "The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue, or was received by a different receiver instance.",
+    ),
+  entityNotFound: (address: string) =>
+    new BrokerError("EntityNotFound", `The messaging entity '${address}' could not be found.`),
+  unauthorized: (claim: string, resource: string) =>
+    new BrokerError(
+      "Unauthorized",
+      `Unauthorized access. '${claim}' claim(s) are required to perform this operation. Resource: '${resource}'.`,
+    ),
+  messageNotFound: (seq: number) =>
+    new BrokerError(
+      "MessageNotFound",
+      `Failed to lock one or more specified messages. The message with sequence number ${seq} is not deferred or could not be found.`,
+    ),
+  sizeExceeded: (size: number, limit: number) =>
+    new BrokerError(
+      "MessageSizeExceeded",
+      `The received message (size:${size} bytes) exceeds the limit (${limit} bytes) currently allowed on the link.`,
+    ),
+};

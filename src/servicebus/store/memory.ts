@@ -1,0 +1,77 @@
+// In-memory MessageStore (`eventjobs up --in-memory`): same semantics, nothing survives a restart.
+import type { EntityRecord, MessageMeta, MessageStore, RecoveredEntity, StoredMessage } from "./types.js";
+
+interface EntityData {
+  lastSequence: number;
+  messages: Map<number, StoredMessage>;
+}
+
+export class MemoryStore implements MessageStore {
+  private readonly entities = new Map<string, EntityData>();
+  private readonly records = new Map<string, EntityRecord>();
+
+  private data(path: string): EntityData {
+    let d = this.entities.get(path);
+    if (!d) this.entities.set(path, (d = { lastSequence: 0, messages: new Map() }));
+    return d;
+  }
+
+  listEntities(): EntityRecord[] {
+    return [...this.records.values()];
+  }
+  async saveEntity(record: EntityRecord): Promise<void> {
+    this.records.set(record.path, record);
+  }
+  async deleteEntity(path: string): Promise<void> {
+    this.records.delete(path);
+    for (const key of [...this.entities.keys()]) {
+      if (key === path || key.startsWith(path + "/$")) this.entities.delete(key);
+    }
+  }
+  recover(path: string): RecoveredEntity {
+    const d = this.data(path);
+    return { lastSequence: d.lastSequence, messages: [...d.messages.values()].map(metaOf) };
+  }
+  load(path: string, seq: number): StoredMessage | undefined {
+    return this.entities.get(path)?.messages.get(seq);
+  }
+  async enqueue(path: string, messages: StoredMessage[]): Promise<void> {
+    const d = this.data(path);
+    for (const m of messages) {
+      d.messages.set(m.seq, m);
+      if (m.seq > d.lastSequence) d.lastSequence = m.seq;
+    }
+  }
+  async update(path: string, meta: MessageMeta): Promise<void> {
+    const m = this.entities.get(path)?.messages.get(meta.seq);
+    if (m) Object.assign(m, metaOf(meta));
+  }
+  async rewrite(path: string, message: StoredMessage): Promise<void> {
+    this.data(path).messages.set(message.seq, message);
+  }
+  async remove(path: string, seq: number): Promise<void> {
+    this.entities.get(path)?.messages.delete(seq);
+  }
+  async move(from: string, seq: number, to: string, message: StoredMessage): Promise<void> {
+    await this.remove(from, seq);
+    await this.enqueue(to, [message]);
+  }
+  async flush(): Promise<void> {}
+  close(): void {}
+}
+
+export function metaOf(m: MessageMeta): MessageMeta {
+  return {
+    seq: m.seq,
+    enqueuedAt: m.enqueuedAt,
+    state: m.state,
+    scheduledAt: m.scheduledAt,
+    expiresAt: m.expiresAt,
+    deliveryCount: m.deliveryCount,
+    lockToken: m.lockToken,
+    lockedUntil: m.lockedUntil,
+    sessionId: m.sessionId,
+    messageId: m.messageId,
+    size: m.size,
+  };
+}

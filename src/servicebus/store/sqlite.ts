@@ -1,0 +1,254 @@
+// SQLite MessageStore (better-sqlite3, WAL). Writes are queued and committed together, one transaction per
+// event-loop turn (group commit); each write's promise resolves after that transaction commits.
+import Database from "better-sqlite3";
+import type { EntityRecord, MessageMeta, MessageStore, RecoveredEntity, StoredMessage } from "./types.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entities (
+  id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE,
+  definition TEXT,
+  last_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS messages (
+  entity INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  enqueued_at INTEGER NOT NULL,
+  scheduled_at INTEGER,
+  expires_at INTEGER,
+  delivery_count INTEGER NOT NULL,
+  lock_token TEXT,
+  locked_until INTEGER,
+  session_id TEXT,
+  message_id TEXT,
+  size INTEGER NOT NULL,
+  annotations BLOB,
+  bare BLOB NOT NULL,
+  PRIMARY KEY (entity, seq)
+);
+`;
+
+type Write = () => void;
+
+interface Row {
+  seq: number; state: number; enqueued_at: number; scheduled_at: number | null; expires_at: number | null;
+  delivery_count: number; lock_token: string | null; locked_until: number | null; session_id: string | null;
+  message_id: string | null; size: number; annotations?: Buffer | null; bare?: Buffer;
+}
+
+function metaFromRow(r: Row): MessageMeta {
+  return {
+    seq: r.seq,
+    state: r.state,
+    enqueuedAt: r.enqueued_at,
+    scheduledAt: r.scheduled_at ?? undefined,
+    expiresAt: r.expires_at ?? undefined,
+    deliveryCount: r.delivery_count,
+    lockToken: r.lock_token ?? undefined,
+    lockedUntil: r.locked_until ?? undefined,
+    sessionId: r.session_id ?? undefined,
+    messageId: r.message_id ?? undefined,
+    size: r.size,
+  };
+}
+
+export class SqliteStore implements MessageStore {
+  private readonly db: Database.Database;
+  private readonly ids = new Map<string, number>();
+  private pending: Write[] = [];
+  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private scheduled = false;
+  private readonly stmt;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    // NORMAL in WAL mode survives a process crash (kill -9); only an OS crash can lose the last commits.
+    this.db.pragma("synchronous = NORMAL");
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.stmt = {
+      entityId: db.prepare("SELECT id FROM entities WHERE path = ?"),
+      addEntity: db.prepare("INSERT INTO entities (path) VALUES (?) ON CONFLICT(path) DO NOTHING"),
+      saveEntity: db.prepare(
+        "INSERT INTO entities (path, definition) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET definition = excluded.definition",
+      ),
+      listEntities: db.prepare("SELECT path, definition FROM entities WHERE definition IS NOT NULL"),
+      deleteEntities: db.prepare("SELECT id, path FROM entities WHERE path = ? OR path LIKE ? ESCAPE '\\'"),
+      deleteEntity: db.prepare("DELETE FROM entities WHERE id = ?"),
+      deleteMessages: db.prepare("DELETE FROM messages WHERE entity = ?"),
+      lastSeq: db.prepare("SELECT last_seq FROM entities WHERE id = ?"),
+      setLastSeq: db.prepare("UPDATE entities SET last_seq = max(last_seq, ?) WHERE id = ?"),
+      metas: db.prepare(
+        `SELECT seq, state, enqueued_at, scheduled_at, expires_at, delivery_count, lock_token, locked_until,
+                session_id, message_id, size FROM messages WHERE entity = ? ORDER BY seq`,
+      ),
+      load: db.prepare("SELECT * FROM messages WHERE entity = ? AND seq = ?"),
+      insert: db.prepare(
+        `INSERT OR REPLACE INTO messages (entity, seq, state, enqueued_at, scheduled_at, expires_at, delivery_count,
+           lock_token, locked_until, session_id, message_id, size, annotations, bare)
+         VALUES (@entity, @seq, @state, @enqueuedAt, @scheduledAt, @expiresAt, @deliveryCount, @lockToken,
+           @lockedUntil, @sessionId, @messageId, @size, @annotations, @bare)`,
+      ),
+      update: db.prepare(
+        `UPDATE messages SET state = @state, scheduled_at = @scheduledAt, expires_at = @expiresAt,
+           delivery_count = @deliveryCount, lock_token = @lockToken, locked_until = @lockedUntil
+         WHERE entity = @entity AND seq = @seq`,
+      ),
+      remove: db.prepare("DELETE FROM messages WHERE entity = ? AND seq = ?"),
+    };
+  }
+
+  private id(path: string): number {
+    let id = this.ids.get(path);
+    if (id === undefined) {
+      this.stmt.addEntity.run(path);
+      id = (this.stmt.entityId.get(path) as { id: number }).id;
+      this.ids.set(path, id);
+    }
+    return id;
+  }
+
+  /** Queues a write; it commits with every other write of this event-loop turn. */
+  private write(w: Write): Promise<void> {
+    this.pending.push(w);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.commit());
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private commit(): void {
+    this.scheduled = false;
+    const writes = this.pending;
+    const waiters = this.waiters;
+    this.pending = [];
+    this.waiters = [];
+    try {
+      this.db.transaction(() => {
+        for (const w of writes) w();
+      })();
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+      return;
+    }
+    for (const w of waiters) w.resolve();
+  }
+
+  listEntities(): EntityRecord[] {
+    return (this.stmt.listEntities.all() as Array<{ path: string; definition: string }>).map((r) => ({ ...r }));
+  }
+
+  saveEntity(record: EntityRecord): Promise<void> {
+    return this.write(() => {
+      this.stmt.saveEntity.run(record.path, record.definition);
+    });
+  }
+
+  deleteEntity(path: string): Promise<void> {
+    return this.write(() => {
+      const like = path.replace(/[\\%_]/g, (c) => "\\" + c) + "/$%";
+      for (const row of this.stmt.deleteEntities.all(path, like) as Array<{ id: number; path: string }>) {
+        this.stmt.deleteMessages.run(row.id);
+        this.stmt.deleteEntity.run(row.id);
+        this.ids.delete(row.path);
+      }
+    });
+  }
+
+  recover(path: string): RecoveredEntity {
+    const id = this.id(path);
+    const last = (this.stmt.lastSeq.get(id) as { last_seq: number }).last_seq;
+    const messages = (this.stmt.metas.all(id) as Row[]).map(metaFromRow);
+    return { lastSequence: last, messages };
+  }
+
+  load(path: string, seq: number): StoredMessage | undefined {
+    const r = this.stmt.load.get(this.id(path), seq) as Row | undefined;
+    if (!r) return undefined;
+    return { ...metaFromRow(r), annotations: r.annotations ?? Buffer.alloc(0), bare: r.bare! };
+  }
+
+  private insertRow(entity: number, m: StoredMessage): void {
+    this.stmt.insert.run({
+      entity,
+      seq: m.seq,
+      state: m.state,
+      enqueuedAt: m.enqueuedAt,
+      scheduledAt: m.scheduledAt ?? null,
+      expiresAt: m.expiresAt ?? null,
+      deliveryCount: m.deliveryCount,
+      lockToken: m.lockToken ?? null,
+      lockedUntil: m.lockedUntil ?? null,
+      sessionId: m.sessionId ?? null,
+      messageId: m.messageId ?? null,
+      size: m.size,
+      annotations: m.annotations.length ? m.annotations : null,
+      bare: m.bare,
+    });
+  }
+
+  enqueue(path: string, messages: StoredMessage[]): Promise<void> {
+    const entity = this.id(path);
+    return this.write(() => {
+      let last = 0;
+      for (const m of messages) {
+        this.insertRow(entity, m);
+        if (m.seq > last) last = m.seq;
+      }
+      this.stmt.setLastSeq.run(last, entity);
+    });
+  }
+
+  update(path: string, meta: MessageMeta): Promise<void> {
+    const entity = this.id(path);
+    const row = {
+      entity,
+      seq: meta.seq,
+      state: meta.state,
+      scheduledAt: meta.scheduledAt ?? null,
+      expiresAt: meta.expiresAt ?? null,
+      deliveryCount: meta.deliveryCount,
+      lockToken: meta.lockToken ?? null,
+      lockedUntil: meta.lockedUntil ?? null,
+    };
+    return this.write(() => {
+      this.stmt.update.run(row);
+    });
+  }
+
+  rewrite(path: string, message: StoredMessage): Promise<void> {
+    const entity = this.id(path);
+    const copy = { ...message };
+    return this.write(() => this.insertRow(entity, copy));
+  }
+
+  remove(path: string, seq: number): Promise<void> {
+    const entity = this.id(path);
+    return this.write(() => {
+      this.stmt.remove.run(entity, seq);
+    });
+  }
+
+  move(from: string, seq: number, to: string, message: StoredMessage): Promise<void> {
+    const source = this.id(from);
+    const target = this.id(to);
+    const copy = { ...message };
+    return this.write(() => {
+      this.stmt.remove.run(source, seq);
+      this.insertRow(target, copy);
+      this.stmt.setLastSeq.run(copy.seq, target);
+    });
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length) await this.write(() => {});
+  }
+
+  close(): void {
+    if (this.pending.length) this.commit();
+    this.db.close();
+  }
+}

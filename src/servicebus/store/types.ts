@@ -1,0 +1,75 @@
+// The semantic storage interface of the broker. Operations are named after what the broker does with a
+// message; implementations decide how (SQLite with group commit, or memory). Every write resolves only
+// once it is durable, so the broker can accept a send or settle a message after the promise resolves.
+
+export const enum MessageState {
+  Active = 0,
+  Deferred = 1,
+  Scheduled = 2,
+}
+
+/** Everything about a stored message except its body; kept in memory by the entities. */
+export interface MessageMeta {
+  seq: number;
+  enqueuedAt: number;
+  state: MessageState;
+  /** when a scheduled message becomes active (ms epoch) */
+  scheduledAt?: number;
+  /** ms epoch; undefined = never */
+  expiresAt?: number;
+  /** the wire delivery-count: failed deliveries so far (abandon, lock expiry) */
+  deliveryCount: number;
+  lockToken?: string;
+  lockedUntil?: number;
+  sessionId?: string;
+  messageId?: string;
+  size: number;
+}
+
+/** A message with the bytes that go back on the wire. */
+export interface StoredMessage extends MessageMeta {
+  /** the client's message annotations section, encoded (may be empty) */
+  annotations: Buffer;
+  /** properties + application-properties + body + footer, byte-exact */
+  bare: Buffer;
+}
+
+export interface EntityRecord {
+  /** e.g. "sbemulatorns/orders" or "sbemulatorns/orders/$DeadLetterQueue" */
+  path: string;
+  /** JSON of the entity definition (properties), for entities created at run time */
+  definition: string;
+}
+
+export interface RecoveredEntity {
+  lastSequence: number;
+  messages: MessageMeta[];
+}
+
+export interface MessageStore {
+  /** Entity definitions created at run time (those from the config file are applied again at start). */
+  listEntities(): EntityRecord[];
+  saveEntity(record: EntityRecord): Promise<void>;
+  /** Deletes the entity and all its messages. */
+  deleteEntity(path: string): Promise<void>;
+
+  /** Everything the broker needs to rebuild an entity's in-memory index after a restart. */
+  recover(path: string): RecoveredEntity;
+  /** The wire bytes of a stored message (bodies are not kept in memory for every message). */
+  load(path: string, seq: number): StoredMessage | undefined;
+
+  /** Adds messages (their seq already assigned) and records the entity's last sequence number. */
+  enqueue(path: string, messages: StoredMessage[]): Promise<void>;
+  /** Persists a changed lock, delivery count or state of a message. */
+  update(path: string, meta: MessageMeta): Promise<void>;
+  /** Persists changed bytes (properties modified on abandon/defer) together with the meta. */
+  rewrite(path: string, message: StoredMessage): Promise<void>;
+  /** Settles a message for good (complete, receive-and-delete, expiry without dead-lettering). */
+  remove(path: string, seq: number): Promise<void>;
+  /** Atomically removes a message from one entity and adds it to another (dead-letter, forward). */
+  move(from: string, seq: number, to: string, message: StoredMessage): Promise<void>;
+
+  /** Resolves once every write issued so far is durable. */
+  flush(): Promise<void>;
+  close(): void;
+}
