@@ -20,7 +20,7 @@ const { values: args } = parseArgs({
     size: { type: "string", default: "1024" },
     window: { type: "string", default: "100" },
     credit: { type: "string", default: "100" },
-    warmup: { type: "string", default: "2000" },
+    warmup: { type: "string", default: "10000" },
     "sdk-batch": { type: "string", default: "100" },
     "sdk-concurrency": { type: "string", default: "100" },
     "no-rabbit": { type: "boolean", default: false },
@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`usage: npm run bench:broker -- [--rounds 3] [--messages 20000] [--size 1024] [--window 100]
-  [--credit 100] [--warmup 2000] [--sdk-batch 100] [--sdk-concurrency 100]
+  [--credit 100] [--warmup 10000] [--sdk-batch 100] [--sdk-concurrency 100]
   [--no-rabbit] [--no-eventjobs] [--no-sdk] [--no-write]`);
   process.exit(0);
 }

@@ -1,5 +1,5 @@
 // The Microsoft Service Bus emulator's Config.json (its Config-schema.json), accepted as is. We accept a
-// superset: any valid namespace name and several namespaces (the emulator allows one, "sbemulatorns"),
+// superset: other namespace names and several namespaces (the emulator serves one, "sbemulatorns"),
 // MaxDeliveryCount up to Service Bus's 2000 (emulator: 10), TTLs above the emulator's PT1H cap, and
 // missing Topics / Subscriptions / Logging. Everything else it rejects, we reject too.
 import {
@@ -23,12 +23,12 @@ import {
   Checker,
   checkUnique,
   emulatorName,
-  NAMESPACE_NAME,
   readProps,
   resolveRefs,
   toJS,
   type EntityRef,
   type MapEntry,
+  type NameRule,
   type Named,
   type PropSpec,
   type SrcNode,
@@ -47,6 +47,14 @@ const SEC = 1000;
 const MIN = 60 * SEC;
 const ENTITY = emulatorName(260);
 const CHILD = emulatorName(50);
+// Samples in the wild name a rule "$Default" (Service Bus's own default rule), outside the schema's pattern.
+const RULE: NameRule = { test: (s) => s === "$Default" || CHILD.test(s), expected: `"$Default" or ${CHILD.expected}` };
+// The emulator only warns about names other than "sbemulatorns" (Aspire writes its resource name there),
+// so any host-name-safe name is accepted; the Service Bus 6-character minimum is not enforced here.
+const NAMESPACE: NameRule = {
+  test: (s) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?$/.test(s),
+  expected: "1-50 letters, digits and hyphens, starting and ending with a letter or digit",
+};
 
 const spec = {
   lock: { key: "LockDuration", field: "lockDurationMs", type: "duration", min: 5 * SEC, max: 5 * MIN },
@@ -103,7 +111,7 @@ function readName(c: Checker, f: Map<string, MapEntry> | undefined, node: SrcNod
 
 function readRule(c: Checker, node: SrcNode, path: string): RuleConfig | undefined {
   const f = c.fields(node, path, ["Name", "Properties"]);
-  const named = readName(c, f, node, path, "a rule", CHILD);
+  const named = readName(c, f, node, path, "a rule", RULE);
   const propsNode = f && c.need(f.get("Properties"), node, at(path, "Properties"), "the rule's filter properties");
   if (!propsNode) return undefined;
   const pp = at(path, "Properties");
@@ -169,7 +177,7 @@ function readSubscription(c: Checker, node: SrcNode, path: string, owners: Owner
 
 function readNamespace(c: Checker, node: SrcNode, path: string): NamespaceConfig | undefined {
   const f = c.fields(node, path, ["Name", "Queues", "Topics"]);
-  const named = readName(c, f, node, path, "a namespace", NAMESPACE_NAME);
+  const named = readName(c, f, node, path, "a namespace", NAMESPACE);
   const queues: QueueConfig[] = [];
   const topics: TopicConfig[] = [];
   const entityNames: Named[] = [];

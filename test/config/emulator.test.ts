@@ -1,13 +1,22 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { ConfigError, QUEUE_DEFAULTS } from "../../src/config/model.ts";
 
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "eventjobs-emulator-"));
+  dirs.push(dir);
+  return dir;
+}
+
 function write(name: string, text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), "eventjobs-emulator-")), name);
+  const file = join(tempDir(), name);
   writeFileSync(file, text);
   return file;
 }
@@ -110,6 +119,19 @@ test("topics, subscriptions and rules are kept; a subscription may forward to a 
   ]);
 });
 
+test("what emulator users write: other namespace names, dotted names, a rule named $Default", () => {
+  const file = write(
+    "Config.json",
+    `{ "UserConfig": { "Namespaces": [ { "Name": "sb", "Queues": [ { "Name": "queue.1" } ], "Topics": [
+      { "Name": "topic.1", "Subscriptions": [ { "Name": "sub.1", "Rules": [
+        { "Name": "$Default", "Properties": { "FilterType": "Correlation", "CorrelationFilter": { "To": "sub.1" } } } ] } ] } ] } ] } }`,
+  );
+  const cfg = loadConfigFile(file);
+  assert.equal(cfg.defaultNamespace, "sb");
+  assert.equal(cfg.namespaces[0].queues[0].name, "queue.1");
+  assert.equal(cfg.namespaces[0].topics![0].subscriptions[0].rules[0].name, "$Default");
+});
+
 test("a file the emulator's own sample style accepts: comments, trailing commas, no Topics", () => {
   const file = write(
     "Config.json",
@@ -161,8 +183,8 @@ test("top-level shape errors", () => {
     'FILE:1:58: UserConfig.Logging.Type: "Files" — expected "File" or "Console" or "File,Console" or "Console,File"',
     "FILE:1:71: Extra: 1 — expected one of the known keys: UserConfig",
   ]);
-  assert.deepEqual(problems(write("b.json", `{ "UserConfig": { "Namespaces": [ { "Name": "other", "Queues": [] } ] } }`)), [
-    'FILE:1:45: UserConfig.Namespaces[0].Name: "other" — expected a namespace name (6-50 letters, digits and hyphens, starting with a letter, ending with a letter or digit, not ending in -sb or -mgmt)',
+  assert.deepEqual(problems(write("b.json", `{ "UserConfig": { "Namespaces": [ { "Name": "my.ns", "Queues": [] } ] } }`)), [
+    'FILE:1:45: UserConfig.Namespaces[0].Name: "my.ns" — expected a namespace name (1-50 letters, digits and hyphens, starting and ending with a letter or digit)',
   ]);
   assert.deepEqual(problems(write("c.json", `{}`)), ["FILE:1:1: UserConfig: (missing) — expected the emulator's UserConfig object"]);
 });

@@ -1,6 +1,6 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,8 +10,17 @@ import { ConfigError, QUEUE_DEFAULTS } from "../../src/config/model.ts";
 const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
 const ROOT_POLICY = { name: "RootManageSharedAccessKey", rights: ["Manage", "Send", "Listen"], primaryKey: "SAS_KEY_VALUE" };
 
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "eventjobs-load-"));
+  dirs.push(dir);
+  return dir;
+}
+
 function write(name: string, text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), "eventjobs-load-")), name);
+  const file = join(tempDir(), name);
   writeFileSync(file, text);
   return file;
 }
@@ -66,7 +75,7 @@ test("the format follows the extension, else the content", () => {
 });
 
 test("an unreadable file is one ConfigError naming it", () => {
-  const missing = join(mkdtempSync(join(tmpdir(), "eventjobs-load-")), "nope.yaml");
+  const missing = join(tempDir(), "nope.yaml");
   assert.throws(() => loadConfigFile(missing), (err: unknown) => {
     assert.ok(err instanceof ConfigError);
     assert.equal(err.message, `${missing}: (cannot read: ENOENT) — expected a readable config file`);

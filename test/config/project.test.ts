@@ -1,13 +1,22 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { ConfigError, QUEUE_DEFAULTS } from "../../src/config/model.ts";
 
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "eventjobs-config-"));
+  dirs.push(dir);
+  return dir;
+}
+
 function write(name: string, text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), "eventjobs-config-")), name);
+  const file = join(tempDir(), name);
   writeFileSync(file, text);
   return file;
 }
