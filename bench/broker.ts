@@ -3,10 +3,11 @@
 // in-memory rhea broker (the ceiling), same rhea probe, alternating targets per round.
 // Progress goes to stderr; the markdown report to stdout and bench/results/broker-<date>.md.
 import dns from "node:dns";
+import os from "node:os";
 import { parseArgs } from "node:util";
 import { runProbe, type ProbeResult } from "./probe.js";
 import { runSdk, type SdkResult } from "./sdk.js";
-import { runCleanups } from "./procs.js";
+import { isStopping, runCleanups } from "./procs.js";
 import { startCeiling } from "./targets/ceiling.js";
 import { startEventjobs, QUEUE, KEY, KEY_NAME } from "./targets/eventjobs.js";
 import { startRabbitTargets } from "./targets/rabbitmq.js";
@@ -23,6 +24,8 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: "10000" },
     "sdk-batch": { type: "string", default: "100" },
     "sdk-concurrency": { type: "string", default: "100" },
+    "encode-each": { type: "boolean", default: false },
+    "client-nagle": { type: "boolean", default: false },
     "no-rabbit": { type: "boolean", default: false },
     "no-eventjobs": { type: "boolean", default: false },
     "no-sdk": { type: "boolean", default: false },
@@ -34,7 +37,9 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`usage: npm run bench:broker -- [--rounds 3] [--messages 20000] [--size 1024] [--window 100]
   [--credit 100] [--warmup 10000] [--sdk-batch 100] [--sdk-concurrency 100]
-  [--no-rabbit] [--no-eventjobs] [--no-sdk] [--no-write]`);
+  [--encode-each] [--client-nagle] [--no-rabbit] [--no-eventjobs] [--no-sdk] [--no-write]
+  --encode-each: rhea-encode every message in the probe (default: one pre-encoded template, id patched)
+  --client-nagle: leave rhea's tcp_no_delay default on the probe socket (default: TCP_NODELAY on)`);
   process.exit(0);
 }
 
@@ -43,15 +48,19 @@ const int = (name: keyof typeof args, min: number) => {
   if (!Number.isInteger(v) || v < min) { console.error(`--${name} must be an integer ≥ ${min}`); process.exit(2); }
   return v;
 };
+const messages = int("messages", 1);
 const cfg = {
   rounds: int("rounds", 1),
-  messages: int("messages", 1),
+  messages,
   size: int("size", 0),
   window: int("window", 1),
   credit: int("credit", 1),
-  warmup: int("warmup", 0),
+  // Warm-up (not recorded): JIT in the Node brokers and the probe; capped at the run size.
+  warmup: Math.min(int("warmup", 0), messages),
   sdkBatch: int("sdk-batch", 1),
   sdkConcurrency: int("sdk-concurrency", 1),
+  encodeEach: Boolean(args["encode-each"]),
+  clientNagle: Boolean(args["client-nagle"]),
 };
 
 const log = (s: string) => console.error(`[bench] ${s}`);
@@ -60,6 +69,7 @@ dns.setDefaultResultOrder("ipv4first");
 const ORDER = ["eventjobs", "rabbit-classic", "rabbit-quorum", "ceiling"] as const;
 
 async function main(): Promise<number> {
+  const loadStart = os.loadavg()[0];
   const problems: string[] = [];
   const servers: Server[] = [];
   const targets = new Map<string, ProbeTarget>();
@@ -92,19 +102,20 @@ async function main(): Promise<number> {
     await start("ceiling", () => startCeiling(), ["ceiling"]);
 
     const probe = (name: string, messages: number) =>
-      runProbe({ ...targets.get(name)!, messages, size: cfg.size, window: cfg.window, credit: cfg.credit });
+      runProbe({ ...targets.get(name)!, messages, size: cfg.size, window: cfg.window, credit: cfg.credit, encodeEach: cfg.encodeEach,
+        tcpNoDelay: cfg.clientNagle ? undefined : true });
 
     if (cfg.warmup > 0) {
       for (const name of ORDER) {
-        if (!targets.has(name)) continue;
+        if (!targets.has(name) || isStopping()) continue;
         log(`warm-up ${name}: ${cfg.warmup} messages`);
-        try { await probe(name, Math.min(cfg.warmup, cfg.messages)); } catch (err) { log(`warm-up ${name} failed: ${(err as Error).message}`); }
+        try { await probe(name, cfg.warmup); } catch (err) { log(`warm-up ${name} failed: ${(err as Error).message}`); }
       }
     }
 
-    for (let round = 1; round <= cfg.rounds; round++) {
+    for (let round = 1; round <= cfg.rounds && !isStopping(); round++) {
       for (const name of ORDER) {
-        if (!targets.has(name)) continue;
+        if (!targets.has(name) || isStopping()) continue;
         try {
           const r = await probe(name, cfg.messages);
           results.get(name)!.push(r);
@@ -116,7 +127,7 @@ async function main(): Promise<number> {
           problems.push(msg);
         }
       }
-      if (eventjobsPort !== undefined && !args["no-sdk"]) {
+      if (eventjobsPort !== undefined && !args["no-sdk"] && !isStopping()) {
         try {
           const r = await runSdk({ port: eventjobsPort, queue: QUEUE, keyName: KEY_NAME, key: KEY, messages: cfg.messages,
             size: cfg.size, batch: cfg.sdkBatch, concurrency: cfg.sdkConcurrency });
@@ -135,8 +146,9 @@ async function main(): Promise<number> {
     await runCleanups();
   }
 
+  if (isStopping()) return 130; // interrupted: no report
   const report: Report = { cfg, order: [...ORDER], results, failures, sdkResults, sdkEnabled: eventjobsPort !== undefined && !args["no-sdk"],
-    rabbitVersion, problems };
+    rabbitVersion, problems, loadStart };
   const md = await renderReport(report);
   process.stdout.write(md);
   if (!args["no-write"]) log(`written to ${writeReport(md)}`);

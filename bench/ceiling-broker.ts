@@ -6,12 +6,13 @@ import rhea, { type EventContext, type Message, type Sender } from "rhea";
 // rhea's typings omit a few runtime fields we use.
 type Attach = { remote: { attach?: { source?: { address?: string }; target?: { address?: string } } } };
 type Outgoing = Sender & Attach & { credit: number; __unsent?: number };
-interface Queue { messages: Message[]; consumers: Outgoing[]; next: number }
+// messages[head..] are queued (a head index instead of shift(), which is O(n) on big arrays).
+interface Queue { messages: Message[]; head: number; consumers: Outgoing[]; next: number }
 
 const queues = new Map<string, Queue>();
 const queue = (name: string): Queue => {
   let q = queues.get(name);
-  if (!q) queues.set(name, (q = { messages: [], consumers: [], next: 0 }));
+  if (!q) queues.set(name, (q = { messages: [], head: 0, consumers: [], next: 0 }));
   return q;
 };
 
@@ -20,16 +21,20 @@ const room = (s: Outgoing) => s.credit - (s.__unsent ?? 0);
 
 function dispatch(q: Queue): void {
   let idle = 0;
-  while (q.messages.length > 0 && q.consumers.length > 0 && idle < q.consumers.length) {
+  while (q.head < q.messages.length && q.consumers.length > 0 && idle < q.consumers.length) {
     q.next = (q.next + 1) % q.consumers.length;
     const s = q.consumers[q.next];
     if (room(s) <= 0 || !s.sendable()) { idle++; continue; }
     idle = 0;
-    const msg = q.messages.shift()!;
+    const msg = q.messages[q.head++];
     const d = s.send(msg) as unknown as { __msg?: Message };
     d.__msg = msg;
     s.__unsent = (s.__unsent ?? 0) + 1;
     setImmediate(() => { s.__unsent = Math.max(0, (s.__unsent ?? 0) - 1); });
+  }
+  if (q.head > 4096 && q.head * 2 > q.messages.length) {
+    q.messages = q.messages.slice(q.head);
+    q.head = 0;
   }
 }
 
@@ -61,7 +66,8 @@ const requeue = (ctx: EventContext) => {
   const d = ctx.delivery as unknown as { __msg?: Message };
   if (!d?.__msg || !ctx.sender) return;
   const q = queue(ctx.sender.source.address ?? "");
-  q.messages.unshift(d.__msg);
+  if (q.head > 0) q.messages[--q.head] = d.__msg;
+  else q.messages.unshift(d.__msg);
   d.__msg = undefined;
   dispatch(q);
 };
@@ -83,7 +89,8 @@ container.on("disconnected", (ctx: EventContext) => {
 container.on("error", () => { /* connection errors are per client */ });
 
 const port = Number(process.argv[2] ?? 0);
-const server = container.listen({ port, host: "127.0.0.1" });
+// tcp_no_delay: without it Nagle + delayed ACK add ~40 ms stalls to small disposition frames.
+const server = container.listen({ port, host: "127.0.0.1", tcp_no_delay: true } as Parameters<typeof container.listen>[0]);
 server.on("listening", () => {
   const addr = server.address();
   console.log(`ceiling listening on ${typeof addr === "object" && addr ? addr.port : port}`);

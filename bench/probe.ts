@@ -22,6 +22,10 @@ export interface ProbeOptions {
   credit: number;
   /** Runs on the open connection before the links are attached (e.g. CBS put-token). */
   beforeAttach?: (conn: Connection) => Promise<void>;
+  /** Socket TCP_NODELAY; undefined leaves rhea's default (see runProbe). */
+  tcpNoDelay?: boolean;
+  /** Encode every message with rhea (default: patch the id into one pre-encoded template). */
+  encodeEach?: boolean;
   /** Fail a phase when nothing happened for this long. */
   stallMs?: number;
 }
@@ -49,6 +53,8 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     password: o.password,
     reconnect: false,
     idle_time_out: 0,
+    // undefined = rhea's default: Nagle stays on until a receiver is attached at connection level.
+    tcp_no_delay: o.tcpNoDelay,
   } as rhea.ConnectionOptions);
 
   // Any connection-level failure aborts whatever phase is running.
@@ -63,6 +69,17 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   conn.on("disconnected", connFailed);
   conn.on("connection_close", connFailed);
   conn.on("connection_error", connFailed);
+  // Unhandled rhea errors are emitted on the container; without a listener they would crash us.
+  const rheaError = (ctx: EventContext) => {
+    if (closing) return;
+    const e = (ctx.session?.error ?? ctx.sender?.error ?? ctx.receiver?.error ?? ctx.connection?.error ??
+      (ctx as unknown as { error?: unknown }).error) as { condition?: string; description?: string; message?: string } | undefined;
+    abort(new Error(`AMQP error: ${e?.condition ?? ""} ${e?.description ?? e?.message ?? ""}`.trim()));
+  };
+  conn.on("session_error", rheaError);
+  conn.on("sender_error", rheaError);
+  conn.on("receiver_error", rheaError);
+  container.on("error", rheaError);
 
   const phase = <T>(what: string, ms: number, body: (resolve: (v: T) => void, reject: (e: Error) => void) => void) =>
     withTimeout(new Promise<T>((resolve, reject) => { abort = reject; body(resolve, reject); }), ms, what);
@@ -100,16 +117,17 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
 type Phase = <T>(what: string, ms: number, body: (resolve: (v: T) => void, reject: (e: Error) => void) => void) => Promise<T>;
 
 /** Encoded message template whose message-id digits are patched per message. */
-function messageTemplate(runId: string, size: number): { buf: Buffer; idOffset: number } {
+function messageTemplate(runId: string, size: number): { buf: Buffer; idOffset: number; body: Buffer } {
   const placeholder = `${runId}-0000000000`;
+  const body = randomBytes(size);
   const buf = rhea.message.encode({
     durable: true,
     message_id: placeholder,
-    body: rhea.message.data_section(randomBytes(size)),
+    body: rhea.message.data_section(body),
   });
   const idOffset = buf.indexOf(placeholder, 0, "latin1");
   if (idOffset < 0) throw new Error("message template: id not found");
-  return { buf, idOffset: idOffset + runId.length + 1 };
+  return { buf, idOffset: idOffset + runId.length + 1, body };
 }
 
 async function sendPhase(conn: Connection, o: ProbeOptions, phase: Phase) {
@@ -141,11 +159,17 @@ async function sendPhase(conn: Connection, o: ProbeOptions, phase: Phase) {
     }, 1000);
     const pump = () => {
       while (sent < n && inflight < o.window && sender.sendable()) {
-        const buf = Buffer.from(tpl.buf);
-        buf.write(String(sent).padStart(10, "0"), tpl.idOffset, 10, "latin1");
         if (sent === 0) t0 = performance.now();
         sentAt[sent] = performance.now();
-        const d = sender.send(buf, undefined, 0) as unknown as DeliveryWithIndex;
+        const id = String(sent).padStart(10, "0");
+        let d: DeliveryWithIndex;
+        if (o.encodeEach) {
+          d = sender.send({ durable: true, message_id: `${runId}-${id}`, body: rhea.message.data_section(tpl.body) }) as unknown as DeliveryWithIndex;
+        } else {
+          const buf = Buffer.from(tpl.buf);
+          buf.write(id, tpl.idOffset, 10, "latin1");
+          d = sender.send(buf, undefined, 0) as unknown as DeliveryWithIndex;
+        }
         d.__i = sent;
         sent++;
         inflight++;

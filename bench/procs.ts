@@ -5,7 +5,21 @@ import net from "node:net";
 
 type Cleanup = () => Promise<void> | void;
 const cleanups = new Set<Cleanup>();
+/** Last-resort synchronous kills, run on process exit (e.g. after a crash). */
+const exitKills = new Set<() => void>();
 let installed = false;
+let stopping = false;
+
+/** True once a signal or crash started the shutdown: stop starting new work. */
+export function isStopping(): boolean {
+  return stopping;
+}
+
+export function onExitSync(fn: () => void): () => void {
+  installHandlers();
+  exitKills.add(fn);
+  return () => exitKills.delete(fn);
+}
 
 /** Register an async cleanup; returns a function that unregisters it. */
 export function onCleanup(fn: Cleanup): () => void {
@@ -15,24 +29,31 @@ export function onCleanup(fn: Cleanup): () => void {
 }
 
 /** Run (and forget) all registered cleanups, newest first, each bounded to 20 s. */
-export async function runCleanups(): Promise<void> {
-  const list = [...cleanups].reverse();
-  cleanups.clear();
-  for (const fn of list) {
-    try {
-      await withTimeout(Promise.resolve(fn()), 20_000, "cleanup");
-    } catch (err) {
-      console.error(`cleanup failed: ${(err as Error).message}`);
+let cleaning: Promise<void> | undefined;
+export function runCleanups(): Promise<void> {
+  if (cleaning) return cleaning;
+  cleaning = (async () => {
+    const list = [...cleanups].reverse();
+    cleanups.clear();
+    for (const fn of list) {
+      try {
+        await withTimeout(Promise.resolve(fn()), 30_000, "cleanup");
+      } catch (err) {
+        console.error(`cleanup failed: ${(err as Error).message}`);
+      }
     }
-  }
+  })().finally(() => { cleaning = undefined; });
+  return cleaning;
 }
 
 function installHandlers(): void {
   if (installed) return;
   installed = true;
-  let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      console.error(`${sig} again: killing children now`);
+      process.exit(130); // the "exit" hook SIGKILLs what is left
+    }
     stopping = true;
     console.error(`\n${sig}: stopping children…`);
     void runCleanups().finally(() => process.exit(130));
@@ -40,6 +61,18 @@ function installHandlers(): void {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onSignal);
+  const onCrash = (err: unknown) => {
+    console.error("fatal:", err);
+    if (stopping) return;
+    stopping = true;
+    void runCleanups().finally(() => process.exit(1));
+  };
+  process.on("uncaughtException", onCrash);
+  // Library-internal stray rejections are logged, not fatal (our own awaits handle errors).
+  process.on("unhandledRejection", (err) => console.error("unhandled rejection:", (err as Error)?.message ?? err));
+  process.on("exit", () => {
+    for (const fn of exitKills) { try { fn(); } catch { /* best effort */ } }
+  });
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -104,8 +137,9 @@ export interface Child {
 }
 
 /** Spawn a registered child in its own process group (so the whole tree can be killed). */
-export function startChild(name: string, cmd: string, args: string[], opts: SpawnOptions = {}): Child {
-  const proc = spawn(cmd, args, { ...opts, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+export function startChild(name: string, cmd: string, args: string[], opts: SpawnOptions & { ownCleanup?: boolean } = {}): Child {
+  const { ownCleanup = true, ...spawnOpts } = opts;
+  const proc = spawn(cmd, args, { ...spawnOpts, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let exitInfo: string | undefined;
   const lineWaiters = new Set<(line: string) => void>();
@@ -135,7 +169,9 @@ export function startChild(name: string, cmd: string, args: string[], opts: Spaw
     if (proc.pid === undefined) return;
     try { process.kill(-proc.pid, sig); } catch { try { proc.kill(sig); } catch { /* gone */ } }
   };
-  const stop = async (graceMs = 5000) => {
+  let stopPromise: Promise<void> | undefined;
+  const stop = (graceMs = 5000) => (stopPromise ??= doStop(graceMs));
+  const doStop = async (graceMs: number) => {
     unregister();
     if (exitInfo === undefined) {
       killGroup("SIGTERM");
@@ -147,8 +183,11 @@ export function startChild(name: string, cmd: string, args: string[], opts: Spaw
     }
     // The leader may be gone while others in the group live on: make sure.
     killGroup("SIGKILL");
+    unregisterExit();
   };
-  const unregister = onCleanup(() => stop());
+  // ownCleanup false: the caller's cleanup stops this child (e.g. gracefully via a CLI first).
+  const unregister = ownCleanup ? onCleanup(() => stop()) : () => false;
+  const unregisterExit = onExitSync(() => { if (exitInfo === undefined) killGroup("SIGKILL"); });
 
   return {
     proc,

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { freePort, run, sleep, startChild, tail, waitForPort, onCleanup, type Child } from "./procs.js";
+import { freePort, run, sleep, startChild, tail, waitForPort, onCleanup, onExitSync, type Child } from "./procs.js";
 
 const BIN = "/usr/lib/rabbitmq/bin";
 const SERVER = `${BIN}/rabbitmq-server`;
@@ -87,24 +87,29 @@ export async function startRabbit(log: (s: string) => void): Promise<Rabbit> {
   const ctl = (args: string[], timeoutMs = 60_000) => run(CTL, ["-n", node, ...args], { env, cwd: dir, timeoutMs });
 
   let child: Child | undefined;
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= doStop());
+  const doStop = async () => {
     unregister();
     if (child && !child.exited()) {
-      const r = await ctl(["stop"], 30_000);
-      if (r.code !== 0) log(`rabbitmqctl stop: ${r.error ?? tail(r.out, 3)}`);
+      const r = await ctl(["stop"], 15_000);
+      if (r.code !== 0) log(`rabbitmqctl stop failed (${r.code}): ${r.error ?? ""}\n${tail(r.out, 12)}`);
     }
     await child?.stop(5000);
     await killEpmd(epmdPort, env, log);
     rmSync(dir, { recursive: true, force: true });
+    unregisterExit();
   };
   const unregister = onCleanup(stop);
+  // After a crash: the server group is SIGKILLed by startChild's exit hook; epmd lives outside it.
+  const unregisterExit = onExitSync(() => {
+    for (const pid of epmdPids(epmdPort)) { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } }
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   try {
     log(`starting RabbitMQ node ${node} on 127.0.0.1:${port} (dist ${distPort}, epmd ${epmdPort}) in ${dir}`);
-    child = startChild("rabbitmq-server", SERVER, [], { env, cwd: dir });
+    child = startChild("rabbitmq-server", SERVER, [], { env, cwd: dir, ownCleanup: false });
     await waitForPort(port, 120_000, () => child!.exited() && `${child!.exited()}\n${tail(child!.output())}`);
     const up = await ctl(["await_startup", "--timeout", "60"], 90_000);
     if (up.code !== 0) throw new Error(`rabbitmqctl await_startup failed: ${up.error ?? ""}\n${tail(up.out)}`);

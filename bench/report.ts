@@ -1,5 +1,6 @@
 // Markdown report for bench/broker.ts: medians, ratios against the DESIGN §5 targets, per-run rows.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProbeResult } from "./probe.js";
@@ -8,7 +9,7 @@ import { fmtMs, fmtRate, fmtRatio, median } from "./stats.js";
 import { run } from "./procs.js";
 
 export interface Report {
-  cfg: { rounds: number; messages: number; size: number; window: number; credit: number; warmup: number; sdkBatch: number; sdkConcurrency: number };
+  cfg: { rounds: number; messages: number; size: number; window: number; credit: number; warmup: number; sdkBatch: number; sdkConcurrency: number; encodeEach: boolean; clientNagle: boolean };
   order: string[];
   results: Map<string, ProbeResult[]>;
   failures: Map<string, string>;
@@ -16,6 +17,8 @@ export interface Report {
   sdkEnabled: boolean;
   rabbitVersion?: string;
   problems: string[];
+  /** os.loadavg()[0] when the run started (other work on the machine skews results). */
+  loadStart: number;
 }
 
 const TARGET = { sendVsRabbit: 1.2, receiveVsRabbit: 1.1, vsCeiling: 0.7 };
@@ -46,10 +49,13 @@ export async function renderReport(r: Report): Promise<string> {
   const L: string[] = [];
   L.push(`# Broker benchmark — ${now.toISOString().replace("T", " ").slice(0, 16)} UTC`, "");
   L.push(`- Machine: nproc ${await nproc()}, CPU ${cpuModel()}; Node ${process.version}; ` +
-    `RabbitMQ ${r.rabbitVersion ?? "not run"}; eventjobs ${await gitRev()}`);
+    `RabbitMQ ${r.rabbitVersion ?? "not run"}; eventjobs ${await gitRev()}; ` +
+    `load average (1 min) ${r.loadStart.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end`);
   L.push(`- Probe (rhea, one connection): ${r.cfg.messages.toLocaleString("en-US")} × ${r.cfg.size} B durable messages; ` +
     `send with at most ${r.cfg.window} unsettled (wait for each accept); then receive with credit ${r.cfg.credit}, ` +
-    "unsettled deliveries (peek-lock) accepted one by one.");
+    "unsettled deliveries (peek-lock) accepted one by one. " +
+    (r.cfg.encodeEach ? "Each message rhea-encoded by the probe." : "The probe sends one pre-encoded message with the id patched in (no per-message encode cost).") +
+    (r.cfg.clientNagle ? " Probe socket: rhea default (Nagle until a receiver attaches)." : " Probe socket: TCP_NODELAY."));
   L.push(`- ${r.cfg.rounds} round(s) alternating ${r.order.join(" → ")}` +
     `${r.cfg.warmup ? ` after a ${r.cfg.warmup}-message warm-up per target` : ""}; medians over rounds.`);
   L.push("- RabbitMQ: private node, AMQP 1.0 plugin, durable classic queue and durable quorum queue (`/amq/queue/<name>`).",

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { putToken } from "../cbs.js";
-import { startChild, tail } from "../procs.js";
+import { onExitSync, startChild, tail } from "../procs.js";
 import type { Server } from "./types.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -28,8 +28,10 @@ export async function startEventjobs(log: (s: string) => void): Promise<Server> 
   const args = ["--import", "tsx", main, "up", "--config", config, "--data-dir", path.join(dir, "data"),
     "--amqp-port", "0", "--amqps-port", "0", "--http-port", "0", "--https-port", "0"];
   const child = startChild("eventjobs", process.execPath, args, { cwd: root, env: { ...process.env } });
+  const unregisterExit = onExitSync(() => rmSync(dir, { recursive: true, force: true }));
   const stop = async () => {
     await child.stop(5000);
+    unregisterExit();
     rmSync(dir, { recursive: true, force: true });
   };
   try {

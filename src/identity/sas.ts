@@ -55,8 +55,19 @@ export function verifySasToken(token: string, policies: SasPolicyConfig[], now =
 export function resourcePath(uri: string): string {
   const withoutScheme = uri.replace(/^[a-z]+:\/\//i, "");
   const slash = withoutScheme.indexOf("/");
-  const path = slash < 0 ? "" : withoutScheme.slice(slash + 1);
-  return path.replace(/\/+$/, "").toLowerCase();
+  return entityScope(slash < 0 ? "" : withoutScheme.slice(slash + 1));
+}
+
+/**
+ * The entity an address or token audience is about: lowercase, without trailing slashes and without the
+ * sub-nodes that share their entity's rights (`q/$management`, `q/$DeadLetterQueue`).
+ */
+export function entityScope(path: string): string {
+  return path
+    .toLowerCase()
+    .replace(/\/+$/, "")
+    .replace(/\/\$management$/, "")
+    .replace(/\/\$deadletterqueue$/, "");
 }
 
 /** Manage implies Send and Listen. */

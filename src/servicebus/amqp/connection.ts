@@ -1,6 +1,6 @@
 // Per-connection state: the namespace chosen by the open frame's hostname and the claims put on $cbs.
 import type { AccessRight } from "../../config/model.js";
-import { covers, grants } from "../../identity/sas.js";
+import { covers, entityScope, grants } from "../../identity/sas.js";
 import type { Namespace } from "../entities/namespace.js";
 import { errors } from "../errors.js";
 
@@ -31,7 +31,7 @@ export class ClientConnection {
 
   /** Throws the service's unauthorized error unless a live claim grants `right` on `entityPath`. */
   authorize(entityPath: string, right: AccessRight): void {
-    const path = entityPath.toLowerCase().replace(/\/\$(deadletterqueue|management)$/, "");
+    const path = entityScope(entityPath);
     const now = Date.now();
     const ok = this.claims.some((c) => c.expiresAt > now && covers(c.scope, path) && grants(c.rights, right));
     if (!ok) throw errors.unauthorized(right, `sb://${this.host}/${entityPath}`);

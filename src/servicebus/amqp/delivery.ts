@@ -66,6 +66,8 @@ export class DeliveryLink implements Receiver {
   /** Answers a drain request: deliver what is available now, then report the rest of the credit used. */
   drain(): void {
     this.entity.pump();
+    // rhea spends the unused credit when it writes the drained flow; count it as used so capacity stays 0
+    this.sent += Math.max(0, this.capacity());
     this.sender.set_drained(true);
   }
 }

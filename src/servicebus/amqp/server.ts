@@ -20,7 +20,13 @@ const rheaMessage = rhea.message as Any;
 if (!rheaMessage.decode[RAW]) {
   const decode = rheaMessage.decode;
   rheaMessage.decode = (buf: Buffer) => {
-    const m = decode(buf);
+    let m: Any;
+    try {
+      m = decode(buf);
+    } catch {
+      // undecodable bytes: hand over the raw bytes alone so the transfer is rejected, not the connection dropped
+      m = {};
+    }
     Object.defineProperty(m, RAW, { value: buf, enumerable: false });
     return m;
   };

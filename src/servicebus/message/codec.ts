@@ -98,12 +98,16 @@ export function splitSections(buf: Buffer): SectionSpan[] {
 export function splitBatch(envelope: Buffer): Buffer[] {
   const out: Buffer[] = [];
   for (const s of splitSections(envelope)) {
+    if (s.code === SECTION.sequence || s.code === SECTION.value) {
+      throw new MalformedMessageError("a batch message's body must be data sections, each one encoded message");
+    }
     if (s.code !== SECTION.data) continue;
     const c = envelope[s.valueStart];
     const head = c === 0xa0 ? 2 : c === 0xb0 ? 5 : -1;
     if (head < 0) throw new MalformedMessageError("batch data section is not binary");
     out.push(envelope.subarray(s.valueStart + head, s.end));
   }
+  if (out.length === 0) throw new MalformedMessageError("a batch message must contain at least one message");
   return out;
 }
 
