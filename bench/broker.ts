@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
     "sdk-batch": { type: "string", default: "100" },
     "sdk-concurrency": { type: "string", default: "100" },
     "encode-each": { type: "boolean", default: false },
-    "client-nagle": { type: "boolean", default: false },
+    "client-nodelay": { type: "boolean", default: false },
     "no-rabbit": { type: "boolean", default: false },
     "no-eventjobs": { type: "boolean", default: false },
     "no-sdk": { type: "boolean", default: false },
@@ -37,9 +37,10 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`usage: npm run bench:broker -- [--rounds 3] [--messages 20000] [--size 1024] [--window 100]
   [--credit 100] [--warmup 10000] [--sdk-batch 100] [--sdk-concurrency 100]
-  [--encode-each] [--client-nagle] [--no-rabbit] [--no-eventjobs] [--no-sdk] [--no-write]
+  [--encode-each] [--client-nodelay] [--no-rabbit] [--no-eventjobs] [--no-sdk] [--no-write]
   --encode-each: rhea-encode every message in the probe (default: one pre-encoded template, id patched)
-  --client-nagle: leave rhea's tcp_no_delay default on the probe socket (default: TCP_NODELAY on)`);
+  --client-nodelay: set TCP_NODELAY on the probe socket from the start (default: rhea's default,
+    Nagle on until a receiver is attached at connection level — i.e. during the send phase)`);
   process.exit(0);
 }
 
@@ -60,7 +61,7 @@ const cfg = {
   sdkBatch: int("sdk-batch", 1),
   sdkConcurrency: int("sdk-concurrency", 1),
   encodeEach: Boolean(args["encode-each"]),
-  clientNagle: Boolean(args["client-nagle"]),
+  clientNoDelay: Boolean(args["client-nodelay"]),
 };
 
 const log = (s: string) => console.error(`[bench] ${s}`);
@@ -103,7 +104,7 @@ async function main(): Promise<number> {
 
     const probe = (name: string, messages: number) =>
       runProbe({ ...targets.get(name)!, messages, size: cfg.size, window: cfg.window, credit: cfg.credit, encodeEach: cfg.encodeEach,
-        tcpNoDelay: cfg.clientNagle ? undefined : true });
+        tcpNoDelay: cfg.clientNoDelay ? true : undefined });
 
     if (cfg.warmup > 0) {
       for (const name of ORDER) {

@@ -9,7 +9,7 @@ import { fmtMs, fmtRate, fmtRatio, median } from "./stats.js";
 import { run } from "./procs.js";
 
 export interface Report {
-  cfg: { rounds: number; messages: number; size: number; window: number; credit: number; warmup: number; sdkBatch: number; sdkConcurrency: number; encodeEach: boolean; clientNagle: boolean };
+  cfg: { rounds: number; messages: number; size: number; window: number; credit: number; warmup: number; sdkBatch: number; sdkConcurrency: number; encodeEach: boolean; clientNoDelay: boolean };
   order: string[];
   results: Map<string, ProbeResult[]>;
   failures: Map<string, string>;
@@ -55,7 +55,7 @@ export async function renderReport(r: Report): Promise<string> {
     `send with at most ${r.cfg.window} unsettled (wait for each accept); then receive with credit ${r.cfg.credit}, ` +
     "unsettled deliveries (peek-lock) accepted one by one. " +
     (r.cfg.encodeEach ? "Each message rhea-encoded by the probe." : "The probe sends one pre-encoded message with the id patched in (no per-message encode cost).") +
-    (r.cfg.clientNagle ? " Probe socket: rhea default (Nagle until a receiver attaches)." : " Probe socket: TCP_NODELAY."));
+    (r.cfg.clientNoDelay ? " Probe socket: TCP_NODELAY from the start." : " Probe socket: rhea defaults (Nagle on during the send phase, off once the receiver attaches)."));
   L.push(`- ${r.cfg.rounds} round(s) alternating ${r.order.join(" → ")}` +
     `${r.cfg.warmup ? ` after a ${r.cfg.warmup}-message warm-up per target` : ""}; medians over rounds.`);
   L.push("- RabbitMQ: private node, AMQP 1.0 plugin, durable classic queue and durable quorum queue (`/amq/queue/<name>`).",

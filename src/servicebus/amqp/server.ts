@@ -273,7 +273,7 @@ export class AmqpServer {
       () => answer(delivery.remote_state ? remoteOutcome(outcome) : undefined),
       (e) => {
         const err = e instanceof BrokerError ? e : new BrokerError("InternalError", String(e?.message ?? e));
-        answer((rhea.message as Any).rejected({ condition: err.condition, description: err.message }).described());
+        answer((rhea.message as Any).rejected({ error: { condition: err.condition, description: err.message } }).described());
       },
     );
   }
