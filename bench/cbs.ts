@@ -1,7 +1,7 @@
 // CBS put-token over an open rhea connection (reference §2.1–2.4), as the JS SDK does it.
 import { randomUUID } from "node:crypto";
 import type { Connection, EventContext } from "rhea";
-import { sasToken } from "./sas.js";
+import { createSasToken as sasToken } from "../src/identity/sas.js";
 
 export interface CbsOptions {
   audience: string;

@@ -81,7 +81,9 @@ export class AmqpServer {
 
   async listen(o: ListenOptions): Promise<number> {
     const server: Server = this.container.listen(
-      o.tls ? { transport: "tls", port: o.port, host: o.host, key: o.tls.key, cert: o.tls.cert } : { port: o.port, host: o.host },
+      o.tls
+        ? { transport: "tls", port: o.port, host: o.host, key: o.tls.key, cert: o.tls.cert, tcp_no_delay: true }
+        : { port: o.port, host: o.host, tcp_no_delay: true }, // small dispositions must not wait for Nagle
     );
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);
