@@ -105,8 +105,8 @@ export class Platform {
     await this.amqp?.close();
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
     this.http?.closeAllConnections?.();
+    this.broker.close(); // queues its last writes (locks) first
     await this.store.flush();
-    this.broker.close();
     this.store.close();
     if (this.opts.dataDir) rmSync(join(this.opts.dataDir, "server.json"), { force: true });
   }

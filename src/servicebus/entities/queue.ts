@@ -43,6 +43,12 @@ export interface Router {
 }
 
 const HOT_BYTES = 32 * 1024 * 1024;
+/**
+ * Locks are written only if the message is still locked this long after delivery: most messages are
+ * settled sooner, which saves a write per message. A crash inside this window redelivers the message
+ * at once instead of at lock expiry (at-least-once either way); a clean shutdown writes them all.
+ */
+const LOCK_WRITE_DELAY_MS = 500;
 
 export const DEAD_LETTER_SUFFIX = "/$DeadLetterQueue";
 
@@ -59,6 +65,8 @@ export class QueueEntity extends EventEmitter {
   private lastSeq = 0;
   private readonly recentIds = new Map<string, number>();
   private pumping = false;
+  private unwrittenLocks = new Set<MessageMeta>();
+  private lockWriter?: NodeJS.Timeout;
   readonly deadLetter?: QueueEntity;
 
   constructor(
@@ -272,13 +280,23 @@ export class QueueEntity extends EventEmitter {
     meta.lockedUntil = Date.now() + this.props.lockDurationMs;
     this.locks.set(meta.lockToken, meta.seq);
     this.timers.add(meta.lockedUntil, meta.seq, "lock");
-    // not awaited: a lock lost in a crash only means an earlier redelivery
-    void this.store.update(this.path, meta);
+    this.unwrittenLocks.add(meta);
+    this.lockWriter ??= setTimeout(() => this.writeLocks(), LOCK_WRITE_DELAY_MS).unref();
     return { ...msg, lockToken: meta.lockToken, lockedUntil: meta.lockedUntil };
+  }
+
+  private writeLocks(): void {
+    this.lockWriter = undefined;
+    const metas = this.unwrittenLocks;
+    this.unwrittenLocks = new Set();
+    for (const meta of metas) {
+      if (meta.lockToken && this.metas.get(meta.seq) === meta) void this.store.update(this.path, meta);
+    }
   }
 
   private forget(meta: MessageMeta): void {
     this.metas.delete(meta.seq);
+    this.unwrittenLocks.delete(meta);
     if (meta.lockToken) this.locks.delete(meta.lockToken);
     this.uncache(meta.seq);
   }
@@ -495,6 +513,8 @@ export class QueueEntity extends EventEmitter {
   }
 
   close(): void {
+    if (this.lockWriter) clearTimeout(this.lockWriter);
+    this.writeLocks();
     this.timers.stop();
     this.deadLetter?.close();
     this.receivers.length = 0;
