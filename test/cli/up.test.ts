@@ -128,6 +128,22 @@ const QUEUE_YAML = `namespaces:
           lockDuration: PT30S
 `;
 
+/**
+ * A rejected config: non-zero exit, no ready block, stderr names the file, the `path` and the `value`, and no
+ * server.json in `dataDir`. Returns stderr.
+ */
+async function expectConfigRejected(p: Up, file: string, dataDir: string, path: RegExp, value: RegExp): Promise<string> {
+  const exit = await withTimeout(p.exited, 20_000, "exit on a bad config");
+  assert.notEqual(exit.code, 0);
+  assert.doesNotMatch(p.stdout(), /eventjobs ready/);
+  const err = p.stderr();
+  assert.ok(err.includes(file), `stderr names the file ${file}:\n${err}`);
+  assert.match(err, path, `stderr names the path:\n${err}`);
+  assert.match(err, value, `stderr names the value:\n${err}`);
+  assert.ok(!existsSync(join(dataDir, "server.json")), "no server.json");
+  return err;
+}
+
 describe("eventjobs up", () => {
   test("prints the ready block with real ports, serves /health and the SDK, writes server.json; SIGTERM exits 0 and removes it", async () => {
     const dir = tmpDir();
@@ -203,15 +219,8 @@ describe("eventjobs up", () => {
     const dataDir = join(dir, "data");
     const file = yamlFile(dir, QUEUE_YAML.replace("PT30S", "banana"));
     const p = up(["--config", file, "--data-dir", dataDir, ...FREE_PORTS]);
-    const exit = await withTimeout(p.exited, 20_000, "exit on a bad config");
-    assert.notEqual(exit.code, 0);
-    assert.doesNotMatch(p.stdout(), /eventjobs ready/);
-    const err = p.stderr();
-    assert.ok(err.includes(file), `stderr names the file ${file}:\n${err}`);
-    assert.match(err, /namespaces\[0\]\.queues\[0\]\.properties\.lockDuration/, `stderr names the path:\n${err}`);
-    assert.match(err, /banana/, `stderr names the value:\n${err}`);
+    const err = await expectConfigRejected(p, file, dataDir, /namespaces\[0\]\.queues\[0\]\.properties\.lockDuration/, /banana/);
     assert.doesNotMatch(err, /\n\s+at /, `no stack trace:\n${err}`);
-    assert.ok(!existsSync(join(dataDir, "server.json")), "no server.json");
   });
 
   test("an unknown property in the emulator's Config.json: non-zero exit, stderr names file, path and value, no server.json", async () => {
@@ -232,14 +241,7 @@ describe("eventjobs up", () => {
       ),
     );
     const p = up(["--config", file, "--data-dir", dataDir, ...FREE_PORTS]);
-    const exit = await withTimeout(p.exited, 20_000, "exit on a bad config");
-    assert.notEqual(exit.code, 0);
-    assert.doesNotMatch(p.stdout(), /eventjobs ready/);
-    const err = p.stderr();
-    assert.ok(err.includes(file), `stderr names the file ${file}:\n${err}`);
-    assert.match(err, /Namespaces\[0\]\.Queues\[0\]\.Properties\.NotAProperty/, `stderr names the path:\n${err}`);
-    assert.match(err, /surprise/, `stderr names the value:\n${err}`);
-    assert.ok(!existsSync(join(dataDir, "server.json")), "no server.json");
+    await expectConfigRejected(p, file, dataDir, /Namespaces\[0\]\.Queues\[0\]\.Properties\.NotAProperty/, /surprise/);
   });
 
   test("examples/emulator/Config.json loads and its queues are usable by the SDK", async () => {

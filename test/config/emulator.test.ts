@@ -1,25 +1,10 @@
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { ConfigError, QUEUE_DEFAULTS } from "../../src/config/model.ts";
+import { tempFiles } from "../helpers/files.ts";
 
-const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "eventjobs-emulator-"));
-  dirs.push(dir);
-  return dir;
-}
-
-function write(name: string, text: string): string {
-  const file = join(tempDir(), name);
-  writeFileSync(file, text);
-  return file;
-}
+const { write } = tempFiles("eventjobs-emulator-");
 
 function problems(file: string): string[] {
   try {

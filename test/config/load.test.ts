@@ -1,29 +1,15 @@
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { emptyConfig, loadConfigFile } from "../../src/config/load.ts";
 import { ConfigError, QUEUE_DEFAULTS } from "../../src/config/model.ts";
+import { tempFiles } from "../helpers/files.ts";
 
 const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
 const ROOT_POLICY = { name: "RootManageSharedAccessKey", rights: ["Manage", "Send", "Listen"], primaryKey: "SAS_KEY_VALUE" };
 
-const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "eventjobs-load-"));
-  dirs.push(dir);
-  return dir;
-}
-
-function write(name: string, text: string): string {
-  const file = join(tempDir(), name);
-  writeFileSync(file, text);
-  return file;
-}
+const { tempDir, write } = tempFiles("eventjobs-load-");
 
 test("examples/basic/eventjobs.yaml loads with its queues", () => {
   const cfg = loadConfigFile(join(examples, "basic/eventjobs.yaml"));

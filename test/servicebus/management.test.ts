@@ -3,7 +3,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from "@azure/service-bus";
-import { queuesYaml, startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
+import { uniqueName, type TestBroker } from "../helpers/broker.js";
+import { peekAll, RETRY, receiveN, receiveOne, startSdk, stopSdk, waitUntil } from "../helpers/sdk.js";
 
 type QueueProps = Record<string, unknown>;
 const queues: Record<string, QueueProps> = {};
@@ -34,51 +35,14 @@ const Q = {
   ownDlqPeek: queue(),
 };
 
-// fail fast instead of retrying for minutes when the broker answers with an error
-const RETRY = { retryOptions: { maxRetries: 1, retryDelayInMs: 100, maxRetryDelayInMs: 500, timeoutInMs: 20_000 } };
-
 let broker: TestBroker;
 let client: ServiceBusClient;
 
 before(async () => {
-  broker = await startBroker(queuesYaml(queues));
-  client = new ServiceBusClient(broker.connectionString, RETRY);
+  ({ broker, client } = await startSdk(queues));
 });
 
-after(async () => {
-  await client?.close();
-  await broker?.close();
-});
-
-async function receiveN(receiver: ServiceBusReceiver, n: number, deadlineMs = 10_000): Promise<ServiceBusReceivedMessage[]> {
-  const out: ServiceBusReceivedMessage[] = [];
-  const end = Date.now() + deadlineMs;
-  while (out.length < n && Date.now() < end) {
-    const wait = Math.max(100, Math.min(2000, end - Date.now()));
-    out.push(...(await receiver.receiveMessages(n - out.length, { maxWaitTimeInMs: wait })));
-  }
-  return out;
-}
-
-async function receiveOne(receiver: ServiceBusReceiver, deadlineMs = 10_000): Promise<ServiceBusReceivedMessage> {
-  const [m] = await receiveN(receiver, 1, deadlineMs);
-  assert.ok(m, `a message arrives within ${deadlineMs} ms`);
-  return m;
-}
-
-/** Everything in the queue (or its DLQ), peeked by a fresh receiver from sequence number 1. */
-async function peekAll(name: string, subQueueType?: "deadLetter"): Promise<ServiceBusReceivedMessage[]> {
-  const r = client.createReceiver(name, subQueueType ? { subQueueType } : {});
-  try {
-    return await r.peekMessages(100);
-  } finally {
-    await r.close();
-  }
-}
-
-async function waitUntil(t: number): Promise<void> {
-  while (Date.now() <= t) await new Promise((r) => setTimeout(r, Math.min(200, t - Date.now() + 1)));
-}
+after(() => stopSdk(client, broker));
 
 async function withQueue(
   name: string,
@@ -123,7 +87,7 @@ describe("peekMessages", () => {
       await sender.scheduleMessages({ body: "scheduled", messageId: "s" }, new Date(Date.now() + 60_000));
       await sender.sendMessages({ body: "active", messageId: "a" });
 
-      const peeked = await peekAll(Q.peekStates);
+      const peeked = await peekAll(client, Q.peekStates);
       assert.deepEqual(
         peeked.map((m) => [m.messageId, m.sequenceNumber!.toNumber(), m.state]),
         [
@@ -151,7 +115,7 @@ describe("peekMessages", () => {
   test("peekMessages with fromSequenceNumber starts at that sequence number", async () => {
     await withQueue(Q.peekFrom, async ({ sender }) => {
       await sender.sendMessages(Array.from({ length: 6 }, (_, i) => ({ body: i })));
-      const all = await peekAll(Q.peekFrom);
+      const all = await peekAll(client, Q.peekFrom);
       assert.equal(all.length, 6);
       const r = client.createReceiver(Q.peekFrom);
       try {
@@ -210,7 +174,7 @@ describe("peekMessages", () => {
         applicationProperties: { n: 5, s: "t" },
         timeToLive: 30_000,
       });
-      const [m] = await peekAll(Q.peekNoLock);
+      const [m] = await peekAll(client, Q.peekNoLock);
       assert.deepEqual(m.body, { x: [1, 2] });
       assert.equal(m.messageId, "pk");
       assert.equal(m.correlationId, "c");
@@ -232,7 +196,7 @@ describe("scheduleMessages", () => {
       const seqs = await sender.scheduleMessages([{ body: "s1" }, { body: "s2", applicationProperties: { k: "v" } }], at);
       assert.equal(seqs.length, 2);
       assert.deepEqual(seqs.map((s) => s.toNumber()), [1, 2]);
-      const peeked = await peekAll(Q.schedule);
+      const peeked = await peekAll(client, Q.schedule);
       assert.deepEqual(peeked.map((m) => [m.sequenceNumber!.toNumber(), m.state, m.scheduledEnqueueTimeUtc?.getTime()]), [
         [1, "scheduled", at.getTime()],
         [2, "scheduled", at.getTime()],
@@ -252,7 +216,7 @@ describe("scheduleMessages", () => {
       const at = new Date(Date.now() + 1500);
       const [keep, drop1, drop2] = await sender.scheduleMessages([{ body: "keep" }, { body: "drop1" }, { body: "drop2" }], at);
       await sender.cancelScheduledMessages([drop1, drop2]);
-      const peeked = await peekAll(Q.cancel);
+      const peeked = await peekAll(client, Q.cancel);
       assert.deepEqual(peeked.map((m) => m.sequenceNumber!.toNumber()), [keep.toNumber()]);
       await waitUntil(at.getTime());
       const got = await receiveN(receiver, 1, 10_000);
@@ -263,7 +227,7 @@ describe("scheduleMessages", () => {
       const [again] = await sender.scheduleMessages({ body: "again" }, new Date(Date.now() + 60_000));
       await sender.cancelScheduledMessages(again);
       await sender.cancelScheduledMessages(again);
-      assert.deepEqual(await peekAll(Q.cancel), []);
+      assert.deepEqual(await peekAll(client, Q.cancel), []);
     });
   });
 });
@@ -274,7 +238,7 @@ describe("receiveDeferredMessages", () => {
   test("an unknown sequence number fails with MessageNotFound", async () => {
     await withQueue(Q.deferredUnknown, async ({ sender, receiver }) => {
       await sender.sendMessages({ body: "active" });
-      const [active] = await peekAll(Q.deferredUnknown);
+      const [active] = await peekAll(client, Q.deferredUnknown);
       await assert.rejects(receiver.receiveDeferredMessages(active.sequenceNumber!.add(1000)), expectCode("MessageNotFound"));
       // an existing message that is not deferred is not found either
       await assert.rejects(receiver.receiveDeferredMessages(active.sequenceNumber!), expectCode("MessageNotFound"));
@@ -294,7 +258,7 @@ describe("receiveDeferredMessages", () => {
       assert.ok(m.lockToken);
       assert.ok(m.lockedUntilUtc && m.lockedUntilUtc.getTime() > Date.now());
       await receiver.completeMessage(m);
-      assert.deepEqual(await peekAll(Q.deferredComplete), []);
+      assert.deepEqual(await peekAll(client, Q.deferredComplete), []);
       await assert.rejects(receiver.receiveDeferredMessages(seq), expectCode("MessageNotFound"));
     });
   });
@@ -306,14 +270,14 @@ describe("receiveDeferredMessages", () => {
       const before = m.deliveryCount!;
       await receiver.abandonMessage(m, { p: 2, added: "x" });
       assert.deepEqual(await receiver.receiveMessages(1, { maxWaitTimeInMs: 500 }), [], "not back in the normal flow");
-      const [peeked] = await peekAll(Q.deferredAbandon);
+      const [peeked] = await peekAll(client, Q.deferredAbandon);
       assert.equal(peeked.state, "deferred");
       const [again] = await receiver.receiveDeferredMessages(seq);
       assert.equal(again.body, "a");
       assert.equal(again.deliveryCount, before + 1);
       assert.deepEqual(again.applicationProperties, { p: 2, added: "x" });
       await receiver.completeMessage(again);
-      assert.deepEqual(await peekAll(Q.deferredAbandon), []);
+      assert.deepEqual(await peekAll(client, Q.deferredAbandon), []);
     });
   });
 
@@ -322,7 +286,7 @@ describe("receiveDeferredMessages", () => {
       const seq = await sendAndDefer(sender, receiver, { body: "dl", messageId: "ddl" });
       const [m] = await receiver.receiveDeferredMessages(seq);
       await receiver.deadLetterMessage(m, { deadLetterReason: "Deferred too long", deadLetterErrorDescription: "gave up" });
-      assert.deepEqual(await peekAll(Q.deferredDeadLetter), []);
+      assert.deepEqual(await peekAll(client, Q.deferredDeadLetter), []);
       const dlq = client.createReceiver(Q.deferredDeadLetter, { subQueueType: "deadLetter" });
       try {
         const d = await receiveOne(dlq);
@@ -343,7 +307,7 @@ describe("receiveDeferredMessages", () => {
       const seq = await sendAndDefer(sender, receiver, { body: "dd" });
       const [m] = await receiver.receiveDeferredMessages(seq);
       await receiver.deferMessage(m, { note: "twice" });
-      const [peeked] = await peekAll(Q.deferredDefer);
+      const [peeked] = await peekAll(client, Q.deferredDefer);
       assert.equal(peeked.state, "deferred");
       const [again] = await receiver.receiveDeferredMessages(seq);
       assert.equal(again.applicationProperties?.note, "twice");
@@ -361,7 +325,7 @@ describe("receiveDeferredMessages", () => {
       assert.deepEqual(deferred.map((m) => m.body).sort(), [0, 1, 2]);
       assert.equal(new Set(deferred.map((m) => m.lockToken)).size, 3, "each has its own lock");
       for (const m of deferred) await receiver.completeMessage(m);
-      assert.deepEqual(await peekAll(Q.deferredMany), []);
+      assert.deepEqual(await peekAll(client, Q.deferredMany), []);
     });
   });
 
@@ -373,7 +337,7 @@ describe("receiveDeferredMessages", () => {
         const [m] = await rd.receiveDeferredMessages(seq);
         assert.equal(m.body, "rd");
         assert.equal(m.lockToken, undefined);
-        assert.deepEqual(await peekAll(Q.deferredReceiveAndDelete), []);
+        assert.deepEqual(await peekAll(client, Q.deferredReceiveAndDelete), []);
       } finally {
         await rd.close();
       }
@@ -425,7 +389,7 @@ describe("management operations on their own connection", () => {
       await s.cancelScheduledMessages(seq);
       await s.close();
     });
-    assert.deepEqual(await peekAll(Q.ownSchedule), []);
+    assert.deepEqual(await peekAll(client, Q.ownSchedule), []);
   });
 
   test("a client that only peeks the dead-letter queue can peek it", async () => {

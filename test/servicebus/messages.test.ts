@@ -3,7 +3,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from "@azure/service-bus";
-import { queuesYaml, startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
+import { uniqueName, type TestBroker } from "../helpers/broker.js";
+import { receiveN, startSdk, stopSdk } from "../helpers/sdk.js";
 
 const Q = {
   bodies: uniqueName("bodies"),
@@ -23,9 +24,6 @@ const Q = {
   batchProps: uniqueName("batchprops"),
 };
 
-// fail fast instead of retrying for minutes when the broker answers with an error
-const RETRY = { retryOptions: { maxRetries: 1, retryDelayInMs: 100, maxRetryDelayInMs: 500, timeoutInMs: 20_000 } };
-
 let broker: TestBroker;
 let client: ServiceBusClient;
 
@@ -33,24 +31,24 @@ before(async () => {
   const queues: Record<string, Record<string, unknown>> = {};
   for (const name of Object.values(Q)) queues[name] = {};
   queues[Q.lock] = { lockDuration: "PT30S" };
-  broker = await startBroker(queuesYaml(queues));
-  client = new ServiceBusClient(broker.connectionString, RETRY);
+  ({ broker, client } = await startSdk(queues));
 });
 
-after(async () => {
-  await client?.close();
-  await broker?.close();
-});
+after(() => stopSdk(client, broker));
 
-/** Receives until `n` messages arrived or the deadline passed. */
-async function receiveN(receiver: ServiceBusReceiver, n: number, deadlineMs = 10_000): Promise<ServiceBusReceivedMessage[]> {
-  const out: ServiceBusReceivedMessage[] = [];
-  const end = Date.now() + deadlineMs;
-  while (out.length < n && Date.now() < end) {
-    const got = await receiver.receiveMessages(n - out.length, { maxWaitTimeInMs: Math.max(100, Math.min(2000, end - Date.now())) });
-    out.push(...got);
+/** Runs `fn` with a sender and a receiveAndDelete receiver on `queue`, both closed afterwards. */
+async function withReceiveAndDelete(
+  queue: string,
+  fn: (sender: ReturnType<ServiceBusClient["createSender"]>, receiver: ServiceBusReceiver) => Promise<void>,
+): Promise<void> {
+  const sender = client.createSender(queue);
+  const receiver = client.createReceiver(queue, { receiveMode: "receiveAndDelete" });
+  try {
+    await fn(sender, receiver);
+  } finally {
+    await sender.close();
+    await receiver.close();
   }
-  return out;
 }
 
 async function sendAndReceive(queue: string, messages: any[]): Promise<ServiceBusReceivedMessage[]> {
@@ -249,9 +247,7 @@ describe("broker-assigned properties", () => {
 
 describe("scheduled messages", () => {
   test("a message with scheduledEnqueueTimeUtc arrives after its time, not before; peek shows it as scheduled", async () => {
-    const sender = client.createSender(Q.scheduled);
-    const receiver = client.createReceiver(Q.scheduled, { receiveMode: "receiveAndDelete" });
-    try {
+    await withReceiveAndDelete(Q.scheduled, async (sender, receiver) => {
       const at = new Date(Date.now() + 3000);
       await sender.sendMessages({ body: "later", scheduledEnqueueTimeUtc: at, timeToLive: 60_000 });
       const peeked = await receiver.peekMessages(10);
@@ -271,18 +267,13 @@ describe("scheduled messages", () => {
       assert.equal(m.state, "active");
       assert.equal(m.timeToLive, 60_000, "timeToLive is the sender's, not stretched by the schedule delay");
       assert.ok(m.expiresAtUtc!.getTime() >= at.getTime() + 60_000 - 1000, "expires ttl after it became available");
-    } finally {
-      await sender.close();
-      await receiver.close();
-    }
+    });
   });
 });
 
 describe("batches", () => {
   test("createMessageBatch + tryAddMessage: all messages arrive in order with their own properties", async () => {
-    const sender = client.createSender(Q.batch);
-    const receiver = client.createReceiver(Q.batch, { receiveMode: "receiveAndDelete" });
-    try {
+    await withReceiveAndDelete(Q.batch, async (sender, receiver) => {
       const batch = await sender.createMessageBatch();
       for (let i = 0; i < 5; i++) {
         assert.equal(
@@ -302,16 +293,11 @@ describe("batches", () => {
       });
       const seqs = got.map((m) => m.sequenceNumber!.toNumber());
       assert.deepEqual(seqs, [1, 2, 3, 4, 5]);
-    } finally {
-      await sender.close();
-      await receiver.close();
-    }
+    });
   });
 
   test("each message of a batch keeps its own TTL, partitionKey and scheduled time (not the first one's)", async () => {
-    const sender = client.createSender(Q.batchProps);
-    const receiver = client.createReceiver(Q.batchProps, { receiveMode: "receiveAndDelete" });
-    try {
+    await withReceiveAndDelete(Q.batchProps, async (sender, receiver) => {
       const at = new Date(Date.now() + 60_000);
       await sender.sendMessages([
         { body: "a", partitionKey: "pa", timeToLive: 60_000, contentType: "text/a" },
@@ -329,26 +315,18 @@ describe("batches", () => {
       assert.equal(got[0].contentType, "text/a");
       assert.equal(got[1].contentType, undefined);
       assert.deepEqual(await receiver.receiveMessages(1, { maxWaitTimeInMs: 300 }), [], "the scheduled one waits");
-    } finally {
-      await sender.close();
-      await receiver.close();
-    }
+    });
   });
 
   test("sendMessages([...100]) delivers all 100 in order", async () => {
-    const sender = client.createSender(Q.many);
-    const receiver = client.createReceiver(Q.many, { receiveMode: "receiveAndDelete" });
-    try {
+    await withReceiveAndDelete(Q.many, async (sender, receiver) => {
       await sender.sendMessages(Array.from({ length: 100 }, (_, i) => ({ body: `m${i}`, applicationProperties: { i } })));
       const got = await receiveN(receiver, 100, 20_000);
       assert.equal(got.length, 100);
       assert.deepEqual(got.map((m) => m.body), Array.from({ length: 100 }, (_, i) => `m${i}`));
       assert.deepEqual(got.map((m) => m.applicationProperties?.i), Array.from({ length: 100 }, (_, i) => i));
       assert.deepEqual(got.map((m) => m.sequenceNumber!.toNumber()), Array.from({ length: 100 }, (_, i) => i + 1));
-    } finally {
-      await sender.close();
-      await receiver.close();
-    }
+    });
   });
 });
 

@@ -8,7 +8,8 @@ import {
   type ServiceBusReceiver,
   type ServiceBusReceiverOptions,
 } from "@azure/service-bus";
-import { queuesYaml, startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
+import { uniqueName, type TestBroker } from "../helpers/broker.js";
+import { peekAll, RETRY, receiveN, receiveOne, startSdk, stopSdk, waitUntil } from "../helpers/sdk.js";
 
 type QueueProps = Record<string, unknown>;
 const SHORT_LOCK: QueueProps = { lockDuration: "PT5S" };
@@ -47,40 +48,16 @@ const Q = {
   defaultTtl: queue({ defaultMessageTimeToLive: "PT1S" }),
 };
 
-// fail fast instead of retrying for minutes when the broker answers with an error
-const RETRY = { retryOptions: { maxRetries: 1, retryDelayInMs: 100, maxRetryDelayInMs: 500, timeoutInMs: 20_000 } };
-
 let broker: TestBroker;
 let client: ServiceBusClient;
 
 before(async () => {
-  broker = await startBroker(queuesYaml(queues));
-  client = new ServiceBusClient(broker.connectionString, RETRY);
+  ({ broker, client } = await startSdk(queues));
 });
 
-after(async () => {
-  await client?.close();
-  await broker?.close();
-});
+after(() => stopSdk(client, broker));
 
 // --- helpers ---------------------------------------------------------------------------------------
-
-/** Receives until `n` messages arrived or the deadline passed. */
-async function receiveN(receiver: ServiceBusReceiver, n: number, deadlineMs = 10_000): Promise<ServiceBusReceivedMessage[]> {
-  const out: ServiceBusReceivedMessage[] = [];
-  const end = Date.now() + deadlineMs;
-  while (out.length < n && Date.now() < end) {
-    const wait = Math.max(100, Math.min(2000, end - Date.now()));
-    out.push(...(await receiver.receiveMessages(n - out.length, { maxWaitTimeInMs: wait })));
-  }
-  return out;
-}
-
-async function receiveOne(receiver: ServiceBusReceiver, deadlineMs = 10_000): Promise<ServiceBusReceivedMessage> {
-  const [m] = await receiveN(receiver, 1, deadlineMs);
-  assert.ok(m, `a message arrives within ${deadlineMs} ms`);
-  return m;
-}
 
 /** Polls `fn` until it returns a truthy value or the deadline passes. */
 async function pollUntil<T>(what: string, fn: () => Promise<T | undefined | false>, deadlineMs = 10_000, everyMs = 100): Promise<T> {
@@ -115,22 +92,6 @@ async function withQueue(
   }
 }
 
-/** Everything in the queue (or its DLQ), peeked by a fresh receiver from sequence number 1. */
-async function peekAll(name: string, subQueueType?: "deadLetter"): Promise<ServiceBusReceivedMessage[]> {
-  // (a receiver's peekMessages continues after the last message it peeked, so use a new one each time)
-  const r = client.createReceiver(name, subQueueType ? { subQueueType } : {});
-  try {
-    return await r.peekMessages(100);
-  } finally {
-    await r.close();
-  }
-}
-
-/** Waits until the wall clock passes `t` (for behaviour that is inherently about time: locks, TTL). */
-async function waitUntil(t: number): Promise<void> {
-  while (Date.now() <= t) await new Promise((r) => setTimeout(r, Math.min(200, t - Date.now() + 1)));
-}
-
 const NO_RENEW = { maxAutoLockRenewalDurationInMs: 0 } as const;
 
 // --- receive modes ---------------------------------------------------------------------------------
@@ -144,13 +105,13 @@ describe("receive modes", () => {
       assert.equal(m.body, "pl");
       assert.ok(m.lockToken, "peek-lock messages have a lock token");
       // still there (locked): peek sees it, another receive does not get it
-      const peeked = await peekAll(Q.peekLock);
+      const peeked = await peekAll(client, Q.peekLock);
       assert.equal(peeked.length, 1);
       assert.equal(peeked[0].messageId, "pl-1");
       const other = receiver();
       assert.deepEqual(await other.receiveMessages(1, { maxWaitTimeInMs: 500 }), [], "a locked message is not handed out twice");
       await r.completeMessage(m);
-      assert.equal((await peekAll(Q.peekLock)).length, 0);
+      assert.equal((await peekAll(client, Q.peekLock)).length, 0);
     });
   });
 
@@ -161,7 +122,7 @@ describe("receive modes", () => {
       const got = await receiveN(r, 2);
       assert.deepEqual(got.map((m) => m.body), [1, 2]);
       assert.equal(got[0].lockToken, undefined, "no lock token in receiveAndDelete mode");
-      assert.equal((await peekAll(Q.receiveAndDelete)).length, 0, "nothing left");
+      assert.equal((await peekAll(client, Q.receiveAndDelete)).length, 0, "nothing left");
       await assert.rejects(r.completeMessage(got[0]));
       // and nothing comes back later
       assert.deepEqual(await r.receiveMessages(1, { maxWaitTimeInMs: 300 }), []);
@@ -250,7 +211,7 @@ describe("subscribe", () => {
       assert.deepEqual(got, ["one", "two", "three"]);
       assert.deepEqual(errors, []);
       // auto-complete removed them (completion happens right after processMessage resolves)
-      await pollUntil("the queue to be empty", async () => (await peekAll(Q.subscribe)).length === 0, 5000);
+      await pollUntil("the queue to be empty", async () => (await peekAll(client, Q.subscribe)).length === 0, 5000);
     });
   });
 
@@ -308,7 +269,7 @@ describe("subscribe", () => {
       try {
         await Promise.race([three, new Promise((_, rej) => setTimeout(() => rej(new Error(`max in flight ${maxInFlight}`)), 10_000))]);
         // give the broker a chance to (wrongly) push a 4th message beyond the credit
-        const peekWhileBlocked = await peekAll(Q.concurrency);
+        const peekWhileBlocked = await peekAll(client, Q.concurrency);
         assert.equal(peekWhileBlocked.length, 6, "all six still in the queue (three locked)");
         release();
         await Promise.race([allDone, new Promise((_, rej) => setTimeout(() => rej(new Error(`handled ${handled}`)), 10_000))]);
@@ -362,7 +323,7 @@ describe("settlement", () => {
       const r = receiver();
       const m = await receiveOne(r);
       await r.completeMessage(m);
-      assert.deepEqual(await peekAll(Q.complete), []);
+      assert.deepEqual(await peekAll(client, Q.complete), []);
       assert.deepEqual(await r.receiveMessages(1, { maxWaitTimeInMs: 500 }), []);
       // completing twice is refused (by the SDK: the delivery is already settled)
       await assert.rejects(r.completeMessage(m));
@@ -407,7 +368,7 @@ describe("settlement", () => {
       const r = receiver();
       const m = await receiveOne(r);
       await r.deadLetterMessage(m, { deadLetterReason: "BadOrder", deadLetterErrorDescription: "order 1 is invalid" });
-      assert.deepEqual(await peekAll(Q.deadLetter), [], "gone from the queue");
+      assert.deepEqual(await peekAll(client, Q.deadLetter), [], "gone from the queue");
       assert.deepEqual(await r.receiveMessages(1, { maxWaitTimeInMs: 300 }), []);
       const dlq = receiver({ subQueueType: "deadLetter" });
       const d = await receiveOne(dlq);
@@ -419,7 +380,7 @@ describe("settlement", () => {
       assert.equal(d.applicationProperties?.a, 1);
       assert.equal(d.applicationProperties?.DeadLetterReason, "BadOrder");
       await dlq.completeMessage(d);
-      assert.deepEqual(await peekAll(Q.deadLetter, "deadLetter"), []);
+      assert.deepEqual(await peekAll(client, Q.deadLetter, "deadLetter"), []);
     });
   });
 
@@ -466,7 +427,7 @@ describe("settlement", () => {
       const seq = m.sequenceNumber!;
       await r.deferMessage(m);
       assert.deepEqual(await r.receiveMessages(1, { maxWaitTimeInMs: 500 }), [], "a deferred message is not received normally");
-      const peeked = await peekAll(Q.defer);
+      const peeked = await peekAll(client, Q.defer);
       assert.equal(peeked.length, 1);
       assert.equal(peeked[0].state, "deferred");
       const [d] = await r.receiveDeferredMessages(seq);
@@ -477,7 +438,7 @@ describe("settlement", () => {
       assert.ok(d.lockToken, "locked for this receiver");
       assert.equal(d.sequenceNumber!.toNumber(), seq.toNumber());
       await r.completeMessage(d);
-      assert.deepEqual(await peekAll(Q.defer), []);
+      assert.deepEqual(await peekAll(client, Q.defer), []);
     });
   });
 });
@@ -534,10 +495,10 @@ describe("locks, delivery count and expiry", { concurrency: true }, () => {
       }
       assert.deepEqual(failures, [], "every settlement with a lost lock fails with MessageLockLost");
       // the fresh deliveries are untouched by the failed settlements
-      assert.equal((await peekAll(Q.lockLost)).length, ops.length);
+      assert.equal((await peekAll(client, Q.lockLost)).length, ops.length);
       for (const m of fresh) await other.completeMessage(m);
-      assert.deepEqual(await peekAll(Q.lockLost), []);
-      assert.deepEqual(await peekAll(Q.lockLost, "deadLetter"), []);
+      assert.deepEqual(await peekAll(client, Q.lockLost), []);
+      assert.deepEqual(await peekAll(client, Q.lockLost, "deadLetter"), []);
     });
   });
 
@@ -560,7 +521,7 @@ describe("locks, delivery count and expiry", { concurrency: true }, () => {
       assert.ok(Date.now() > firstUntil, "checked after the original lock expiry");
       assert.deepEqual(during, [], "not redelivered while the renewed lock holds");
       await r.completeMessage(m);
-      assert.deepEqual(await peekAll(Q.renew), []);
+      assert.deepEqual(await peekAll(client, Q.renew), []);
     });
   });
 
@@ -574,7 +535,7 @@ describe("locks, delivery count and expiry", { concurrency: true }, () => {
       assert.equal(second.deliveryCount, 1);
       await r.abandonMessage(second);
       assert.deepEqual(await r.receiveMessages(1, { maxWaitTimeInMs: 500 }), [], "not delivered a third time");
-      assert.deepEqual(await peekAll(Q.maxDelivery), [], "gone from the queue");
+      assert.deepEqual(await peekAll(client, Q.maxDelivery), [], "gone from the queue");
       const dlq = receiver({ subQueueType: "deadLetter" });
       const d = await receiveOne(dlq);
       assert.equal(d.messageId, "poison-1");
@@ -594,7 +555,7 @@ describe("locks, delivery count and expiry", { concurrency: true }, () => {
       assert.equal(d.body, "short-lived");
       assert.equal(d.deadLetterReason, "TTLExpiredException");
       const r = receiver();
-      assert.deepEqual(await peekAll(Q.ttlDeadLetter), [], "gone from the queue");
+      assert.deepEqual(await peekAll(client, Q.ttlDeadLetter), [], "gone from the queue");
     });
   });
 
@@ -602,7 +563,7 @@ describe("locks, delivery count and expiry", { concurrency: true }, () => {
     await withQueue(Q.ttlDrop, async ({ send, receiver }) => {
       await send({ body: "gone soon", timeToLive: 1000 });
       await send({ body: "stays" });
-      const peeked = await peekAll(Q.ttlDrop);
+      const peeked = await peekAll(client, Q.ttlDrop);
       assert.equal(peeked.length, 2);
       assert.equal(peeked[0].timeToLive, 1000);
       // (Service Bus may still show an expired message to peek until it cleans up, so check by receiving)
@@ -612,14 +573,14 @@ describe("locks, delivery count and expiry", { concurrency: true }, () => {
       assert.equal(m.body, "stays");
       await r.completeMessage(m);
       assert.deepEqual(await r.receiveMessages(1, { maxWaitTimeInMs: 300 }), []);
-      assert.deepEqual(await peekAll(Q.ttlDrop, "deadLetter"), [], "not dead-lettered");
+      assert.deepEqual(await peekAll(client, Q.ttlDrop, "deadLetter"), [], "not dead-lettered");
     });
   });
 
   test("defaultMessageTimeToLive applies to messages sent without a TTL", async () => {
     await withQueue(Q.defaultTtl, async ({ send, receiver }) => {
       await send({ body: "default ttl" });
-      const [p] = await peekAll(Q.defaultTtl);
+      const [p] = await peekAll(client, Q.defaultTtl);
       assert.ok(p, "peeked");
       assert.equal(p.timeToLive, 1000, "the entity default TTL is reported");
       assert.equal(p.expiresAtUtc!.getTime() - p.enqueuedTimeUtc!.getTime(), 1000);
