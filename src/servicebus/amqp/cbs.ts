@@ -1,6 +1,6 @@
 // $cbs put-token: claims-based security as Service Bus does it. SAS tokens are verified against the
 // namespace's policies; the claim is kept on the connection and checked when links attach.
-import { resourcePath, SasError, verifySasToken } from "../../identity/sas.js";
+import { covers, resourcePath, SasError, verifySasToken } from "../../identity/sas.js";
 import type { ClientConnection } from "./connection.js";
 import type { Reply } from "./replies.js";
 
@@ -22,7 +22,7 @@ export function putToken(conn: ClientConnection, request: any, validateOther?: T
       const claims = verifySasToken(token, conn.namespace.policies);
       const scope = resourcePath(claims.resource);
       const requested = resourcePath(audience);
-      if (!(scope === "" || requested === scope || requested.startsWith(scope + "/"))) {
+      if (!covers(scope, requested)) {
         return unauthorized(`InvalidAudience: The token's resource '${claims.resource}' does not cover '${audience}'.`);
       }
       conn.addClaim({ scope, rights: claims.rights, expiresAt: claims.expiresAt });

@@ -3,7 +3,7 @@
 // counts credit down when a frame is written, and an over-queued link blocks its whole session).
 import rhea from "rhea";
 import type { QueueEntity, ReceiveMode, Receiver } from "../entities/queue.js";
-import { encodeAnnotations, encodeDeliveryAnnotations, encodeHeader, decodeAnnotations, lockTokenToTag } from "../message/codec.js";
+import { encodeAnnotations, encodeDeliveryAnnotations, encodeHeader, decodeAnnotations, lockTokenToTag, uuidToBuffer } from "../message/codec.js";
 import { MessageState, type StoredMessage } from "../store/types.js";
 
 const { types } = rhea;
@@ -21,7 +21,7 @@ export function encodeForDelivery(m: StoredMessage, opts: { lockToken?: boolean 
   ];
   if (opts.lockToken && m.lockToken) {
     // Python reads the lock token of messages received by sequence number from here
-    parts.push(encodeDeliveryAnnotations([["x-opt-lock-token", types.wrap_uuid(Buffer.from(m.lockToken.replace(/-/g, ""), "hex"))]]));
+    parts.push(encodeDeliveryAnnotations([["x-opt-lock-token", types.wrap_uuid(uuidToBuffer(m.lockToken))]]));
   }
   parts.push(encodeAnnotations(decodeAnnotations(m.annotations), broker), m.bare);
   return Buffer.concat(parts);

@@ -2,7 +2,7 @@
 // and the routing between its entities (auto-forwarding, dead-letter forwarding).
 import { EventEmitter } from "node:events";
 import type { NamespaceConfig, QueueProperties, SasPolicyConfig } from "../../config/model.js";
-import { BrokerError, errors } from "../errors.js";
+import { errors } from "../errors.js";
 import type { MessageStore, StoredMessage } from "../store/types.js";
 import { DEAD_LETTER_SUFFIX, QueueEntity, type Router } from "./queue.js";
 
@@ -68,7 +68,7 @@ export class Namespace extends EventEmitter implements Router {
 
   async forward(target: string, messages: StoredMessage[]): Promise<void> {
     const q = this.queues.get(target.toLowerCase());
-    if (!q) throw new BrokerError("EntityNotFound", `The messaging entity '${target}' could not be found.`);
+    if (!q) throw errors.entityNotFound(`sb://${this.name}/${target}`);
     const moved = messages.map((m) => ({ ...m, seq: q.allocateSequence(), enqueuedAt: Date.now() }));
     await q.add(moved);
   }

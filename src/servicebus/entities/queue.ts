@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { QueueProperties } from "../../config/model.js";
-import { BrokerError, errors } from "../errors.js";
+import { errors } from "../errors.js";
 import { encodeClientAnnotations, withApplicationProperties, withMessageId, type ParsedMessage } from "../message/codec.js";
 import { MessageState, type MessageMeta, type MessageStore, type StoredMessage } from "../store/types.js";
 import { MinHeap, TimerQueue } from "./heap.js";
@@ -531,8 +531,4 @@ function maxDeliveryReason(max: number): Record<string, unknown> {
     DeadLetterReason: "MaxDeliveryCountExceeded",
     DeadLetterErrorDescription: `Message could not be consumed after ${max} delivery attempts.`,
   };
-}
-
-export function isBrokerError(e: unknown): e is BrokerError {
-  return e instanceof BrokerError;
 }

@@ -69,7 +69,7 @@ function descriptorCode(buf: Buffer, pos: number): number {
   if (c === 0x80) return Number(buf.readBigUInt64BE(pos + 1));
   if (c === 0x44) return 0;
   // symbolic descriptors (amqp:properties:list ...) are legal but nobody sends them; map the ones we know
-  const sym = types.Reader ? new types.Reader(buf.subarray(pos)).read().value : "";
+  const sym = new types.Reader(buf.subarray(pos)).read().value;
   const known: Record<string, number> = {
     "amqp:header:list": 0x70, "amqp:delivery-annotations:map": 0x71, "amqp:message-annotations:map": 0x72,
     "amqp:properties:list": 0x73, "amqp:application-properties:map": 0x74, "amqp:data:binary": 0x75,
@@ -244,7 +244,7 @@ export function readApplicationProperties(bare: Buffer): Record<string, unknown>
 
 /** Delivery tag for a lock token: the 16 bytes in .NET Guid.ToByteArray() order (first three groups LE). */
 export function lockTokenToTag(token: string): Buffer {
-  const b = Buffer.from(token.replace(/-/g, ""), "hex");
+  const b = uuidToBuffer(token);
   return Buffer.concat([
     Buffer.from(b.subarray(0, 4)).reverse(),
     Buffer.from(b.subarray(4, 6)).reverse(),
