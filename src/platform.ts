@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { Router, sendJson } from "./api/router.js";
 import type { ProjectConfig } from "./config/model.js";
 import { AmqpServer } from "./servicebus/amqp/server.js";
 import { Broker } from "./servicebus/broker.js";
@@ -34,6 +35,8 @@ export interface Endpoints {
 export class Platform {
   private http?: Server;
   private amqp?: AmqpServer;
+  /** every HTTP(S) route: components register here */
+  readonly router = new Router();
   endpoints!: Endpoints;
 
   private constructor(
@@ -65,15 +68,8 @@ export class Platform {
     const host = this.opts.host ?? "127.0.0.1";
     this.amqp = new AmqpServer({ broker: this.broker, log: this.opts.log });
     const amqpPort = await this.amqp.listen({ port: this.opts.amqpPort ?? 5672, host });
-    this.http = createServer((req, res) => {
-      if (req.url === "/health") {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ status: "healthy", message: "Service is healthy." }));
-        return;
-      }
-      res.writeHead(404, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: { code: "NotFound", message: `No route for ${req.method} ${req.url}` } }));
-    });
+    this.router.on("GET", "/health", (_req, res) => sendJson(res, 200, { status: "healthy", message: "Service is healthy." }));
+    this.http = createServer(this.router.handle);
     const httpPort = await new Promise<number>((resolve, reject) => {
       this.http!.once("error", reject);
       this.http!.listen(this.opts.httpPort ?? 5300, host, () => resolve((this.http!.address() as AddressInfo).port));

@@ -1,0 +1,85 @@
+// azure-servicebus over the embedded broker: counts read in-process, and a wake-up on every change of
+// the entities the rule watches. Authorisation mirrors what KEDA meets over the admin API: the
+// connection string's key must be valid for the namespace and carry Manage rights.
+import type { Broker } from "../../servicebus/broker.js";
+import type { Namespace } from "../../servicebus/entities/namespace.js";
+import type { TriggerSource } from "../loop.js";
+import type { ServiceBusMetadata } from "../servicebus.js";
+import { selectEntityCount } from "../servicebus-count.js";
+
+export interface ParsedConnectionString {
+  endpoint: string;
+  host: string;
+  port?: number;
+  keyName?: string;
+  key?: string;
+  entityPath?: string;
+  emulator: boolean;
+}
+
+/** Splits a Service Bus connection string (keys are case-insensitive, as in the SDKs). */
+export function parseConnectionString(cs: string): ParsedConnectionString {
+  const parts = new Map<string, string>();
+  for (const part of cs.split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0) parts.set(part.slice(0, i).trim().toLowerCase(), part.slice(i + 1).trim());
+  }
+  const endpoint = parts.get("endpoint") ?? "";
+  const m = /^[a-z]+:\/\/([^/:]+|\[[^\]]+\])(?::(\d+))?/i.exec(endpoint);
+  return {
+    endpoint,
+    host: m?.[1] ?? "",
+    port: m?.[2] ? Number(m[2]) : undefined,
+    keyName: parts.get("sharedaccesskeyname"),
+    key: parts.get("sharedaccesskey"),
+    entityPath: parts.get("entitypath"),
+    emulator: parts.get("usedevelopmentemulator")?.toLowerCase() === "true",
+  };
+}
+
+const PUBLIC_SUFFIXES = [".servicebus.windows.net", ".servicebus.chinacloudapi.cn", ".servicebus.usgovcloudapi.net", ".servicebus.cloudapi.de"];
+
+/** True when a connection string points at a cloud namespace rather than at this machine. */
+export function isExternal(cs: ParsedConnectionString): boolean {
+  if (cs.emulator) return false;
+  const host = cs.host.toLowerCase();
+  return PUBLIC_SUFFIXES.some((s) => host.endsWith(s)) || !(host === "localhost" || host.endsWith(".localhost") || /^[\d.]+$/.test(host) || host.startsWith("[") || !host.includes("."));
+}
+
+function authorize(ns: Namespace, cs: ParsedConnectionString): void {
+  const policy = ns.policies.find((p) => p.name === cs.keyName && (p.primaryKey === cs.key || p.secondaryKey === cs.key));
+  if (!policy) throw new Error(`401 Unauthorized: InvalidSignature: The token has an invalid signature (policy ${cs.keyName ?? "(none)"} on namespace ${ns.name})`);
+  if (!policy.rights.includes("Manage")) throw new Error(`401 Unauthorized: Manage,EntityRead claims required for this operation (policy ${policy.name} has ${policy.rights.join(", ")})`);
+}
+
+/** A TriggerSource reading the embedded broker's namespace that the connection string addresses. */
+export function embeddedServiceBusTrigger(broker: Broker, rule: string, meta: ServiceBusMetadata): TriggerSource {
+  const cs = parseConnectionString(meta.connection);
+  const namespace = () => {
+    const ns = broker.namespaceForHost(cs.host) ?? broker.namespace(meta.namespace);
+    if (!ns) throw new Error(`namespace ${cs.host || meta.namespace} is not served by this eventjobs server`);
+    return ns;
+  };
+  return {
+    name: rule,
+    metadata: meta,
+    async read() {
+      const ns = namespace();
+      authorize(ns, cs);
+      if (meta.entityType !== "queue") throw new Error(`subscription ${meta.subscriptionName} doesn't exist in topic ${meta.topicName}`);
+      const names = meta.useRegex ? ns.queueNames() : [meta.queueName];
+      const entities = names.flatMap((name) => {
+        const q = ns.queue(name);
+        return q ? [{ name, activeMessageCount: q.counts().active }] : [];
+      });
+      return selectEntityCount(meta, entities);
+    },
+    watch(wake) {
+      const listener = (ns: Namespace) => {
+        if (ns === broker.namespaceForHost(cs.host) || ns.name === meta.namespace) wake();
+      };
+      broker.on("change", listener);
+      return () => broker.off("change", listener);
+    },
+  };
+}
