@@ -1,8 +1,9 @@
 // The local-process executor: one replica = one child process in its own process group, with a clean
 // environment, captured output, a replica timeout and a memory watch (DESIGN.md §4 "Executors").
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants as fsConstants, readdirSync, readFileSync, statSync } from "node:fs";
-import { constants as osConstants } from "node:os";
+import { createHash } from "node:crypto";
+import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { constants as osConstants, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { LineSink, ReplicaEndReason, ReplicaHandle, ReplicaOutcome, ReplicaSpec, Stream } from "./types.js";
@@ -24,7 +25,7 @@ export function replicaEnv(spec: Pick<ReplicaSpec, "env" | "cwd" | "replicaName"
   return { PATH: path, HOME: spec.cwd, LANG: "C.UTF-8", HOSTNAME: spec.replicaName, ...spec.env };
 }
 
-type Resolved = { file: string; argv0: string; notice?: string } | { exitCode: 126 | 127; message: string };
+type Resolved = { file: string; argv0: string } | { exitCode: 126 | 127; message: string };
 
 /** Finds the program the way execvp would on the replica's PATH, so failures can name it clearly. */
 export function resolveProgram(program: string, pathVar: string, cwd: string): Resolved {
@@ -45,26 +46,47 @@ export function resolveProgram(program: string, pathVar: string, cwd: string): R
     if (r === "denied") return { exitCode: 126, message: `permission denied: ${program} is not an executable file` };
     return { exitCode: 127, message: `no such file: ${program} (relative to the replica's working directory)` };
   }
-  const search = (name: string): string | "denied" | undefined => {
-    let denied = false;
-    for (const dir of pathVar.split(":")) {
-      const r = check(join(resolve(cwd, dir || "."), name));
-      if (r === "ok") return join(resolve(cwd, dir || "."), name);
-      if (r === "denied") denied = true;
-    }
-    return denied ? "denied" : undefined;
+  let denied = false;
+  for (const dir of pathVar.split(":")) {
+    const file = join(resolve(cwd, dir || "."), program);
+    const r = check(file);
+    if (r === "ok") return { file, argv0: program };
+    if (r === "denied") denied = true;
+  }
+  if (denied) return { exitCode: 126, message: `permission denied: ${program} is not executable` };
+  return { exitCode: 127, message: `command not found: ${program} (PATH=${pathVar})` };
+}
+
+let shimDir: string | undefined;
+/**
+ * Dockerfiles say `python`; Debian without python-is-python3 only has python3. When the replica's PATH
+ * has python3 but no python, a directory holding `python -> python3` (what python-is-python3 installs)
+ * is appended to it, so shell-form CMDs and scripts find `python` too.
+ */
+function pythonShim(env: Record<string, string>, cwd: string): string | undefined {
+  const on = (name: string) => {
+    const r = resolveProgram(name, env.PATH, cwd);
+    return "file" in r ? r.file : undefined;
   };
-  const found = search(program);
-  if (found && found !== "denied") return { file: found, argv0: program };
-  // Dockerfiles say `python`; Debian without python-is-python3 only has python3
-  if (program === "python" && found === undefined) {
-    const py3 = search("python3");
-    if (py3 && py3 !== "denied") {
-      return { file: py3, argv0: "python3", notice: `"python" is not on the replica's PATH; running ${py3} instead` };
+  const py3 = on("python3");
+  if (!py3 || on("python")) return undefined;
+  if (!shimDir) {
+    shimDir = mkdtempSync(join(tmpdir(), "eventjobs-shims-"));
+    const dir = shimDir;
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  // one directory per python3, so replicas with different PATHs never share a link
+  const dir = join(shimDir, createHash("sha256").update(py3).digest("hex").slice(0, 16));
+  if (!statSafe(join(dir, "python"))) {
+    mkdirSync(dir, { recursive: true });
+    try {
+      symlinkSync(py3, join(dir, "python"));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     }
   }
-  if (found === "denied") return { exitCode: 126, message: `permission denied: ${program} is not executable` };
-  return { exitCode: 127, message: `command not found: ${program} (PATH=${pathVar})` };
+  env.PATH = `${env.PATH}:${dir}`;
+  return py3;
 }
 
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
@@ -226,9 +248,10 @@ export function startReplica(spec: ReplicaSpec, onLine: LineSink): ReplicaHandle
   };
 
   if (!statSafe(spec.cwd)) return startFailed(127, `working directory does not exist: ${spec.cwd}`);
+  const py3 = pythonShim(env, spec.cwd);
+  if (py3 && spec.argv.some((a) => /(^|[\s/;&|(])python(\s|$)/.test(a))) notices.push(`"python" is not on the replica's PATH; it runs ${py3}`);
   const program = resolveProgram(spec.argv[0] ?? "", env.PATH, spec.cwd);
   if ("exitCode" in program) return startFailed(program.exitCode, program.message);
-  if (program.notice) notices.push(program.notice);
 
   let child: ChildProcess;
   try {

@@ -146,10 +146,17 @@ describe("environment", () => {
     const hasPython = SYSTEM_PATH.some((d) => existsSync(join(d, "python")));
     const hasPython3 = SYSTEM_PATH.some((d) => existsSync(join(d, "python3")));
     if (hasPython || !hasPython3) return t.skip("needs python3 without python on the system PATH");
-    const r = run(["python", "-c", "print('hi from python')"]);
+    const r = run(["python", "-c", "import sys; print('hi from python', sys.version_info[0])"]);
     assert.deepEqual(await r.done, { reason: "Completed", exitCode: 0 });
-    assert.deepEqual(r.lines, [["stdout", "hi from python"]]);
-    assert.match(r.handle.notices![0], /"python" is not on the replica's PATH; running \/\S+python3 instead/);
+    assert.deepEqual(r.lines, [["stdout", "hi from python 3"]]);
+    assert.match(r.handle.notices![0], /^"python" is not on the replica's PATH; it runs \/\S+python3$/);
+    // shell form (CMD python processor.py) finds it too
+    const sh = run(["/bin/sh", "-c", "python -c 'print(42)'"]);
+    assert.deepEqual(await sh.done, { reason: "Completed", exitCode: 0 });
+    assert.deepEqual(sh.lines, [["stdout", "42"]]);
+    assert.equal(sh.handle.notices!.length, 1);
+    // a replica that does not mention python gets no notice
+    assert.deepEqual(run(["true"]).handle.notices, []);
   });
 });
 
