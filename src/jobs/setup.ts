@@ -1,0 +1,93 @@
+// Builds the jobs side of the platform (store, logs, engine, runtime) and applies the config's jobs.
+import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolveRefs, type RefLookup } from "../config/refs.js";
+import type { Clock, TriggerFactory } from "./runtime.js";
+import { JobsEngine } from "./engine.js";
+import { LocalLauncher } from "./launch.js";
+import { LogBook } from "./logs.js";
+import { normalizeJob, type JobSpec } from "./model.js";
+import { JobsRuntime } from "./runtime.js";
+import { JobStore } from "./store.js";
+
+export interface JobsOptions {
+  dataDir: string;
+  inMemory?: boolean;
+  /** job entries from eventjobs.yaml (`jobs:`), in the Container Apps shape */
+  jobs?: unknown[];
+  triggers: TriggerFactory;
+  refs: RefLookup;
+  platformEnv?: (job: JobSpec) => Record<string, string>;
+  logRetentionMs?: number;
+  /** the schedule's clock (tests) */
+  clock?: Clock;
+}
+
+export interface Jobs {
+  store: JobStore;
+  logs: LogBook;
+  engine: JobsEngine;
+  runtime: JobsRuntime;
+  /** validates, resolves references, persists and starts one job entry */
+  apply(entry: unknown): JobSpec;
+  close(): Promise<void>;
+}
+
+export function createJobs(o: JobsOptions): Jobs {
+  const store = new JobStore(o.inMemory ? ":memory:" : join(o.dataDir, "jobs.db"));
+  const logs = new LogBook(store, { retentionMs: o.logRetentionMs });
+  const replicasDir = o.inMemory ? join(tmpdir(), `eventjobs-replicas-${process.pid}`) : join(o.dataDir, "replicas");
+  mkdirSync(replicasDir, { recursive: true });
+  const launcher = new LocalLauncher({ imagesDir: join(o.dataDir, "images"), replicasDir, platformEnv: o.platformEnv });
+  const engine = new JobsEngine(store, logs, launcher);
+  const runtime = new JobsRuntime(engine, logs, o.triggers, o.clock);
+  const check = (entry: unknown): JobSpec => {
+    const job = normalizeJob(resolveRefs(entry, o.refs));
+    runtime.check(job);
+    return job;
+  };
+  const start = (job: JobSpec, entry: unknown) => {
+    runtime.apply(job);
+    store.saveJob(job.name, entry); // as written: references stay references
+  };
+  // Every config job is checked before any is started, so a bad file applies nothing.
+  let checked: [JobSpec, unknown][];
+  try {
+    checked = (o.jobs ?? []).map((entry) => [check(entry), entry]);
+  } catch (e) {
+    logs.close();
+    store.close();
+    throw e;
+  }
+  // jobs applied earlier (CLI/API) and not in the config, then the config's; then what the last process left running
+  const fromConfig = new Set(checked.map(([j]) => j.name));
+  for (const { name, definition } of store.listJobs()) {
+    if (fromConfig.has(name)) continue;
+    try {
+      start(check(definition), definition);
+    } catch (e) {
+      // a job applied earlier that no longer checks out (say, its namespace is gone) stays stored but idle
+      logs.system(name, "JobNotStarted", `Job ${name} was not started: ${(e as Error).message}`, { warning: true });
+    }
+  }
+  for (const [job, entry] of checked) start(job, entry);
+  engine.reconcile();
+  return {
+    store,
+    logs,
+    engine,
+    runtime,
+    apply(entry) {
+      const job = check(entry);
+      start(job, entry);
+      return job;
+    },
+    async close() {
+      runtime.close();
+      await engine.close();
+      logs.close();
+      store.close();
+    },
+  };
+}
