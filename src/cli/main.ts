@@ -2,6 +2,7 @@
 // The eventjobs command line: one module per command group, registered here.
 import { Command } from "commander";
 import { ConfigError } from "../config/model.js";
+import { registerAcr } from "./acr.js";
 import { registerUp } from "./up.js";
 import { CliError } from "./util.js";
 
@@ -9,6 +10,7 @@ const program = new Command("eventjobs")
   .description("Azure Service Bus, KEDA and Container Apps Jobs on one machine")
   .showHelpAfterError();
 registerUp(program);
+registerAcr(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError || err instanceof ConfigError) {
