@@ -1,8 +1,27 @@
 // The broker's semantic root: namespaces over one store. The wire layers (AMQP, admin API) call into it.
 import { EventEmitter } from "node:events";
-import { DEFAULT_NAMESPACE, EMULATOR_ROOT_POLICY, type ProjectConfig } from "../config/model.js";
+import { DEFAULT_NAMESPACE, EMULATOR_ROOT_POLICY, QUEUE_DEFAULTS, type ProjectConfig, type QueueProperties } from "../config/model.js";
 import { Namespace } from "./entities/namespace.js";
 import type { MessageStore } from "./store/types.js";
+
+/** What the store keeps (EntityRecord.definition, as JSON) for a queue created or changed at run time. */
+export interface RuntimeQueueDefinition {
+  kind: "queue";
+  properties: QueueProperties;
+  /** admin-API properties the broker does not act on (UserMetadata, Status, ...), echoed back as given */
+  extras?: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function parseRuntimeDefinition(json: string): RuntimeQueueDefinition | undefined {
+  try {
+    const d = JSON.parse(json) as RuntimeQueueDefinition;
+    return d?.kind === "queue" && typeof d.properties === "object" ? d : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export class Broker extends EventEmitter {
   readonly namespaces = new Map<string, Namespace>();
@@ -26,6 +45,14 @@ export class Broker extends EventEmitter {
       const n = new Namespace(this.defaultNamespace, store, { name: this.defaultNamespace, queues: [], policies: [EMULATOR_ROOT_POLICY] });
       n.on("change", (q) => this.emit("change", n, q));
       this.namespaces.set(this.defaultNamespace, n);
+    }
+    // queues created at run time (admin API) come back; a queue the config declares keeps the config's definition
+    for (const rec of store.listEntities()) {
+      const def = parseRuntimeDefinition(rec.definition);
+      const slash = rec.path.indexOf("/");
+      const ns = this.namespaces.get(rec.path.slice(0, slash).toLowerCase());
+      const name = rec.path.slice(slash + 1);
+      if (def && ns && !ns.queue(name)) ns.createQueue(name, { ...QUEUE_DEFAULTS, ...def.properties });
     }
   }
 

@@ -1,0 +1,102 @@
+// HTTP routing of the ATOM admin API (served on 5300 like the MS emulator, and on the HTTPS ports):
+//   GET /$namespaceinfo · GET /$Resources/Queues?$skip&$top · GET /$Resources/Topics
+//   GET | PUT (create; update with If-Match: *) | DELETE /<queue>
+//   /<topic>/Subscriptions[/<sub>[/Rules/<rule>]] → 404 (this broker has no topics yet)
+// The namespace comes from the Host header, as on the AMQP side. Errors are the service's <Error> bodies.
+import type { ServerResponse } from "node:http";
+import { readBody, type Request, type Router } from "../../api/router.js";
+import type { Broker } from "../broker.js";
+import { CONTENT_TYPE_ENTRY, CONTENT_TYPE_ERROR, CONTENT_TYPE_FEED, errorBody, type Origin } from "./atom.js";
+import { requireManage, sasAuthorize, type AdminAction, type AdminAuthorizer } from "./auth.js";
+import { AdminError } from "./description.js";
+import { AdminOperations } from "./handlers.js";
+
+export interface AdminApiOptions {
+  /** authenticates requests; default: SAS against the namespace's policies (sasAuthorize) */
+  authorize?: AdminAuthorizer;
+}
+
+/**
+ * Every path not owned by another component is an entity path (queue names may contain slashes), so the
+ * catch-all leaves the platform's own prefixes alone. Register it after the platform's other routes.
+ */
+const ENTITY_PATH = /^\/(?!(?:api|assets|dashboard|metadata|msi)(?:\/|$)|health$|\$servicebus\/|favicon\.ico$)(?<path>.+)$/i;
+const SUBSCRIPTIONS = /^(?<topic>.+?)\/subscriptions(?:\/|$)/i;
+/** PUT bodies are small XML documents */
+const MAX_BODY = 256 * 1024;
+
+export function registerAdminApi(router: Router, broker: Broker, opts: AdminApiOptions = {}): AdminOperations {
+  const ops = new AdminOperations(broker);
+  const authorize = opts.authorize ?? sasAuthorize;
+  router.on("*", ENTITY_PATH, (req, res) => handle(req, res, broker, ops, authorize));
+  return ops;
+}
+
+function send(res: ServerResponse, status: number, contentType: string | undefined, body: string): void {
+  const headers: Record<string, string | number> = { "content-length": Buffer.byteLength(body) };
+  if (contentType) headers["content-type"] = contentType;
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+async function handle(req: Request, res: ServerResponse, broker: Broker, ops: AdminOperations, authorize: AdminAuthorizer): Promise<void> {
+  const host = req.headers.host ?? "localhost";
+  const hostName = host.replace(/:\d+$/, "");
+  const path = (req.params.path ?? "").replace(/\/+$/, "");
+  let tracker = "NoSystemTracker";
+  try {
+    const ns = broker.namespaceForHost(host);
+    if (!ns) throw new AdminError(404, `The namespace for host '${host}' could not be found. Define it in the config or connect to localhost.`);
+    const origin: Origin = { base: `${req.secure ? "https" : "http"}://${host}`, host, namespace: ns.name };
+    const auth = async (action: AdminAction, check = true) => {
+      const principal = await authorize(req, { namespace: ns, resource: path, action });
+      if (check) requireManage(principal, action);
+      return principal;
+    };
+    const method = req.method ?? "GET";
+    const lower = path.toLowerCase();
+
+    if (lower === "$namespaceinfo" || lower === "$resources/queues" || lower === "$resources/topics") {
+      if (method !== "GET") throw new AdminError(405, `The ${method} method is not allowed on '/${path}'.`);
+      await auth("read");
+      if (lower === "$namespaceinfo") return send(res, 200, CONTENT_TYPE_ENTRY, ops.namespaceInfo(origin));
+      const body = lower === "$resources/queues" ? ops.listQueues(origin, ns, req.query) : ops.listTopics(origin, req.query);
+      return send(res, 200, CONTENT_TYPE_FEED, body);
+    }
+
+    const sub = SUBSCRIPTIONS.exec(path);
+    if (sub) {
+      tracker = `${hostName}:Topic:${sub.groups!.topic}`;
+      await auth(method === "GET" ? "read" : method === "DELETE" ? "delete" : "write");
+      throw new AdminError(404, `The messaging entity '${ns.name}:Topic:${sub.groups!.topic}' was not found.`);
+    }
+
+    tracker = `${hostName}:Queue:${path}`;
+    switch (method) {
+      case "GET": {
+        // like the service: a missing entity is reported before the caller's rights are checked
+        const principal = await auth("read", false);
+        if (ops.exists(ns, path)) requireManage(principal, "read");
+        return send(res, 200, CONTENT_TYPE_ENTRY, ops.getQueue(origin, ns, path));
+      }
+      case "PUT": {
+        await auth("write");
+        const body = (await readBody(req, MAX_BODY)).toString("utf8");
+        const update = req.headers["if-match"] === "*";
+        const out = await ops.putQueue(origin, ns, path, body, update);
+        return send(res, out.status, CONTENT_TYPE_ENTRY, out.body);
+      }
+      case "DELETE":
+        await auth("delete");
+        await ops.deleteQueue(origin, ns, path);
+        return send(res, 200, undefined, "");
+      default:
+        throw new AdminError(405, `The ${method} method is not allowed on '/${path}'.`);
+    }
+  } catch (e) {
+    const status = e instanceof AdminError ? e.status : (e as { status?: number })?.status === 413 ? 413 : 500;
+    const detail = e instanceof AdminError || status === 413 ? (e as Error).message : `Internal error: ${(e as Error)?.message ?? e}`;
+    if (res.headersSent) res.destroy();
+    else send(res, status, CONTENT_TYPE_ERROR, errorBody(status, detail, tracker));
+  }
+}
