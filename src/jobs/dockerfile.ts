@@ -191,7 +191,8 @@ function execForm(args: string): string[] | undefined {
 }
 
 function newStage(from: string, name?: string, base?: Stage): Stage {
-  if (base) return { ...structuredClone(base), name };
+  // a CMD inherited from another stage counts as the base image's (ENTRYPOINT clears it)
+  if (base) return { ...structuredClone(base), name, cmdSet: false };
   return { name, from, workdir: "/", env: {}, args: {}, entrypoint: [], cmd: [], cmdSet: false, shell: ["/bin/sh", "-c"], copies: [] };
 }
 
@@ -227,7 +228,7 @@ export function parseDockerfile(text: string, file: string, buildArgs: Record<st
           stage = newStage(image, words[2]?.toLowerCase(), base);
           stages.push(stage);
           step.effect = "recorded";
-          step.note = base ? `continues stage ${base.name}` : "base image not pulled; the replica uses this machine's programs";
+          step.note = base ? `continues stage ${base.name}` : `${image} is not pulled: replicas use this machine's programs`;
           break;
         }
         case "ARG":

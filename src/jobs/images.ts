@@ -221,7 +221,7 @@ function mapWorkdir(workdir: string, copies: CopyRecord[], snapshot: string, doc
   }
   const rest = workdir === best.image ? "" : workdir.slice(best.image === "/" ? 1 : best.image.length + 1);
   const rel = posix.join(best.context, rest).replace(/^\.$/, "");
-  return { rel, note: `→ ${rel ? `${rel}/` : "the root"} of the snapshot` };
+  return { rel, note: rel ? `${workdir} is ${rel}/ in the snapshot` : `${workdir} is the root of the snapshot` };
 }
 
 function readRecord(file: string): ImageRecord | undefined {
