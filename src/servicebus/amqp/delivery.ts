@@ -1,30 +1,24 @@
 // Broker → client: a receiver link attached to a queue. Implements the entity's Receiver on top of a rhea
 // sender, with credit accounting that never queues more transfers than the client granted (rhea only
 // counts credit down when a frame is written, and an over-queued link blocks its whole session).
-import rhea from "rhea";
 import type { QueueEntity, ReceiveMode, Receiver } from "../entities/queue.js";
-import { encodeAnnotations, encodeDeliveryAnnotations, encodeHeader, decodeAnnotations, lockTokenToTag, uuidToBuffer } from "../message/codec.js";
+import { encodeDelivery, lockTokenToTag } from "../message/codec.js";
 import { MessageState, type StoredMessage } from "../store/types.js";
-
-const { types } = rhea;
 
 /** The full wire form of a stored message: header + annotations + the client's bare message. */
 export function encodeForDelivery(m: StoredMessage, opts: { lockToken?: boolean } = {}): Buffer {
-  const broker: Array<[string, unknown]> = [
-    ["x-opt-sequence-number", types.wrap_long(m.seq)],
-    ["x-opt-enqueued-time", types.wrap_timestamp(m.enqueuedAt)],
-  ];
-  if (m.lockedUntil !== undefined) broker.push(["x-opt-locked-until", types.wrap_timestamp(m.lockedUntil)]);
-  if (m.state !== MessageState.Active) broker.push(["x-opt-message-state", types.wrap_int(m.state)]);
-  const parts = [
-    encodeHeader({ deliveryCount: m.deliveryCount, ttlMs: ttlOf(m) }),
-  ];
-  if (opts.lockToken && m.lockToken) {
-    // Python reads the lock token of messages received by sequence number from here
-    parts.push(encodeDeliveryAnnotations([["x-opt-lock-token", types.wrap_uuid(uuidToBuffer(m.lockToken))]]));
-  }
-  parts.push(encodeAnnotations(decodeAnnotations(m.annotations), broker), m.bare);
-  return Buffer.concat(parts);
+  return encodeDelivery({
+    seq: m.seq,
+    enqueuedAt: m.enqueuedAt,
+    deliveryCount: m.deliveryCount,
+    ttlMs: ttlOf(m),
+    lockedUntil: m.lockedUntil,
+    messageState: m.state !== MessageState.Active ? m.state : undefined,
+    // Python reads the lock token of messages received by sequence number from the delivery annotations
+    lockToken: opts.lockToken && m.lockToken ? m.lockToken : undefined,
+    annotations: m.annotations,
+    bare: m.bare,
+  });
 }
 
 function ttlOf(m: StoredMessage): number | undefined {

@@ -1,5 +1,6 @@
 // AMQP 1.0 listeners on rhea: translates connections, links, transfers and dispositions into calls on the
 // broker's entities, and nothing else. Wire facts this relies on: reference/servicebus-amqp.md §1-§5, §10.
+import { createRequire } from "node:module";
 import type { AddressInfo, Server } from "node:net";
 import rhea from "rhea";
 import type { Broker } from "../broker.js";
@@ -31,6 +32,29 @@ if (!rheaMessage.decode[RAW]) {
     return m;
   };
   rheaMessage.decode[RAW] = true;
+}
+
+// rhea encodes each frame into a zero-filled 1 KB buffer and grows it (another zero-filled copy) when the
+// payload is larger, as every 1 KB message is. Size the buffer for the payload up front instead.
+const rheaFrames = createRequire(import.meta.url)("rhea/lib/frames.js") as Any;
+if (!rheaFrames.write_frame[RAW]) {
+  const writeFrame = rheaFrames.write_frame;
+  const Writer = (rhea.types as Any).Writer;
+  rheaFrames.write_frame = (frame: Any) => {
+    if (!frame.payload || !frame.performative || frame.type !== rheaFrames.TYPE_AMQP) return writeFrame(frame);
+    // every byte is written: the size is filled in last and compound sizes are backfilled
+    const w = new Writer(Buffer.allocUnsafe(frame.payload.length + 256));
+    w.skip(4);
+    w.write_uint(2, 1); // doff
+    w.write_uint(frame.type, 1);
+    w.write_uint(frame.channel, 2);
+    w.write(frame.performative);
+    w.write_bytes(frame.payload);
+    const out: Buffer = w.toBuffer();
+    out.writeUInt32BE(out.length, 0);
+    return out;
+  };
+  rheaFrames.write_frame[RAW] = true;
 }
 
 export interface AmqpServerOptions {
@@ -133,6 +157,7 @@ export class AmqpServer {
       return;
     }
     this.state(connection).client = new ClientConnection(ns, host.replace(/:\d+$/, "") || "localhost");
+    corkEachTurn(connection);
   }
 
   /** Runs a link-open handler; a broker error refuses the link with the service's condition. */
@@ -250,6 +275,11 @@ export class AmqpServer {
     delivery.eventjobsHandled = true;
     const state = delivery.remote_state ?? {};
     const entity = link.entity;
+    if (outcome === "accepted" && delivery.remote_settled) {
+      // settled by the client (rcv-settle-mode first): no disposition goes back, so nothing awaits the commit
+      entity.completeSettled(token);
+      return;
+    }
     let settle: Promise<void>;
     if (outcome === "accepted") settle = entity.complete(token);
     else if (outcome === "rejected") {
@@ -308,6 +338,28 @@ export class AmqpServer {
     this.servers.length = 0;
   }
 }
+
+/**
+ * rhea writes every frame with its own socket.write (one syscall each with TCP_NODELAY). Its queued work —
+ * transfers, dispositions, flows — runs in one `_process` call per tick, so cork the socket around it and
+ * the frames leave in one writev.
+ */
+function corkEachTurn(connection: Any): void {
+  const socket = connection.socket;
+  const original = connection._process;
+  if (!socket || typeof socket.cork !== "function" || typeof original !== "function" || original[CORKED]) return;
+  const corked = function (this: Any) {
+    socket.cork();
+    try {
+      original.call(this);
+    } finally {
+      socket.uncork();
+    }
+  };
+  corked[CORKED] = true;
+  connection._process = corked;
+}
+const CORKED = Symbol("eventjobs.corked");
 
 function remoteOutcome(outcome: string): Any {
   const m = rhea.message as Any;

@@ -67,6 +67,7 @@ export class QueueEntity extends EventEmitter {
   private pumping = false;
   private unwrittenLocks = new Set<MessageMeta>();
   private lockWriter?: NodeJS.Timeout;
+  private ignoredWrite?: Promise<void>;
   readonly deadLetter?: QueueEntity;
 
   constructor(
@@ -216,7 +217,7 @@ export class QueueEntity extends EventEmitter {
   private read(meta: MessageMeta): StoredMessage | undefined {
     const body = this.hot.get(meta.seq) ?? this.store.load(this.path, meta.seq);
     if (!body) return undefined;
-    return { ...body, ...meta, annotations: body.annotations, bare: body.bare };
+    return withBody(meta, body);
   }
 
   // --- delivery ----------------------------------------------------------------------------
@@ -268,9 +269,10 @@ export class QueueEntity extends EventEmitter {
 
   /** Locks (peek-lock) or removes (receive-and-delete) a message being handed to a receiver. */
   private takeForDelivery(meta: MessageMeta, mode: ReceiveMode): StoredMessage | undefined {
-    const msg = this.read(meta);
-    if (!msg) return undefined;
+    const body = this.hot.get(meta.seq) ?? this.store.load(this.path, meta.seq);
+    if (!body) return undefined;
     if (mode === "receiveAndDelete") {
+      const msg = withBody(meta, body);
       this.forget(meta);
       void this.store.remove(this.path, meta.seq);
       this.changed();
@@ -282,7 +284,7 @@ export class QueueEntity extends EventEmitter {
     this.timers.add(meta.lockedUntil, meta.seq, "lock");
     this.unwrittenLocks.add(meta);
     this.lockWriter ??= setTimeout(() => this.writeLocks(), LOCK_WRITE_DELAY_MS).unref();
-    return { ...msg, lockToken: meta.lockToken, lockedUntil: meta.lockedUntil };
+    return withBody(meta, body);
   }
 
   private writeLocks(): void {
@@ -304,9 +306,16 @@ export class QueueEntity extends EventEmitter {
   // --- settlement --------------------------------------------------------------------------
 
   private locked(lockToken: string): MessageMeta {
+    const meta = this.heldLock(lockToken);
+    if (!meta) throw errors.lockLost();
+    return meta;
+  }
+
+  /** The message this lock token still holds, if the lock is current. */
+  private heldLock(lockToken: string): MessageMeta | undefined {
     const seq = this.locks.get(lockToken);
     const meta = seq === undefined ? undefined : this.metas.get(seq);
-    if (!meta || meta.lockToken !== lockToken || (meta.lockedUntil ?? 0) <= Date.now()) throw errors.lockLost();
+    if (!meta || meta.lockToken !== lockToken || (meta.lockedUntil ?? 0) <= Date.now()) return undefined;
     return meta;
   }
 
@@ -319,6 +328,23 @@ export class QueueEntity extends EventEmitter {
     this.forget(meta);
     this.changed();
     await this.store.remove(this.path, meta.seq);
+  }
+
+  /**
+   * complete() for a message whose settlement nobody waits on (the client settled its delivery first, so no
+   * outcome goes back): the same state change and write, without an error for a lost lock or a promise.
+   */
+  completeSettled(lockToken: string): void {
+    const meta = this.heldLock(lockToken);
+    if (!meta) return;
+    this.forget(meta);
+    this.changed();
+    const written = this.store.remove(this.path, meta.seq);
+    if (written !== this.ignoredWrite) {
+      // one handler per group commit: a failed commit has nobody to tell here
+      this.ignoredWrite = written;
+      written.catch(() => {});
+    }
   }
 
   async abandon(lockToken: string, opts: SettleOptions = {}): Promise<void> {
@@ -519,6 +545,25 @@ export class QueueEntity extends EventEmitter {
     this.deadLetter?.close();
     this.receivers.length = 0;
   }
+}
+
+/** The meta as it is now with the stored bytes; spelled out field by field, which is much cheaper than spreads. */
+function withBody(meta: MessageMeta, body: StoredMessage): StoredMessage {
+  return {
+    seq: meta.seq,
+    enqueuedAt: meta.enqueuedAt,
+    state: meta.state,
+    scheduledAt: meta.scheduledAt,
+    expiresAt: meta.expiresAt,
+    deliveryCount: meta.deliveryCount,
+    lockToken: meta.lockToken,
+    lockedUntil: meta.lockedUntil,
+    sessionId: meta.sessionId,
+    messageId: meta.messageId,
+    size: meta.size,
+    annotations: body.annotations,
+    bare: body.bare,
+  };
 }
 
 function metaOnly(m: StoredMessage): MessageMeta {

@@ -1,5 +1,6 @@
 // SQLite MessageStore (better-sqlite3, WAL). Writes are queued and committed together, one transaction per
-// event-loop turn (group commit); each write's promise resolves after that transaction commits.
+// event-loop turn (group commit); every write of a group gets the group's promise, which resolves after
+// that transaction commits.
 import Database from "better-sqlite3";
 import type { EntityRecord, MessageMeta, MessageStore, RecoveredEntity, StoredMessage } from "./types.js";
 
@@ -31,6 +32,23 @@ CREATE TABLE IF NOT EXISTS messages (
 
 type Write = () => void;
 
+/** Consecutive removals from one entity, deleted with a few statements instead of one per message. */
+class Removals {
+  constructor(
+    readonly entity: number,
+    readonly seqs: number[],
+  ) {}
+}
+
+/** Largest IN-list of one removal statement; batches are cut into power-of-two chunks up to this size. */
+const MAX_REMOVE_CHUNK = 64;
+
+interface Group {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 interface Row {
   seq: number; state: number; enqueued_at: number; scheduled_at: number | null; expires_at: number | null;
   delivery_count: number; lock_token: string | null; locked_until: number | null; session_id: string | null;
@@ -56,9 +74,10 @@ function metaFromRow(r: Row): MessageMeta {
 export class SqliteStore implements MessageStore {
   private readonly db: Database.Database;
   private readonly ids = new Map<string, number>();
-  private pending: Write[] = [];
-  private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
-  private scheduled = false;
+  private pending: Array<Write | Removals> = [];
+  private group?: Group;
+  private readonly removeIn = new Map<number, Database.Statement>();
+  private readonly runGroup: (ops: Array<Write | Removals>) => void;
   private readonly stmt;
 
   constructor(file: string) {
@@ -98,6 +117,12 @@ export class SqliteStore implements MessageStore {
       ),
       remove: db.prepare("DELETE FROM messages WHERE entity = ? AND seq = ?"),
     };
+    this.runGroup = db.transaction((ops: Array<Write | Removals>) => {
+      for (const op of ops) {
+        if (op instanceof Removals) this.removeAll(op);
+        else op();
+      }
+    });
   }
 
   private id(path: string): number {
@@ -113,28 +138,57 @@ export class SqliteStore implements MessageStore {
   /** Queues a write; it commits with every other write of this event-loop turn. */
   private write(w: Write): Promise<void> {
     this.pending.push(w);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.commit());
-    }
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return this.commitSoon();
+  }
+
+  /** The promise of the group being collected (started on first use, committed on the next turn). */
+  private commitSoon(): Promise<void> {
+    if (this.group) return this.group.promise;
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.group = { promise, resolve, reject };
+    setImmediate(() => this.commit());
+    return promise;
   }
 
   private commit(): void {
-    this.scheduled = false;
-    const writes = this.pending;
-    const waiters = this.waiters;
+    const group = this.group;
+    if (!group) return;
+    const ops = this.pending;
     this.pending = [];
-    this.waiters = [];
+    this.group = undefined;
     try {
-      this.db.transaction(() => {
-        for (const w of writes) w();
-      })();
+      this.runGroup(ops);
     } catch (err) {
-      for (const w of waiters) w.reject(err);
+      group.reject(err);
       return;
     }
-    for (const w of waiters) w.resolve();
+    group.resolve();
+  }
+
+  private removeAll(r: Removals): void {
+    const seqs = r.seqs;
+    let i = 0;
+    while (i < seqs.length) {
+      let n = MAX_REMOVE_CHUNK;
+      while (n > seqs.length - i) n >>= 1;
+      if (n === 1) this.stmt.remove.run(r.entity, seqs[i]);
+      else {
+        let stmt = this.removeIn.get(n);
+        if (!stmt) {
+          stmt = this.db.prepare(`DELETE FROM messages WHERE entity = ? AND seq IN (${"?,".repeat(n - 1)}?)`);
+          this.removeIn.set(n, stmt);
+        }
+        const args: number[] = [r.entity];
+        for (let j = i; j < i + n; j++) args.push(seqs[j]);
+        stmt.run(args);
+      }
+      i += n;
+    }
   }
 
   listEntities(): EntityRecord[] {
@@ -227,9 +281,11 @@ export class SqliteStore implements MessageStore {
 
   remove(path: string, seq: number): Promise<void> {
     const entity = this.id(path);
-    return this.write(() => {
-      this.stmt.remove.run(entity, seq);
-    });
+    // consecutive removals commute, so they can share statements without reordering anything else
+    const last = this.pending[this.pending.length - 1];
+    if (last instanceof Removals && last.entity === entity) last.seqs.push(seq);
+    else this.pending.push(new Removals(entity, [seq]));
+    return this.commitSoon();
   }
 
   move(from: string, seq: number, to: string, message: StoredMessage): Promise<void> {
