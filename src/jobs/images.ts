@@ -14,10 +14,12 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -97,9 +99,10 @@ export function buildImage(opts: BuildOptions): ImageRecord {
 
   const imagesDir = resolve(opts.imagesDir);
   const final = imageDir(imagesDir, registry, repository, tag);
-  // tags never start with ".", so staging dirs cannot collide with an image
-  const staging = join(dirname(final), `.${tag}.building-${process.pid}-${Date.now().toString(36)}`);
-  rmSync(staging, { recursive: true, force: true });
+  // built beside the images (same filesystem, so the final rename is atomic); registries never start with "."
+  const building = join(imagesDir, ".building");
+  mkdirSync(building, { recursive: true });
+  const staging = mkdtempSync(join(building, `${registry}-`));
   try {
     const snapshot = join(staging, "context");
     const stats = copyContext(context, snapshot, rules, [imagesDir]);
@@ -131,11 +134,17 @@ export function buildImage(opts: BuildOptions): ImageRecord {
     // swap in the new build; replicas run from their own copies, so replacing is safe
     const old = `${staging}.old`;
     if (existsSync(final)) renameSync(final, old);
+    mkdirSync(dirname(final), { recursive: true });
     renameSync(staging, final);
     rmSync(old, { recursive: true, force: true });
     return record;
   } finally {
     rmSync(staging, { recursive: true, force: true });
+    try {
+      rmdirSync(building); // only when no other build is running
+    } catch {
+      // not empty
+    }
   }
 }
 

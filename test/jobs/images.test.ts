@@ -47,6 +47,12 @@ describe("Dockerfile reader", () => {
     assert.deepEqual(o.env, { X: "bob", Y: "set", Z: "/opt" });
   });
 
+  test("an ARG before FROM is seen inside a stage only when declared again there", () => {
+    assert.deepEqual(parse("ARG V=1\nFROM a\nENV A=x$V").env, { A: "x" });
+    assert.deepEqual(parse("ARG V=1\nFROM a\nARG V\nENV A=x$V").env, { A: "x1" });
+    assert.deepEqual(parse("ARG V=1\nFROM a\nARG V\nENV A=x$V", { V: "2" }).env, { A: "x2" });
+  });
+
   test("WORKDIR is relative to the previous one", () => {
     assert.equal(parse("FROM a\nWORKDIR /a\nWORKDIR b\nWORKDIR ../c").workdir, "/a/c");
     assert.equal(parse("FROM a").workdir, "/");
@@ -196,7 +202,8 @@ describe("building and storing images", () => {
     const second = buildImage({ imagesDir, registry: "reg1", image: "team/app:latest", contextDir: ctx });
     assert.notEqual(second.digest, first.digest);
     assert.deepEqual(tree(second.dir), ["Dockerfile", "a.txt", "b.txt"]);
-    assert.deepEqual(readdirSync(join(imagesDir, "reg1", "team", "app")), ["latest"], "no staging leftovers");
+    assert.deepEqual(readdirSync(join(imagesDir, "reg1", "team", "app")), ["latest"]);
+    assert.deepEqual(readdirSync(imagesDir), ["reg1"], "no staging leftovers");
     assert.deepEqual(resolveImage(imagesDir, "reg1.azurecr.io/team/app")!.cmd, ["two"]);
 
     buildImage({ imagesDir, registry: "reg2", image: "team/app:latest", contextDir: ctx });
