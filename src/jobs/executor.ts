@@ -2,7 +2,7 @@
 // environment, captured output, a replica timeout and a memory watch (DESIGN.md §4 "Executors").
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { accessSync, closeSync, constants as fsConstants, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { constants as osConstants, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -87,6 +87,21 @@ function pythonShim(env: Record<string, string>, cwd: string): string | undefine
   }
   env.PATH = `${env.PATH}:${dir}`;
   return py3;
+}
+
+/** The program exists but exec said ENOENT: its #! interpreter is missing. */
+function missingInterpreter(program: string, file: string): string {
+  let first = "";
+  try {
+    const fd = openSync(file, "r");
+    const buf = Buffer.alloc(256);
+    first = buf.toString("latin1", 0, readSync(fd, buf, 0, 256, 0)).split("\n")[0];
+    closeSync(fd);
+  } catch {
+    // unreadable: fall through
+  }
+  const interp = first.startsWith("#!") ? first.slice(2).trim() : "";
+  return interp ? `cannot start ${program}: its interpreter ${interp} was not found` : `cannot start ${program}: not found`;
 }
 
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
@@ -251,7 +266,11 @@ export function startReplica(spec: ReplicaSpec, onLine: LineSink): ReplicaHandle
   const py3 = pythonShim(env, spec.cwd);
   if (py3 && spec.argv.some((a) => /(^|[\s/;&|(])python(\s|$)/.test(a))) notices.push(`"python" is not on the replica's PATH; it runs ${py3}`);
   const program = resolveProgram(spec.argv[0] ?? "", env.PATH, spec.cwd);
-  if ("exitCode" in program) return startFailed(program.exitCode, program.message);
+  if ("exitCode" in program) {
+    // the standard PATH is no secret; a PATH the job sets is one of its values, which are never shown
+    const message = spec.env.PATH === undefined ? program.message : program.message.replace(/ \(PATH=.*\)$/, " (on the job's PATH)");
+    return startFailed(program.exitCode, message);
+  }
 
   let child: ChildProcess;
   try {
@@ -331,7 +350,7 @@ export function startReplica(spec: ReplicaSpec, onLine: LineSink): ReplicaHandle
     finish({
       reason: "StartFailed",
       exitCode: denied ? 126 : 127,
-      message: denied ? `permission denied: ${spec.argv[0]}` : `cannot start ${spec.argv[0]}: ${e.message}`,
+      message: denied ? `permission denied: ${spec.argv[0]}` : e.code === "ENOENT" ? missingInterpreter(spec.argv[0], program.file) : `cannot start ${spec.argv[0]}: ${e.message}`,
     });
   });
 

@@ -162,7 +162,8 @@ describe("environment", () => {
 
 describe("ending replicas", () => {
   test("timeout → SIGTERM, then SIGKILL after the grace period for a process that ignores SIGTERM", async () => {
-    const r = run(node("process.on('SIGTERM', () => console.log('got SIGTERM')); console.log('ready'); setInterval(() => {}, 1000)"), {
+    // sh starts in a millisecond, so its trap is in place long before the 1 s timeout
+    const r = run(["sh", "-c", "trap 'echo got SIGTERM' TERM; echo ready; while :; do sleep 1; done"], {
       timeoutSeconds: 1,
       terminationGracePeriodSeconds: 1,
     });
@@ -171,7 +172,7 @@ describe("ending replicas", () => {
     assert.equal(o.exitCode, 137);
     assert.equal(o.signal, "SIGKILL");
     assert.match(o.message!, /replica timeout of 1s exceeded; still running after the 1s grace period, killed/);
-    assert.deepEqual(r.lines.map(([, t]) => t), ["ready", "got SIGTERM"]);
+    assert.deepEqual(r.lines.filter(([s]) => s === "stdout").map(([, t]) => t), ["ready", "got SIGTERM"]);
   });
 
   test("timeout → a process that exits on SIGTERM reports its own exit", async () => {
@@ -240,6 +241,17 @@ describe("start failures", () => {
     const ok = run(["./run.sh"], { cwd });
     assert.equal((await ok.done).reason, "Completed");
     assert.deepEqual(ok.lines, [["stdout", "hi"]]);
+  });
+
+  test("a script whose #! interpreter is missing → StartFailed naming the interpreter", async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, "run.sh"), "#!/no/such/interpreter -x\necho hi\n", { mode: 0o755 });
+    assert.deepEqual(await run(["./run.sh"], { cwd }).done, { reason: "StartFailed", exitCode: 127, message: "cannot start ./run.sh: its interpreter /no/such/interpreter -x was not found" });
+  });
+
+  test("a PATH the job sets is not shown", async () => {
+    const o = await run(["no-such-program-xyz"], { env: { PATH: "/secret/dir" } }).done;
+    assert.equal(o.message, "command not found: no-such-program-xyz (on the job's PATH)");
   });
 
   test("a missing working directory → StartFailed", async () => {
