@@ -5,6 +5,9 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Router, sendJson } from "./api/router.js";
 import type { ProjectConfig } from "./config/model.js";
+import { ensureCa, type LocalCa } from "./identity/ca.js";
+import { ensureServerCert, serverNames } from "./identity/certs.js";
+import { serveAmqpWebSockets, TlsListener } from "./listeners.js";
 import { AmqpServer } from "./servicebus/amqp/server.js";
 import { Broker } from "./servicebus/broker.js";
 import { MemoryStore } from "./servicebus/store/memory.js";
@@ -23,6 +26,12 @@ export interface PlatformOptions {
   amqpPort?: number;
   /** default 5300; 0 picks a free port */
   httpPort?: number;
+  /** AMQP over TLS; default 5671; 0 picks a free port */
+  amqpsPort?: number;
+  /** HTTPS (and AMQP over wss); default 5301; 0 picks a free port */
+  httpsPort?: number;
+  /** the local CA's directory; default `EVENTJOBS_CA_DIR` or the user's data home (identity/ca.ts) */
+  caDir?: string;
   log?: (line: string) => void;
 }
 
@@ -30,6 +39,8 @@ export interface Endpoints {
   host: string;
   amqpPort: number;
   httpPort: number;
+  amqpsPort: number;
+  httpsPort: number;
 }
 
 export class Platform {
@@ -38,6 +49,10 @@ export class Platform {
   /** every HTTP(S) route: components register here */
   readonly router = new Router();
   endpoints!: Endpoints;
+  /** the CA that signed the TLS certificate; `ca.certPath` is what clients trust */
+  ca!: LocalCa;
+  private tls: TlsListener[] = [];
+  private wss?: ReturnType<typeof serveAmqpWebSockets>;
 
   private constructor(
     readonly broker: Broker,
@@ -74,17 +89,41 @@ export class Platform {
       this.http!.once("error", reject);
       this.http!.listen(this.opts.httpPort ?? 5300, host, () => resolve((this.http!.address() as AddressInfo).port));
     });
-    this.endpoints = { host, amqpPort, httpPort };
+    // TLS: both ports speak AMQP and HTTPS/wss (listeners.ts); the same router serves HTTP and HTTPS
+    this.wss = serveAmqpWebSockets(this.http, this.amqp);
+    this.ca = ensureCa(this.opts.caDir);
+    const credentials = this.serverCertificate();
+    this.tls = [new TlsListener(credentials, this.amqp, this.http), new TlsListener(credentials, this.amqp, this.http)];
+    const amqpsPort = await this.tls[0].listen(this.opts.amqpsPort ?? 5671, host);
+    const httpsPort = await this.tls[1].listen(this.opts.httpsPort ?? 5301, host);
+    this.endpoints = { host, amqpPort, httpPort, amqpsPort, httpsPort };
     if (!this.opts.inMemory || this.opts.dataDir) this.writeServerFile();
   }
 
-  /** The emulator's well-known connection string, pointing at our AMQP port. */
-  connectionString(namespace?: string): string {
+  /**
+   * The emulator's well-known connection string, pointing at our AMQP port. With `tls: true`, the cloud form
+   * instead (no UseDevelopmentEmulator): `Endpoint=sb://<host>:<amqpsPort>/`, for clients that trust the local CA.
+   * The SDKs send AMQPS, AMQP over wss and the admin API all to that port, and it serves all three.
+   */
+  connectionString(namespace?: string, opts: { tls?: boolean } = {}): string {
     const ns = this.broker.namespace(namespace ?? this.broker.defaultNamespace)!;
     const policy = ns.policies[0];
     const host = ns.name === this.broker.defaultNamespace ? "localhost" : `${ns.name}.localhost`;
+    const keys = `SharedAccessKeyName=${policy.name};SharedAccessKey=${policy.primaryKey};`;
+    if (opts.tls) return `Endpoint=sb://${host}:${this.endpoints.amqpsPort}/;${keys}`;
     const port = this.endpoints.amqpPort === 5672 ? "" : `:${this.endpoints.amqpPort}`;
-    return `Endpoint=sb://${host}${port};SharedAccessKeyName=${policy.name};SharedAccessKey=${policy.primaryKey};UseDevelopmentEmulator=true;`;
+    return `Endpoint=sb://${host}${port};${keys}UseDevelopmentEmulator=true;`;
+  }
+
+  /**
+   * Issues the server certificate again if the names changed (a namespace was added) and serves it to new
+   * TLS connections. Start calls this; call it again after changing namespaces at run time.
+   */
+  serverCertificate(): { key: string; cert: string } {
+    const names = serverNames([...this.broker.namespaces.keys()], [this.opts.host ?? "127.0.0.1"]);
+    const { key, cert } = ensureServerCert(this.ca, names, join(this.opts.dataDir!, "tls", "server.pem"));
+    for (const l of this.tls) l.setCredentials({ key, cert });
+    return { key, cert };
   }
 
   private writeServerFile(): void {
@@ -93,12 +132,25 @@ export class Platform {
     const e = this.endpoints;
     writeFileSync(
       join(dir, "server.json"),
-      JSON.stringify({ pid: process.pid, amqp: `amqp://${e.host}:${e.amqpPort}`, http: `http://${e.host}:${e.httpPort}` }, null, 2),
+      JSON.stringify(
+        {
+          pid: process.pid,
+          amqp: `amqp://${e.host}:${e.amqpPort}`,
+          http: `http://${e.host}:${e.httpPort}`,
+          amqps: `amqps://${e.host}:${e.amqpsPort}`,
+          https: `https://${e.host}:${e.httpsPort}`,
+          caFile: this.ca.certPath,
+        },
+        null,
+        2,
+      ),
     );
   }
 
   async close(): Promise<void> {
     await this.amqp?.close();
+    await Promise.all(this.tls.map((l) => l.close()));
+    for (const ws of this.wss?.clients ?? []) ws.terminate();
     await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
     this.http?.closeAllConnections?.();
     this.broker.close(); // queues its last writes (locks) first

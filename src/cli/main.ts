@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { ConfigError } from "../config/model.js";
 import { registerAcr } from "./acr.js";
+import { registerCa } from "./ca.js";
 import { registerUp } from "./up.js";
 import { CliError } from "./util.js";
 
@@ -11,6 +12,7 @@ const program = new Command("eventjobs")
   .showHelpAfterError();
 registerUp(program);
 registerAcr(program);
+registerCa(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError || err instanceof ConfigError) {

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { emptyConfig, loadConfigFile } from "../config/load.js";
 import { EMULATOR_ROOT_POLICY } from "../config/model.js";
+import { CaError } from "../identity/ca.js";
 import { Platform } from "../platform.js";
 import { fail, parsePort } from "./util.js";
 
@@ -27,7 +28,7 @@ export function registerUp(program: Command): void {
     .option("--amqp-port <port>", "plain AMQP port (0 = a free port)", "5672")
     .option("--amqps-port <port>", "AMQP over TLS port (0 = a free port)", "5671")
     .option("--http-port <port>", "HTTP port: health (0 = a free port)", "5300")
-    .option("--https-port <port>", "HTTPS port (0 = a free port)", "5301")
+    .option("--https-port <port>", "HTTPS port: health, admin API, AMQP over wss (0 = a free port)", "5301")
     .option("--in-memory", "keep messages in memory only")
     .addHelpText("after", "\nExamples:\n  eventjobs up\n  eventjobs up --config examples/basic/eventjobs.yaml --amqp-port 0\n")
     .action(async (o: UpOptions) => {
@@ -40,20 +41,27 @@ export function registerUp(program: Command): void {
         host: o.host,
         amqpPort: parsePort("--amqp-port", o.amqpPort),
         httpPort: parsePort("--http-port", o.httpPort),
+        amqpsPort: parsePort("--amqps-port", o.amqpsPort),
+        httpsPort: parsePort("--https-port", o.httpsPort),
         log: (line) => console.error(line),
       }).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === "EADDRINUSE") fail(`port in use: ${e.message.replace(/^listen EADDRINUSE: address already in use /, "")} (pick another with --amqp-port/--http-port, or 0 for a free one)`);
+        if (e.code === "EADDRINUSE") fail(`port in use: ${e.message.replace(/^listen EADDRINUSE: address already in use /, "")} (pick another with --amqp-port/--amqps-port/--http-port/--https-port, or 0 for a free one)`);
+        if (e instanceof CaError) fail(e.message);
         throw e;
       });
       const e = platform.endpoints;
       const ns = platform.broker.namespace(platform.broker.defaultNamespace)!;
-      let cs = platform.connectionString();
       // the emulator's well-known key is no secret; any other key is not printed
-      if (ns.policies[0].primaryKey !== EMULATOR_ROOT_POLICY.primaryKey) cs = cs.replace(/SharedAccessKey=[^;]*/, "SharedAccessKey=***");
+      const secret = ns.policies[0].primaryKey !== EMULATOR_ROOT_POLICY.primaryKey;
+      const mask = (cs: string) => (secret ? cs.replace(/SharedAccessKey=[^;]*/, "SharedAccessKey=***") : cs);
       console.log("eventjobs ready");
-      console.log(`  connection string: ${cs}`);
+      console.log(`  connection string: ${mask(platform.connectionString())}`);
+      console.log(`  tls connection string: ${mask(platform.connectionString(undefined, { tls: true }))}`);
       console.log(`  amqp: amqp://${e.host}:${e.amqpPort}`);
+      console.log(`  amqps: amqps://${e.host}:${e.amqpsPort}`);
       console.log(`  http: http://${e.host}:${e.httpPort}`);
+      console.log(`  https: https://${e.host}:${e.httpsPort}`);
+      console.log(`  ca: ${platform.ca.certPath}`);
       console.log(`  namespaces: ${[...platform.broker.namespaces.values()].map((n) => `${n.name} (${n.queueNames().length} queues)`).join(", ")}`);
       let stopping = false;
       const stop = async () => {

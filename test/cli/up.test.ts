@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { get as httpsGet } from "node:https";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -10,6 +11,9 @@ import { ServiceBusClient } from "@azure/service-bus";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const tmpDirs: string[] = [];
+// the servers' TLS certificates come from a throwaway CA, never the user's
+const CA_DIR = mkdtempSync(join(tmpdir(), "eventjobs-cli-ca-"));
+tmpDirs.push(CA_DIR);
 const children = new Set<ChildProcess>();
 
 after(() => {
@@ -35,7 +39,7 @@ interface Up {
 function up(args: string[]): Up {
   const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "up", ...args], {
     cwd: ROOT,
-    env: { ...process.env, EVENTJOBS_DATA_DIR: undefined, NO_COLOR: "1" },
+    env: { ...process.env, EVENTJOBS_DATA_DIR: undefined, EVENTJOBS_CA_DIR: CA_DIR, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(child);
@@ -201,13 +205,32 @@ describe("eventjobs up", () => {
     assert.ok(!existsSync(join(dataDir, "server.json")), "server.json removed on shutdown");
   });
 
-  test("the ready block lists the amqps and https URLs too", { todo: "TLS listeners (--amqps-port/--https-port) not implemented yet" }, async () => {
+  test("the ready block lists the amqps and https URLs too; they serve TLS with the CA's certificate", async () => {
     const dir = tmpDir();
-    const p = up(["--config", yamlFile(dir, QUEUE_YAML), "--data-dir", join(dir, "data"), ...FREE_PORTS]);
+    const dataDir = join(dir, "data");
+    const p = up(["--config", yamlFile(dir, QUEUE_YAML), "--data-dir", dataDir, ...FREE_PORTS]);
     try {
       await ready(p);
-      assert.match(p.stdout(), /amqps:\/\/[^\s/]+:[1-9]\d*/);
-      assert.match(p.stdout(), /https:\/\/[^\s/]+:[1-9]\d*/);
+      await p.waitFor(/^ {2}namespaces: .*\n/m); // the block's last line: every line before it is complete
+      const lines = p.stdout().split("\n");
+      const amqps = lines.find((l) => /^ {2}amqps: amqps:\/\/[^\s/]+:[1-9]\d*$/.test(l));
+      const https = lines.find((l) => /^ {2}https: https:\/\/[^\s/]+:[1-9]\d*$/.test(l));
+      assert.ok(amqps && https, `lines \`  amqps: amqps://host:port\` and \`  https: https://host:port\`:\n${p.stdout()}`);
+      const amqpsPort = new URL(amqps.split(": ")[1]).port;
+      assert.match(p.stdout(), new RegExp(`tls connection string: Endpoint=sb://localhost:${amqpsPort}/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;$`, "m"));
+      const info = JSON.parse(readFileSync(join(dataDir, "server.json"), "utf8"));
+      assert.equal(info.amqps, amqps.split(": ")[1]);
+      assert.equal(info.https, https.split(": ")[1]);
+      assert.equal(info.caFile, join(CA_DIR, "rootCA.pem"));
+      // /health over HTTPS, trusting only the CA
+      const httpsUrl = new URL(https.split(": ")[1]);
+      const health = await new Promise<number>((res, rej) =>
+        httpsGet({ host: httpsUrl.hostname, port: httpsUrl.port, path: "/health", servername: "localhost", ca: readFileSync(info.caFile) }, (r) => {
+          r.resume();
+          res(r.statusCode ?? 0);
+        }).once("error", rej),
+      );
+      assert.equal(health, 200);
     } finally {
       p.child.kill("SIGTERM");
       await withTimeout(p.exited, 10_000, "exit");
@@ -257,7 +280,7 @@ describe("eventjobs up", () => {
     }
   });
 
-  for (const which of ["--amqp-port", "--http-port"]) {
+  for (const which of ["--amqp-port", "--http-port", "--amqps-port", "--https-port"]) {
     test(`a port already in use (${which}): one clear line, non-zero exit`, async () => {
       const blocker: Server = createServer();
       await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));

@@ -1,7 +1,7 @@
 // AMQP 1.0 listeners on rhea: translates connections, links, transfers and dispositions into calls on the
 // broker's entities, and nothing else. Wire facts this relies on: reference/servicebus-amqp.md §1-§5, §10.
 import { createRequire } from "node:module";
-import type { AddressInfo, Server } from "node:net";
+import type { AddressInfo, Server, Socket } from "node:net";
 import rhea from "rhea";
 import type { Broker } from "../broker.js";
 import type { QueueEntity } from "../entities/queue.js";
@@ -116,6 +116,16 @@ export class AmqpServer {
     server.on("error", (e) => this.opts.log?.(`amqp listener error: ${e.message}`));
     this.servers.push(server);
     return (server.address() as AddressInfo).port;
+  }
+
+  /** Serves AMQP on a socket accepted elsewhere (a TLS listener that also speaks HTTP). */
+  accept(socket: Socket): void {
+    this.container.create_connection({ tcp_no_delay: true }).accept(socket);
+  }
+
+  /** Serves AMQP over an accepted WebSocket (`ws` package), as the SDKs' AmqpOverWebsocket transport expects. */
+  acceptWebSocket(ws: unknown): void {
+    this.container.websocket_accept(ws, {});
   }
 
   private state(connection: Any): ConnState {
