@@ -13,6 +13,7 @@ import rhea from "rhea";
 import WebSocket from "ws";
 import { ensureCa, CA_CERT_FILE } from "../../src/identity/ca.js";
 import { certificateNames, ensureServerCert, serverNames } from "../../src/identity/certs.js";
+import { putToken } from "../../bench/cbs.js";
 import { queuesYaml, startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
 import { tempFiles } from "../helpers/files.js";
 
@@ -122,6 +123,41 @@ describe("TLS with the local CA", () => {
         conn.once("disconnected", (ctx: { error?: Error }) => rej(ctx.error ?? new Error("disconnected")));
       });
       assert.equal(remoteId, "eventjobs");
+    } finally {
+      conn.close();
+    }
+  });
+
+  test("AMQPS with SASL MSSBCBS and no initial response (Python's uamqp): open, $cbs put-token, send, receive", async () => {
+    const container = rhea.create_container({ id: "uamqp-like" });
+    const conn = container.connect({
+      transport: "tls",
+      host: "127.0.0.1",
+      port: broker.platform.endpoints.amqpsPort,
+      servername: "localhost",
+      ca: readFileSync(caFile, "utf8"),
+      hostname: "localhost",
+      reconnect: false,
+      // offer only MSSBCBS, as uamqp does; the token follows over $cbs
+      sasl_mechanisms: { MSSBCBS: () => ({ start: (cb: (err: unknown, response?: Buffer) => void) => cb(undefined, undefined) }) },
+    } as never);
+    try {
+      await new Promise<void>((res, rej) => {
+        conn.once("connection_open", () => res());
+        conn.once("disconnected", (ctx: { error?: Error }) => rej(ctx.error ?? new Error("disconnected")));
+      });
+      await putToken(conn, { audience: `sb://localhost/${queue}`, keyName: "RootManageSharedAccessKey", key: "SAS_KEY_VALUE" });
+      const sender = conn.open_sender(queue);
+      await new Promise<void>((res, rej) => {
+        sender.once("sendable", () => sender.send({ body: "via MSSBCBS", message_id: "mssbcbs-1" }));
+        sender.once("accepted", () => res());
+        sender.once("rejected", (ctx: { delivery?: { remote_state?: unknown } }) => rej(new Error(JSON.stringify(ctx.delivery?.remote_state))));
+      });
+      const received = await new Promise<unknown>((res) => {
+        const receiver = conn.open_receiver({ source: { address: queue }, autoaccept: true });
+        receiver.once("message", (ctx: { message?: { body?: unknown } }) => res(ctx.message?.body));
+      });
+      assert.equal(received, "via MSSBCBS");
     } finally {
       conn.close();
     }
