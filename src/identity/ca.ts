@@ -25,11 +25,6 @@ export function defaultCaDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(dataHome, "eventjobs", "ca");
 }
 
-/** Where the CA certificate is (or will be) without creating anything. */
-export function caCertPath(dir = defaultCaDir()): string {
-  return join(dir, CA_CERT_FILE);
-}
-
 /** An RSA key pair from node:crypto (fast, native) as forge objects, for forge to put into certificates. */
 export function newKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; keyPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: KEY_BITS });
@@ -103,18 +98,26 @@ export class LocalCa {
  * exactly one wins and the others read the winner's.
  */
 export function ensureCa(dir = defaultCaDir()): LocalCa {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keyFile = join(dir, CA_KEY_FILE);
-  let bundle = readIfExists(keyFile);
-  if (bundle === undefined) {
-    const tmp = join(dir, `.${CA_KEY_FILE}.${process.pid}.${randomBytes(4).toString("hex")}`);
-    writeFileSync(tmp, createCaBundle(), { mode: 0o600 });
-    try {
-      publishExclusive(tmp, keyFile);
-    } finally {
-      rmSync(tmp, { force: true });
+  let bundle: string | undefined;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    bundle = readIfExists(keyFile);
+    if (bundle === undefined) {
+      const tmp = join(dir, `.${CA_KEY_FILE}.${process.pid}.${randomBytes(4).toString("hex")}`);
+      writeFileSync(tmp, createCaBundle(), { mode: 0o600 });
+      try {
+        publishExclusive(tmp, keyFile);
+      } finally {
+        rmSync(tmp, { force: true });
+      }
+      bundle = readFileSync(keyFile, "utf8");
     }
-    bundle = readFileSync(keyFile, "utf8");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (!err.code) throw e;
+    // e.g. a read-only home: say where, and how to put the CA elsewhere
+    throw new CaError(`local CA in ${dir}: ${err.code} ${err.syscall ?? ""} ${err.path ?? ""} (set EVENTJOBS_CA_DIR to a writable directory)`.replace(/\s+/g, " "));
   }
   const keyPem = bundle.match(/-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n?/)?.[0];
   const certPem = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/)?.[0];
