@@ -9,6 +9,7 @@ import { ensureCa, type LocalCa } from "./identity/ca.js";
 import { ensureServerCert, serverNames } from "./identity/certs.js";
 import { serveAmqpWebSockets, TlsListener } from "./listeners.js";
 import { AmqpServer } from "./servicebus/amqp/server.js";
+import { registerAdminApi } from "./servicebus/admin/routes.js";
 import { Broker } from "./servicebus/broker.js";
 import { MemoryStore } from "./servicebus/store/memory.js";
 import { SqliteStore } from "./servicebus/store/sqlite.js";
@@ -84,6 +85,7 @@ export class Platform {
     this.amqp = new AmqpServer({ broker: this.broker, log: this.opts.log });
     const amqpPort = await this.amqp.listen({ port: this.opts.amqpPort ?? 5672, host });
     this.router.on("GET", "/health", (_req, res) => sendJson(res, 200, { status: "healthy", message: "Service is healthy." }));
+    registerAdminApi(this.router, this.broker); // ATOM admin API; its entity paths are a catch-all, so keep it last
     this.http = createServer(this.router.handle);
     const httpPort = await new Promise<number>((resolve, reject) => {
       this.http!.once("error", reject);

@@ -43,6 +43,7 @@ export class Namespace extends EventEmitter implements Router {
   async deleteQueue(name: string): Promise<boolean> {
     const q = this.queues.get(name.toLowerCase());
     if (!q) return false;
+    q.deleted = true;
     q.close();
     this.queues.delete(name.toLowerCase());
     await this.store.deleteEntity(q.path);

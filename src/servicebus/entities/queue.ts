@@ -69,6 +69,8 @@ export class QueueEntity extends EventEmitter {
   private lockWriter?: NodeJS.Timeout;
   private ignoredWrite?: Promise<void>;
   readonly deadLetter?: QueueEntity;
+  /** set when the queue is deleted at run time: links that still hold it get entity-not-found */
+  deleted = false;
 
   constructor(
     readonly path: string,
@@ -169,6 +171,7 @@ export class QueueEntity extends EventEmitter {
 
   /** Enqueues messages; resolves with their sequence numbers once they are durable. */
   async send(input: ParsedMessage[]): Promise<number[]> {
+    if (this.deleted) throw errors.entityNotFound(`sb://${this.path}`);
     const limit = this.props.maxMessageSizeInKilobytes * 1024;
     for (const p of input) if (p.bare.length > limit) throw errors.sizeExceeded(p.bare.length, limit);
     if (this.props.forwardTo && !this.isDeadLetter) {
