@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { ConfigError } from "../config/model.js";
 import { registerAcr } from "./acr.js";
 import { registerCa } from "./ca.js";
+import { registerExport } from "./export.js";
 import { registerUp } from "./up.js";
 import { CliError } from "./util.js";
 
@@ -13,6 +14,7 @@ const program = new Command("eventjobs")
 registerUp(program);
 registerAcr(program);
 registerCa(program);
+registerExport(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError || err instanceof ConfigError) {

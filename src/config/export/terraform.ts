@@ -1,0 +1,256 @@
+// `export --format terraform`: azurerm resources for the project (keda-aca.md §7.2 for the job). The
+// resource group, location and environment id are variables; a secret that is a namespace's connection
+// string is taken from the namespace (or authorization rule) resource, any other secret from a sensitive
+// variable without a default, so no value is ever written into the configuration.
+import { formatDuration } from "../duration.js";
+import { QUEUE_DEFAULTS, type NamespaceConfig, type QueueProperties } from "../model.js";
+import type { Container, JobSpec } from "../../jobs/model.js";
+import { acaMemory, commentLines, connectionPolicy, findIdentity, jobNotes, parseScope, secretSources, splitRefs, type ExportModel, type Ref } from "./common.js";
+
+/** A Terraform identifier from names: lowercase letters, digits and underscores. */
+export function label(...parts: string[]): string {
+  const s = parts.join("_").toLowerCase().replace(/[^a-z0-9_]+/g, "_").replace(/_+/g, "_").replace(/^_|_$/g, "");
+  return /^[a-z_]/.test(s) ? s : `r_${s}`;
+}
+
+/** An HCL string literal; `${` and `%{` in literal text are escaped so Terraform does not interpolate them. */
+export function hcl(s: string): string {
+  return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t").replace(/\$\{/g, () => "$${").replace(/%\{/g, "%%{")}"`;
+}
+
+type Value = string | number | boolean | { expr: string };
+type Body = [string, Value | Body | Value[] | Record<string, Value>][];
+const expr = (e: string) => ({ expr: e });
+
+function render(v: Value): string {
+  if (typeof v === "object") return v.expr;
+  return typeof v === "string" ? hcl(v) : String(v);
+}
+
+/** Renders a block body; nested bodies become blocks, arrays lists, records maps. */
+function block(head: string, body: Body, indent = ""): string {
+  const inner = indent + "  ";
+  const attrs = body.filter(([, v]) => !Array.isArray(v) || v.length === 0 || !Array.isArray(v[0]));
+  const width = Math.max(0, ...attrs.map(([k]) => k.length));
+  const lines = body.map(([k, v]) => {
+    if (Array.isArray(v) && v.length > 0 && Array.isArray(v[0])) return block(k, v as Body, inner);
+    if (Array.isArray(v)) return `${inner}${k.padEnd(width)} = [${(v as Value[]).map(render).join(", ")}]`;
+    if (typeof v === "object" && !("expr" in v)) {
+      const entries = Object.entries(v as Record<string, Value>).map(([mk, mv]) => `${hcl(mk)} = ${render(mv)}`);
+      return `${inner}${k.padEnd(width)} = { ${entries.join(", ")} }`;
+    }
+    return `${inner}${k.padEnd(width)} = ${render(v as Value)}`;
+  });
+  return `${indent}${head} {\n${lines.join("\n")}\n${indent}}`;
+}
+
+const QUEUE_ATTRS: { field: keyof QueueProperties; attr: string; value: (v: never) => Value }[] = [
+  { field: "lockDurationMs", attr: "lock_duration", value: (v: number) => formatDuration(v) },
+  { field: "maxDeliveryCount", attr: "max_delivery_count", value: (v: number) => v },
+  { field: "defaultMessageTimeToLiveMs", attr: "default_message_ttl", value: (v: number) => formatDuration(v) },
+  { field: "deadLetteringOnMessageExpiration", attr: "dead_lettering_on_message_expiration", value: (v: boolean) => v },
+  { field: "requiresSession", attr: "requires_session", value: (v: boolean) => v },
+  { field: "requiresDuplicateDetection", attr: "requires_duplicate_detection", value: (v: boolean) => v },
+  { field: "duplicateDetectionHistoryTimeWindowMs", attr: "duplicate_detection_history_time_window", value: (v: number) => formatDuration(v) },
+  { field: "maxSizeInMegabytes", attr: "max_size_in_megabytes", value: (v: number) => v },
+  { field: "maxMessageSizeInKilobytes", attr: "max_message_size_in_kilobytes", value: (v: number) => v },
+];
+
+export function exportTerraform(model: ExportModel): string {
+  const nsLabel = (ns: string) => label(ns);
+  const queueLabel = (ns: string, q: string) => label(ns, q);
+  const idLabel = (name: string) => label(name);
+  const secretVars: string[] = [];
+
+  /** A value with references as Terraform expressions (string interpolation when mixed with text). */
+  const value = (text: string): Value => {
+    const parts = splitRefs(text);
+    const refExpr = (r: Ref): string => {
+      if (r.kind === "identity") return `azurerm_user_assigned_identity.${idLabel(r.name)}.${r.prop === "clientId" ? "client_id" : r.prop === "principalId" ? "principal_id" : "id"}`;
+      if (r.prop === "connectionString") return connectionExpr(model, r.name);
+      return `"\${azurerm_servicebus_namespace.${nsLabel(r.name)}.name}.servicebus.windows.net"`;
+    };
+    if (parts.length === 1 && typeof parts[0] !== "string") return expr(refExpr(parts[0]));
+    if (parts.every((p) => typeof p === "string")) return text;
+    const inner = parts
+      .map((p) => {
+        if (typeof p === "string") return hcl(p).slice(1, -1);
+        const e = refExpr(p);
+        return e.startsWith('"') ? e.slice(1, -1) : `\${${e}}`;
+      })
+      .join("");
+    return expr(`"${inner}"`);
+  };
+
+  const out: string[] = [
+    commentLines("# ", [
+      `Terraform (azurerm) for ${model.source}, exported by eventjobs.`,
+      "Secrets are never written here: connection strings come from the namespace resources, other secrets from sensitive variables.",
+    ]),
+    block("terraform", [["required_providers", [["azurerm", { source: "hashicorp/azurerm", version: ">= 3.90" }]]]]),
+    'provider "azurerm" {\n  features {}\n}',
+    block('variable "resource_group_name"', [["type", expr("string")]]),
+    block('variable "location"', [["type", expr("string")]]),
+    block('variable "container_app_environment_id"', [
+      ["type", expr("string")],
+      ["description", "id of an existing Container Apps environment (az containerapp env show --query id)"],
+    ]),
+  ];
+
+  for (const ns of model.namespaces) out.push(...namespaceBlocks(ns, nsLabel, queueLabel));
+
+  for (const id of model.identities) {
+    out.push(
+      block(`resource "azurerm_user_assigned_identity" "${idLabel(id.name)}"`, [
+        ["name", id.name],
+        ["location", expr("var.location")],
+        ["resource_group_name", expr("var.resource_group_name")],
+      ]),
+    );
+  }
+
+  const used = new Set<string>();
+  for (const ra of model.roleAssignments) {
+    const who = findIdentity(model, ra.assignee);
+    const t = parseScope(ra.scope);
+    const scope = !t
+      ? ra.scope
+      : t.entity?.kind === "queues" && model.namespaces.find((n) => n.name === t.namespace)?.queues.some((q) => q.name === t.entity!.name)
+        ? expr(`azurerm_servicebus_queue.${queueLabel(t.namespace, t.entity.name)}.id`)
+        : !t.entity && model.namespaces.some((n) => n.name === t.namespace)
+          ? expr(`azurerm_servicebus_namespace.${nsLabel(t.namespace)}.id`)
+          : `/subscriptions/<subscription-id>/resourceGroups/<resource-group>/providers/Microsoft.ServiceBus/namespaces/${t.namespace}${t.entity ? `/${t.entity.kind}/${t.entity.name}` : ""}`;
+    let name = label(who?.name ?? ra.assignee, ra.role.replace(/^Azure Service Bus /, ""), t?.entity?.name ?? t?.namespace ?? "scope");
+    for (let i = 2; used.has(name); i++) name = `${name}_${i}`;
+    used.add(name);
+    out.push(
+      block(`resource "azurerm_role_assignment" "${name}"`, [
+        ["scope", scope],
+        ["role_definition_name", ra.role],
+        ["principal_id", who ? expr(`azurerm_user_assigned_identity.${idLabel(who.name)}.principal_id`) : ra.assignee],
+        ...(who ? ([["principal_type", "ServicePrincipal"]] as Body) : []),
+      ]),
+    );
+  }
+
+  for (const { spec } of model.jobs) out.push(jobBlock(model, spec, value, secretVars));
+  out.splice(6, 0, ...secretVars);
+  const notes = model.jobs.flatMap(({ spec }) => jobNotes(model, spec, "terraform"));
+  if (notes.length) out.push(commentLines("# note: ", notes));
+  return out.join("\n\n") + "\n";
+}
+
+function namespaceBlocks(ns: NamespaceConfig, nsLabel: (n: string) => string, queueLabel: (n: string, q: string) => string): string[] {
+  const out = [
+    `# names are global in Azure: rename ${ns.name} if it is taken`,
+    block(`resource "azurerm_servicebus_namespace" "${nsLabel(ns.name)}"`, [
+      ["name", ns.name],
+      ["location", expr("var.location")],
+      ["resource_group_name", expr("var.resource_group_name")],
+      ["sku", "Standard"],
+    ]),
+  ];
+  for (const p of ns.policies.filter((p) => p.name !== "RootManageSharedAccessKey")) {
+    out.push(
+      block(`resource "azurerm_servicebus_namespace_authorization_rule" "${label(ns.name, p.name)}"`, [
+        ["name", p.name],
+        ["namespace_id", expr(`azurerm_servicebus_namespace.${nsLabel(ns.name)}.id`)],
+        ["listen", p.rights.includes("Listen")],
+        ["send", p.rights.includes("Send")],
+        ["manage", p.rights.includes("Manage")],
+      ]),
+    );
+  }
+  const names = new Set(ns.queues.map((q) => q.name));
+  for (const q of ns.queues) {
+    const body: Body = [
+      ["name", q.name],
+      ["namespace_id", expr(`azurerm_servicebus_namespace.${nsLabel(ns.name)}.id`)],
+    ];
+    for (const a of QUEUE_ATTRS) {
+      const v = q.properties[a.field];
+      if (v !== undefined && v !== QUEUE_DEFAULTS[a.field]) body.push([a.attr, a.value(v as never)]);
+    }
+    // a reference to the target queue also orders the creation
+    for (const [attr, target] of [["forward_to", q.properties.forwardTo], ["forward_dead_lettered_messages_to", q.properties.forwardDeadLetteredMessagesTo]] as const) {
+      if (target) body.push([attr, names.has(target) ? expr(`azurerm_servicebus_queue.${queueLabel(ns.name, target)}.name`) : target]);
+    }
+    out.push(block(`resource "azurerm_servicebus_queue" "${queueLabel(ns.name, q.name)}"`, body));
+  }
+  if (ns.topics?.length) out.push(`# ${ns.topics.length} topic(s) of ${ns.name} are not exported: the local broker does not serve topics yet`);
+  return out;
+}
+
+/** The connection string of `${servicebus.<ns>.connectionString}` (the namespace's first policy, as locally). */
+function connectionExpr(model: ExportModel, ns: string): string {
+  const policy = connectionPolicy(model, ns);
+  return policy === "RootManageSharedAccessKey"
+    ? `azurerm_servicebus_namespace.${label(ns)}.default_primary_connection_string`
+    : `azurerm_servicebus_namespace_authorization_rule.${label(ns, policy)}.primary_connection_string`;
+}
+
+function jobBlock(model: ExportModel, job: JobSpec, value: (s: string) => Value, secretVars: string[]): string {
+  const body: Body = [
+    ["name", job.name],
+    ["location", expr("var.location")],
+    ["resource_group_name", expr("var.resource_group_name")],
+    ["container_app_environment_id", expr("var.container_app_environment_id")],
+    ["replica_timeout_in_seconds", job.replicaTimeout],
+    ["replica_retry_limit", job.replicaRetryLimit],
+  ];
+  for (const s of secretSources(job)) {
+    let v: Value;
+    if (s.ref) v = value(`\${${s.ref.text}}`);
+    else {
+      const name = label(job.name, s.name);
+      secretVars.push(block(`variable "${name}"`, [["type", expr("string")], ["sensitive", true], ["description", `secret ${s.name} of job ${job.name}`]]));
+      v = expr(`var.${name}`);
+    }
+    body.push(["secret", [["name", s.name], ["value", v]]]);
+  }
+  const counts: Body = [["parallelism", job.parallelism], ["replica_completion_count", job.replicaCompletionCount]];
+  if (job.triggerType === "Event") {
+    const s = job.scale!;
+    const scale: Body = [
+      ["min_executions", s.minExecutions],
+      ["max_executions", s.maxExecutions],
+      ["polling_interval_in_seconds", s.pollingInterval],
+    ];
+    for (const r of s.rules) {
+      const rule: Body = [
+        ["name", r.name],
+        ["custom_rule_type", r.type],
+        ["metadata", Object.fromEntries(Object.entries(r.metadata).map(([k, v]) => [k, value(v)]))],
+      ];
+      for (const a of r.auth ?? []) rule.push(["authentication", [["secret_name", a.secretRef], ["trigger_parameter", a.triggerParameter]]]);
+      scale.push(["rules", rule]);
+    }
+    body.push(["event_trigger_config", [...counts, ["scale", scale]]]);
+  } else if (job.triggerType === "Schedule") body.push(["schedule_trigger_config", [["cron_expression", job.cronExpression!], ...counts]]);
+  else body.push(["manual_trigger_config", counts]);
+
+  if (job.identity && job.identity.type !== "None") {
+    const ids = Object.keys(job.identity.userAssignedIdentities ?? {}).map((k) => {
+      const id = findIdentity(model, k);
+      return id ? expr(`azurerm_user_assigned_identity.${label(id.name)}.id`) : value(k);
+    });
+    body.push(["identity", [["type", job.identity.type.replace(",", ", ")], ...(ids.length ? ([["identity_ids", ids]] as Body) : [])]]);
+  }
+  body.push(["template", job.template.containers.map((c) => ["container", containerBody(c, value)] as Body[number])]);
+  const comment = job.paused ? `# ${job.name} is paused locally; Container Apps jobs have no paused state\n` : "";
+  return comment + block(`resource "azurerm_container_app_job" "${label(job.name)}"`, body);
+}
+
+function containerBody(c: Container, value: (s: string) => Value): Body {
+  // cpu and memory are required by the provider: Container Apps' own defaults when the job leaves them out
+  const body: Body = [
+    ["name", c.name],
+    ["image", value(c.image)],
+    ["cpu", c.resources?.cpu ?? 0.5],
+    ["memory", acaMemory(c.resources?.memory ?? "1Gi")],
+  ];
+  if (c.command?.length) body.push(["command", c.command.map(value)]);
+  if (c.args?.length) body.push(["args", c.args.map(value)]);
+  for (const e of c.env ?? []) body.push(["env", [["name", e.name], e.secretRef !== undefined ? ["secret_name", e.secretRef] : ["value", value(e.value ?? "")]]]);
+  return body;
+}
