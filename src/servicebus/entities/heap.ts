@@ -55,38 +55,52 @@ export class MinHeap<T> {
 }
 
 type TimerKind = "lock" | "schedule" | "expire";
-interface Timer {
-  at: number;
-  seq: number;
-  kind: TimerKind;
+const KINDS: readonly TimerKind[] = ["lock", "schedule", "expire"];
+
+/** Timers due at one millisecond, as parallel arrays of small numbers (nothing for the GC to trace). */
+interface Due {
+  seqs: number[];
+  kinds: number[];
 }
 
 // setTimeout overflows past 2^31-1 ms; far timers are re-armed when that much time has passed.
 const MAX_DELAY = 2_147_000_000;
 
-/** One setTimeout per entity, armed for the earliest due timer. */
+/**
+ * One setTimeout per entity, armed for the earliest due timer. Every peek-lock delivery adds a lock timer
+ * that outlives most locks (settled long before they expire), so timers are grouped by due millisecond:
+ * a delivery adds two array slots rather than an object that lives for the whole lock duration.
+ */
 export class TimerQueue {
-  private readonly heap = new MinHeap<Timer>((t) => t.at);
+  private readonly times = new MinHeap<number>((t) => t);
+  private readonly due = new Map<number, Due>();
   private handle?: NodeJS.Timeout;
   private armedAt = Infinity;
 
   constructor(private readonly fire: (seq: number, kind: TimerKind) => void) {}
 
   add(at: number, seq: number, kind: TimerKind): void {
-    this.heap.push({ at, seq, kind });
+    let d = this.due.get(at);
+    if (!d) {
+      d = { seqs: [], kinds: [] };
+      this.due.set(at, d);
+      this.times.push(at);
+    }
+    d.seqs.push(seq);
+    d.kinds.push(KINDS.indexOf(kind));
     if (at < this.armedAt) this.arm();
   }
 
   private arm(): void {
     if (this.handle) clearTimeout(this.handle);
     this.handle = undefined;
-    const next = this.heap.peek();
-    if (!next) {
+    const next = this.times.peek();
+    if (next === undefined) {
       this.armedAt = Infinity;
       return;
     }
-    this.armedAt = next.at;
-    const delay = Math.min(Math.max(0, next.at - Date.now()), MAX_DELAY);
+    this.armedAt = next;
+    const delay = Math.min(Math.max(0, next - Date.now()), MAX_DELAY);
     this.handle = setTimeout(() => this.run(), delay);
     this.handle.unref();
   }
@@ -95,9 +109,11 @@ export class TimerQueue {
     this.handle = undefined;
     this.armedAt = Infinity;
     const now = Date.now();
-    while (this.heap.size && this.heap.peek()!.at <= now) {
-      const t = this.heap.pop()!;
-      this.fire(t.seq, t.kind);
+    while (this.times.size && this.times.peek()! <= now) {
+      const at = this.times.pop()!;
+      const d = this.due.get(at)!;
+      this.due.delete(at);
+      for (let i = 0; i < d.seqs.length; i++) this.fire(d.seqs[i], KINDS[d.kinds[i]]);
     }
     this.arm();
   }
@@ -105,7 +121,8 @@ export class TimerQueue {
   stop(): void {
     if (this.handle) clearTimeout(this.handle);
     this.handle = undefined;
-    this.heap.clear();
+    this.times.clear();
+    this.due.clear();
     this.armedAt = Infinity;
   }
 }
