@@ -7,6 +7,7 @@ import { Router, sendJson } from "./api/router.js";
 import type { ProjectConfig } from "./config/model.js";
 import { ensureCa, type LocalCa } from "./identity/ca.js";
 import { ensureServerCert, serverNames } from "./identity/certs.js";
+import { IdentityService, tokenEndpointUrl } from "./identity/service.js";
 import { serveAmqpWebSockets, TlsListener } from "./listeners.js";
 import { AmqpServer } from "./servicebus/amqp/server.js";
 import { registerAdminApi } from "./servicebus/admin/routes.js";
@@ -52,6 +53,8 @@ export class Platform {
   endpoints!: Endpoints;
   /** the CA that signed the TLS certificate; `ca.certPath` is what clients trust */
   ca!: LocalCa;
+  /** managed identities, the token issuer and endpoint, JWT + RBAC for $cbs */
+  identity!: IdentityService;
   private tls: TlsListener[] = [];
   private wss?: ReturnType<typeof serveAmqpWebSockets>;
 
@@ -72,6 +75,12 @@ export class Platform {
     const broker = new Broker(store, opts.config);
     const p = new Platform(broker, store, { ...opts, dataDir });
     try {
+      p.identity = new IdentityService({
+        config: opts.config,
+        dir: !opts.inMemory || opts.dataDir ? join(dataDir, "identity") : undefined,
+        endpointUrl: () => tokenEndpointUrl(p.endpoints.host, p.endpoints.httpPort),
+        caFile: () => p.ca.certPath,
+      });
       await p.listen();
     } catch (e) {
       await p.close();
@@ -82,9 +91,10 @@ export class Platform {
 
   private async listen(): Promise<void> {
     const host = this.opts.host ?? "127.0.0.1";
-    this.amqp = new AmqpServer({ broker: this.broker, log: this.opts.log });
+    this.amqp = new AmqpServer({ broker: this.broker, log: this.opts.log, validateToken: this.identity.validateToken });
     const amqpPort = await this.amqp.listen({ port: this.opts.amqpPort ?? 5672, host });
     this.router.on("GET", "/health", (_req, res) => sendJson(res, 200, { status: "healthy", message: "Service is healthy." }));
+    this.identity.register(this.router);
     registerAdminApi(this.router, this.broker); // ATOM admin API; its entity paths are a catch-all, so keep it last
     this.http = createServer(this.router.handle);
     const httpPort = await new Promise<number>((resolve, reject) => {

@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { ConfigError } from "../config/model.js";
 import { registerAcr } from "./acr.js";
 import { registerCa } from "./ca.js";
+import { registerExec } from "./exec.js";
 import { registerExport } from "./export.js";
 import { registerUp } from "./up.js";
 import { CliError } from "./util.js";
@@ -14,6 +15,7 @@ const program = new Command("eventjobs")
 registerUp(program);
 registerAcr(program);
 registerCa(program);
+registerExec(program);
 registerExport(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,12 +1,12 @@
 // $cbs put-token: claims-based security as Service Bus does it. SAS tokens are verified against the
 // namespace's policies; the claim is kept on the connection and checked when links attach.
 import { covers, resourcePath, SasError, verifySasToken } from "../../identity/sas.js";
-import type { ClientConnection } from "./connection.js";
+import type { Claim, ClientConnection } from "./connection.js";
 import type { Reply } from "./replies.js";
 
 export interface TokenValidator {
-  /** Validates a token of a type other than SAS (JWT, added by the identity layer). */
-  (type: string, token: string, audience: string, connection: ClientConnection): { scope: string; rights: Array<"Send" | "Listen" | "Manage">; expiresAt: number };
+  /** Validates a token of a type other than SAS (JWT, added by the identity layer): its claims (none is valid too). */
+  (type: string, token: string, audience: string, connection: ClientConnection): Claim | Claim[];
 }
 
 export function putToken(conn: ClientConnection, request: any, validateOther?: TokenValidator): Reply {
@@ -29,7 +29,7 @@ export function putToken(conn: ClientConnection, request: any, validateOther?: T
       return { status: 200, description: "OK" };
     }
     if (validateOther) {
-      conn.addClaim(validateOther(type, token, audience, conn));
+      for (const claim of [validateOther(type, token, audience, conn)].flat()) conn.addClaim(claim);
       return { status: 200, description: "OK" };
     }
     return unauthorized(`The token type '${type}' is not supported.`);
