@@ -129,14 +129,11 @@ export function importAcaJob(input: unknown, opts: ImportOptions = {}, local: Ob
   for (const k of ["paused", "pollingMode", "terminationGracePeriodSeconds"]) if (local[k] !== undefined) job[k] = local[k];
   job.properties = { configuration, template };
 
-  // what the export left as a placeholder and nothing restored (e.g. a secret's value)
-  const walk = (v: unknown, path: string): void => {
-    const m = typeof v === "string" ? /\$\{[A-Z_][A-Z0-9_]*\}/.exec(v) : null;
-    if (m) warn(path, `still holds the placeholder ${m[0]}: set the value`);
-    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
-    else if (isObj(v)) for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
-  };
-  walk(job, "");
+  // a secret the export could not fill (not a reference) comes back as its placeholder
+  ((configuration.secrets ?? []) as Obj[]).forEach((s, i) => {
+    const m = isObj(s) && typeof s.value === "string" ? /\$\{[A-Za-z_][A-Za-z0-9_]*\}/.exec(s.value) : null;
+    if (m) warn(`${P}.secrets[${i}].value`, `still the placeholder ${m[0]}: set the secret's value`);
+  });
   normalizeJob(job); // throws JobDefinitionError naming every problem
   return { job, warnings };
 }
