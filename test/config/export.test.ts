@@ -104,6 +104,24 @@ describe("export aca-yaml", () => {
 
 });
 
+/** Whether a command is on PATH. */
+const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+
+describe("aca-yaml placeholders", () => {
+  test("envsubst fills them into a body az can take: the secret, the FQDN and the client id", { skip: !has("envsubst") && "envsubst is not installed" }, () => {
+    const text = exportProject(lab(), { format: "aca-yaml" });
+    const list = /envsubst ('[^']+')/.exec(text)![1].slice(1, -1);
+    const cs = "Endpoint=sb://servicebus-ns-job.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=ab+c/d=";
+    const env = { ...process.env, LOCATION: "westeurope", ENVIRONMENT_ID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/env", SERVICEBUS_NS_JOB_CONNECTION_STRING: cs, SERVICEBUS_NS_JOB_FQDN: "servicebus-ns-job.servicebus.windows.net", IDENTITY_ACA_CLIENT_ID: "6f1c2f7e-0000-4c4c-9d9d-000000000009" };
+    const r = spawnSync("envsubst", [list], { input: text, encoding: "utf8", env });
+    assert.equal(r.status, 0, r.stderr);
+    const body = parse(r.stdout);
+    assert.equal(body.location, "westeurope");
+    assert.equal(body.properties.configuration.secrets[0].value, cs);
+    assert.deepEqual(body.properties.template.containers[0].env.map((e: { value: string }) => e.value), [env.SERVICEBUS_NS_JOB_FQDN, env.IDENTITY_ACA_CLIENT_ID, "queue-messages"]);
+  });
+});
+
 describe("export az", () => {
   const script = exportProject(lab(), { format: "az" });
 
@@ -216,6 +234,13 @@ describe("export terraform", () => {
     assert.match(text, /manual_trigger_config \{\n\s+parallelism\s+= 1\n/);
     assert.match(text, /value = "\$5 \$\$\{HOME\} %%\{x\}"/);
     assert.match(text, /command = \["node", "dist\/processor\.js"\]/);
+  });
+
+  test("terraform fmt accepts the output as canonical HCL", { skip: !has("terraform") && "terraform is not installed" }, () => {
+    for (const text of [tf, exportProject(rich(), { format: "terraform" })]) {
+      const r = spawnSync("terraform", ["fmt", "-check", "-diff", "-"], { input: text, encoding: "utf8", env: { ...process.env, TF_CLI_CONFIG_FILE: "/dev/null" } });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+    }
   });
 });
 
