@@ -12,6 +12,7 @@ import {
   type QueueConfig,
   type SasPolicyConfig,
 } from "./model.js";
+import { parseIdentityConfig } from "../identity/config.js";
 import { TIMESPAN_MAX_MS } from "./duration.js";
 import {
   at,
@@ -212,5 +213,6 @@ export function parseProjectYaml(text: string, file = "eventjobs.yaml"): Project
   if (out.length === 0) {
     out.push({ name: DEFAULT_NAMESPACE, queues: [], topics: [], policies: [{ ...EMULATOR_ROOT_POLICY, rights: [...EMULATOR_ROOT_POLICY.rights] }] });
   }
+  parseIdentityConfig(extra, out.map((n) => n.name), file); // identities, roleAssignments, jobs' identity: checked at load
   return { source: file, namespaces: out, defaultNamespace: defaults[0]?.name ?? out[0].name, extra };
 }

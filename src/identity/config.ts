@@ -147,13 +147,18 @@ export function parseJobIdentity(raw: unknown, job: string, path: string, bad: (
     if (!isObj(uai) || Object.keys(uai).length === 0) {
       bad(`${path}.userAssignedIdentities`, uai, "an object whose keys are identity names or ARM ids, e.g. { identity-aca: {} }");
     } else {
-      for (const key of Object.keys(uai)) userAssigned.push(UAMI_ID.exec(key)?.[1] ?? key);
+      for (const key of Object.keys(uai)) userAssigned.push(identityNameOf(key));
     }
   } else if (uai !== undefined && !(isObj(uai) && Object.keys(uai).length === 0)) {
     bad(`${path}.userAssignedIdentities`, uai, `nothing unless type includes UserAssigned (type is ${type})`);
   }
   if (type === "None") return undefined;
   return { job, systemAssigned: type.startsWith("SystemAssigned"), userAssigned, path };
+}
+
+/** The identity a userAssignedIdentities key names: an ARM id, a `${identity.<name>.resourceId}` reference, or a name. */
+export function identityNameOf(key: string): string {
+  return UAMI_ID.exec(key)?.[1] ?? /^\$\{identity\.([^.}]+)\.[A-Za-z]+\}$/.exec(key)?.[1] ?? key;
 }
 
 const SCOPE_FORMS =

@@ -245,6 +245,13 @@ describe("identities and role assignments in eventjobs.yaml", () => {
     });
   });
 
+  test("a job names its user-assigned identities by name, ARM id or ${identity.<name>.resourceId}; errors show at load", () => {
+    const jobs = ["app-id", "/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id", "${identity.app-id.resourceId}"];
+    const text = `${ns}identities:\n  - name: app-id\njobs:\n${jobs.map((k, i) => `  - name: j${i}\n    identity: { type: UserAssigned, userAssignedIdentities: { "${k}": {} } }\n`).join("")}`;
+    assert.deepEqual(parse(text).jobs.map((j) => j.userAssigned), [["app-id"], ["app-id"], ["app-id"]]);
+    assert.throws(() => parseConfigText(`${ns}roleAssignments:\n  - { role: Reader, assignee: x, scope: orders }\n`, "eventjobs.yaml"), /roleAssignments\[0\]\.role: "Reader"/);
+  });
+
   test("an assignee that is no identity stops the platform from starting, naming it", async () => {
     const text = `${ns}identities:\n  - name: app-id\nroleAssignments:\n  - { role: Azure Service Bus Data Sender, assignee: nobody, scope: orders }\n`;
     await assert.rejects(startBroker(text), /roleAssignments\[0\]\.assignee: "nobody" — expected an identity name, client id or principal id \(identities: app-id\)/);
