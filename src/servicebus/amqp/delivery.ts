@@ -1,9 +1,111 @@
 // Broker → client: a receiver link attached to a queue. Implements the entity's Receiver on top of a rhea
 // sender, with credit accounting that never queues more transfers than the client granted (rhea only
 // counts credit down when a frame is written, and an over-queued link blocks its whole session).
+import { createRequire } from "node:module";
 import type { QueueEntity, ReceiveMode, Receiver } from "../entities/queue.js";
 import { encodeDelivery, lockTokenToTag } from "../message/codec.js";
 import { MessageState, type StoredMessage } from "../store/types.js";
+
+type Any = any; // rhea's internals have no TypeScript types
+
+// --- transfer frames -------------------------------------------------------------------------
+// rhea builds every outgoing transfer as a typed composite (one wrapped value per field) and encodes it
+// into a zero-filled 1 KB buffer, grown (and zero-filled again) for any larger payload. Per 1 KB delivery
+// that is most of rhea's cost, so the transfers rhea's session sends (always the same six fields) are kept
+// as plain values and encoded by hand, byte for byte as rhea would; every other frame takes rhea's path.
+const rheaFrames = createRequire(import.meta.url)("rhea/lib/frames.js") as Any;
+const PATCHED = Symbol.for("eventjobs.frames");
+
+class PlainTransfer {
+  constructor(
+    readonly handle: number,
+    readonly delivery_id: number,
+    readonly delivery_tag: Buffer,
+    readonly message_format: number,
+    readonly settled: boolean,
+    readonly more: boolean,
+  ) {}
+}
+
+const isUint = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+const uintSize = (v: number) => (v === 0 ? 1 : v > 255 ? 5 : 2);
+
+function putUint(b: Buffer, at: number, v: number): number {
+  if (v === 0) {
+    b[at] = 0x43;
+    return at + 1;
+  }
+  if (v > 255) {
+    b[at] = 0x70;
+    b.writeUInt32BE(v, at + 1);
+    return at + 5;
+  }
+  b[at] = 0x52;
+  b[at + 1] = v;
+  return at + 2;
+}
+
+/** frame header, transfer performative (list32 of six fields), payload: what rhea's Writer would produce */
+function writeTransferFrame(channel: number, t: PlainTransfer, payload: Buffer): Buffer {
+  const tag = t.delivery_tag;
+  const tagSize = (tag.length > 255 ? 5 : 2) + tag.length;
+  const fields = uintSize(t.handle) + uintSize(t.delivery_id) + tagSize + uintSize(t.message_format) + 2;
+  const size = 8 + 3 + 9 + fields + payload.length;
+  const b = Buffer.allocUnsafe(size);
+  b.writeUInt32BE(size, 0);
+  b[4] = 2; // doff
+  b[5] = 0; // AMQP frame
+  b.writeUInt16BE(channel, 6);
+  b[8] = 0x00;
+  b[9] = 0x53;
+  b[10] = 0x14; // transfer
+  b[11] = 0xd0;
+  b.writeUInt32BE(4 + fields, 12);
+  b.writeUInt32BE(6, 16);
+  let at = putUint(b, 20, t.handle);
+  at = putUint(b, at, t.delivery_id);
+  if (tag.length > 255) {
+    b[at] = 0xb0;
+    b.writeUInt32BE(tag.length, at + 1);
+    at += 5;
+  } else {
+    b[at] = 0xa0;
+    b[at + 1] = tag.length;
+    at += 2;
+  }
+  at += tag.copy(b, at);
+  at = putUint(b, at, t.message_format);
+  b[at++] = t.settled ? 0x41 : 0x42;
+  b[at++] = t.more ? 0x41 : 0x42;
+  payload.copy(b, at);
+  return b;
+}
+
+if (!rheaFrames[PATCHED]) {
+  rheaFrames[PATCHED] = true;
+  const makeTransfer = rheaFrames.transfer;
+  rheaFrames.transfer = (f: Any) => {
+    if (
+      isUint(f.handle) && isUint(f.delivery_id) && Buffer.isBuffer(f.delivery_tag) && isUint(f.message_format) &&
+      typeof f.settled === "boolean" && typeof f.more === "boolean" && Object.keys(f).length === 6
+    ) {
+      return new PlainTransfer(f.handle, f.delivery_id, f.delivery_tag, f.message_format, f.settled, f.more);
+    }
+    return makeTransfer(f);
+  };
+  const writeFrame = rheaFrames.write_frame;
+  rheaFrames.write_frame = (frame: Any) => {
+    const p = frame.performative;
+    if (p instanceof PlainTransfer && frame.type === rheaFrames.TYPE_AMQP && Buffer.isBuffer(frame.payload) && isUint(frame.channel)) {
+      return writeTransferFrame(frame.channel, p, frame.payload);
+    }
+    if (p instanceof PlainTransfer) {
+      // not expected from rhea's session; encode it as rhea would have
+      return writeFrame({ ...frame, performative: makeTransfer({ ...p }) });
+    }
+    return writeFrame(frame);
+  };
+}
 
 /** The full wire form of a stored message: header + annotations + the client's bare message. */
 export function encodeForDelivery(m: StoredMessage, opts: { lockToken?: boolean } = {}): Buffer {

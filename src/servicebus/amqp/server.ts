@@ -1,6 +1,5 @@
 // AMQP 1.0 listeners on rhea: translates connections, links, transfers and dispositions into calls on the
 // broker's entities, and nothing else. Wire facts this relies on: reference/servicebus-amqp.md §1-§5, §10.
-import { createRequire } from "node:module";
 import type { AddressInfo, Server, Socket } from "node:net";
 import rhea from "rhea";
 import type { Broker } from "../broker.js";
@@ -32,29 +31,6 @@ if (!rheaMessage.decode[RAW]) {
     return m;
   };
   rheaMessage.decode[RAW] = true;
-}
-
-// rhea encodes each frame into a zero-filled 1 KB buffer and grows it (another zero-filled copy) when the
-// payload is larger, as every 1 KB message is. Size the buffer for the payload up front instead.
-const rheaFrames = createRequire(import.meta.url)("rhea/lib/frames.js") as Any;
-if (!rheaFrames.write_frame[RAW]) {
-  const writeFrame = rheaFrames.write_frame;
-  const Writer = (rhea.types as Any).Writer;
-  rheaFrames.write_frame = (frame: Any) => {
-    if (!frame.payload || !frame.performative || frame.type !== rheaFrames.TYPE_AMQP) return writeFrame(frame);
-    // every byte is written: the size is filled in last and compound sizes are backfilled
-    const w = new Writer(Buffer.allocUnsafe(frame.payload.length + 256));
-    w.skip(4);
-    w.write_uint(2, 1); // doff
-    w.write_uint(frame.type, 1);
-    w.write_uint(frame.channel, 2);
-    w.write(frame.performative);
-    w.write_bytes(frame.payload);
-    const out: Buffer = w.toBuffer();
-    out.writeUInt32BE(out.length, 0);
-    return out;
-  };
-  rheaFrames.write_frame[RAW] = true;
 }
 
 export interface AmqpServerOptions {
