@@ -16,10 +16,15 @@ type Any = any; // rhea's objects have no usable TypeScript types
 const RAW = Symbol.for("eventjobs.raw");
 
 // rhea decodes every format-0 transfer; keep the bytes too so the bare message is stored exactly as sent.
+// On the broker's own connections (while one of them reads its input) decoding is skipped altogether: a
+// send only needs the bytes, and $cbs / $management requests are decoded when they are handled.
 const rheaMessage = rhea.message as Any;
+const LAZY = Symbol.for("eventjobs.lazy");
 if (!rheaMessage.decode[RAW]) {
   const decode = rheaMessage.decode;
+  rheaMessage[LAZY] = 0;
   rheaMessage.decode = (buf: Buffer) => {
+    if (rheaMessage[LAZY] > 0) return { [RAW]: buf, [LAZY]: decode };
     let m: Any;
     try {
       m = decode(buf);
@@ -31,6 +36,37 @@ if (!rheaMessage.decode[RAW]) {
     return m;
   };
   rheaMessage.decode[RAW] = true;
+}
+
+/** The decoded form of a message that was passed on undecoded (an undecodable one is `{}`). */
+function decoded(m: Any): Any {
+  const decode = m?.[LAZY];
+  if (!decode) return m;
+  let out: Any;
+  try {
+    out = decode(m[RAW]);
+  } catch {
+    out = {};
+  }
+  Object.defineProperty(out, RAW, { value: m[RAW], enumerable: false });
+  return out;
+}
+
+/** Marks the connection's input processing, during which transfers are passed on undecoded. */
+function decodeLazily(connection: Any): void {
+  const transport = connection.transport;
+  const read = transport?.read;
+  if (typeof read !== "function" || read[LAZY]) return;
+  const lazyRead = function (this: Any, ...args: Any[]) {
+    rheaMessage[LAZY]++;
+    try {
+      return read.apply(this, args);
+    } finally {
+      rheaMessage[LAZY]--;
+    }
+  };
+  lazyRead[LAZY] = true;
+  transport.read = lazyRead;
 }
 
 export interface AmqpServerOptions {
@@ -144,6 +180,7 @@ export class AmqpServer {
     }
     this.state(connection).client = new ClientConnection(ns, host.replace(/:\d+$/, "") || "localhost");
     corkEachTurn(connection);
+    decodeLazily(connection);
   }
 
   /** Runs a link-open handler; a broker error refuses the link with the service's condition. */
@@ -219,7 +256,7 @@ export class AmqpServer {
     const lower = address.toLowerCase();
     const state = this.state(connection);
     if (lower === "$cbs" || lower.endsWith("/$management")) {
-      const request = ctx.message;
+      const request = decoded(ctx.message);
       delivery.accept();
       const node = lower === "$cbs" ? "$cbs" : address;
       const respond = (reply: Reply): void => void setImmediate(() => state.replies.send(node, request, reply));

@@ -570,8 +570,19 @@ function withBody(meta: MessageMeta, body: StoredMessage): StoredMessage {
 }
 
 function metaOnly(m: StoredMessage): MessageMeta {
-  const { annotations: _a, bare: _b, ...meta } = m;
-  return meta;
+  return {
+    seq: m.seq,
+    enqueuedAt: m.enqueuedAt,
+    state: m.state,
+    scheduledAt: m.scheduledAt,
+    expiresAt: m.expiresAt,
+    deliveryCount: m.deliveryCount,
+    lockToken: m.lockToken,
+    lockedUntil: m.lockedUntil,
+    sessionId: m.sessionId,
+    messageId: m.messageId,
+    size: m.size,
+  };
 }
 
 function maxDeliveryReason(max: number): Record<string, unknown> {
