@@ -3,8 +3,13 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { registerControlApi } from "./api/control.js";
 import { Router, sendJson } from "./api/router.js";
 import type { ProjectConfig } from "./config/model.js";
+import type { RefLookup } from "./config/refs.js";
+import type { Clock } from "./jobs/runtime.js";
+import { createJobs, type Jobs } from "./jobs/setup.js";
+import { embeddedServiceBusTrigger } from "./scaling/triggers/embedded.js";
 import { ensureCa, type LocalCa } from "./identity/ca.js";
 import { ensureServerCert, serverNames } from "./identity/certs.js";
 import { IdentityService, tokenEndpointUrl } from "./identity/service.js";
@@ -35,6 +40,8 @@ export interface PlatformOptions {
   /** the local CA's directory; default `EVENTJOBS_CA_DIR` or the user's data home (identity/ca.ts) */
   caDir?: string;
   log?: (line: string) => void;
+  /** the job schedule's clock (tests) */
+  clock?: Clock;
 }
 
 export interface Endpoints {
@@ -51,6 +58,8 @@ export class Platform {
   /** every HTTP(S) route: components register here */
   readonly router = new Router();
   endpoints!: Endpoints;
+  /** jobs: definitions, executions, logs, scale loops */
+  jobs!: Jobs;
   /** the CA that signed the TLS certificate; `ca.certPath` is what clients trust */
   ca!: LocalCa;
   /** managed identities, the token issuer and endpoint, JWT + RBAC for $cbs */
@@ -80,8 +89,19 @@ export class Platform {
         dir: !opts.inMemory || opts.dataDir ? join(dataDir, "identity") : undefined,
         endpointUrl: () => tokenEndpointUrl(p.endpoints.host, p.endpoints.httpPort),
         caFile: () => p.ca.certPath,
+        job: (name) => p.jobs?.engine.job(name),
       });
       await p.listen();
+      p.jobs = createJobs({
+        dataDir,
+        inMemory: opts.inMemory,
+        jobs: (opts.config.extra?.jobs as unknown[] | undefined) ?? [],
+        triggers: (rule, meta) => embeddedServiceBusTrigger(broker, rule, meta),
+        refs: p.lookupRef,
+        platformEnv: (job) => p.identity.replicaEnv(job),
+        clock: opts.clock,
+      });
+      registerControlApi(p.router, { jobs: p.jobs, dataDir, host: p.endpoints.host });
     } catch (e) {
       await p.close();
       throw e;
@@ -159,7 +179,20 @@ export class Platform {
     );
   }
 
+  /** `${servicebus.<ns>.connectionString|fqdn|host}` as a job sees them. */
+  readonly lookupRef: RefLookup = (kind, name, prop) => {
+    if (kind === "identity") return this.identity?.lookupRef(name, prop);
+    if (kind !== "servicebus") return undefined;
+    const ns = this.broker.namespace(name);
+    if (!ns) return undefined;
+    const host = ns.name === this.broker.defaultNamespace ? "localhost" : `${ns.name}.localhost`;
+    if (prop === "connectionString") return this.connectionString(ns.name);
+    if (prop === "fqdn" || prop === "host") return host;
+    return undefined;
+  };
+
   async close(): Promise<void> {
+    await this.jobs?.close();
     await this.amqp?.close();
     await Promise.all(this.tls.map((l) => l.close()));
     for (const ws of this.wss?.clients ?? []) ws.terminate();

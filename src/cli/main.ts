@@ -2,24 +2,28 @@
 // The eventjobs command line: one module per command group, registered here.
 import { Command } from "commander";
 import { ConfigError } from "../config/model.js";
+import { RefError } from "../config/refs.js";
+import { JobDefinitionError } from "../jobs/model.js";
 import { registerAcr } from "./acr.js";
 import { registerCa } from "./ca.js";
 import { registerExec } from "./exec.js";
 import { registerExport } from "./export.js";
+import { registerJob } from "./job.js";
 import { registerUp } from "./up.js";
 import { CliError } from "./util.js";
 
 const program = new Command("eventjobs")
   .description("Azure Service Bus, KEDA and Container Apps Jobs on one machine")
-  .showHelpAfterError();
+  .showHelpAfterError("(run with --help for usage and examples)");
 registerUp(program);
+registerJob(program);
 registerAcr(program);
 registerCa(program);
 registerExec(program);
 registerExport(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof CliError || err instanceof ConfigError) {
+  if (err instanceof CliError || err instanceof ConfigError || err instanceof JobDefinitionError || err instanceof RefError) {
     console.error(`eventjobs: ${err.message}`);
   } else {
     console.error(err);

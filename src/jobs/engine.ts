@@ -146,7 +146,7 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
     e.handles.set(rec.name, handles);
     const pids = handles.map((h) => h.pid).filter((p): p is number => p !== undefined);
     if (pids.length) rec.pids = pids;
-    this.store.saveExecution(e.record);
+    this.save(e.record);
     this.logs.system(e.record.job, "ReplicaStarted", `Replica ${rec.name} started${attempt ? ` (retry ${attempt})` : ""} with container${containers.length > 1 ? "s" : ""} ${containers.map((c) => c.name).join(", ")}`, ids);
     this.emit("replicaStarted", e.record, rec);
     // A replica ends with its first failing container (the others are stopped) or when all complete.
@@ -199,8 +199,13 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
         else if (succeeded + running < e.job.replicaCompletionCount) this.launchReplica(e, 0);
       }
     }
-    this.store.saveExecution(e.record);
+    this.save(e.record);
     if (e.ending && e.handles.size === 0) this.finish(e);
+  }
+
+  /** Persists an execution, unless its job was deleted meanwhile (its history went with it). */
+  private save(record: ExecutionRecord): void {
+    if (this.jobs.has(record.job)) this.store.saveExecution(record);
   }
 
   /** Decides the execution's final state; it is recorded once its last replica has exited. */
@@ -217,7 +222,7 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
     e.record.status = status;
     e.record.endTime = new Date().toISOString();
     if (reason) e.record.reason = reason;
-    this.store.saveExecution(e.record);
+    this.save(e.record);
     this.logs.system(e.record.job, `Execution${status}`, `Execution ${e.record.name} ${status}${reason ? `: ${reason}` : ""}`, { execution: e.record.name, warning: status !== "Succeeded" });
     this.cleanHistory(e.record.job);
     this.emit("executionFinished", e.record);
@@ -248,8 +253,12 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
       const e: LiveExecution = { record, job: job!, template: (record.template as Template) ?? job?.template, handles: new Map(), failures: record.replicas.filter((r) => r.status === "Failed").length };
       this.live.set(record.name, e);
       this.logs.system(record.job, "ExecutionReconciled", `Execution ${record.name} was running when the server stopped; ${lost.length} replica(s) lost`, { execution: record.name, warning: true });
-      if (!job) this.end(e, { status: "Failed", reason: "the job no longer exists" });
-      else if (e.failures > job.replicaRetryLimit) this.end(e, { status: "Failed", reason: `the eventjobs server stopped while the execution ran and replicaRetryLimit ${job.replicaRetryLimit} is used up` });
+      if (!job) {
+        // nothing will run it again: close the record as it stands
+        Object.assign(record, { status: "Failed", endTime: now, reason: "the job no longer exists" });
+        this.live.delete(record.name);
+        this.store.saveExecution(record);
+      } else if (e.failures > job.replicaRetryLimit) this.end(e, { status: "Failed", reason: `the eventjobs server stopped while the execution ran and replicaRetryLimit ${job.replicaRetryLimit} is used up` });
       else {
         const succeeded = record.replicas.filter((r) => r.status === "Succeeded").length;
         const need = Math.min(job.parallelism, job.replicaCompletionCount - succeeded);

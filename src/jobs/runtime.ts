@@ -41,8 +41,11 @@ export class JobsRuntime {
     private readonly triggers: TriggerFactory,
     private readonly clock: Clock = realClock,
   ) {
-    // a finished execution frees a slot: look again at once (push mode)
-    engine.on("executionFinished", (e) => this.active.get(e.job)?.loop?.wake("executionFinished"));
+    // A succeeded execution frees a slot: look again at once (push mode). After a failure the next look
+    // waits for the poll or a broker change, so a crashing processor is not restarted in a tight loop.
+    engine.on("executionFinished", (e) => {
+      if (e.status === "Succeeded") this.active.get(e.job)?.loop?.wake("executionFinished");
+    });
   }
 
   /** Throws JobDefinitionError (with KEDA's metadata messages) if the job cannot run; changes nothing. */

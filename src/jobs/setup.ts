@@ -31,6 +31,8 @@ export interface Jobs {
   runtime: JobsRuntime;
   /** validates, resolves references, persists and starts one job entry */
   apply(entry: unknown): JobSpec;
+  /** stops the job's executions and forgets the job, its executions and logs */
+  remove(name: string): void;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,10 @@ export function createJobs(o: JobsOptions): Jobs {
       const job = check(entry);
       start(job, entry);
       return job;
+    },
+    remove(name) {
+      runtime.remove(name);
+      store.deleteJob(name);
     },
     async close() {
       runtime.close();

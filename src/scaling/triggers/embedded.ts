@@ -70,7 +70,10 @@ export function embeddedServiceBusTrigger(broker: Broker, rule: string, meta: Se
       const names = meta.useRegex ? ns.queueNames() : [meta.queueName];
       const entities = names.flatMap((name) => {
         const q = ns.queue(name);
-        return q ? [{ name, activeMessageCount: q.counts().active }] : [];
+        if (!q) return [];
+        const c = q.counts();
+        // Service Bus counts deferred messages as active (they wait in the queue, locked or not)
+        return [{ name, activeMessageCount: c.active + c.deferred }];
       });
       return selectEntityCount(meta, entities);
     },

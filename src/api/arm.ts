@@ -1,0 +1,92 @@
+// ARM resource shapes, so `-o json` and the control API print what az and the Azure REST API print for
+// the same resource (Microsoft.App/jobs, Microsoft.App/jobs/executions, Microsoft.ServiceBus/namespaces/queues).
+import { formatDuration } from "../config/duration.js";
+import type { QueueProperties } from "../config/model.js";
+import type { ExecutionRecord } from "../jobs/store.js";
+
+/** Subscription and resource group are Azure-only; these stand-ins keep ids well-formed. */
+export const LOCAL_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
+export const LOCAL_RESOURCE_GROUP = "eventjobs";
+export const LOCAL_LOCATION = "local";
+
+const base = (rg = LOCAL_RESOURCE_GROUP) => `/subscriptions/${LOCAL_SUBSCRIPTION}/resourceGroups/${rg}`;
+
+export const jobId = (name: string, rg?: string) => `${base(rg)}/providers/Microsoft.App/jobs/${name}`;
+
+type Obj = Record<string, unknown>;
+
+/** A stored job entry (as the user wrote it) as Azure returns the Microsoft.App/jobs resource. */
+export function jobResource(entry: Obj, extras: { resourceGroup?: string; environment?: string } = {}): Obj {
+  const name = String(entry.name);
+  const props = (entry.properties ?? {}) as Obj;
+  const configuration = structuredClone((props.configuration ?? {}) as Obj);
+  const resourceGroup = extras.resourceGroup ?? /\/resourceGroups\/([^/]+)/i.exec(String(props.environmentId ?? ""))?.[1];
+  // secret values are never returned (az shows names only; `secret list --show-values` is separate)
+  if (Array.isArray(configuration.secrets)) configuration.secrets = (configuration.secrets as Obj[]).map((s) => ({ name: s.name }));
+  return {
+    id: jobId(name, resourceGroup),
+    name,
+    type: "Microsoft.App/jobs",
+    location: (entry.location as string) ?? LOCAL_LOCATION,
+    ...(entry.tags ? { tags: entry.tags } : {}),
+    ...(entry.identity ? { identity: entry.identity } : {}),
+    properties: {
+      provisioningState: "Succeeded",
+      environmentId: (props.environmentId as string) ?? `${base(resourceGroup)}/providers/Microsoft.App/managedEnvironments/${extras.environment ?? "local"}`,
+      workloadProfileName: (props.workloadProfileName as string) ?? "Consumption",
+      configuration,
+      template: props.template,
+      ...(entry.paused !== undefined ? { paused: entry.paused } : {}),
+    },
+  };
+}
+
+export function executionResource(e: ExecutionRecord): Obj {
+  return {
+    id: `${jobId(e.job)}/executions/${e.name}`,
+    name: e.name,
+    type: "Microsoft.App/jobs/executions",
+    properties: {
+      status: e.status,
+      startTime: e.startTime,
+      ...(e.endTime ? { endTime: e.endTime } : {}),
+      template: e.template,
+      // eventjobs additions: what started it, why it ended, its replicas
+      trigger: e.trigger,
+      ...(e.reason ? { reason: e.reason } : {}),
+      replicas: e.replicas.map(({ pids: _pids, ...r }) => r),
+    },
+  };
+}
+
+export function queueResource(namespace: string, name: string, p: QueueProperties, counts: { active: number; deadLetter: number; scheduled: number; total: number; sizeInBytes: number }): Obj {
+  return {
+    id: `${base()}/providers/Microsoft.ServiceBus/namespaces/${namespace}/queues/${name}`,
+    name,
+    type: "Microsoft.ServiceBus/namespaces/queues",
+    location: LOCAL_LOCATION,
+    properties: {
+      lockDuration: formatDuration(p.lockDurationMs),
+      maxSizeInMegabytes: p.maxSizeInMegabytes,
+      maxMessageSizeInKilobytes: p.maxMessageSizeInKilobytes,
+      requiresDuplicateDetection: p.requiresDuplicateDetection,
+      requiresSession: p.requiresSession,
+      defaultMessageTimeToLive: formatDuration(p.defaultMessageTimeToLiveMs),
+      deadLetteringOnMessageExpiration: p.deadLetteringOnMessageExpiration,
+      duplicateDetectionHistoryTimeWindow: formatDuration(p.duplicateDetectionHistoryTimeWindowMs),
+      maxDeliveryCount: p.maxDeliveryCount,
+      ...(p.forwardTo ? { forwardTo: p.forwardTo } : {}),
+      ...(p.forwardDeadLetteredMessagesTo ? { forwardDeadLetteredMessagesTo: p.forwardDeadLetteredMessagesTo } : {}),
+      status: "Active",
+      messageCount: counts.total,
+      sizeInBytes: counts.sizeInBytes,
+      countDetails: {
+        activeMessageCount: counts.active,
+        deadLetterMessageCount: counts.deadLetter,
+        scheduledMessageCount: counts.scheduled,
+        transferMessageCount: 0,
+        transferDeadLetterMessageCount: 0,
+      },
+    },
+  };
+}

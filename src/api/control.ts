@@ -1,0 +1,187 @@
+// The control API (/api/v1, JSON; described in docs/openapi.yaml) that the CLI and the dashboard use.
+// Jobs in the Container Apps resource shape; errors as Azure's { error: { code, message } }.
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ServerResponse } from "node:http";
+import { RefError } from "../config/refs.js";
+import { JobDefinitionError } from "../jobs/model.js";
+import type { Jobs } from "../jobs/setup.js";
+import type { LogQuery } from "../jobs/store.js";
+import { executionResource, jobResource } from "./arm.js";
+import { readBody, sendJson, type Request, type Router } from "./router.js";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ControlApiOptions {
+  jobs: Jobs;
+  /** where the API token lives (`<data-dir>/api-token`); required from clients not on loopback */
+  dataDir: string;
+  /** the listener's bind address: the token is only enforced when it is not loopback */
+  host: string;
+}
+
+export const API_PREFIX = "/api/v1";
+
+const isLoopback = (host: string) => host === "127.0.0.1" || host === "::1" || host === "localhost" || host.startsWith("127.");
+
+/** Reads or creates the API token (0600 in the data dir). */
+export function apiToken(dataDir: string): string {
+  const file = join(dataDir, "api-token");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const token = randomBytes(24).toString("base64url");
+  writeFileSync(file, token + "\n", { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return token;
+}
+
+export function registerControlApi(router: Router, o: ControlApiOptions): void {
+  const token = isLoopback(o.host) ? undefined : apiToken(o.dataDir);
+  const { jobs } = o;
+  const route = (method: string, path: string, fn: (req: Request, res: ServerResponse) => Promise<unknown> | unknown) => {
+    const pattern = new RegExp(`^${API_PREFIX}${path.replace(/:(\w+)/g, "(?<$1>[^/]+)")}$`);
+    router.on(method, pattern, async (req, res) => {
+      try {
+        if (token && req.headers.authorization !== `Bearer ${token}`) throw new ApiError(401, "Unauthorized", "the control API needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)");
+        const out = await fn(req, res);
+        if (!res.headersSent) sendJson(res, out === undefined ? 204 : method === "PUT" && (out as { created?: boolean }).created ? 201 : 200, stripCreated(out));
+      } catch (e) {
+        const err = toApiError(e);
+        if (!res.headersSent) sendJson(res, err.status, { error: { code: err.code, message: err.message } });
+        else res.end();
+      }
+    });
+  };
+  const jobEntry = (name: string) => {
+    const stored = jobs.store.listJobs().find((j) => j.name === name);
+    if (!stored) throw new ApiError(404, "ResourceNotFound", `The Resource 'Microsoft.App/jobs/${name}' was not found.`);
+    return stored.definition as Record<string, unknown>;
+  };
+  const execution = (job: string, name: string) => {
+    const e = jobs.engine.execution(name);
+    if (!e || e.job !== job) throw new ApiError(404, "ResourceNotFound", `Job execution '${name}' of job '${job}' was not found.`);
+    return e;
+  };
+
+  route("GET", "/jobs", () => ({ value: jobs.store.listJobs().map((j) => jobResource(j.definition as Record<string, unknown>)) }));
+  route("GET", "/jobs/:name", (req) => jobResource(jobEntry(req.params.name)));
+  // the entry as written (references unresolved), for read-modify-write updates
+  route("GET", "/jobs/:name/definition", (req) => jobEntry(req.params.name));
+  route("PUT", "/jobs/:name", async (req) => {
+    const body = await jsonBody(req);
+    const entry = { ...body, name: req.params.name };
+    const created = !jobs.store.listJobs().some((j) => j.name === req.params.name);
+    jobs.apply(entry);
+    return { ...jobResource(entry), created };
+  });
+  route("DELETE", "/jobs/:name", (req) => {
+    jobEntry(req.params.name);
+    jobs.remove(req.params.name);
+    return undefined;
+  });
+  route("POST", "/jobs/:name/start", async (req) => {
+    jobEntry(req.params.name);
+    const body = await jsonBody(req, true);
+    const e = jobs.runtime.start(req.params.name, body && Object.keys(body).length ? body : undefined);
+    return { id: executionResource(e).id, name: e.name };
+  });
+  route("POST", "/jobs/:name/stop", async (req) => {
+    jobEntry(req.params.name);
+    const body = (await jsonBody(req, true)) as { jobExecutionName?: string; executionNameList?: string[] } | undefined;
+    const names = body?.executionNameList ?? (body?.jobExecutionName ? [body.jobExecutionName] : undefined);
+    if (names) for (const n of names) execution(req.params.name, n);
+    const stopped = names ? names.flatMap((n) => jobs.engine.stop(req.params.name, n)) : jobs.engine.stop(req.params.name);
+    return { value: stopped.map((e) => ({ name: e.name, id: executionResource(e).id })) };
+  });
+  route("GET", "/jobs/:name/executions", (req) => {
+    jobEntry(req.params.name);
+    // newest first, as the portal and `az containerapp job execution list` show them
+    return { value: jobs.engine.executions(req.params.name).reverse().map(executionResource) };
+  });
+  route("GET", "/jobs/:name/executions/:execution", (req) => executionResource(execution(req.params.name, req.params.execution)));
+  route("POST", "/jobs/:name/executions/:execution/stop", (req) => {
+    const e = execution(req.params.name, req.params.execution);
+    jobs.engine.stop(req.params.name, e.name);
+    return { name: e.name, id: executionResource(e).id };
+  });
+  route("GET", "/jobs/:name/decisions", (req) => {
+    jobEntry(req.params.name);
+    return { value: jobs.runtime.decisions(req.params.name) };
+  });
+  route("GET", "/jobs/:name/logs", (req, res) => {
+    jobEntry(req.params.name);
+    const q = logQuery(req);
+    if (req.query.get("follow") !== "true") return { value: jobs.logs.query(q) };
+    // follow: newline-delimited JSON, one entry per line, until the client goes away
+    res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-cache" });
+    const unfollow = jobs.logs.follow(q, (e) => res.write(JSON.stringify(e) + "\n"));
+    const keepAlive = setInterval(() => res.write("\n"), 15_000);
+    res.on("close", () => {
+      unfollow();
+      clearInterval(keepAlive);
+    });
+    return undefined;
+  });
+}
+
+function logQuery(req: Request): LogQuery {
+  const q: LogQuery = { job: req.params.name };
+  const str = (k: string) => req.query.get(k) ?? undefined;
+  const num = (k: string) => {
+    const v = req.query.get(k);
+    if (v === null) return undefined;
+    const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+    if (!Number.isFinite(n)) throw new ApiError(400, "InvalidParameter", `${k}: "${v}" is not a number or a date`);
+    return n;
+  };
+  q.execution = str("execution");
+  q.replica = str("replica");
+  const kind = str("kind");
+  if (kind && kind !== "console" && kind !== "system") throw new ApiError(400, "InvalidParameter", `kind: "${kind}" — expected console or system`);
+  q.kind = kind as LogQuery["kind"];
+  q.since = num("since");
+  q.until = num("until");
+  q.tail = num("tail");
+  return q;
+}
+
+async function jsonBody(req: Request, optional = false): Promise<Record<string, unknown>> {
+  const raw = (await readBody(req)).toString("utf8").trim();
+  if (!raw) {
+    if (optional) return {};
+    throw new ApiError(400, "InvalidRequestContent", "the request body is empty; expected a JSON object");
+  }
+  try {
+    const v = JSON.parse(raw);
+    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not an object");
+    return v;
+  } catch (e) {
+    throw new ApiError(400, "InvalidRequestContent", `the request body is not a JSON object: ${(e as Error).message}`);
+  }
+}
+
+function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e instanceof JobDefinitionError || e instanceof RefError) return new ApiError(400, "InvalidParameter", e.message);
+  const status = (e as { status?: number }).status;
+  if (status === 413) return new ApiError(413, "RequestTooLarge", String((e as Error).message));
+  const message = String((e as Error)?.message ?? e);
+  if (/ not found$/.test(message)) return new ApiError(404, "ResourceNotFound", message);
+  return new ApiError(500, "InternalError", message);
+}
+
+function stripCreated(out: unknown): unknown {
+  if (out && typeof out === "object" && "created" in out) {
+    const { created: _c, ...rest } = out as Record<string, unknown>;
+    return rest;
+  }
+  return out;
+}

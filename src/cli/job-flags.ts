@@ -1,0 +1,194 @@
+// `az containerapp job create|update|start` flags → a job entry in the Container Apps shape, with az's
+// defaults for omitted flags and az's messages for bad values (keda-aca.md §3.2–3.5).
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { JOB_NAME_MESSAGE, JOB_NAME_PATTERN } from "../jobs/model.js";
+import { fail } from "./util.js";
+
+export interface JobFlags {
+  name: string;
+  resourceGroup?: string;
+  environment?: string;
+  triggerType?: string;
+  replicaTimeout?: string;
+  replicaRetryLimit?: string;
+  replicaCompletionCount?: string;
+  parallelism?: string;
+  image?: string;
+  containerName?: string;
+  cpu?: string;
+  memory?: string;
+  command?: string[];
+  args?: string[];
+  envVars?: string[];
+  secrets?: string[];
+  minExecutions?: string;
+  maxExecutions?: string;
+  pollingInterval?: string;
+  cronExpression?: string;
+  scaleRuleName?: string;
+  scaleRuleType?: string;
+  scaleRuleMetadata?: string[];
+  scaleRuleAuth?: string[];
+  miSystemAssigned?: boolean;
+  miUserAssigned?: string[];
+  tags?: string[];
+  yaml?: string;
+}
+
+/** az's defaults for `containerapp job create` (the CLI's, not ARM's: maxExecutions 10). */
+export const AZ_JOB_DEFAULTS = Object.freeze({
+  replicaTimeout: 1800,
+  replicaRetryLimit: 0,
+  replicaCompletionCount: 1,
+  parallelism: 1,
+  minExecutions: 0,
+  maxExecutions: 10,
+  pollingInterval: 30,
+  image: "mcr.microsoft.com/k8se/quickstart-jobs:latest",
+  cpu: 0.5,
+  memory: "1Gi",
+});
+
+export function checkJobName(name: string): void {
+  if (!JOB_NAME_PATTERN.test(name)) fail(`Invalid value "${name}" for --name: ${JOB_NAME_MESSAGE}`);
+}
+
+function int(flag: string, v: string | undefined, def: number | undefined, min: number): number | undefined {
+  if (v === undefined) return def;
+  if (!/^-?\d+$/.test(v.trim())) fail(`Invalid value "${v}" for ${flag}: expected an integer`);
+  const n = Number(v);
+  if (n < min) fail(`Usage error: ${flag} must be at least ${min}`);
+  return n;
+}
+
+/** `KEY=VALUE` pairs (az's space-separated lists); a value may contain '='. */
+export function pairs(flag: string, items: string[] | undefined): [string, string][] {
+  return (items ?? []).map((item) => {
+    const i = item.indexOf("=");
+    if (i <= 0) fail(`Invalid value "${item}" for ${flag}: expected KEY=VALUE`);
+    return [item.slice(0, i), item.slice(i + 1)];
+  });
+}
+
+/** `--env-vars A=1 B=secretref:name` → env entries. */
+export function envVars(items: string[] | undefined): { name: string; value?: string; secretRef?: string }[] {
+  return pairs("--env-vars", items).map(([name, value]) => (value.startsWith("secretref:") ? { name, secretRef: value.slice("secretref:".length) } : { name, value }));
+}
+
+/** az appends Gi to a bare number. */
+export const memoryFlag = (m: string) => (/^\d+(\.\d+)?$/.test(m.trim()) ? `${m.trim()}Gi` : m.trim());
+
+function cpuFlag(v: string): number {
+  const n = Number(v);
+  if (!(n > 0)) fail(`Invalid value "${v}" for --cpu: expected a number of cores such as 0.25`);
+  return n;
+}
+
+/** Reads a `--yaml` file: the Container Apps body (properties.configuration/template, identity, ...). */
+export function jobFromYaml(file: string, name: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    fail(`--yaml ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (e) {
+    fail(`--yaml ${file}: not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (!doc || typeof doc !== "object" || !("properties" in doc)) fail(`--yaml ${file}: expected a Container Apps job body with properties.configuration and properties.template`);
+  // the ARM body minus its identifiers is exactly our job entry
+  const { id: _id, type: _type, name: _name, systemData: _sd, ...body } = doc as Record<string, unknown>;
+  return { ...body, name };
+}
+
+/** The job entry for `job create` (all other flags are ignored with --yaml, as az does). */
+export function jobFromFlags(f: JobFlags): Record<string, unknown> {
+  checkJobName(f.name);
+  if (f.yaml) return jobFromYaml(f.yaml, f.name);
+  const trigger = f.triggerType;
+  if (!trigger) fail("the following arguments are required: --trigger-type");
+  const triggerType = ["Event", "Manual", "Schedule"].find((t) => t.toLowerCase() === trigger.toLowerCase());
+  if (!triggerType) fail(`Invalid value "${trigger}" for --trigger-type: allowed values are Event, Manual, Schedule`);
+  const counts = {
+    parallelism: int("--parallelism", f.parallelism, AZ_JOB_DEFAULTS.parallelism, 1),
+    replicaCompletionCount: int("--replica-completion-count", f.replicaCompletionCount, AZ_JOB_DEFAULTS.replicaCompletionCount, 1),
+  };
+  const secrets = pairs("--secrets", f.secrets).map(([name, value]) => ({ name, value }));
+  const configuration: Record<string, unknown> = {
+    triggerType,
+    replicaTimeout: int("--replica-timeout", f.replicaTimeout, AZ_JOB_DEFAULTS.replicaTimeout, 1),
+    replicaRetryLimit: int("--replica-retry-limit", f.replicaRetryLimit, AZ_JOB_DEFAULTS.replicaRetryLimit, 0),
+    ...(secrets.length ? { secrets } : {}),
+  };
+  if (triggerType === "Event") {
+    const rules = [];
+    if (f.scaleRuleName || f.scaleRuleType) {
+      if (!f.scaleRuleName) fail("Usage error: --scale-rule-name is required with --scale-rule-type");
+      rules.push({
+        name: f.scaleRuleName,
+        type: f.scaleRuleType ?? "azure-servicebus",
+        metadata: Object.fromEntries(pairs("--scale-rule-metadata", f.scaleRuleMetadata)),
+        auth: pairs("--scale-rule-auth", f.scaleRuleAuth).map(([triggerParameter, secretRef]) => ({ triggerParameter, secretRef })),
+      });
+    }
+    configuration.eventTriggerConfig = {
+      ...counts,
+      scale: {
+        minExecutions: int("--min-executions", f.minExecutions, AZ_JOB_DEFAULTS.minExecutions, 0),
+        maxExecutions: int("--max-executions", f.maxExecutions, AZ_JOB_DEFAULTS.maxExecutions, 1),
+        pollingInterval: int("--polling-interval", f.pollingInterval, AZ_JOB_DEFAULTS.pollingInterval, 1),
+        rules,
+      },
+    };
+  } else if (triggerType === "Schedule") {
+    if (!f.cronExpression) fail("Usage error: --cron-expression is required when --trigger-type is Schedule");
+    configuration.scheduleTriggerConfig = { ...counts, cronExpression: f.cronExpression };
+  } else configuration.manualTriggerConfig = counts;
+
+  const container: Record<string, unknown> = {
+    name: f.containerName ?? f.name,
+    image: f.image ?? AZ_JOB_DEFAULTS.image,
+    resources: { cpu: f.cpu ? cpuFlag(f.cpu) : AZ_JOB_DEFAULTS.cpu, memory: f.memory ? memoryFlag(f.memory) : AZ_JOB_DEFAULTS.memory },
+  };
+  if (f.command?.length) container.command = f.command;
+  if (f.args?.length) container.args = f.args;
+  const env = envVars(f.envVars);
+  if (env.length) container.env = env;
+  const entry: Record<string, unknown> = { name: f.name, properties: { configuration, template: { containers: [container] } } };
+  if (f.resourceGroup || f.environment) (entry.properties as Record<string, unknown>).environmentId = environmentId(f);
+  const identity = identityFlags(f);
+  if (identity) entry.identity = identity;
+  if (f.tags?.length) entry.tags = Object.fromEntries(pairs("--tags", f.tags));
+  return entry;
+}
+
+export function environmentId(f: { resourceGroup?: string; environment?: string }): string {
+  if (f.environment?.startsWith("/subscriptions/")) return f.environment;
+  return `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${f.resourceGroup ?? "eventjobs"}/providers/Microsoft.App/managedEnvironments/${f.environment ?? "local"}`;
+}
+
+function identityFlags(f: JobFlags): Record<string, unknown> | undefined {
+  const user = f.miUserAssigned ?? [];
+  if (!f.miSystemAssigned && !user.length) return undefined;
+  const type = f.miSystemAssigned && user.length ? "SystemAssigned,UserAssigned" : f.miSystemAssigned ? "SystemAssigned" : "UserAssigned";
+  return { type, ...(user.length ? { userAssignedIdentities: Object.fromEntries(user.map((u) => [u, {}])) } : {}) };
+}
+
+/** `job start` overrides: a template for that execution only. */
+export function startTemplate(f: Pick<JobFlags, "image" | "cpu" | "memory" | "command" | "args" | "envVars" | "containerName" | "yaml">, baseContainer: string): unknown | undefined {
+  if (f.yaml) {
+    const doc = parse(readFileSync(f.yaml, "utf8")) as Record<string, unknown>;
+    return (doc?.template ?? (doc?.properties as Record<string, unknown>)?.template ?? doc) as unknown;
+  }
+  const c: Record<string, unknown> = { name: f.containerName ?? baseContainer };
+  if (f.image) c.image = f.image;
+  if (f.command?.length) c.command = f.command;
+  if (f.args?.length) c.args = f.args;
+  if (f.envVars?.length) c.env = envVars(f.envVars);
+  if (f.cpu || f.memory) c.resources = { ...(f.cpu ? { cpu: cpuFlag(f.cpu) } : {}), ...(f.memory ? { memory: memoryFlag(f.memory) } : {}) };
+  return Object.keys(c).length > 1 ? { containers: [c] } : undefined;
+}
