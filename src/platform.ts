@@ -1,5 +1,5 @@
 // The one place that wires components from a loaded config: store → broker → listeners.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -9,7 +9,7 @@ import type { ProjectConfig } from "./config/model.js";
 import type { RefLookup } from "./config/refs.js";
 import type { Clock } from "./jobs/runtime.js";
 import { createJobs, type Jobs } from "./jobs/setup.js";
-import { embeddedServiceBusTrigger } from "./scaling/triggers/embedded.js";
+import { serviceBusTriggers } from "./scaling/triggers/embedded.js";
 import { ensureCa, type LocalCa } from "./identity/ca.js";
 import { ensureServerCert, serverNames } from "./identity/certs.js";
 import { IdentityService, tokenEndpointUrl } from "./identity/service.js";
@@ -96,7 +96,11 @@ export class Platform {
         dataDir,
         inMemory: opts.inMemory,
         jobs: (opts.config.extra?.jobs as unknown[] | undefined) ?? [],
-        triggers: (rule, meta) => embeddedServiceBusTrigger(broker, rule, meta),
+        triggers: serviceBusTriggers({
+          broker,
+          ownPorts: () => [p.endpoints.amqpPort, p.endpoints.amqpsPort, p.endpoints.httpPort, p.endpoints.httpsPort],
+          ca: () => readFileSync(p.ca.certPath, "utf8"),
+        }),
         refs: p.lookupRef,
         platformEnv: (job) => p.identity.replicaEnv(job),
         clock: opts.clock,

@@ -153,4 +153,41 @@ describe("event jobs: concurrency and activation", () => {
       await broker.close();
     }
   });
+
+  it("an external namespace feeds a local job: counts read over its HTTPS admin API, as KEDA does", async () => {
+    // "cloud" stands in for a real namespace on another host: the job's server reaches it only by its connection string
+    const q = uniqueName("ext");
+    const cloud = await startBroker(queuesYaml({ [q]: { lockDuration: "PT5M", maxDeliveryCount: 1 } }));
+    const { broker, client, p } = await setup([], []);
+    const cloudClient = new ServiceBusClient(cloud.connectionString, RETRY);
+    try {
+      await cloudClient.createSender(q).sendMessages([{ body: "far 1" }, { body: "far 2" }]);
+      const entry = jobEntry({ name: "ext-job", maxExecutions: 1, pollingInterval: 1, rules: [{ name: "remote-rule", metadata: { queueName: q } }], env: { SB_QUEUE: q } }) as any;
+      entry.properties.configuration.secrets[0].value = cloud.platform.connectionString(undefined, { tls: true });
+      const env = entry.properties.template.containers[0].env;
+      env[0] = { name: "SB_CONNECTION", value: cloud.connectionString };
+      p.jobs.apply(entry);
+      const execs = await waitFor("both remote messages processed", () => {
+        const list = p.jobs.engine.executions("ext-job").filter((e) => e.status === "Succeeded");
+        return list.length >= 2 ? list : undefined;
+      }, 30_000);
+      assert.deepEqual(execs.map((e) => /Received: (.*)/.exec(consoleText(p, e.name))?.[1]).sort(), ["far 1", "far 2"]);
+      const decisions = p.jobs.runtime.decisions("ext-job");
+      assert.ok(decisions.some((d) => d.started === 1 && d.rules[0].queueLength === 2), "a decision read 2 messages remotely");
+      assert.ok(decisions.every((d) => d.cause === "applied" || d.cause === "poll" || d.cause === "executionFinished"), "no push wake-ups from a remote namespace");
+      // a wrong key: the admin API refuses, and the explainer says so
+      const bad = structuredClone(entry);
+      bad.name = "ext-bad";
+      bad.properties.configuration.secrets[0].value = cloud.platform.connectionString(undefined, { tls: true }).replace(/SharedAccessKey=[^;]*/, "SharedAccessKey=wrong");
+      p.jobs.apply(bad);
+      const failed = await waitFor("the bad rule's decision", () => p.jobs.runtime.decisions("ext-bad")[0]);
+      assert.match(failed.rules[0].error!, /401/);
+      assert.match(failed.summary, /^0 started: scale rule remote-rule failed: /);
+    } finally {
+      await cloudClient.close();
+      await client.close();
+      await broker.close();
+      await cloud.close();
+    }
+  });
 });

@@ -6,6 +6,7 @@ import type { Namespace } from "../../servicebus/entities/namespace.js";
 import type { TriggerSource } from "../loop.js";
 import type { ServiceBusMetadata } from "../servicebus.js";
 import { selectEntityCount } from "../servicebus-count.js";
+import { serviceBusAdminReader } from "./servicebus-admin.js";
 
 export interface ParsedConnectionString {
   endpoint: string;
@@ -84,5 +85,27 @@ export function embeddedServiceBusTrigger(broker: Broker, rule: string, meta: Se
       broker.on("change", listener);
       return () => broker.off("change", listener);
     },
+  };
+}
+
+export interface ServiceBusTriggersOptions {
+  broker: Broker;
+  /** this server's own ports: a connection string naming one of them (or none) is served in-process */
+  ownPorts: () => number[];
+  /** extra CA certificate (PEM) trusted when reading an external namespace (our local CA) */
+  ca?: () => string | undefined;
+}
+
+/**
+ * Picks the count source per rule: the embedded broker (with push wake-ups) when the connection string
+ * points at this server, else the namespace's admin API over HTTP(S), polled, exactly as KEDA reads it.
+ */
+export function serviceBusTriggers(o: ServiceBusTriggersOptions): (rule: string, meta: ServiceBusMetadata) => TriggerSource {
+  return (rule, meta) => {
+    const cs = parseConnectionString(meta.connection);
+    const local = !meta.connection || (!isExternal(cs) && (cs.port === undefined || o.ownPorts().includes(cs.port)));
+    if (local) return embeddedServiceBusTrigger(o.broker, rule, meta);
+    const reader = serviceBusAdminReader(meta, { ca: o.ca?.() });
+    return { name: rule, metadata: meta, read: () => reader.read() };
   };
 }

@@ -12,6 +12,7 @@
 // emulator's admin port, 5300 unless `port` says otherwise.
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { rootCertificates } from "node:tls";
 import { sign } from "../../identity/sas.js";
 import { child, children, parseXml, XmlError, type XmlElement } from "../../servicebus/admin/xml.js";
 import { goQuote, parseGoBool } from "../goparse.js";
@@ -107,7 +108,7 @@ function nodeFetch(options: ServiceBusAdminReaderOptions): FetchLike {
     new Promise<FetchResponse>((resolve, reject) => {
       const u = new URL(url);
       const send = u.protocol === "https:" ? httpsRequest : httpRequest;
-      const req = send(u, { method: init.method, headers: init.headers, ca: options.ca, timeout: options.timeoutMs ?? 3000 }, (res) => {
+      const req = send(u, { method: init.method, headers: init.headers, ca: extraCa(options.ca), timeout: options.timeoutMs ?? 3000 }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("error", reject);
@@ -224,4 +225,10 @@ export function serviceBusAdminReader(meta: ServiceBusMetadata, options: Service
   }
 
   return { read: () => (meta.useRegex ? readAll() : readOne()) };
+}
+
+/** Node's `ca` option replaces the default roots; keep them and add the extra ones (a real namespace and our local CA both verify). */
+function extraCa(ca: ServiceBusAdminReaderOptions["ca"]): Array<string | Buffer> | undefined {
+  if (!ca) return undefined;
+  return [...rootCertificates, ...(Array.isArray(ca) ? ca : [ca])];
 }
