@@ -2,7 +2,7 @@
 // environment, captured output, a replica timeout and a memory watch (DESIGN.md §4 "Executors").
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, closeSync, constants as fsConstants, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { accessSync, closeSync, constants as fsConstants, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { constants as osConstants, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -285,7 +285,10 @@ export function startReplica(spec: ReplicaSpec, onLine: LineSink): ReplicaHandle
     return startFailed(127, `cannot start ${spec.argv[0]}: ${(e as Error).message}`);
   }
   const pgid = child.pid;
-  if (pgid) trackGroup(pgid);
+  if (pgid) {
+    trackGroup(pgid);
+    yieldToPlatform(pgid);
+  }
 
   const out = new LineSplitter("stdout", onLine);
   const err = new LineSplitter("stderr", onLine);
@@ -393,4 +396,17 @@ export function startReplica(spec: ReplicaSpec, onLine: LineSink): ReplicaHandle
     done,
     notices,
   };
+}
+
+/**
+ * A replica leads its own session, and with scheduler autogroups each session gets an equal share of
+ * the CPU — a burst of replicas would starve the platform (broker, scaler) that shares the machine.
+ * A nice value on the replica's autogroup keeps the platform responsive; best effort (Linux only).
+ */
+function yieldToPlatform(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, "10");
+  } catch {
+    // no autogroups here, or not permitted: replicas then simply share the CPU as equals
+  }
 }

@@ -30,6 +30,8 @@ interface Active {
   loop?: ScaleLoop;
   schedule?: unknown;
   lastSummary?: string;
+  /** executions decided by the scaler and not started yet */
+  queued: number;
 }
 
 export class JobsRuntime {
@@ -66,7 +68,7 @@ export class JobsRuntime {
     const triggers = this.check(job);
     this.deactivate(job.name);
     this.engine.setJob(job);
-    const a: Active = { job };
+    const a: Active = { job, queued: 0 };
     this.active.set(job.name, a);
     if (job.paused) return;
     if (job.triggerType === "Event" && job.scale) {
@@ -77,10 +79,12 @@ export class JobsRuntime {
         pollingMode: job.pollingMode,
         triggers,
         target: {
-          counts: () => this.engine.counts(job.name),
-          start: (n, rules) => {
-            for (let i = 0; i < n; i++) this.engine.start(job.name, { type: "Event", rules });
+          // executions decided but not yet started count as running and pending, so no evaluation overshoots
+          counts: () => {
+            const c = this.engine.counts(job.name);
+            return { running: c.running + a.queued, pending: c.pending + a.queued };
           },
+          start: (n, rules) => this.startSpread(a, n, rules),
         },
         onDecision: (d) => this.recordDecision(a, d),
       });
@@ -132,6 +136,7 @@ export class JobsRuntime {
     const a = this.active.get(name);
     if (!a) return;
     a.loop?.stop();
+    a.queued = 0;
     if (a.schedule) this.clock.clearTimeout(a.schedule);
     a.loop = undefined;
     a.schedule = undefined;
@@ -155,6 +160,21 @@ export class JobsRuntime {
     });
     if (issues.length) throw new JobDefinitionError(job.name, issues);
     return out;
+  }
+
+  /**
+   * Starts `n` executions one per event-loop turn: spawning a burst of processes back to back would keep
+   * the broker (same thread) from answering anyone until the last one is up.
+   */
+  private startSpread(a: Active, n: number, rules: string[]): void {
+    a.queued += n;
+    const next = () => {
+      if (a.queued <= 0) return;
+      a.queued--;
+      if (this.active.get(a.job.name) === a && a.loop) this.engine.start(a.job.name, { type: "Event", rules });
+      if (a.queued > 0) setImmediate(next);
+    };
+    next();
   }
 
   private recordDecision(a: Active, d: ScaleDecision): void {

@@ -99,7 +99,9 @@ export class ScaleLoop {
       return;
     }
     this.running = true;
-    this.idle = this.evaluate(cause).finally(() => {
+    // Evaluate on the next turn: a burst of broker changes in one turn (a batch send) costs one evaluation.
+    const turn = new Promise<void>((r) => setImmediate(r));
+    this.idle = turn.then(() => this.evaluate(cause)).finally(() => {
       this.running = false;
       const next = this.again;
       this.again = undefined;
