@@ -191,7 +191,9 @@ export class Platform {
     if (!ns) return undefined;
     const host = ns.name === this.broker.defaultNamespace ? "localhost" : `${ns.name}.localhost`;
     if (prop === "connectionString") return this.connectionString(ns.name);
-    if (prop === "fqdn" || prop === "host") return host;
+    if (prop === "host") return host;
+    // SDKs connect to the FQDN on 5671; JS also takes "host:port" (Debian's Python SDK only ever uses 5671)
+    if (prop === "fqdn") return this.endpoints.amqpsPort === 5671 ? host : `${host}:${this.endpoints.amqpsPort}`;
     return undefined;
   };
 

@@ -8,6 +8,7 @@ import { registerAcr } from "./acr.js";
 import { registerCa } from "./ca.js";
 import { registerExec } from "./exec.js";
 import { registerExport } from "./export.js";
+import { registerDemo } from "./demo.js";
 import { registerJob } from "./job.js";
 import { registerUp } from "./up.js";
 import { CliError } from "./util.js";
@@ -17,6 +18,7 @@ const program = new Command("eventjobs")
   .showHelpAfterError("(run with --help for usage and examples)");
 registerUp(program);
 registerJob(program);
+registerDemo(program);
 registerAcr(program);
 registerCa(program);
 registerExec(program);
