@@ -54,6 +54,43 @@ export class MinHeap<T> {
   }
 }
 
+/**
+ * Sequence numbers popped smallest first, like a MinHeap. Most arrive in increasing order (new messages), so
+ * those go to a plain FIFO and only the ones that come back out of order (abandoned, unlocked, scheduled,
+ * moved) to a heap; pop takes the smaller head. Keeps delivery cheap however long the queue is.
+ */
+export class SeqQueue {
+  private fifo: number[] = [];
+  private head = 0;
+  private readonly late = new MinHeap<number>((s) => s);
+
+  get size(): number {
+    return this.fifo.length - this.head + this.late.size;
+  }
+
+  push(seq: number): void {
+    const n = this.fifo.length;
+    if (n === this.head || seq >= this.fifo[n - 1]) this.fifo.push(seq);
+    else this.late.push(seq);
+  }
+
+  pop(): number | undefined {
+    const late = this.late.peek();
+    if (this.head < this.fifo.length && (late === undefined || this.fifo[this.head] <= late)) {
+      const seq = this.fifo[this.head++];
+      if (this.head === this.fifo.length) {
+        this.fifo = [];
+        this.head = 0;
+      } else if (this.head >= 4096 && this.head * 2 >= this.fifo.length) {
+        this.fifo = this.fifo.slice(this.head);
+        this.head = 0;
+      }
+      return seq;
+    }
+    return this.late.pop();
+  }
+}
+
 type TimerKind = "lock" | "schedule" | "expire";
 const KINDS: readonly TimerKind[] = ["lock", "schedule", "expire"];
 

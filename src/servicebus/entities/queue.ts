@@ -7,7 +7,7 @@ import type { QueueProperties } from "../../config/model.js";
 import { errors } from "../errors.js";
 import { encodeClientAnnotations, withApplicationProperties, withMessageId, type ParsedMessage } from "../message/codec.js";
 import { MessageState, type MessageMeta, type MessageStore, type StoredMessage } from "../store/types.js";
-import { MinHeap, TimerQueue } from "./heap.js";
+import { SeqQueue, TimerQueue } from "./heap.js";
 
 export type ReceiveMode = "peekLock" | "receiveAndDelete";
 
@@ -54,7 +54,7 @@ export const DEAD_LETTER_SUFFIX = "/$DeadLetterQueue";
 
 export class QueueEntity extends EventEmitter {
   private readonly metas = new Map<number, MessageMeta>();
-  private readonly ready = new MinHeap<number>((s) => s);
+  private readonly ready = new SeqQueue();
   private readonly locks = new Map<string, number>();
   private readonly timers = new TimerQueue((seq, kind) => this.onTimer(seq, kind));
   /** bodies of recent messages, so delivery right after a send needs no read */
