@@ -40,6 +40,14 @@ class Removals {
   ) {}
 }
 
+/** Consecutive enqueues to one entity: their rows, then one update of the entity's last sequence number. */
+class Inserts {
+  constructor(
+    readonly entity: number,
+    readonly messages: StoredMessage[],
+  ) {}
+}
+
 /** Largest IN-list of one removal statement; batches are cut into power-of-two chunks up to this size. */
 const MAX_REMOVE_CHUNK = 64;
 
@@ -74,10 +82,10 @@ function metaFromRow(r: Row): MessageMeta {
 export class SqliteStore implements MessageStore {
   private readonly db: Database.Database;
   private readonly ids = new Map<string, number>();
-  private pending: Array<Write | Removals> = [];
+  private pending: Array<Write | Removals | Inserts> = [];
   private group?: Group;
   private readonly removeIn = new Map<number, Database.Statement>();
-  private readonly runGroup: (ops: Array<Write | Removals>) => void;
+  private readonly runGroup: (ops: Array<Write | Removals | Inserts>) => void;
   private readonly stmt;
 
   constructor(file: string) {
@@ -120,9 +128,10 @@ export class SqliteStore implements MessageStore {
       ),
       remove: db.prepare("DELETE FROM messages WHERE entity = ? AND seq = ?"),
     };
-    this.runGroup = db.transaction((ops: Array<Write | Removals>) => {
+    this.runGroup = db.transaction((ops: Array<Write | Removals | Inserts>) => {
       for (const op of ops) {
         if (op instanceof Removals) this.removeAll(op);
+        else if (op instanceof Inserts) this.insertAll(op);
         else op();
       }
     });
@@ -171,6 +180,15 @@ export class SqliteStore implements MessageStore {
       return;
     }
     group.resolve();
+  }
+
+  private insertAll(op: Inserts): void {
+    let last = 0;
+    for (const m of op.messages) {
+      this.insertRow(op.entity, m);
+      if (m.seq > last) last = m.seq;
+    }
+    this.stmt.setLastSeq.run(last, op.entity);
   }
 
   private removeAll(r: Removals): void {
@@ -249,14 +267,11 @@ export class SqliteStore implements MessageStore {
 
   enqueue(path: string, messages: StoredMessage[]): Promise<void> {
     const entity = this.id(path);
-    return this.write(() => {
-      let last = 0;
-      for (const m of messages) {
-        this.insertRow(entity, m);
-        if (m.seq > last) last = m.seq;
-      }
-      this.stmt.setLastSeq.run(last, entity);
-    });
+    // consecutive enqueues to one entity share the last-sequence update (it takes the max, so order is kept)
+    const last = this.pending[this.pending.length - 1];
+    if (last instanceof Inserts && last.entity === entity) for (const m of messages) last.messages.push(m);
+    else this.pending.push(new Inserts(entity, messages.slice()));
+    return this.commitSoon();
   }
 
   update(path: string, meta: MessageMeta): Promise<void> {
