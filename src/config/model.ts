@@ -27,6 +27,8 @@ export interface SasPolicyConfig {
   rights: AccessRight[];
   primaryKey: string;
   secondaryKey?: string;
+  /** the file gave no primaryKey, so this one was generated: apply keeps the key a running namespace has */
+  generatedKey?: boolean;
 }
 
 export interface TopicProperties {

@@ -1,5 +1,5 @@
-// eventjobs.yaml: namespaces with queues and SAS policies; identities, roleAssignments, images and jobs
-// are reserved for later features and passed through untouched in `extra`.
+// eventjobs.yaml: namespaces (queues, topics, SAS policies) read here; identities, roleAssignments, images
+// and jobs are checked here (sections.ts: the schema plus their own layers' rules) and passed on in `extra`.
 import { randomBytes } from "node:crypto";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
 import {
@@ -12,7 +12,9 @@ import {
   type QueueConfig,
   type SasPolicyConfig,
 } from "./model.js";
-import { parseIdentityConfig } from "../identity/config.js";
+import { IDENTITY_KEYS, ROLE_ASSIGNMENT_KEYS } from "../identity/config.js";
+import { checkIdentities, checkImages, checkJobs, locate } from "./sections.js";
+import { readTopics, RULE_KEYS, SUBSCRIPTION_KEYS, SUBSCRIPTION_SPECS, TOPIC_KEYS, TOPIC_SPECS, type ForwardOwner } from "./topics.js";
 import { TIMESPAN_MAX_MS } from "./duration.js";
 import {
   at,
@@ -36,6 +38,9 @@ const MIN = 60 * SEC;
 const RESERVED_KEYS = ["identities", "roleAssignments", "images", "jobs"];
 const TOP_KEYS = ["namespaces", ...RESERVED_KEYS];
 const RIGHTS: AccessRight[] = ["Listen", "Send", "Manage"];
+const NAMESPACE_KEYS = ["name", "default", "authorizationRules", "queues", "topics"];
+const POLICY_KEYS = ["name", "rights", "primaryKey", "secondaryKey"];
+const QUEUE_KEYS = ["name", "properties"];
 
 const QUEUE_SPECS: PropSpec[] = [
   { key: "lockDuration", field: "lockDurationMs", type: "duration", min: 5 * SEC, max: 5 * MIN },
@@ -102,7 +107,7 @@ function convert(node: unknown, doc: Document, lc: LineCounter, depth = 0): SrcN
 }
 
 function readPolicy(c: Checker, node: SrcNode, path: string): (SasPolicyConfig & { named: Named }) | undefined {
-  const f = c.fields(node, path, ["name", "rights", "primaryKey", "secondaryKey"], undefined, true);
+  const f = c.fields(node, path, POLICY_KEYS, undefined, true);
   if (!f) return undefined;
   const np = at(path, "name");
   const nameNode = c.need(f.get("name"), node, np, `a rule name (${SAS_RULE_NAME.expected})`);
@@ -123,14 +128,16 @@ function readPolicy(c: Checker, node: SrcNode, path: string): (SasPolicyConfig &
     const e = f.get(k);
     return e && c.str(e.value, at(path, k), "a non-empty string of at most 256 characters", (s) => s.length > 0 && s.length <= 256, true);
   };
-  const primaryKey = key("primaryKey") ?? randomBytes(32).toString("base64");
+  const given = key("primaryKey");
   const secondaryKey = key("secondaryKey");
   if (name === undefined) return undefined;
-  return { name, rights, primaryKey, ...(secondaryKey === undefined ? {} : { secondaryKey }), named: { name, node: nameNode!, path: np } };
+  // a generated key is marked so that apply keeps the key already in use instead of changing it
+  const primaryKey = given ?? randomBytes(32).toString("base64");
+  return { name, rights, primaryKey, ...(secondaryKey === undefined ? {} : { secondaryKey }), ...(given === undefined ? { generatedKey: true } : {}), named: { name, node: nameNode!, path: np } };
 }
 
 function readNamespace(c: Checker, node: SrcNode, path: string): (NamespaceConfig & { named?: Named; isDefault?: SrcNode }) | undefined {
-  const f = c.fields(node, path, ["name", "default", "authorizationRules", "queues"]);
+  const f = c.fields(node, path, NAMESPACE_KEYS);
   if (!f) return undefined;
   const np = at(path, "name");
   const expected = `a namespace name (${NAMESPACE_NAME.expected})`;
@@ -157,7 +164,7 @@ function readNamespace(c: Checker, node: SrcNode, path: string): (NamespaceConfi
   const list = f.get("queues");
   (list ? c.seq(list.value, qp, "queues") : [])?.forEach((q, i) => {
     const p = at(qp, i);
-    const qf = c.fields(q, p, ["name", "properties"]);
+    const qf = c.fields(q, p, QUEUE_KEYS);
     if (!qf) return;
     const qnp = at(p, "name");
     const qnNode = c.need(qf.get("name"), q, qnp, `a queue name (${ENTITY_NAME.expected})`);
@@ -170,12 +177,17 @@ function readNamespace(c: Checker, node: SrcNode, path: string): (NamespaceConfi
     names.push({ name: qn, node: qnNode!, path: qnp });
     refs.set(queue, queueRefs);
   });
-  checkUnique(c, names, "queue");
-  // Reversed so the first of two equally named queues (already reported) is the target.
-  const targets = new Map(queues.map((q) => [q.name.toLowerCase(), q.name] as const).reverse());
-  for (const q of queues) resolveRefs(c, q.name, q.properties as unknown as Record<string, unknown>, refs.get(q)!, targets, "a queue");
+  const subscriptions: ForwardOwner[] = [];
+  const topics = readTopics(c, f.get("topics")?.value, at(path, "topics"), subscriptions);
+  // queues and topics share one name space in Service Bus; either can be a forwarding target
+  checkUnique(c, [...names, ...topics.map((t) => t.named)], topics.length ? "queue or topic" : "queue");
+  // Reversed so the first of two equally named entities (already reported) is the target.
+  const targets = new Map([...queues, ...topics].map((q) => [q.name.toLowerCase(), q.name] as const).reverse());
+  const what = topics.length ? "a queue or topic" : "a queue";
+  for (const q of queues) resolveRefs(c, q.name, q.properties as unknown as Record<string, unknown>, refs.get(q)!, targets, what);
+  for (const s of subscriptions) resolveRefs(c, s.name, s.props, s.refs, targets, what);
   if (name === undefined) return undefined;
-  return { name, queues, topics: [], policies, named: { name, node: nameNode!, path: np }, isDefault };
+  return { name, queues, topics: topics.map(({ named: _, ...t }) => t), policies, named: { name, node: nameNode!, path: np }, isDefault };
 }
 
 /** Parses eventjobs.yaml text; throws ConfigError listing every problem. */
@@ -207,12 +219,43 @@ export function parseProjectYaml(text: string, file = "eventjobs.yaml"): Project
   for (const extraDefault of defaults.slice(1)) {
     c.bad(extraDefault.isDefault!, `${extraDefault.named!.path.replace(/\.name$/, "")}.default`, `one default namespace (${defaults[0].name} is already the default)`);
   }
-  c.throwIfAny();
 
   const out: NamespaceConfig[] = read.map(({ named: _n, isDefault: _d, ...ns }) => ns);
   if (out.length === 0) {
     out.push({ name: DEFAULT_NAMESPACE, queues: [], topics: [], policies: [{ ...EMULATOR_ROOT_POLICY, rights: [...EMULATOR_ROOT_POLICY.rights] }] });
   }
-  parseIdentityConfig(extra, out.map((n) => n.name), file); // identities, roleAssignments, jobs' identity: checked at load
-  return { source: file, namespaces: out, defaultNamespace: defaults[0]?.name ?? out[0].name, extra };
+  const images = top?.get("images");
+  if (images) checkImages(c, images.value, root);
+  const jobs = top?.get("jobs");
+  if (jobs) checkJobs(c, jobs.value, extra.jobs, root);
+  checkIdentities(c, extra, out.map((n) => n.name), root); // identities, roleAssignments, jobs' identity
+  c.throwIfAny();
+  const config: ProjectConfig = { source: file, namespaces: out, defaultNamespace: defaults[0]?.name ?? out[0].name, extra };
+  trees.set(config, root);
+  return config;
 }
+
+/** The parsed tree of each config, so later checks (apply) can point at a line. */
+const trees = new WeakMap<ProjectConfig, SrcNode>();
+
+/** Where the field at `path` (e.g. `images[0].context`) is in the file a config was parsed from. */
+export function positionOf(config: ProjectConfig, path: string): Pos | undefined {
+  const root = trees.get(config);
+  return root && locate(root, path);
+}
+
+/** Every key the loader accepts, by place in the file (`[]` = each item of a list); the schema must say the same. */
+export const LOADER_KEYS: Record<string, readonly string[]> = {
+  "": TOP_KEYS,
+  "namespaces[]": NAMESPACE_KEYS,
+  "namespaces[].authorizationRules[]": POLICY_KEYS,
+  "namespaces[].queues[]": QUEUE_KEYS,
+  "namespaces[].queues[].properties": QUEUE_SPECS.map((s) => s.key),
+  "namespaces[].topics[]": TOPIC_KEYS,
+  "namespaces[].topics[].properties": TOPIC_SPECS.map((s) => s.key),
+  "namespaces[].topics[].subscriptions[]": SUBSCRIPTION_KEYS,
+  "namespaces[].topics[].subscriptions[].properties": SUBSCRIPTION_SPECS.map((s) => s.key),
+  "namespaces[].topics[].subscriptions[].rules[]": RULE_KEYS,
+  "identities[]": IDENTITY_KEYS,
+  "roleAssignments[]": ROLE_ASSIGNMENT_KEYS,
+};

@@ -19,7 +19,7 @@ export type SrcNode =
   | { kind: "scalar"; pos: Pos; value: Scalar };
 
 /** Keys whose values are never echoed back in an error. */
-const SECRET_KEY = /key|secret|password|token|connectionstring/i;
+export const SECRET_KEY = /key|secret|password|token|connectionstring/i;
 
 export function toJS(node: SrcNode, redact = false): unknown {
   if (node.kind === "scalar") return node.value;

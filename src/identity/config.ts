@@ -55,6 +55,9 @@ const IDENTITY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UAMI_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/([^/]+)\/?$/i;
 const JOB_IDENTITY_TYPES = ["None", "SystemAssigned", "UserAssigned", "SystemAssigned,UserAssigned"];
+/** The keys of an `identities` item and of a `roleAssignments` item (the schema lists the same). */
+export const IDENTITY_KEYS = ["name", "clientId", "principalId"] as const;
+export const ROLE_ASSIGNMENT_KEYS = ["role", "assignee", "scope"] as const;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const show = (v: unknown) => (v === undefined ? "(missing)" : JSON.stringify(v) ?? String(v));
@@ -81,7 +84,7 @@ export function parseIdentityConfig(extra: Record<string, unknown> | undefined, 
   list("identities").forEach((raw, i) => {
     const p = `identities[${i}]`;
     if (!isObj(raw)) return bad(p, raw, "an object with name and optionally clientId, principalId");
-    for (const k of Object.keys(raw)) if (!["name", "clientId", "principalId"].includes(k)) bad(`${p}.${k}`, raw[k], "no such field (known: name, clientId, principalId)");
+    for (const k of Object.keys(raw)) if (!(IDENTITY_KEYS as readonly string[]).includes(k)) bad(`${p}.${k}`, raw[k], `no such field (known: ${IDENTITY_KEYS.join(", ")})`);
     const name = raw.name;
     if (typeof name !== "string" || !IDENTITY_NAME.test(name)) return bad(`${p}.name`, name, "3-128 letters, digits, hyphens or underscores, starting with a letter or digit");
     if (names.has(name.toLowerCase())) return bad(`${p}.name`, name, `a name not used before (${names.get(name.toLowerCase())} has it)`);
@@ -103,7 +106,7 @@ export function parseIdentityConfig(extra: Record<string, unknown> | undefined, 
   list("roleAssignments").forEach((raw, i) => {
     const p = `roleAssignments[${i}]`;
     if (!isObj(raw)) return bad(p, raw, "an object with role, assignee and scope");
-    for (const k of Object.keys(raw)) if (!["role", "assignee", "scope"].includes(k)) bad(`${p}.${k}`, raw[k], "no such field (known: role, assignee, scope)");
+    for (const k of Object.keys(raw)) if (!(ROLE_ASSIGNMENT_KEYS as readonly string[]).includes(k)) bad(`${p}.${k}`, raw[k], `no such field (known: ${ROLE_ASSIGNMENT_KEYS.join(", ")})`);
     const role = ROLE_NAMES.find((r) => typeof raw.role === "string" && r.toLowerCase() === raw.role.trim().toLowerCase());
     if (!role) bad(`${p}.role`, raw.role, `one of the Service Bus data roles: ${ROLE_NAMES.map((r) => `"${r}"`).join(", ")}`);
     const assignee = typeof raw.assignee === "string" && raw.assignee.trim() ? raw.assignee.trim() : undefined;

@@ -67,7 +67,7 @@ test("every queue property parses into the model", () => {
   assert.deepEqual(ns.policies, [{ name: "RootManageSharedAccessKey", rights: ["Manage", "Send", "Listen"], primaryKey: "SAS_KEY_VALUE" }]);
 });
 
-test("default namespace, authorization rules and reserved keys", () => {
+test("default namespace, authorization rules, identities and jobs passed on", () => {
   const file = write(
     "eventjobs.yaml",
     `namespaces:
@@ -85,7 +85,9 @@ identities:
   - name: identity-aca
 jobs:
   - name: job-python
-    properties: { configuration: { triggerType: Event } }
+    properties:
+      configuration: { triggerType: Manual, replicaTimeout: 60 }
+      template: { containers: [{ name: main, image: busybox }] }
 `,
   );
   const cfg = loadConfigFile(file);
@@ -96,7 +98,7 @@ jobs:
   assert.equal(Buffer.from(policies[1].primaryKey, "base64").length, 32, "an absent key is a random 32-byte key");
   assert.deepEqual(cfg.extra, {
     identities: [{ name: "identity-aca" }],
-    jobs: [{ name: "job-python", properties: { configuration: { triggerType: "Event" } } }],
+    jobs: [{ name: "job-python", properties: { configuration: { triggerType: "Manual", replicaTimeout: 60 }, template: { containers: [{ name: "main", image: "busybox" }] } } }],
   });
 });
 

@@ -209,6 +209,9 @@ describe("$cbs put-token of type jwt", () => {
   });
 });
 
+/** The rest of a minimal valid job entry (jobs are checked in full at load). */
+const JOB_BODY = "    properties: { configuration: { triggerType: Manual, replicaTimeout: 60 }, template: { containers: [{ name: main, image: busybox }] } }\n";
+
 describe("identities and role assignments in eventjobs.yaml", () => {
   const parse = (text: string) => {
     const config = parseConfigText(text, "eventjobs.yaml");
@@ -229,7 +232,7 @@ describe("identities and role assignments in eventjobs.yaml", () => {
   test("an unknown role lists the three Service Bus data roles; errors name the path and value", () => {
     const text = `${ns}identities:\n  - name: app-id\nroleAssignments:\n  - { role: Contributor, assignee: app-id, scope: orders }\n  - { role: Azure Service Bus Data Sender, assignee: app-id, scope: billing/queues/x }\n`;
     assert.throws(() => parse(text), (e: ConfigError) => {
-      assert.match(e.message, /eventjobs\.yaml: roleAssignments\[0\]\.role: "Contributor" — expected one of the Service Bus data roles: "Azure Service Bus Data Owner", "Azure Service Bus Data Sender", "Azure Service Bus Data Receiver"/);
+      assert.match(e.message, /eventjobs\.yaml:6:13: roleAssignments\[0\]\.role: "Contributor" — expected one of the Service Bus data roles: "Azure Service Bus Data Owner", "Azure Service Bus Data Sender", "Azure Service Bus Data Receiver"/);
       assert.match(e.message, /roleAssignments\[1\]\.scope: "billing\/queues\/x" — expected a scope in a namespace this config defines \(orders\)/);
       return true;
     });
@@ -247,7 +250,7 @@ describe("identities and role assignments in eventjobs.yaml", () => {
 
   test("a job names its user-assigned identities by name, ARM id or ${identity.<name>.resourceId}; errors show at load", () => {
     const jobs = ["app-id", "/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id", "${identity.app-id.resourceId}"];
-    const text = `${ns}identities:\n  - name: app-id\njobs:\n${jobs.map((k, i) => `  - name: j${i}\n    identity: { type: UserAssigned, userAssignedIdentities: { "${k}": {} } }\n`).join("")}`;
+    const text = `${ns}identities:\n  - name: app-id\njobs:\n${jobs.map((k, i) => `  - name: j${i}\n    identity: { type: UserAssigned, userAssignedIdentities: { "${k}": {} } }\n${JOB_BODY}`).join("")}`;
     assert.deepEqual(parse(text).jobs.map((j) => j.userAssigned), [["app-id"], ["app-id"], ["app-id"]]);
     assert.throws(() => parseConfigText(`${ns}roleAssignments:\n  - { role: Reader, assignee: x, scope: orders }\n`, "eventjobs.yaml"), /roleAssignments\[0\]\.role: "Reader"/);
   });
