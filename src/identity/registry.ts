@@ -135,6 +135,38 @@ export class IdentityRegistry {
     return out;
   }
 
+  /** Adds or changes a user-assigned identity at run time (apply, `identity create`); ids not given are the
+   *  ones this name had before, else new. */
+  upsertUser(d: IdentityDecl): Identity {
+    const kept = this.state.user[d.name.toLowerCase()];
+    const ids: Ids = { clientId: d.clientId ?? kept?.clientId ?? randomUUID(), principalId: d.principalId ?? kept?.principalId ?? randomUUID() };
+    this.state.user[d.name.toLowerCase()] = { name: d.name, ...ids };
+    const identity: Identity = { kind: "user", name: d.name, ...ids, resourceId: userIdentityResourceId(d.name) };
+    this.users.set(d.name.toLowerCase(), identity);
+    this.save();
+    return identity;
+  }
+
+  /** Forgets a user-assigned identity; its ids stay on file, so creating it again gives the same ones. */
+  removeUser(name: string): boolean {
+    return this.users.delete(name.toLowerCase());
+  }
+
+  roleAssignments(): readonly RoleAssignmentDecl[] {
+    return this.assignments;
+  }
+
+  addAssignment(a: RoleAssignmentDecl): void {
+    this.assignments.push(a);
+  }
+
+  /** Removes the assignments `match` selects; returns them. */
+  removeAssignments(match: (a: RoleAssignmentDecl) => boolean): RoleAssignmentDecl[] {
+    const gone = this.assignments.filter(match);
+    for (const a of gone) this.assignments.splice(this.assignments.indexOf(a), 1);
+    return gone;
+  }
+
   /** Role assignments whose assignee matches no identity (reported when the platform starts). */
   unresolvedAssignments(systemJobs: string[]): RoleAssignmentDecl[] {
     return this.assignments.filter((a) => {

@@ -1,6 +1,6 @@
 // The broker's semantic root: namespaces over one store. The wire layers (AMQP, admin API) call into it.
 import { EventEmitter } from "node:events";
-import { DEFAULT_NAMESPACE, EMULATOR_ROOT_POLICY, QUEUE_DEFAULTS, type ProjectConfig, type QueueProperties } from "../config/model.js";
+import { DEFAULT_NAMESPACE, EMULATOR_ROOT_POLICY, QUEUE_DEFAULTS, type NamespaceConfig, type ProjectConfig, type QueueProperties } from "../config/model.js";
 import { Namespace } from "./entities/namespace.js";
 import type { MessageStore } from "./store/types.js";
 
@@ -25,7 +25,8 @@ export function parseRuntimeDefinition(json: string): RuntimeQueueDefinition | u
 
 export class Broker extends EventEmitter {
   readonly namespaces = new Map<string, Namespace>();
-  readonly defaultNamespace: string;
+  /** changed only by setDefaultNamespace (apply) */
+  defaultNamespace: string;
 
   constructor(
     readonly store: MessageStore,
@@ -71,6 +72,37 @@ export class Broker extends EventEmitter {
 
   namespace(name: string): Namespace | undefined {
     return this.namespaces.get(name.toLowerCase());
+  }
+
+  /** Adds a namespace at run time (apply); queues the store kept for it from an earlier run come back. */
+  addNamespace(config: NamespaceConfig): Namespace {
+    const existing = this.namespace(config.name);
+    if (existing) return existing;
+    const n = new Namespace(config.name, this.store, { ...config, policies: config.policies.length ? config.policies : [EMULATOR_ROOT_POLICY] });
+    n.on("change", (q) => this.emit("change", n, q));
+    this.namespaces.set(config.name.toLowerCase(), n);
+    const prefix = `${config.name.toLowerCase()}/`;
+    for (const rec of this.store.listEntities()) {
+      const def = rec.path.toLowerCase().startsWith(prefix) ? parseRuntimeDefinition(rec.definition) : undefined;
+      const name = rec.path.slice(prefix.length);
+      if (def && !n.queue(name)) n.createQueue(name, { ...QUEUE_DEFAULTS, ...def.properties });
+    }
+    return n;
+  }
+
+  /** Removes a namespace at run time with its queues and their messages; links still open to them fail. */
+  async removeNamespace(name: string): Promise<boolean> {
+    const n = this.namespace(name);
+    if (!n) return false;
+    for (const q of n.queueNames()) await n.deleteQueue(q);
+    n.close();
+    this.namespaces.delete(name.toLowerCase());
+    return true;
+  }
+
+  setDefaultNamespace(name: string): void {
+    if (!this.namespace(name)) throw new Error(`namespace ${name} is not served`);
+    this.defaultNamespace = name.toLowerCase();
   }
 
   close(): void {
