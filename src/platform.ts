@@ -4,6 +4,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { registerControlApi } from "./api/control.js";
+import { registerV1 } from "./api/v1.js";
+import { progressLines, ProjectService } from "./control/project.js";
+import { keepGeneratedKeys, readState, stateKeys } from "./control/state.js";
 import { Router, sendJson } from "./api/router.js";
 import type { ProjectConfig } from "./config/model.js";
 import type { RefLookup } from "./config/refs.js";
@@ -64,6 +67,8 @@ export class Platform {
   ca!: LocalCa;
   /** managed identities, the token issuer and endpoint, JWT + RBAC for $cbs */
   identity!: IdentityService;
+  /** plan / apply / destroy of project files, and what the project owns */
+  project!: ProjectService;
   private tls: TlsListener[] = [];
   private wss?: ReturnType<typeof serveAmqpWebSockets>;
 
@@ -81,6 +86,9 @@ export class Platform {
       mkdirSync(dataDir, { recursive: true });
       store = new SqliteStore(join(dataDir, "eventjobs.db"));
     }
+    const persist = !opts.inMemory || opts.dataDir !== undefined;
+    // a namespace key the file leaves out stays the one it had (connection strings survive restarts)
+    keepGeneratedKeys(opts.config, stateKeys(persist ? readState(dataDir) : undefined));
     const broker = new Broker(store, opts.config);
     const p = new Platform(broker, store, { ...opts, dataDir });
     try {
@@ -92,6 +100,13 @@ export class Platform {
         job: (name) => p.jobs?.engine.job(name),
       });
       await p.listen();
+      // `up --config` goes through apply: images first (no execution starts without its image), then the rest
+      const progress = progressLines(opts.log ?? (() => {}));
+      p.project = new ProjectService(
+        { broker, get identity() { return p.identity; }, get jobs() { return p.jobs; }, imagesDir: join(dataDir, "images"), lookupRef: p.lookupRef, serverCertificate: () => p.serverCertificate() },
+        persist ? dataDir : undefined,
+      );
+      p.project.buildImages(opts.config, progress);
       p.jobs = createJobs({
         dataDir,
         inMemory: opts.inMemory,
@@ -105,7 +120,9 @@ export class Platform {
         platformEnv: (job) => p.identity.replicaEnv(job),
         clock: opts.clock,
       });
+      await p.project.apply(opts.config, progress, { imagesBuilt: true });
       registerControlApi(p.router, { jobs: p.jobs, dataDir, host: p.endpoints.host });
+      registerV1(p.router, p, dataDir, persist); // projects, Service Bus, identities
     } catch (e) {
       await p.close();
       throw e;

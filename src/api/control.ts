@@ -1,9 +1,10 @@
 // The control API (/api/v1, JSON; described in docs/openapi.yaml) that the CLI and the dashboard use.
 // Jobs in the Container Apps resource shape; errors as Azure's { error: { code, message } }.
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ServerResponse } from "node:http";
+import { ConfigError } from "../config/model.js";
 import { RefError } from "../config/refs.js";
 import { JobDefinitionError } from "../jobs/model.js";
 import type { Jobs } from "../jobs/setup.js";
@@ -16,6 +17,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** e.g. a config's problems, one object each (file, line, col, path, value, expected) */
+    readonly details?: unknown[],
   ) {
     super(message);
   }
@@ -43,23 +46,46 @@ export function apiToken(dataDir: string): string {
   return token;
 }
 
-export function registerControlApi(router: Router, o: ControlApiOptions): void {
+export type ApiHandler = (req: Request, res: ServerResponse) => Promise<unknown> | unknown;
+export type ApiRoute = (method: string, path: string, fn: ApiHandler) => void;
+
+/** Every /api/v1 route registered on a router, as `METHOD /path/:param` (the OpenAPI test reads it). */
+export const apiRoutes = new WeakMap<Router, Array<{ method: string; path: string }>>();
+
+/**
+ * How every control API module registers a route under /api/v1: `:name` parameters, the token check
+ * when the server is not on loopback, JSON out (201 for a PUT that created), errors as Azure's body.
+ */
+export function apiRoute(router: Router, o: { dataDir: string; host: string }): ApiRoute {
   const token = isLoopback(o.host) ? undefined : apiToken(o.dataDir);
-  const { jobs } = o;
-  const route = (method: string, path: string, fn: (req: Request, res: ServerResponse) => Promise<unknown> | unknown) => {
+  const list = apiRoutes.get(router) ?? [];
+  apiRoutes.set(router, list);
+  return (method, path, fn) => {
+    list.push({ method, path });
     const pattern = new RegExp(`^${API_PREFIX}${path.replace(/:(\w+)/g, "(?<$1>[^/]+)")}$`);
     router.on(method, pattern, async (req, res) => {
       try {
-        if (token && req.headers.authorization !== `Bearer ${token}`) throw new ApiError(401, "Unauthorized", "the control API needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)");
+        if (token && !sameToken(req.headers.authorization, `Bearer ${token}`)) throw new ApiError(401, "Unauthorized", "the control API needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)");
         const out = await fn(req, res);
         if (!res.headersSent) sendJson(res, out === undefined ? 204 : method === "PUT" && (out as { created?: boolean }).created ? 201 : 200, stripCreated(out));
       } catch (e) {
         const err = toApiError(e);
-        if (!res.headersSent) sendJson(res, err.status, { error: { code: err.code, message: err.message } });
+        if (!res.headersSent) sendJson(res, err.status, { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
         else res.end();
       }
     });
   };
+}
+
+function sameToken(given: string | undefined, expected: string): boolean {
+  const a = Buffer.from(given ?? "");
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function registerControlApi(router: Router, o: ControlApiOptions): void {
+  const { jobs } = o;
+  const route = apiRoute(router, o);
   const jobEntry = (name: string) => {
     const stored = jobs.store.listJobs().find((j) => j.name === name);
     if (!stored) throw new ApiError(404, "ResourceNotFound", `The Resource 'Microsoft.App/jobs/${name}' was not found.`);
@@ -153,7 +179,7 @@ function logQuery(req: Request): LogQuery {
   return q;
 }
 
-async function jsonBody(req: Request, optional = false): Promise<Record<string, unknown>> {
+export async function jsonBody(req: Request, optional = false): Promise<Record<string, unknown>> {
   const raw = (await readBody(req)).toString("utf8").trim();
   if (!raw) {
     if (optional) return {};
@@ -168,8 +194,9 @@ async function jsonBody(req: Request, optional = false): Promise<Record<string, 
   }
 }
 
-function toApiError(e: unknown): ApiError {
+export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
+  if (e instanceof ConfigError) return new ApiError(400, "InvalidConfig", e.message, e.issues);
   if (e instanceof JobDefinitionError || e instanceof RefError) return new ApiError(400, "InvalidParameter", e.message);
   const status = (e as { status?: number }).status;
   if (status === 413) return new ApiError(413, "RequestTooLarge", String((e as Error).message));

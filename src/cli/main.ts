@@ -10,6 +10,10 @@ import { registerExec } from "./exec.js";
 import { registerExport } from "./export.js";
 import { registerDemo } from "./demo.js";
 import { registerJob } from "./job.js";
+import { registerProject } from "./project.js";
+import { registerIdentity } from "./identity.js";
+import { registerRole } from "./role.js";
+import { registerServiceBus } from "./servicebus.js";
 import { registerUp } from "./up.js";
 import { CliError } from "./util.js";
 
@@ -23,6 +27,10 @@ registerAcr(program);
 registerCa(program);
 registerExec(program);
 registerExport(program);
+registerProject(program);
+registerServiceBus(program);
+registerIdentity(program);
+registerRole(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError || err instanceof ConfigError || err instanceof JobDefinitionError || err instanceof RefError) {

@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { emptyConfig, loadConfigFile } from "../config/load.js";
+import { lastAppliedConfig } from "../control/state.js";
 import { EMULATOR_ROOT_POLICY } from "../config/model.js";
 import { CaError } from "../identity/ca.js";
 import { Platform } from "../platform.js";
@@ -33,7 +34,10 @@ export function registerUp(program: Command): void {
     .addHelpText("after", "\nExamples:\n  eventjobs up\n  eventjobs up --config examples/basic/eventjobs.yaml --amqp-port 0\n")
     .action(async (o: UpOptions) => {
       const file = o.config ?? (existsSync("eventjobs.yaml") ? "eventjobs.yaml" : undefined);
-      const config = file ? loadConfigFile(file) : emptyConfig();
+      // without a file, the project last applied to this data dir (so a restart keeps what apply made)
+      const kept = file || o.inMemory ? undefined : lastAppliedConfig(o.dataDir);
+      if (kept) console.error(`using the project last applied to ${o.dataDir} (${kept.source ?? "no file"}); pass --config to apply another`);
+      const config = file ? loadConfigFile(file) : (kept ?? emptyConfig());
       const platform = await Platform.start({
         config,
         dataDir: o.dataDir,

@@ -42,7 +42,7 @@ const NAMESPACE_KEYS = ["name", "default", "authorizationRules", "queues", "topi
 const POLICY_KEYS = ["name", "rights", "primaryKey", "secondaryKey"];
 const QUEUE_KEYS = ["name", "properties"];
 
-const QUEUE_SPECS: PropSpec[] = [
+export const QUEUE_SPECS: PropSpec[] = [
   { key: "lockDuration", field: "lockDurationMs", type: "duration", min: 5 * SEC, max: 5 * MIN },
   {
     key: "maxDeliveryCount",

@@ -1,0 +1,156 @@
+// The control API's Service Bus part: namespaces and their connection strings, queues (ARM shapes, the
+// eventjobs.yaml property names), and messages: send, peek, receive (peek-lock or receive-and-delete)
+// and complete, on the same entities the AMQP side serves.
+import type { QueueProperties } from "../config/model.js";
+import { QUEUE_DEFAULTS } from "../config/model.js";
+import { QUEUE_SPECS } from "../config/project.js";
+import { Checker, ENTITY_NAME, readProps, resolveRefs, type EntityRef, type SrcNode } from "../config/validate.js";
+import type { Broker, RuntimeQueueDefinition } from "../servicebus/broker.js";
+import type { Namespace } from "../servicebus/entities/namespace.js";
+import { composeMessage } from "../servicebus/message/compose.js";
+import { decodeStored, receiveBatch } from "./messages.js";
+import { LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION, queueResource } from "./arm.js";
+import { ApiError, jsonBody, type ApiRoute } from "./control.js";
+
+export interface ServiceBusApiOptions {
+  broker: Broker;
+  connectionString(namespace: string, tls: boolean): string;
+}
+
+/** A JSON value as the config checker's tree (no positions: errors name the field and value). */
+function tree(v: unknown): SrcNode {
+  if (Array.isArray(v)) return { kind: "seq", pos: {}, items: v.map(tree) };
+  if (v && typeof v === "object") return { kind: "map", pos: {}, entries: Object.entries(v).map(([key, x]) => ({ key, keyPos: {}, value: tree(x) })) };
+  return { kind: "scalar", pos: {}, value: (v ?? null) as string | number | boolean | null };
+}
+
+/** Queue properties in eventjobs.yaml's names, checked by the same rules; unspecified ones take the defaults. */
+export function queueProperties(ns: Namespace, name: string, input: unknown): QueueProperties {
+  const c = new Checker();
+  const refs: EntityRef[] = [];
+  const props = readProps(c, tree(input ?? {}), "", QUEUE_SPECS, QUEUE_DEFAULTS, refs);
+  const targets = new Map(ns.queueNames().map((q) => [q.toLowerCase(), q] as const));
+  resolveRefs(c, name, props as unknown as Record<string, unknown>, refs, targets, "a queue");
+  if (c.issues.length) throw new ApiError(400, "InvalidParameter", c.issues.map((i) => `${i.path}: ${i.value} — expected ${i.expected}`).join("\n"), c.issues);
+  return props;
+}
+
+export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions): void {
+  const { broker } = o;
+  const nsOf = (name: string) => {
+    const ns = broker.namespace(name);
+    if (!ns) throw new ApiError(404, "ResourceNotFound", `The Resource 'Microsoft.ServiceBus/namespaces/${name}' under resource group '${LOCAL_RESOURCE_GROUP}' was not found.`);
+    return ns;
+  };
+  const queueOf = (nsName: string, name: string) => {
+    const ns = nsOf(nsName);
+    const q = ns.queue(name);
+    if (!q) throw new ApiError(404, "ResourceNotFound", `The messaging entity '${ns.name}:Queue:${name}' was not found.`);
+    return { ns, q };
+  };
+  const resource = (ns: Namespace, name: string) => {
+    const q = ns.queue(name)!;
+    const c = q.counts();
+    return queueResource(ns.name, q.path.slice(ns.name.length + 1), q.props, { active: c.active + c.deferred, deadLetter: c.deadLetter, scheduled: c.scheduled, total: c.total, sizeInBytes: c.sizeInBytes });
+  };
+  const namespaceResource = (ns: Namespace) => ({
+    id: `/subscriptions/${LOCAL_SUBSCRIPTION}/resourceGroups/${LOCAL_RESOURCE_GROUP}/providers/Microsoft.ServiceBus/namespaces/${ns.name}`,
+    name: ns.name,
+    type: "Microsoft.ServiceBus/Namespaces",
+    location: LOCAL_LOCATION,
+    sku: { name: "Standard", tier: "Standard" },
+    properties: {
+      provisioningState: "Succeeded",
+      status: "Active",
+      serviceBusEndpoint: `https://${ns.name}.servicebus.windows.net:443/`,
+      isDefault: ns.name.toLowerCase() === broker.defaultNamespace,
+      queueCount: ns.queueNames().length,
+    },
+  });
+
+  route("GET", "/servicebus/namespaces", () => ({ value: [...broker.namespaces.values()].map(namespaceResource) }));
+  route("GET", "/servicebus/namespaces/:ns", (req) => namespaceResource(nsOf(req.params.ns)));
+  // az servicebus namespace authorization-rule keys list, for the policy the platform's connection strings use
+  route("GET", "/servicebus/namespaces/:ns/keys", (req) => {
+    const ns = nsOf(req.params.ns);
+    const policy = ns.policies[0];
+    const tls = req.query.get("tls") === "true";
+    const primary = o.connectionString(ns.name, tls);
+    const secondary = policy.secondaryKey ? primary.replace(`SharedAccessKey=${policy.primaryKey}`, `SharedAccessKey=${policy.secondaryKey}`) : undefined;
+    return { keyName: policy.name, primaryKey: policy.primaryKey, secondaryKey: policy.secondaryKey ?? null, primaryConnectionString: primary, secondaryConnectionString: secondary ?? null };
+  });
+
+  route("GET", "/servicebus/namespaces/:ns/queues", (req) => {
+    const ns = nsOf(req.params.ns);
+    return { value: ns.queueNames().sort((a, b) => a.localeCompare(b)).map((n) => resource(ns, n)) };
+  });
+  route("GET", "/servicebus/namespaces/:ns/queues/:queue", (req) => {
+    const { ns, q } = queueOf(req.params.ns, req.params.queue);
+    return resource(ns, q.path.slice(ns.name.length + 1));
+  });
+  // create or replace (ARM's PUT; `az servicebus queue create` on an existing queue sets what it is given)
+  route("PUT", "/servicebus/namespaces/:ns/queues/:queue", async (req) => {
+    const ns = nsOf(req.params.ns);
+    const name = req.params.queue;
+    if (!ENTITY_NAME.test(name)) throw new ApiError(400, "InvalidParameter", `The entity name '${name}' is invalid: expected ${ENTITY_NAME.expected}.`);
+    const body = await jsonBody(req, true);
+    const props = queueProperties(ns, name, body.properties);
+    const created = !ns.queue(name);
+    const q = ns.createQueue(name, props);
+    const now = Date.now();
+    const record: RuntimeQueueDefinition = { kind: "queue", properties: props, createdAt: now, updatedAt: now };
+    await broker.store.saveEntity({ path: q.path, definition: JSON.stringify(record) }); // survives a restart
+    return { ...resource(ns, q.path.slice(ns.name.length + 1)), created };
+  });
+  route("DELETE", "/servicebus/namespaces/:ns/queues/:queue", async (req) => {
+    const { ns, q } = queueOf(req.params.ns, req.params.queue);
+    await ns.deleteQueue(q.path.slice(ns.name.length + 1));
+    return undefined;
+  });
+
+  route("POST", "/servicebus/namespaces/:ns/queues/:queue/messages", async (req) => {
+    const { q } = queueOf(req.params.ns, req.params.queue);
+    const b = await jsonBody(req);
+    if (typeof b.body !== "string") throw new ApiError(400, "InvalidParameter", "body: expected the message body as a string");
+    if (q.props.requiresSession && typeof b.sessionId !== "string") throw new ApiError(400, "InvalidParameter", `The queue '${req.params.queue}' requires sessions: give the message a session id`);
+    const str = (k: string) => (typeof b[k] === "string" ? (b[k] as string) : undefined);
+    const msg = composeMessage({ body: b.body, messageId: str("messageId"), contentType: str("contentType"), subject: str("subject"), correlationId: str("correlationId"), sessionId: str("sessionId"), applicationProperties: b.applicationProperties as Record<string, string | number | boolean> | undefined });
+    const [seq] = await q.send([msg]);
+    return { sequenceNumber: seq, messageId: msg.messageId };
+  });
+  route("GET", "/servicebus/namespaces/:ns/queues/:queue/messages", (req) => {
+    const { q } = queueOf(req.params.ns, req.params.queue);
+    const count = intParam(req.query.get("count"), 1, "count", 1, 1000);
+    const from = intParam(req.query.get("from"), 0, "from", 0, Number.MAX_SAFE_INTEGER);
+    const entity = req.query.get("deadLetter") === "true" ? q.deadLetter! : q;
+    return { value: entity.peek(from, count).map((m) => decodeStored(m)) };
+  });
+  route("POST", "/servicebus/namespaces/:ns/queues/:queue/messages/receive", async (req) => {
+    const { q } = queueOf(req.params.ns, req.params.queue);
+    const b = await jsonBody(req, true);
+    const mode = b.mode === "receiveAndDelete" ? "receiveAndDelete" : "peekLock";
+    if (b.mode !== undefined && b.mode !== "peekLock" && b.mode !== "receiveAndDelete") throw new ApiError(400, "InvalidParameter", `mode: ${JSON.stringify(b.mode)} — expected peekLock or receiveAndDelete`);
+    if (q.props.requiresSession) throw new ApiError(400, "InvalidParameter", `The queue '${req.params.queue}' requires sessions: receive with a session receiver (an SDK)`);
+    const count = intParam(b.count === undefined ? null : String(b.count), 1, "count", 1, 1000);
+    const waitMs = intParam(b.waitSeconds === undefined ? null : String(b.waitSeconds), 5, "waitSeconds", 0, 300) * 1000;
+    const messages = await receiveBatch(q, count, mode, waitMs);
+    return { value: messages.map((m) => decodeStored(m, mode === "peekLock")) };
+  });
+  route("POST", "/servicebus/namespaces/:ns/queues/:queue/messages/complete", async (req) => {
+    const { q } = queueOf(req.params.ns, req.params.queue);
+    const b = await jsonBody(req);
+    const tokens = Array.isArray(b.lockTokens) ? b.lockTokens.map(String) : undefined;
+    if (!tokens) throw new ApiError(400, "InvalidParameter", "lockTokens: expected a list of lock tokens");
+    const failed: string[] = [];
+    for (const t of tokens) await q.complete(t).catch(() => failed.push(t));
+    if (failed.length) throw new ApiError(410, "MessageLockLost", `The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue (lock tokens: ${failed.join(", ")})`);
+    return { completed: tokens.length };
+  });
+}
+
+function intParam(raw: string | null, def: number, name: string, min: number, max: number): number {
+  if (raw === null || raw === "") return def;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= min && n <= max)) throw new ApiError(400, "InvalidParameter", `${name}: "${raw}" — expected an integer from ${min} to ${max}`);
+  return n;
+}

@@ -1,0 +1,17 @@
+// The control API modules beyond jobs (control.ts): projects, Service Bus, identities. One call from the
+// platform registers them all with the same token check.
+import { join } from "node:path";
+import type { Platform } from "../platform.js";
+import { apiRoute } from "./control.js";
+import { registerIdentityApi } from "./identity.js";
+import { registerProjectApi } from "./project.js";
+import { registerServiceBusApi } from "./servicebus.js";
+import type { Router } from "./router.js";
+
+/** `persist` false: an in-memory platform without a data dir, which writes nothing. */
+export function registerV1(router: Router, p: Platform, dataDir: string, persist: boolean): void {
+  const route = apiRoute(router, { dataDir, host: p.endpoints.host });
+  registerProjectApi(route, p.project);
+  registerServiceBusApi(route, { broker: p.broker, connectionString: (ns, tls) => p.connectionString(ns, { tls }) });
+  registerIdentityApi(route, { identity: p.identity, broker: p.broker, jobs: () => p.jobs, dir: persist ? join(dataDir, "identity") : undefined });
+}

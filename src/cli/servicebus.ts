@@ -1,0 +1,222 @@
+// `eventjobs servicebus namespace|queue|message ...`: az's Service Bus commands (and the data-plane
+// message commands az lacks) against the running server's control API.
+import type { Command } from "commander";
+import { ApiClient, addDataDirOption } from "./client.js";
+import { addOutputOption, checkFormat, print, type Column } from "./output.js";
+import { fail } from "./util.js";
+
+type Obj = Record<string, any>;
+
+const QUEUE_COLUMNS: Column[] = [
+  { header: "Name", get: (q) => q.name },
+  { header: "Status", get: (q) => q.properties.status },
+  { header: "LockDuration", get: (q) => q.properties.lockDuration },
+  { header: "MaxDeliveryCount", get: (q) => q.properties.maxDeliveryCount },
+  { header: "RequiresSession", get: (q) => q.properties.requiresSession },
+  { header: "MessageCount", get: (q) => q.properties.messageCount },
+  { header: "ActiveMessageCount", get: (q) => q.properties.countDetails.activeMessageCount },
+  { header: "DeadLetterMessageCount", get: (q) => q.properties.countDetails.deadLetterMessageCount },
+];
+const NAMESPACE_COLUMNS: Column[] = [
+  { header: "Name", get: (n) => n.name },
+  { header: "Status", get: (n) => n.properties.status },
+  { header: "Default", get: (n) => n.properties.isDefault },
+  { header: "Queues", get: (n) => n.properties.queueCount },
+];
+const MESSAGE_COLUMNS: Column[] = [
+  { header: "SequenceNumber", get: (m) => m.sequenceNumber },
+  { header: "MessageId", get: (m) => m.messageId },
+  { header: "EnqueuedTimeUtc", get: (m) => m.enqueuedTimeUtc },
+  { header: "DeliveryCount", get: (m) => m.deliveryCount },
+  { header: "State", get: (m) => m.state },
+  { header: "Body", get: (m) => m.body },
+];
+
+/** Flags az takes for Azure only: accepted, recorded nowhere, never needed here. */
+function common(cmd: Command): Command {
+  return addOutputOption(addDataDirOption(cmd))
+    .option("-g, --resource-group <name>", "accepted for az compatibility")
+    .option("--subscription <id>", "accepted for az compatibility");
+}
+
+const enc = encodeURIComponent;
+const queuePath = (o: Obj, name = o.name) => `/servicebus/namespaces/${enc(o.namespaceName)}/queues/${enc(name)}`;
+
+/** az's three-state booleans: `--enable-session` alone is true; `--enable-session false` is false. */
+function bool(flag: string, v: unknown): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === true || v === "true") return true;
+  if (v === "false") return false;
+  fail(`argument ${flag}: invalid choice: '${String(v)}' (choose from 'false', 'true')`);
+}
+
+function int(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) fail(`argument ${flag}: invalid int value: '${v}'`);
+  return Number(v);
+}
+
+/** The flags → queue properties as eventjobs.yaml names them (the server checks ranges, with these names mapped back). */
+const QUEUE_FLAGS: Array<[flag: string, key: string, prop: string, kind: "str" | "int" | "bool"]> = [
+  ["--lock-duration", "lockDuration", "lockDuration", "str"],
+  ["--max-delivery-count", "maxDeliveryCount", "maxDeliveryCount", "int"],
+  ["--default-message-time-to-live", "defaultMessageTimeToLive", "defaultMessageTimeToLive", "str"],
+  ["--enable-dead-lettering-on-message-expiration", "enableDeadLetteringOnMessageExpiration", "deadLetteringOnMessageExpiration", "bool"],
+  ["--enable-session", "enableSession", "requiresSession", "bool"],
+  ["--enable-duplicate-detection", "enableDuplicateDetection", "requiresDuplicateDetection", "bool"],
+  ["--duplicate-detection-history-time-window", "duplicateDetectionHistoryTimeWindow", "duplicateDetectionHistoryTimeWindow", "str"],
+  ["--forward-to", "forwardTo", "forwardTo", "str"],
+  ["--forward-dead-lettered-messages-to", "forwardDeadLetteredMessagesTo", "forwardDeadLetteredMessagesTo", "str"],
+  ["--max-size", "maxSize", "maxSizeInMegabytes", "int"],
+  ["--max-message-size", "maxMessageSize", "maxMessageSizeInKilobytes", "int"],
+];
+
+function queueProperties(o: Obj): Obj {
+  const props: Obj = {};
+  for (const [flag, key, prop, kind] of QUEUE_FLAGS) {
+    const v = kind === "int" ? int(flag, o[key]) : kind === "bool" ? bool(flag, o[key]) : o[key];
+    if (v !== undefined) props[prop] = v;
+  }
+  return props;
+}
+
+/** The server's "lockDuration: ... — expected ..." with the flag az users typed. */
+function asFlags(message: string): string {
+  return message.replace(/^(\w+): /gm, (whole, prop: string) => {
+    const f = QUEUE_FLAGS.find((x) => x[2] === prop);
+    return f ? `${f[0]}: ` : whole;
+  });
+}
+
+export function registerServiceBus(program: Command): void {
+  const sb = program.command("servicebus").description("Service Bus namespaces, queues and messages on the running server");
+  registerNamespace(sb);
+  registerQueue(sb);
+  registerMessage(sb);
+}
+
+function registerNamespace(sb: Command): void {
+  const ns = sb.command("namespace").description("Namespaces (declared in eventjobs.yaml)");
+  common(ns.command("list"))
+    .description("List the namespaces")
+    .addHelpText("after", "\nExamples:\n  eventjobs servicebus namespace list -o table\n")
+    .action(async (o: Obj) => print((await new ApiClient(o.dataDir).request("GET", "/servicebus/namespaces")).value, o.output, NAMESPACE_COLUMNS));
+  common(ns.command("show"))
+    .description("Show a namespace")
+    .requiredOption("-n, --name <namespace>", "the namespace")
+    .addHelpText("after", "\nExamples:\n  eventjobs servicebus namespace show -n servicebus-ns-job\n")
+    .action(async (o: Obj) => print(await new ApiClient(o.dataDir).request("GET", `/servicebus/namespaces/${enc(o.name)}`), o.output, NAMESPACE_COLUMNS));
+  addDataDirOption(ns.command("connection-string"))
+    .description("Print the namespace's connection string (the emulator's well-known one for the default namespace)")
+    .option("-n, --name <namespace>", "the namespace (default: the default namespace)")
+    .option("--tls", "the AMQPS form (no UseDevelopmentEmulator), for clients that trust the local CA")
+    .option("-o, --output <format>", "tsv (the string alone), json or yaml (az's `authorization-rule keys list` shape)", "tsv")
+    .addHelpText("after", "\nExamples:\n  eventjobs servicebus namespace connection-string\n  export SB=$(eventjobs servicebus namespace connection-string --name servicebus-ns-job)\n  eventjobs servicebus namespace connection-string --tls -o json\n")
+    .action(async (o: Obj) => {
+      checkFormat(o.output);
+      const api = new ApiClient(o.dataDir);
+      const name = o.name ?? (await api.request("GET", "/servicebus/namespaces")).value.find((n: Obj) => n.properties.isDefault).name;
+      const keys = await api.request("GET", `/servicebus/namespaces/${enc(name)}/keys${o.tls ? "?tls=true" : ""}`);
+      if (o.output === "tsv" || o.output === "table") console.log(keys.primaryConnectionString);
+      else print(keys, o.output, []);
+    });
+}
+
+function registerQueue(sb: Command): void {
+  const queue = sb.command("queue").description("Queues: create, show, list, delete (az servicebus queue)");
+  const withNs = (cmd: Command) => common(cmd).requiredOption("--namespace-name <namespace>", "the namespace");
+  const create = withNs(queue.command("create")).description("Create a queue, or replace an existing queue's properties (unset ones take the defaults)").requiredOption("-n, --name <name>", "the queue");
+  create
+    .option("--lock-duration <duration>", "ISO-8601, PT5S to PT5M (default PT1M)")
+    .option("--max-delivery-count <n>", "deliveries before dead-lettering, 1-2000 (default 10)")
+    .option("--default-message-time-to-live <duration>", "ISO-8601 (default P14D)")
+    .option("--enable-dead-lettering-on-message-expiration [bool]", "dead-letter expired messages (true/false)")
+    .option("--enable-session [bool]", "require sessions (true/false)")
+    .option("--enable-duplicate-detection [bool]", "detect duplicate message ids (true/false)")
+    .option("--duplicate-detection-history-time-window <duration>", "ISO-8601, PT20S to P7D (default PT10M)")
+    .option("--forward-to <queue>", "forward every message to this queue")
+    .option("--forward-dead-lettered-messages-to <queue>", "forward dead-lettered messages to this queue")
+    .option("--max-size <megabytes>", "1024, 2048, 3072, 4096 or 5120 (default 1024)")
+    .option("--max-message-size <kilobytes>", "256 (Standard) or 1024-102400 (Premium)")
+    .addHelpText("after", "\nExamples:\n  eventjobs servicebus queue create --namespace-name servicebus-ns-job --name queue-messages --lock-duration PT5M --max-delivery-count 1\n  eventjobs servicebus queue create --namespace-name sbemulatorns -n orders --enable-session true -o table\n")
+    .action(async (o: Obj) => {
+      checkFormat(o.output);
+      const res = await new ApiClient(o.dataDir).fetch("PUT", queuePath(o), { properties: queueProperties(o) });
+      const data = (await res.json()) as Obj;
+      if (!res.ok) fail(asFlags(data.error?.message ?? `HTTP ${res.status}`));
+      print(data, o.output, QUEUE_COLUMNS);
+    });
+  withNs(queue.command("show"))
+    .description("Show a queue with its message counts")
+    .requiredOption("-n, --name <name>", "the queue")
+    .addHelpText("after", "\nExamples:\n  eventjobs servicebus queue show --namespace-name servicebus-ns-job -n queue-messages\n  eventjobs servicebus queue show --namespace-name servicebus-ns-job -n queue-messages --output yaml\n")
+    .action(async (o: Obj) => print(await new ApiClient(o.dataDir).request("GET", queuePath(o)), o.output, QUEUE_COLUMNS));
+  withNs(queue.command("list"))
+    .description("List a namespace's queues")
+    .addHelpText("after", "\nExamples:\n  eventjobs servicebus queue list --namespace-name servicebus-ns-job -o table\n")
+    .action(async (o: Obj) => print((await new ApiClient(o.dataDir).request("GET", `/servicebus/namespaces/${enc(o.namespaceName)}/queues`)).value, o.output, QUEUE_COLUMNS));
+  withNs(queue.command("delete"))
+    .description("Delete a queue and its messages")
+    .requiredOption("-n, --name <name>", "the queue")
+    .addHelpText("after", "\nExamples:\n  eventjobs servicebus queue delete --namespace-name servicebus-ns-job -n queue-messages\n")
+    .action(async (o: Obj) => {
+      await new ApiClient(o.dataDir).request("DELETE", queuePath(o));
+    });
+}
+
+function registerMessage(sb: Command): void {
+  const message = sb.command("message").description("Messages: send, peek, receive (data plane; az has no such commands)");
+  const withQueue = (cmd: Command) => common(cmd).requiredOption("--namespace-name <namespace>", "the namespace").requiredOption("--queue-name <queue>", "the queue");
+  withQueue(message.command("send"))
+    .description("Send one message")
+    .requiredOption("--body <text>", "the message body (sent as a string, as the SDKs send strings)")
+    .option("--properties <pairs...>", "application properties KEY=VALUE (numbers and true/false keep their type)")
+    .option("--content-type <type>", "content type, e.g. application/json")
+    .option("--message-id <id>", "message id (default: a new GUID)")
+    .option("--subject <subject>", "subject (label)")
+    .option("--correlation-id <id>", "correlation id")
+    .option("--session-id <id>", "session id (required by session queues)")
+    .addHelpText("after", '\nExamples:\n  eventjobs servicebus message send --namespace-name servicebus-ns-job --queue-name queue-messages --body "hello"\n  eventjobs servicebus message send --namespace-name sbemulatorns --queue-name orders --body \'{"id":1}\' --content-type application/json --properties region=eu priority=2\n')
+    .action(async (o: Obj) => {
+      const applicationProperties: Obj = {};
+      for (const p of o.properties ?? []) {
+        const i = p.indexOf("=");
+        if (i <= 0) fail(`--properties "${p}": expected KEY=VALUE`);
+        const v = p.slice(i + 1);
+        applicationProperties[p.slice(0, i)] = /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v === "true" ? true : v === "false" ? false : v;
+      }
+      const body = { body: o.body, contentType: o.contentType, messageId: o.messageId, subject: o.subject, correlationId: o.correlationId, sessionId: o.sessionId, ...(o.properties ? { applicationProperties } : {}) };
+      print(await new ApiClient(o.dataDir).request("POST", `${queuePath(o, o.queueName)}/messages`, body), o.output, [
+        { header: "SequenceNumber", get: (m) => m.sequenceNumber },
+        { header: "MessageId", get: (m) => m.messageId },
+      ]);
+    });
+  withQueue(message.command("peek"))
+    .description("Show messages without locking or removing them (locked, deferred and scheduled ones included)")
+    .option("--count <n>", "how many, 1-1000", "1")
+    .option("--from-sequence-number <n>", "start at this sequence number", "0")
+    .option("--dead-letter", "peek the queue's dead-letter queue")
+    .addHelpText("after", "\nExamples:\n  eventjobs servicebus message peek --namespace-name servicebus-ns-job --queue-name queue-messages --count 10 -o table\n  eventjobs servicebus message peek --namespace-name sbemulatorns --queue-name orders --dead-letter\n")
+    .action(async (o: Obj) => {
+      const q = new URLSearchParams({ count: String(int("--count", o.count)), from: String(int("--from-sequence-number", o.fromSequenceNumber)) });
+      if (o.deadLetter) q.set("deadLetter", "true");
+      print((await new ApiClient(o.dataDir).request("GET", `${queuePath(o, o.queueName)}/messages?${q}`)).value, o.output, MESSAGE_COLUMNS);
+    });
+  withQueue(message.command("receive"))
+    .description("Receive messages: peeklock prints them, then completes them (a message whose print fails comes back when its lock expires)")
+    .option("--count <n>", "at most this many, 1-1000", "1")
+    .option("--mode <mode>", "peeklock or receiveanddelete", "peeklock")
+    .option("--max-wait-time <seconds>", "how long to wait for the first message", "5")
+    .addHelpText("after", "\nExamples:\n  eventjobs servicebus message receive --namespace-name servicebus-ns-job --queue-name queue-messages\n  eventjobs servicebus message receive --namespace-name sbemulatorns --queue-name orders --count 10 --mode receiveanddelete -o table\n")
+    .action(async (o: Obj) => {
+      checkFormat(o.output);
+      const mode = String(o.mode).toLowerCase();
+      if (mode !== "peeklock" && mode !== "receiveanddelete") fail(`argument --mode: invalid choice: '${o.mode}' (choose from 'peeklock', 'receiveanddelete')`);
+      const api = new ApiClient(o.dataDir);
+      const path = queuePath(o, o.queueName);
+      const got = (await api.request("POST", `${path}/messages/receive`, { count: int("--count", o.count), mode: mode === "peeklock" ? "peekLock" : "receiveAndDelete", waitSeconds: int("--max-wait-time", o.maxWaitTime) })).value as Obj[];
+      print(got.map(({ lockToken: _t, lockedUntilUtc: _u, ...m }) => m), o.output, MESSAGE_COLUMNS);
+      const tokens = got.map((m) => m.lockToken).filter(Boolean);
+      if (tokens.length) await api.request("POST", `${path}/messages/complete`, { lockTokens: tokens });
+    });
+}

@@ -1,0 +1,77 @@
+// What the project owns: the config last applied and the resources apply created from it, in
+// <data-dir>/project-state.json (0600: it holds the namespaces' keys). Resources the file no longer
+// declares are deleted on the next apply; destroy deletes them all. `up` without a config file starts
+// with the config last applied, so a restart keeps what apply made.
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ProjectConfig } from "../config/model.js";
+import type { Kind } from "./resources.js";
+
+export const STATE_FILE = "project-state.json";
+
+export interface ProjectState {
+  version: 1;
+  /** absolute path of the file last applied */
+  source?: string;
+  appliedAt?: string;
+  config?: ProjectConfig;
+  owned: Array<{ kind: Kind; id: string }>;
+  /** fields of resources only recorded (topics, subscriptions, rules: the broker does not serve them yet) */
+  recorded: Record<string, Record<string, unknown>>;
+}
+
+export const emptyState = (): ProjectState => ({ version: 1, owned: [], recorded: {} });
+
+export class StateFile {
+  private memory = emptyState();
+
+  /** `dir` absent: kept in memory only (an in-memory platform without a data dir). */
+  constructor(private readonly dir?: string) {}
+
+  read(): ProjectState {
+    if (!this.dir) return structuredClone(this.memory);
+    return readState(this.dir) ?? emptyState();
+  }
+
+  write(state: ProjectState): void {
+    if (!this.dir) return void (this.memory = structuredClone(state));
+    mkdirSync(this.dir, { recursive: true });
+    const file = join(this.dir, STATE_FILE);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, file);
+  }
+}
+
+export function readState(dir: string): ProjectState | undefined {
+  const file = join(dir, STATE_FILE);
+  if (!existsSync(file)) return undefined;
+  const s = JSON.parse(readFileSync(file, "utf8")) as ProjectState;
+  return s?.version === 1 ? { ...emptyState(), ...s } : undefined;
+}
+
+/** The config last applied to a data dir, for `up` without --config. */
+export function lastAppliedConfig(dir: string): ProjectConfig | undefined {
+  return readState(dir)?.config;
+}
+
+/**
+ * A file without a primaryKey gets a random one at every load; keep the one the namespace already has
+ * (from the state, or the running broker), so connection strings stay valid across applies and restarts.
+ */
+export function keepGeneratedKeys(config: ProjectConfig, keyOf: (namespace: string, policy: string) => string | undefined): ProjectConfig {
+  for (const ns of config.namespaces) {
+    for (const p of ns.policies) {
+      const kept = p.generatedKey ? keyOf(ns.name, p.name) : undefined;
+      if (kept) p.primaryKey = kept;
+    }
+  }
+  return config;
+}
+
+/** keepGeneratedKeys's lookup over a state's config. */
+export function stateKeys(state: ProjectState | undefined): (namespace: string, policy: string) => string | undefined {
+  return (namespace, policy) =>
+    state?.config?.namespaces.find((n) => n.name.toLowerCase() === namespace.toLowerCase())?.policies.find((p) => p.name === policy)?.primaryKey;
+}
