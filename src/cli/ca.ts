@@ -41,6 +41,7 @@ export function registerCa(program: Command): void {
 
   ca.command("path")
     .description("Print the CA certificate file (created on first use), e.g. for NODE_EXTRA_CA_CERTS or SSL_CERT_FILE")
+    .addHelpText("after", "\nExamples:\n  eventjobs ca path\n  NODE_EXTRA_CA_CERTS=$(eventjobs ca path) node processor.js\n")
     .action(() => {
       console.log(loadCa().certPath);
     });
