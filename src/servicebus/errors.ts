@@ -58,9 +58,25 @@ export const errors = {
       "MessageNotFound",
       `Failed to lock one or more specified messages. The message with sequence number ${seq} is not deferred or could not be found.`,
     ),
+  sessionCannotBeLocked: (sessionId: string) =>
+    new BrokerError("SessionCannotBeLocked", `The requested session '${sessionId}' cannot be accepted. It may be locked by another receiver.`),
+  sessionLockLost: () => new BrokerError("SessionLockLost", "The session lock has expired on the MessageSession. Accept a new MessageSession."),
+  timeout: (ms: number) =>
+    new BrokerError(
+      "Timeout",
+      `The operation did not complete within the allotted timeout of ${timespan(ms)}. The time allotted to this operation may have been a portion of a longer timeout.`,
+    ),
   sizeExceeded: (size: number, limit: number) =>
     new BrokerError(
       "MessageSizeExceeded",
       `The received message (size:${size} bytes) exceeds the limit (${limit} bytes) currently allowed on the link.`,
     ),
 };
+
+/** .NET TimeSpan text (hh:mm:ss, with .fff when there are milliseconds), as the service's messages print it. */
+function timespan(ms: number): string {
+  const t = Math.max(0, Math.round(ms));
+  const two = (n: number) => String(n).padStart(2, "0");
+  const base = `${two(Math.floor(t / 3_600_000))}:${two(Math.floor(t / 60_000) % 60)}:${two(Math.floor(t / 1000) % 60)}`;
+  return t % 1000 ? `${base}.${String(t % 1000).padStart(3, "0")}0000` : base;
+}

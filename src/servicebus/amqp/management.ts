@@ -1,18 +1,13 @@
 // <entity>/$management request/response operations the SDKs use on queues (reference §5.2).
 import rhea from "rhea";
-import type { QueueEntity } from "../entities/queue.js";
 import { BrokerError } from "../errors.js";
 import { parseMessage, uuidToBuffer, uuidToString } from "../message/codec.js";
 import type { ClientConnection } from "./connection.js";
 import { encodeForDelivery } from "./delivery.js";
 import type { Reply } from "./replies.js";
+import { ok, sessionIdOf, sessionOperations, type Body, type Operation } from "./session-management.js";
 
 const types = rhea.types as any; // rhea's typings omit Reader, Writer and Map32
-
-type Body = Record<string, any>;
-type Operation = (entity: QueueEntity, body: Body, conn: ClientConnection, entityPath: string) => Promise<Reply> | Reply;
-
-const ok = (body?: unknown): Reply => ({ status: 200, description: "OK", body });
 
 function lockTokens(body: Body): string[] {
   const tokens = body["lock-tokens"] ?? [];
@@ -42,7 +37,7 @@ const operations: Record<string, { right: "Send" | "Listen" | "Manage"; run: Ope
     run: (entity, body) => {
       const from = Number(body["from-sequence-number"] ?? 1);
       const count = Number(body["message-count"] ?? 1);
-      const found = entity.peek(from, count);
+      const found = entity.peek(from, count, sessionIdOf(body));
       if (found.length === 0) return { status: 204, description: "No messages to peek" };
       const messages = found.map((m) => ({ message: encodeForDelivery({ ...m, lockedUntil: undefined, lockToken: undefined }) }));
       return ok({ messages });
@@ -65,9 +60,12 @@ const operations: Record<string, { right: "Send" | "Listen" | "Manage"; run: Ope
   },
   "com.microsoft:receive-by-sequence-number": {
     right: "Listen",
-    run: (entity, body) => {
+    run: (entity, body, conn) => {
       const mode = Number(body["receiver-settle-mode"] ?? 1) === 0 ? "receiveAndDelete" : "peekLock";
-      const found = entity.receiveDeferred(seqNumbers(body), mode);
+      const session = entity.sessions && sessionIdOf(body);
+      const found = session
+        ? entity.sessions!.receiveDeferred(session, seqNumbers(body), mode, conn)
+        : entity.receiveDeferred(seqNumbers(body), mode);
       const messages = found.map((m) => {
         const item: Record<string, unknown> = { message: encodeForDelivery(m, { lockToken: true }) };
         if (m.lockToken) item["lock-token"] = types.wrap_uuid(uuidToBuffer(m.lockToken));
@@ -78,8 +76,10 @@ const operations: Record<string, { right: "Send" | "Listen" | "Manage"; run: Ope
   },
   "com.microsoft:update-disposition": {
     right: "Listen",
-    run: async (entity, body) => {
+    run: async (entity, body, conn) => {
       const status = String(body["disposition-status"] ?? "");
+      const session = entity.sessions && sessionIdOf(body);
+      if (session) entity.sessions!.checkHeld(session, conn);
       const propertiesToModify = asProps(body["properties-to-modify"]);
       for (const t of lockTokens(body)) {
         if (status === "completed") await entity.complete(t);
@@ -98,6 +98,7 @@ const operations: Record<string, { right: "Send" | "Listen" | "Manage"; run: Ope
       return ok();
     },
   },
+  ...sessionOperations,
 };
 
 export async function handleManagement(

@@ -9,6 +9,7 @@ import { BATCH_FORMAT, MalformedMessageError, parseMessage, splitBatch, type Par
 import { putToken, type TokenValidator } from "./cbs.js";
 import { ClientConnection, entityPathOf } from "./connection.js";
 import { DeliveryLink } from "./delivery.js";
+import { asksForSession, openSessionLink } from "./session-link.js";
 import { handleManagement } from "./management.js";
 import { ReplyLinks, type Reply } from "./replies.js";
 
@@ -235,13 +236,11 @@ export class AmqpServer {
     const client = this.client(connection);
     const entity = client.namespace.resolve(address, client.host);
     client.authorize(address, "Listen");
-    if (remote.source?.filter?.["com.microsoft:session-filter"] !== undefined || entity.props.requiresSession) {
-      throw new BrokerError("NotImplemented", `Session receivers are not supported yet (entity '${address}').`);
-    }
-    const link = new DeliveryLink(sender, entity);
+    const session = entity.sessions !== undefined || asksForSession(remote.source);
+    const link = session ? openSessionLink(sender, entity, client) : new DeliveryLink(sender, entity);
     this.deliveryLinks.set(sender, link);
     this.state(connection).deliveries.add(link);
-    entity.attach(link);
+    if (!session) entity.attach(link);
   }
 
   private onSendable(connection: Any, sender: Any): void {
@@ -315,6 +314,9 @@ export class AmqpServer {
       });
     } else if (outcome === "modified" && state.undeliverable_here) {
       settle = entity.defer(token, { propertiesToModify: state.message_annotations });
+    } else if (outcome === "released") {
+      // uamqp releases messages that arrive between receive calls; the service counts no delivery for them
+      settle = entity.release(token);
     } else {
       settle = entity.abandon(token, { propertiesToModify: state.message_annotations });
     }

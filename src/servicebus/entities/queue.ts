@@ -8,6 +8,7 @@ import { errors } from "../errors.js";
 import { encodeClientAnnotations, withApplicationProperties, withMessageId, type ParsedMessage } from "../message/codec.js";
 import { MessageState, type MessageMeta, type MessageStore, type StoredMessage } from "../store/types.js";
 import { SeqQueue, TimerQueue } from "./heap.js";
+import { SessionSet } from "./sessions.js";
 
 export type ReceiveMode = "peekLock" | "receiveAndDelete";
 
@@ -69,6 +70,8 @@ export class QueueEntity extends EventEmitter {
   private lockWriter?: NodeJS.Timeout;
   private ignoredWrite?: Promise<void>;
   readonly deadLetter?: QueueEntity;
+  /** session-aware delivery, for queues with requiresSession (not their dead-letter queues) */
+  readonly sessions?: SessionSet;
   /** set when the queue is deleted at run time: links that still hold it get entity-not-found */
   deleted = false;
 
@@ -83,6 +86,7 @@ export class QueueEntity extends EventEmitter {
     if (!isDeadLetter) {
       this.deadLetter = new QueueEntity(path + DEAD_LETTER_SUFFIX, props, store, router, true);
     }
+    if (props.requiresSession && !isDeadLetter) this.sessions = new SessionSet(this, store);
     this.recover();
   }
 
@@ -172,6 +176,7 @@ export class QueueEntity extends EventEmitter {
   /** Enqueues messages; resolves with their sequence numbers once they are durable. */
   async send(input: ParsedMessage[]): Promise<number[]> {
     if (this.deleted) throw errors.entityNotFound(`sb://${this.path}`);
+    this.sessions?.checkSend(input);
     const limit = this.props.maxMessageSizeInKilobytes * 1024;
     for (const p of input) if (p.bare.length > limit) throw errors.sizeExceeded(p.bare.length, limit);
     if (this.props.forwardTo && !this.isDeadLetter) {
@@ -231,12 +236,14 @@ export class QueueEntity extends EventEmitter {
   }
 
   detach(r: Receiver): void {
+    this.sessions?.release(r);
     const i = this.receivers.indexOf(r);
     if (i >= 0) this.receivers.splice(i, 1);
   }
 
   /** Call when a receiver gained capacity (credit). */
   pump(): void {
+    if (this.sessions) return this.sessions.pump(this.ready);
     if (this.pumping) return;
     this.pumping = true;
     try {
@@ -322,6 +329,36 @@ export class QueueEntity extends EventEmitter {
     return meta;
   }
 
+  /** The meta of a message in this entity (sessions.ts routes messages by it). */
+  messageMeta(seq: number): MessageMeta | undefined {
+    return this.metas.get(seq);
+  }
+
+  /**
+   * For session delivery: locks (or removes) ready message `seq` for a receiver, optionally until `lockedUntil`;
+   * undefined if it is no longer deliverable.
+   */
+  takeReady(seq: number, mode: ReceiveMode, lockedUntil?: number): StoredMessage | undefined {
+    const meta = this.metas.get(seq);
+    if (!meta || meta.state !== MessageState.Active || meta.lockToken) return undefined;
+    if (meta.expiresAt !== undefined && meta.expiresAt <= Date.now()) {
+      this.expire(meta);
+      return undefined;
+    }
+    const m = this.takeForDelivery(meta, mode);
+    if (m && meta.lockToken && lockedUntil !== undefined) {
+      meta.lockedUntil = m.lockedUntil = lockedUntil;
+      this.timers.add(lockedUntil, seq, "lock");
+    }
+    return m;
+  }
+
+  /** Gives a locked message back without counting a delivery (a released session; the AMQP released outcome). */
+  async release(lockToken: string): Promise<void> {
+    const meta = this.heldLock(lockToken);
+    if (meta) await this.unlock(meta, undefined, false);
+  }
+
   hasLock(lockToken: string): boolean {
     return this.locks.has(lockToken);
   }
@@ -373,21 +410,21 @@ export class QueueEntity extends EventEmitter {
     await this.deadLetterMessage(meta, props);
   }
 
-  async renewLock(lockToken: string): Promise<number> {
+  async renewLock(lockToken: string, until = Date.now() + this.props.lockDurationMs): Promise<number> {
     const meta = this.locked(lockToken);
-    meta.lockedUntil = Date.now() + this.props.lockDurationMs;
+    meta.lockedUntil = until;
     this.timers.add(meta.lockedUntil, meta.seq, "lock");
     await this.store.update(this.path, meta);
     return meta.lockedUntil;
   }
 
   /** Abandon and lock expiry: the message becomes available again with delivery count + 1. */
-  private async unlock(meta: MessageMeta, propertiesToModify?: Record<string, unknown>): Promise<void> {
+  private async unlock(meta: MessageMeta, propertiesToModify?: Record<string, unknown>, countDelivery = true): Promise<void> {
     if (meta.lockToken) this.locks.delete(meta.lockToken);
     meta.lockToken = undefined;
     meta.lockedUntil = undefined;
-    meta.deliveryCount++;
-    if (this.overDeliveryLimit(meta)) {
+    if (countDelivery) meta.deliveryCount++;
+    if (countDelivery && this.overDeliveryLimit(meta)) {
       await this.deadLetterMessage(meta, { ...propertiesToModify, ...maxDeliveryReason(this.props.maxDeliveryCount) });
       return;
     }
@@ -485,8 +522,9 @@ export class QueueEntity extends EventEmitter {
   // --- management operations ---------------------------------------------------------------
 
   /** Messages from a sequence number on, in order, including locked, deferred and scheduled ones. */
-  peek(fromSeq: number, count: number): StoredMessage[] {
-    const seqs = [...this.metas.keys()].filter((s) => s >= fromSeq).sort((a, b) => a - b).slice(0, count);
+  peek(fromSeq: number, count: number, sessionId?: string): StoredMessage[] {
+    const inSession = (s: number) => sessionId === undefined || this.metas.get(s)!.sessionId === sessionId;
+    const seqs = [...this.metas.keys()].filter((s) => s >= fromSeq && inSession(s)).sort((a, b) => a - b).slice(0, count);
     const out: StoredMessage[] = [];
     for (const s of seqs) {
       const m = this.read(this.metas.get(s)!);
@@ -545,6 +583,7 @@ export class QueueEntity extends EventEmitter {
     if (this.lockWriter) clearTimeout(this.lockWriter);
     this.writeLocks();
     this.timers.stop();
+    this.sessions?.close();
     this.deadLetter?.close();
     this.receivers.length = 0;
   }

@@ -9,6 +9,8 @@ interface EntityData {
 export class MemoryStore implements MessageStore {
   private readonly entities = new Map<string, EntityData>();
   private readonly records = new Map<string, EntityRecord>();
+  /** session states by entity path, then session id */
+  private readonly states = new Map<string, Map<string, Buffer>>();
 
   private data(path: string): EntityData {
     let d = this.entities.get(path);
@@ -24,6 +26,7 @@ export class MemoryStore implements MessageStore {
   }
   async deleteEntity(path: string): Promise<void> {
     this.records.delete(path);
+    this.states.delete(path);
     for (const key of [...this.entities.keys()]) {
       if (key === path || key.startsWith(path + "/$")) this.entities.delete(key);
     }
@@ -55,6 +58,15 @@ export class MemoryStore implements MessageStore {
   async move(from: string, seq: number, to: string, message: StoredMessage): Promise<void> {
     await this.remove(from, seq);
     await this.enqueue(to, [message]);
+  }
+  sessionState(path: string, sessionId: string): Buffer | undefined {
+    return this.states.get(path)?.get(sessionId);
+  }
+  async saveSessionState(path: string, sessionId: string, state: Buffer | undefined): Promise<void> {
+    let m = this.states.get(path);
+    if (!m) this.states.set(path, (m = new Map()));
+    if (state === undefined) m.delete(sessionId);
+    else m.set(sessionId, Buffer.from(state));
   }
   async flush(): Promise<void> {}
   close(): void {}

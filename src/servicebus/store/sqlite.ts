@@ -28,6 +28,12 @@ CREATE TABLE IF NOT EXISTS messages (
   bare BLOB NOT NULL,
   PRIMARY KEY (entity, seq)
 );
+CREATE TABLE IF NOT EXISTS session_states (
+  entity INTEGER NOT NULL,
+  session_id TEXT NOT NULL,
+  state BLOB NOT NULL,
+  PRIMARY KEY (entity, session_id)
+);
 `;
 
 type Write = () => void;
@@ -127,6 +133,10 @@ export class SqliteStore implements MessageStore {
          WHERE entity = @entity AND seq = @seq`,
       ),
       remove: db.prepare("DELETE FROM messages WHERE entity = ? AND seq = ?"),
+      sessionState: db.prepare("SELECT state FROM session_states WHERE entity = ? AND session_id = ?"),
+      setSessionState: db.prepare("INSERT OR REPLACE INTO session_states (entity, session_id, state) VALUES (?, ?, ?)"),
+      clearSessionState: db.prepare("DELETE FROM session_states WHERE entity = ? AND session_id = ?"),
+      deleteSessionStates: db.prepare("DELETE FROM session_states WHERE entity = ?"),
     };
     this.runGroup = db.transaction((ops: Array<Write | Removals | Inserts>) => {
       for (const op of ops) {
@@ -227,6 +237,7 @@ export class SqliteStore implements MessageStore {
       const like = path.replace(/[\\%_]/g, (c) => "\\" + c) + "/$%";
       for (const row of this.stmt.deleteEntities.all(path, like) as Array<{ id: number; path: string }>) {
         this.stmt.deleteMessages.run(row.id);
+        this.stmt.deleteSessionStates.run(row.id);
         this.stmt.deleteEntity.run(row.id);
         this.ids.delete(row.path);
       }
@@ -314,6 +325,19 @@ export class SqliteStore implements MessageStore {
       this.stmt.remove.run(source, seq);
       this.insertRow(target, copy);
       this.stmt.setLastSeq.run(copy.seq, target);
+    });
+  }
+
+  sessionState(path: string, sessionId: string): Buffer | undefined {
+    return (this.stmt.sessionState.get(this.id(path), sessionId) as { state: Buffer } | undefined)?.state;
+  }
+
+  saveSessionState(path: string, sessionId: string, state: Buffer | undefined): Promise<void> {
+    const entity = this.id(path);
+    const copy = state && Buffer.from(state);
+    return this.write(() => {
+      if (copy) this.stmt.setSessionState.run(entity, sessionId, copy);
+      else this.stmt.clearSessionState.run(entity, sessionId);
     });
   }
 

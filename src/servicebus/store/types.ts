@@ -50,7 +50,7 @@ export interface MessageStore {
   /** Entity definitions created at run time (those from the config file are applied again at start). */
   listEntities(): EntityRecord[];
   saveEntity(record: EntityRecord): Promise<void>;
-  /** Deletes the entity and all its messages. */
+  /** Deletes the entity, all its messages and session states. */
   deleteEntity(path: string): Promise<void>;
 
   /** Everything the broker needs to rebuild an entity's in-memory index after a restart. */
@@ -68,6 +68,11 @@ export interface MessageStore {
   remove(path: string, seq: number): Promise<void>;
   /** Atomically removes a message from one entity and adds it to another (dead-letter, forward). */
   move(from: string, seq: number, to: string, message: StoredMessage): Promise<void>;
+
+  /** A session's state (set-session-state on a session queue); undefined = none. */
+  sessionState(path: string, sessionId: string): Buffer | undefined;
+  /** Sets (or, with undefined, clears) a session's state. */
+  saveSessionState(path: string, sessionId: string, state: Buffer | undefined): Promise<void>;
 
   /** Resolves once every write issued so far is durable. */
   flush(): Promise<void>;
