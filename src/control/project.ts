@@ -142,43 +142,45 @@ export class ProjectService {
     const staged = new Map<string, StagedImage>();
     const decls = imageDecls(config);
     const staging = decls.length && !imagesBuilt ? new ImageStaging(this.p.imagesDir) : undefined;
-    for (const decl of decls) {
-      const ref = `${decl.registry}/${decl.image}`;
-      if (!staging) {
-        const { repository, tag } = parseImageName(decl.image);
-        const now = live.get({ kind: "image", id: `${normalizeRegistry(decl.registry)}.azurecr.io/${repository}:${tag}` });
-        if (now) desired.set(resourceKey(now), { ...now, path: decl.path, spec: decl });
-        continue;
+    try {
+      for (const decl of decls) {
+        const ref = `${decl.registry}/${decl.image}`;
+        if (!staging) {
+          const { repository, tag } = parseImageName(decl.image);
+          const now = live.get({ kind: "image", id: `${normalizeRegistry(decl.registry)}.azurecr.io/${repository}:${tag}` });
+          if (now) desired.set(resourceKey(now), { ...now, path: decl.path, spec: decl });
+          continue;
+        }
+        const text = `Building image ${ref} from ${relative(process.cwd(), decl.context) || "."}`;
+        progress({ event: "step", text, status: "start" });
+        try {
+          const img = staging.build(decl);
+          staged.set(img.record.ref.toLowerCase(), img);
+          const r = imageResource(img.record, decl);
+          desired.set(resourceKey(r), r);
+          progress({ event: "step", text, status: "done" });
+        } catch (e) {
+          progress({ event: "step", text, status: "failed", error: (e as Error).message });
+          issues.push({ path: `${decl.path}.context`, value: JSON.stringify(decl.context), expected: `a build context that acr build accepts (${(e as Error).message})` });
+        }
       }
-      const text = `Building image ${ref} from ${relative(process.cwd(), decl.context) || "."}`;
-      progress({ event: "step", text, status: "start" });
-      try {
-        const img = staging.build(decl);
-        staged.set(img.record.ref.toLowerCase(), img);
-        const r = imageResource(img.record, decl);
-        desired.set(resourceKey(r), r);
-        progress({ event: "step", text, status: "done" });
-      } catch (e) {
-        progress({ event: "step", text, status: "failed", error: (e as Error).message });
-        issues.push({ path: `${decl.path}.context`, value: JSON.stringify(decl.context), expected: `a build context that acr build accepts (${(e as Error).message})` });
-      }
+      issues.push(...this.checkAssignees(declared, config), ...this.checkJobs(declared, config, state));
+      if (issues.length) throw this.issues(config, issues);
+      const plan = diff([...desired.values()], live.get, state.owned);
+      plan.source = config.source;
+      // the emulator's namespace is always served: dropping it from the file only matters if it had other keys
+      const root = namespaceFields([EMULATOR_ROOT_POLICY], false);
+      plan.changes = plan.changes.filter((c) => {
+        if (c.action !== "delete" || c.kind !== "namespace" || c.id.toLowerCase() !== DEFAULT_NAMESPACE) return true;
+        const now = live.get(c)!.fields;
+        return Object.keys(root).some((k) => k !== "default" && JSON.stringify(root[k]) !== JSON.stringify(now[k]));
+      });
+      this.addReferencingJobs(plan, desired);
+      return { plan, desired, staged, staging, state };
+    } catch (e) {
+      staging?.finish(); // nothing staged survives a failed check
+      throw e;
     }
-    issues.push(...this.checkAssignees(declared, config), ...this.checkJobs(declared, config, state));
-    if (issues.length) {
-      staging?.finish();
-      throw this.issues(config, issues);
-    }
-    const plan = diff([...desired.values()], live.get, state.owned);
-    plan.source = config.source;
-    // the emulator's namespace is always served: dropping it from the file only matters if it had other keys
-    const root = namespaceFields([EMULATOR_ROOT_POLICY], false);
-    plan.changes = plan.changes.filter((c) => {
-      if (c.action !== "delete" || c.kind !== "namespace" || c.id.toLowerCase() !== DEFAULT_NAMESPACE) return true;
-      const now = live.get(c)!.fields;
-      return Object.keys(root).some((k) => k !== "default" && JSON.stringify(root[k]) !== JSON.stringify(now[k]));
-    });
-    this.addReferencingJobs(plan, desired);
-    return { plan, desired, staged, staging, state };
   }
 
   /** A role assignment's assignee must be an identity (declared, or already known) or a job with a system-assigned identity. */
