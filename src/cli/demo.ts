@@ -1,13 +1,12 @@
 // `eventjobs demo` (what `npm start` runs): the lab end to end. Start the platform with examples/seed,
 // build the processor image, send a message, and show the execution it triggers: start, logs, result.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { loadConfigFile } from "../config/load.js";
 import type { ProjectConfig } from "../config/model.js";
-import { ensureCa } from "../identity/ca.js";
 import { buildImage } from "../jobs/images.js";
 import type { LogEntry } from "../jobs/store.js";
 import { Platform } from "../platform.js";
@@ -146,7 +145,7 @@ function useTypeScriptProcessor(config: ProjectConfig): void {
   job.properties.template.containers[0].image = "eventjobsdemo.azurecr.io/job-ts:1.0.0";
 }
 
-/** Debian's python3-azure needs /usr/bin/python3 with the packages, port 5671, and our CA in the system store. */
+/** Debian's python3-azure needs /usr/bin/python3 with the packages and AMQPS on port 5671. */
 function pythonReady(amqpsPort: number): { ok: boolean; why: string } {
   if (!existsSync("/usr/bin/python3")) return { ok: false, why: "/usr/bin/python3 is not installed" };
   try {
@@ -154,18 +153,7 @@ function pythonReady(amqpsPort: number): { ok: boolean; why: string } {
   } catch {
     return { ok: false, why: "Debian's python3-azure is not installed (apt-get install python3-azure)" };
   }
+  // uamqp trusts SSL_CERT_FILE, which every replica gets (system bundle + the local CA); its port is fixed
   if (amqpsPort !== 5671) return { ok: false, why: "Debian's Python SDK only connects to AMQPS port 5671" };
-  if (!caTrusted()) return { ok: false, why: "the local CA is not in the system trust store (run: npx eventjobs ca trust)" };
   return { ok: true, why: "" };
-}
-
-/** Whether the system bundle (what uamqp uses) already holds our CA certificate. */
-function caTrusted(): boolean {
-  const bundle = "/etc/ssl/certs/ca-certificates.crt";
-  try {
-    const body = (pem: string) => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, "");
-    return readFileSync(bundle, "utf8").replace(/\s+/g, "").includes(body(readFileSync(ensureCa().certPath, "utf8")));
-  } catch {
-    return false;
-  }
 }

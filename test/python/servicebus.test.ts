@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { ServiceBusClient } from "@azure/service-bus";
-import { startBroker, type TestBroker } from "../helpers/broker.js";
+import { startBroker, TEST_CA_DIR, type TestBroker } from "../helpers/broker.js";
 import { consoleText, waitForExecution } from "../helpers/jobs.js";
 import { peekAll, RETRY } from "../helpers/sdk.js";
 
@@ -277,5 +277,54 @@ describe("Debian's Python SDK (uamqp) over AMQPS on 5671", () => {
       identity.endpoint.revoke(header);
     }
     assert.equal((await peekAll(sas, Q.other)).length, 1, "the message stays");
+  });
+
+  test("the lab's processor.py from the host through `eventjobs exec` (the lab's \"run it from your machine\")", async (t) => {
+    if (!pythonHere(t)) return;
+    const p = broker!.platform;
+    await sas.createSender(Q.lab).sendMessages({ body: "hello from the host" });
+    const clientId = p.identity.registry.user("identity-aca")!.clientId;
+    const r = await new Promise<Run>((done) =>
+      execFile(
+        process.execPath,
+        ["--import", "tsx", "src/cli/main.ts", "exec", "--identity", "identity-aca", "--data-dir", broker!.dataDir, "--", PYTHON, LAB_PROCESSOR],
+        { cwd: ROOT, env: { ...process.env, SERVICEBUS_FQDN: "localhost", SERVICEBUS_QUEUE_NAME: Q.lab, MANAGED_IDENTITY_CLIENT_ID: clientId }, timeout: 120_000 },
+        (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Received: "?hello from the host"?/);
+    assert.match(r.stdout, /Message completed/);
+    assert.deepEqual(await peekAll(sas, Q.lab), []);
+  });
+});
+
+// After the broker above has closed (tests in a file run one after another), so 5671 is free for the demo.
+describe("npm start with the Python processor", () => {
+  test("npm start -- --once: the lab end to end with Debian's Python SDK", async (t) => {
+    if (problem) return void pythonHere(t);
+    const deadline = Date.now() + PORT_WAIT_MS;
+    while (!(await portFree(AMQPS_PORT))) {
+      if (Date.now() > deadline) assert.fail(`port ${AMQPS_PORT} stayed in use; the Python demo needs it`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // inside the checkout: the data dir of the demo lives there (as .eventjobs-demo does)
+    const dataDir = join(ROOT, `.eventjobs-e2e-py-${process.pid}`);
+    try {
+      const r = await new Promise<Run>((done) =>
+        execFile(
+          "npm",
+          ["start", "--silent", "--", "--once", "--processor", "python", "--data-dir", dataDir, "--message", "python e2e hello", "--amqp-port", "0", "--http-port", "0", "--https-port", "0"],
+          { cwd: ROOT, env: { ...process.env, EVENTJOBS_CA_DIR: TEST_CA_DIR }, timeout: 150_000 },
+          (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /processor: examples\/seed\/app\/processor.py \(Debian's python3-azure\)/);
+      assert.match(r.stdout, /\[stdout\] Received: "?python e2e hello"?/);
+      assert.match(r.stdout, /execution job-python-[a-z0-9]{7} Succeeded/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
