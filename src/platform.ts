@@ -87,13 +87,16 @@ export class Platform {
       store = new SqliteStore(join(dataDir, "eventjobs.db"));
     }
     const persist = !opts.inMemory || opts.dataDir !== undefined;
+    const previous = persist ? readState(dataDir) : undefined;
     // a namespace key the file leaves out stays the one it had (connection strings survive restarts)
-    keepGeneratedKeys(opts.config, stateKeys(persist ? readState(dataDir) : undefined));
-    const broker = new Broker(store, opts.config);
+    keepGeneratedKeys(opts.config, stateKeys(previous));
+    // a data dir with an applied project starts as it was left; apply (below) then makes the file's changes
+    const base = previous?.config ?? opts.config;
+    const broker = new Broker(store, base);
     const p = new Platform(broker, store, { ...opts, dataDir });
     try {
       p.identity = new IdentityService({
-        config: opts.config,
+        config: base,
         dir: !opts.inMemory || opts.dataDir ? join(dataDir, "identity") : undefined,
         endpointUrl: () => tokenEndpointUrl(p.endpoints.host, p.endpoints.httpPort),
         caFile: () => p.ca.certPath,
@@ -110,7 +113,7 @@ export class Platform {
       p.jobs = createJobs({
         dataDir,
         inMemory: opts.inMemory,
-        jobs: (opts.config.extra?.jobs as unknown[] | undefined) ?? [],
+        jobs: (base.extra?.jobs as unknown[] | undefined) ?? [],
         triggers: serviceBusTriggers({
           broker,
           ownPorts: () => [p.endpoints.amqpPort, p.endpoints.amqpsPort, p.endpoints.httpPort, p.endpoints.httpsPort],

@@ -2,13 +2,14 @@
 // no changes, a changed queue property and env var (a running execution continues), a queue removed from
 // the file, bad files that change nothing, destroy, and `up --config` / a restart going the same way.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseConfigText } from "../../src/config/load.js";
 import { lastAppliedConfig } from "../../src/control/state.js";
-import { startBroker, type TestBroker } from "../helpers/broker.js";
-import { cli } from "../helpers/cli.js";
+import { startBroker, TEST_CA_DIR, type TestBroker } from "../helpers/broker.js";
+import { cli, ROOT } from "../helpers/cli.js";
 import { tempFiles } from "../helpers/files.js";
 import { waitFor } from "../helpers/jobs.js";
 
@@ -218,5 +219,25 @@ describe("up --config and restarts go through apply", () => {
     assert.deepEqual(kept.namespaces[0].queues.map((q) => q.name), ["a"]);
     assert.deepEqual(parseConfigText(yaml(["a"]), "x.yaml").namespaces[0].queues, kept.namespaces[0].queues);
     assert.equal(kept.namespaces[0].policies[0].primaryKey, cs);
+
+    // `eventjobs up` without a file starts with it; with one, it applies it and says what it does
+    const up = async (args: string[]) => {
+      const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "up", "--data-dir", dataDir, ...["--amqp-port", "--amqps-port", "--http-port", "--https-port"].flatMap((f) => [f, "0"]), ...args], { cwd: ROOT, env: { ...process.env, EVENTJOBS_CA_DIR: TEST_CA_DIR } }); // ROOT has no eventjobs.yaml
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      await waitFor("eventjobs ready", () => out.includes("namespaces:"), 15_000);
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("close", r));
+      return out;
+    };
+    const plain = await up([]);
+    assert.match(plain, new RegExp(`^using the project last applied to ${dataDir} \\(.*x\\.yaml|${dataDir}.*\\); pass --config to apply another$`, "m"));
+    assert.match(plain, new RegExp(`namespaces: ${NS} \\(1 queues\\)`));
+    const file = join(dataDir, "next.yaml");
+    writeFileSync(file, yaml(["a", "c"]));
+    const applied = await up(["--config", file]);
+    assert.match(applied, new RegExp(`^Creating queue ${NS}/c\\.\\.\\. done$`, "m"));
+    assert.match(applied, /namespaces: servicebus-ns-job \(2 queues\)/);
   });
 });
