@@ -23,7 +23,7 @@ export function registerUp(program: Command): void {
   program
     .command("up")
     .description("Start the Service Bus-compatible broker (and, as they land, the scaler and job runner)")
-    .option("--config <file>", "eventjobs.yaml or the emulator's Config.json (default: ./eventjobs.yaml if present)")
+    .option("--config <file>", "eventjobs.yaml or the emulator's Config.json, applied at start (default: ./eventjobs.yaml if present, else the project last applied to the data dir)")
     .option("--data-dir <dir>", "data directory", process.env.EVENTJOBS_DATA_DIR ?? ".eventjobs")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--amqp-port <port>", "plain AMQP port (0 = a free port)", "5672")
