@@ -1,5 +1,5 @@
 // `eventjobs containerapp job ...`: az's job commands against the running server's control API.
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { ApiClient, addDataDirOption } from "./client.js";
 import { checkJobName, jobFromFlags, jobFromYaml, startTemplate, type JobFlags } from "./job-flags.js";
 import { addOutputOption, checkFormat, print, type Column } from "./output.js";
@@ -46,7 +46,8 @@ export function registerJob(program: Command): void {
     .option("--trigger-type <type>", "Event, Manual or Schedule")
     .option("--replica-timeout <seconds>", "maximum seconds a replica may run (default 1800)")
     .option("--replica-retry-limit <n>", "retries of a failed replica (default 0)")
-    .option("--replica-completion-count, --rcc <n>", "successful replicas that complete an execution (default 1)")
+    .option("--replica-completion-count <n>", "successful replicas that complete an execution (default 1)")
+    .addOption(new Option("--rcc <n>", "same as --replica-completion-count").hideHelp())
     .option("--parallelism <n>", "replicas run at once per execution (default 1)")
     .option("--image <image>", "container image: a local image from `eventjobs acr build`, or any image with --command")
     .option("--container-name <name>", "container name (default: the job name)")
@@ -89,9 +90,9 @@ Examples:
   eventjobs containerapp job create -n my-job --yaml job.yaml
 `,
     )
-    .action(async (o: JobFlags & { output: string; dataDir: string }) => {
+    .action(async (o: JobFlags & { output: string; dataDir: string; rcc?: string }) => {
       checkFormat(o.output);
-      const entry = jobFromFlags(o);
+      const entry = jobFromFlags({ ...o, replicaCompletionCount: o.replicaCompletionCount ?? o.rcc });
       const api = new ApiClient(o.dataDir);
       print(await api.request("PUT", `/jobs/${o.name}`, entry), o.output, JOB_COLUMNS);
     });
@@ -108,7 +109,8 @@ Examples:
     .option("--replica-timeout <seconds>", "maximum seconds a replica may run")
     .option("--replica-retry-limit <n>", "retries of a failed replica")
     .option("--parallelism <n>", "replicas run at once")
-    .option("--replica-completion-count, --rcc <n>", "successful replicas per execution")
+    .option("--replica-completion-count <n>", "successful replicas per execution")
+    .addOption(new Option("--rcc <n>", "same as --replica-completion-count").hideHelp())
     .option("--min-executions <n>", "minimum executions")
     .option("--max-executions <n>", "maximum executions")
     .option("--polling-interval <seconds>", "seconds between scale checks")
@@ -288,7 +290,7 @@ function applyUpdate(entry: Obj, o: Obj): Obj {
   set(conf, "replicaTimeout", num("--replica-timeout", o.replicaTimeout, 1));
   set(conf, "replicaRetryLimit", num("--replica-retry-limit", o.replicaRetryLimit, 0));
   set(trig, "parallelism", num("--parallelism", o.parallelism, 1));
-  set(trig, "replicaCompletionCount", num("--replica-completion-count", o.replicaCompletionCount, 1));
+  set(trig, "replicaCompletionCount", num("--replica-completion-count", o.replicaCompletionCount ?? o.rcc, 1));
   set(trig?.scale, "minExecutions", num("--min-executions", o.minExecutions, 0));
   set(trig?.scale, "maxExecutions", num("--max-executions", o.maxExecutions, 1));
   set(trig?.scale, "pollingInterval", num("--polling-interval", o.pollingInterval, 1));

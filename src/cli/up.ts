@@ -22,7 +22,7 @@ interface UpOptions {
 export function registerUp(program: Command): void {
   program
     .command("up")
-    .description("Start the Service Bus-compatible broker (and, as they land, the scaler and job runner)")
+    .description("Start eventjobs: the Service Bus-compatible broker, the scaler and the job runner, with the project applied")
     .option("--config <file>", "eventjobs.yaml or the emulator's Config.json, applied at start (default: ./eventjobs.yaml if present, else the project last applied to the data dir)")
     .option("--data-dir <dir>", "data directory", process.env.EVENTJOBS_DATA_DIR ?? ".eventjobs")
     .option("--host <host>", "address to listen on", "127.0.0.1")
@@ -31,7 +31,7 @@ export function registerUp(program: Command): void {
     .option("--http-port <port>", "HTTP port: health (0 = a free port)", "5300")
     .option("--https-port <port>", "HTTPS port: health, admin API, AMQP over wss (0 = a free port)", "5301")
     .option("--in-memory", "keep messages in memory only")
-    .addHelpText("after", "\nExamples:\n  eventjobs up\n  eventjobs up --config examples/basic/eventjobs.yaml --amqp-port 0\n")
+    .addHelpText("after", "\nExamples:\n  eventjobs up\n  eventjobs up --config examples/seed/eventjobs.yaml --amqp-port 0\n")
     .action(async (o: UpOptions) => {
       const file = o.config ?? (existsSync("eventjobs.yaml") ? "eventjobs.yaml" : undefined);
       // without a file, the project last applied to this data dir (so a restart keeps what apply made)

@@ -113,6 +113,16 @@ describe("containerapp job CLI", () => {
     assert.match(gone.stderr, /The Resource 'Microsoft.App\/jobs\/manual-job' was not found/);
   });
 
+  it("--replica-completion-count (and az's --rcc) and --parallelism reach the job", async () => {
+    const d = broker.dataDir;
+    for (const [flag, name] of [["--replica-completion-count", "rcc-long"], ["--rcc", "rcc-short"]]) {
+      const r = await cli(d, ["containerapp", "job", "create", "-n", name, "--trigger-type", "Manual", "--replica-timeout", "60", "--command", "node", PROCESSOR, flag, "3", "--parallelism", "2"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout).properties.configuration.manualTriggerConfig, { parallelism: 2, replicaCompletionCount: 3 }, flag);
+      await cli(d, ["containerapp", "job", "delete", "-n", name, "--yes"]);
+    }
+  });
+
   it("bad input: one clear line, exit 1, nothing created", async () => {
     const d = broker.dataDir;
     const bad = async (args: string[], re: RegExp) => {

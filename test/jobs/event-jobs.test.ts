@@ -118,7 +118,11 @@ describe("event jobs: concurrency and activation", () => {
       assert.deepEqual(d.rules.map((r) => [r.name, r.queueLength, r.active]), [["rule-a", 2, true], ["rule-b", 3, true]]);
       assert.equal(d.started, 3);
       assert.match(d.summary, /^3 started: rule-a: 2 messages .*rule-b: 3 messages/);
-      const execs = p.jobs.engine.executions(job);
+      // the scaler starts them one per event-loop turn
+      const execs = await waitFor("3 executions", () => {
+        const list = p.jobs.engine.executions(job);
+        return list.length >= 3 ? list : undefined;
+      });
       assert.equal(execs.length, 3);
       for (const e of execs) assert.deepEqual(e.trigger, { type: "Event", rules: ["rule-a", "rule-b"] });
       // pause first: these processors never consume, so a running loop would start new executions at once
