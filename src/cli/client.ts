@@ -66,3 +66,21 @@ export class ApiClient {
     }
   }
 }
+
+/**
+ * Reads a streamed response of newline-delimited JSON (logs --follow, apply's steps), calling `onObject` for
+ * each object; stops early when it returns true. Resolves true if stopped, false when the stream ended.
+ */
+export async function readNdjson(res: Response, onObject: (o: any) => boolean | void): Promise<boolean> {
+  let buf = "";
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buf += Buffer.from(chunk).toString("utf8");
+    let i: number;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      if (line && onObject(JSON.parse(line)) === true) return true;
+    }
+  }
+  return false;
+}

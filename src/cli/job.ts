@@ -1,6 +1,6 @@
 // `eventjobs containerapp job ...`: az's job commands against the running server's control API.
 import { Option, type Command } from "commander";
-import { ApiClient, addDataDirOption } from "./client.js";
+import { ApiClient, addDataDirOption, readNdjson } from "./client.js";
 import { checkJobName, jobFromFlags, jobFromYaml, startTemplate, type JobFlags } from "./job-flags.js";
 import { addOutputOption, checkFormat, print, type Column } from "./output.js";
 import { fail } from "./util.js";
@@ -247,16 +247,7 @@ function registerLogs(job: Command): void {
       params.set("follow", "true");
       const res = await api.fetch("GET", `/jobs/${o.name}/logs?${params}`);
       if (!res.ok || !res.body) fail(((await res.json().catch(() => ({}))) as Obj).error?.message ?? `HTTP ${res.status}`);
-      let buf = "";
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += Buffer.from(chunk).toString("utf8");
-        let i: number;
-        while ((i = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, i).trim();
-          buf = buf.slice(i + 1);
-          if (line) show(JSON.parse(line));
-        }
-      }
+      await readNdjson(res, show);
     });
 }
 

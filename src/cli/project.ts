@@ -6,7 +6,7 @@ import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { stringify } from "yaml";
 import { formatPlan, summary, type Plan } from "../control/diff.js";
-import { ApiClient, addDataDirOption } from "./client.js";
+import { ApiClient, addDataDirOption, readNdjson } from "./client.js";
 import { fail } from "./util.js";
 
 type Obj = Record<string, any>;
@@ -35,22 +35,15 @@ async function follow(res: Response, format: string): Promise<Obj> {
   }
   const text = format === "text";
   const say = (s: string) => (text ? process.stdout.write(s) : process.stderr.write(s));
-  let buf = "";
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buf += Buffer.from(chunk).toString("utf8");
-    let i: number;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      if (!line) continue;
-      const e = JSON.parse(line) as Obj;
-      if (e.event === "step" && e.status === "start") say(`${e.text}... `);
-      else if (e.event === "step") say(e.status === "done" ? "done\n" : `failed\n  ${e.error}\n`);
-      else if (e.event === "plan" && text && e.plan.changes.length) say(formatPlan(e.plan as Plan).slice(0, -1).join("\n") + "\n\n");
-      else if (e.event === "error") fail(`${e.error.message}\nNothing was changed.`);
-      else if (e.event === "result") return e;
-    }
-  }
+  let result: Obj | undefined;
+  await readNdjson(res, (e: Obj) => {
+    if (e.event === "step" && e.status === "start") say(`${e.text}... `);
+    else if (e.event === "step") say(e.status === "done" ? "done\n" : `failed\n  ${e.error}\n`);
+    else if (e.event === "plan" && text && e.plan.changes.length) say(formatPlan(e.plan as Plan).slice(0, -1).join("\n") + "\n\n");
+    else if (e.event === "error") fail(`${e.error.message}\nNothing was changed.`);
+    else if (e.event === "result") return Boolean((result = e));
+  });
+  if (result) return result;
   fail("the server closed the connection before apply finished; run eventjobs plan to see where things stand");
 }
 

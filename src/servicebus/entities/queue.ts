@@ -6,7 +6,7 @@ import { EventEmitter } from "node:events";
 import type { QueueProperties } from "../../config/model.js";
 import { errors } from "../errors.js";
 import { encodeClientAnnotations, withApplicationProperties, withMessageId, type ParsedMessage } from "../message/codec.js";
-import { MessageState, type MessageMeta, type MessageStore, type StoredMessage } from "../store/types.js";
+import { MessageState, metaOf, type MessageMeta, type MessageStore, type StoredMessage } from "../store/types.js";
 import { SeqQueue, TimerQueue } from "./heap.js";
 import { SessionSet } from "./sessions.js";
 
@@ -191,7 +191,7 @@ export class QueueEntity extends EventEmitter {
     if (!alreadyStored) await this.store.enqueue(this.path, messages);
     for (const m of messages) {
       if (m.seq > this.lastSeq) this.lastSeq = m.seq;
-      const meta = metaOnly(m);
+      const meta = metaOf(m);
       this.metas.set(m.seq, meta);
       this.cache(m);
       this.makeAvailable(meta);
@@ -605,22 +605,6 @@ function withBody(meta: MessageMeta, body: StoredMessage): StoredMessage {
     size: meta.size,
     annotations: body.annotations,
     bare: body.bare,
-  };
-}
-
-function metaOnly(m: StoredMessage): MessageMeta {
-  return {
-    seq: m.seq,
-    enqueuedAt: m.enqueuedAt,
-    state: m.state,
-    scheduledAt: m.scheduledAt,
-    expiresAt: m.expiresAt,
-    deliveryCount: m.deliveryCount,
-    lockToken: m.lockToken,
-    lockedUntil: m.lockedUntil,
-    sessionId: m.sessionId,
-    messageId: m.messageId,
-    size: m.size,
   };
 }
 

@@ -1,5 +1,5 @@
 // In-memory MessageStore (`eventjobs up --in-memory`): same semantics, nothing survives a restart.
-import type { EntityRecord, MessageMeta, MessageStore, RecoveredEntity, StoredMessage } from "./types.js";
+import { metaOf, type EntityRecord, type MessageMeta, type MessageStore, type RecoveredEntity, type StoredMessage } from "./types.js";
 
 interface EntityData {
   lastSequence: number;
@@ -70,20 +70,4 @@ export class MemoryStore implements MessageStore {
   }
   async flush(): Promise<void> {}
   close(): void {}
-}
-
-export function metaOf(m: MessageMeta): MessageMeta {
-  return {
-    seq: m.seq,
-    enqueuedAt: m.enqueuedAt,
-    state: m.state,
-    scheduledAt: m.scheduledAt,
-    expiresAt: m.expiresAt,
-    deliveryCount: m.deliveryCount,
-    lockToken: m.lockToken,
-    lockedUntil: m.lockedUntil,
-    sessionId: m.sessionId,
-    messageId: m.messageId,
-    size: m.size,
-  };
 }

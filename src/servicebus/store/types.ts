@@ -78,3 +78,20 @@ export interface MessageStore {
   flush(): Promise<void>;
   close(): void;
 }
+
+/** The metadata fields of a message (a stored message without its bytes, or a copy of a meta). */
+export function metaOf(m: MessageMeta): MessageMeta {
+  return {
+    seq: m.seq,
+    enqueuedAt: m.enqueuedAt,
+    state: m.state,
+    scheduledAt: m.scheduledAt,
+    expiresAt: m.expiresAt,
+    deliveryCount: m.deliveryCount,
+    lockToken: m.lockToken,
+    lockedUntil: m.lockedUntil,
+    sessionId: m.sessionId,
+    messageId: m.messageId,
+    size: m.size,
+  };
+}
