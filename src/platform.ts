@@ -19,6 +19,7 @@ import { IdentityService, tokenEndpointUrl } from "./identity/service.js";
 import { serveAmqpWebSockets, TlsListener } from "./listeners.js";
 import { AmqpServer } from "./servicebus/amqp/server.js";
 import { registerAdminApi } from "./servicebus/admin/routes.js";
+import { AuthorizationRules } from "./servicebus/authorization-rules.js";
 import { Broker } from "./servicebus/broker.js";
 import { MemoryStore } from "./servicebus/store/memory.js";
 import { SqliteStore } from "./servicebus/store/sqlite.js";
@@ -69,6 +70,8 @@ export class Platform {
   identity!: IdentityService;
   /** plan / apply / destroy of project files, and what the project owns */
   project!: ProjectService;
+  /** shared access policies of namespaces and queues changed at run time */
+  rules!: AuthorizationRules;
   private tls: TlsListener[] = [];
   private wss?: ReturnType<typeof serveAmqpWebSockets>;
 
@@ -93,7 +96,12 @@ export class Platform {
     // a data dir with an applied project starts as it was left; apply (below) then makes the file's changes
     const base = previous?.config ?? opts.config;
     const broker = new Broker(store, base);
+    // rules created and keys renewed at run time (authorization-rule ...) come back; the file's keys still win at apply
+    const rules = new AuthorizationRules(broker, persist ? dataDir : undefined);
+    rules.restore();
+    keepGeneratedKeys(opts.config, (ns, queue) => (queue === undefined ? broker.namespace(ns)?.policies : broker.namespace(ns)?.queuePolicies(queue)));
     const p = new Platform(broker, store, { ...opts, dataDir });
+    p.rules = rules;
     try {
       p.identity = new IdentityService({
         config: base,
@@ -161,11 +169,12 @@ export class Platform {
    * instead (no UseDevelopmentEmulator): `Endpoint=sb://<host>:<amqpsPort>/`, for clients that trust the local CA.
    * The SDKs send AMQPS, AMQP over wss and the admin API all to that port, and it serves all three.
    */
-  connectionString(namespace?: string, opts: { tls?: boolean } = {}): string {
+  connectionString(namespace?: string, opts: { tls?: boolean; keyName?: string; key?: string; entityPath?: string } = {}): string {
     const ns = this.broker.namespace(namespace ?? this.broker.defaultNamespace)!;
     const policy = ns.policies[0];
     const host = ns.name === this.broker.defaultNamespace ? "localhost" : `${ns.name}.localhost`;
-    const keys = `SharedAccessKeyName=${policy.name};SharedAccessKey=${policy.primaryKey};`;
+    // another rule's key (authorization-rule keys list); a queue's rule adds EntityPath, as Azure's do
+    const keys = `SharedAccessKeyName=${opts.keyName ?? policy.name};SharedAccessKey=${opts.key ?? policy.primaryKey};${opts.entityPath ? `EntityPath=${opts.entityPath};` : ""}`;
     if (opts.tls) return `Endpoint=sb://${host}:${this.endpoints.amqpsPort}/;${keys}`;
     const port = this.endpoints.amqpPort === 5672 ? "" : `:${this.endpoints.amqpPort}`;
     return `Endpoint=sb://${host}${port};${keys}UseDevelopmentEmulator=true;`;

@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { ApiClient, addDataDirOption } from "./client.js";
 import { addOutputOption, checkFormat, print, type Column } from "./output.js";
+import { registerAuthorizationRules } from "./servicebus-rules.js";
 import { fail } from "./util.js";
 
 type Obj = Record<string, any>;
@@ -97,6 +98,7 @@ export function registerServiceBus(program: Command): void {
 
 function registerNamespace(sb: Command): void {
   const ns = sb.command("namespace").description("Namespaces (declared in eventjobs.yaml)");
+  registerAuthorizationRules(ns, "namespace");
   common(ns.command("list"))
     .description("List the namespaces")
     .addHelpText("after", "\nExamples:\n  eventjobs servicebus namespace list -o table\n")
@@ -124,6 +126,7 @@ function registerNamespace(sb: Command): void {
 
 function registerQueue(sb: Command): void {
   const queue = sb.command("queue").description("Queues: create, show, list, delete (az servicebus queue)");
+  registerAuthorizationRules(queue, "queue");
   const withNs = (cmd: Command) => common(cmd).requiredOption("--namespace-name <namespace>", "the namespace");
   const create = withNs(queue.command("create")).description("Create a queue, or replace an existing queue's properties (unset ones take the defaults)").requiredOption("-n, --name <name>", "the queue");
   create

@@ -18,6 +18,8 @@ export interface QueueProperties {
 export interface QueueConfig {
   name: string;
   properties: QueueProperties;
+  /** entity-level shared access policies: tokens signed with their keys are valid for this queue only */
+  policies?: SasPolicyConfig[];
 }
 
 export type AccessRight = "Send" | "Listen" | "Manage";
@@ -29,6 +31,8 @@ export interface SasPolicyConfig {
   secondaryKey?: string;
   /** the file gave no primaryKey, so this one was generated: apply keeps the key a running namespace has */
   generatedKey?: boolean;
+  /** created with `authorization-rule create` (not in the file): apply keeps it */
+  createdAtRuntime?: boolean;
 }
 
 export interface TopicProperties {

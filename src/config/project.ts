@@ -40,7 +40,7 @@ const TOP_KEYS = ["namespaces", ...RESERVED_KEYS];
 const RIGHTS: AccessRight[] = ["Listen", "Send", "Manage"];
 const NAMESPACE_KEYS = ["name", "default", "authorizationRules", "queues", "topics"];
 const POLICY_KEYS = ["name", "rights", "primaryKey", "secondaryKey"];
-const QUEUE_KEYS = ["name", "properties"];
+const QUEUE_KEYS = ["name", "properties", "authorizationRules"];
 
 export const QUEUE_SPECS: PropSpec[] = [
   { key: "lockDuration", field: "lockDurationMs", type: "duration", min: 5 * SEC, max: 5 * MIN },
@@ -136,6 +136,15 @@ function readPolicy(c: Checker, node: SrcNode, path: string): (SasPolicyConfig &
   return { name, rights, primaryKey, ...(secondaryKey === undefined ? {} : { secondaryKey }), ...(given === undefined ? { generatedKey: true } : {}), named: { name, node: nameNode!, path: np } };
 }
 
+/** A list of authorization rules (a namespace's or a queue's). */
+function readPolicies(c: Checker, node: SrcNode, rp: string, hint: string): SasPolicyConfig[] {
+  const items = c.seq(node, rp, "authorization rules");
+  if (items?.length === 0) c.bad(node, rp, `at least one rule (${hint})`);
+  const read = (items ?? []).map((r, i) => readPolicy(c, r, at(rp, i))).filter((p) => p !== undefined);
+  checkUnique(c, read.map((p) => p.named), "authorization rule");
+  return read.map(({ named: _, ...p }) => p);
+}
+
 function readNamespace(c: Checker, node: SrcNode, path: string): (NamespaceConfig & { named?: Named; isDefault?: SrcNode }) | undefined {
   const f = c.fields(node, path, NAMESPACE_KEYS);
   if (!f) return undefined;
@@ -146,16 +155,8 @@ function readNamespace(c: Checker, node: SrcNode, path: string): (NamespaceConfi
   const def = f.get("default");
   const isDefault = def && c.bool(def.value, at(path, "default")) ? def.value : undefined;
 
-  let policies: SasPolicyConfig[] = [{ ...EMULATOR_ROOT_POLICY, rights: [...EMULATOR_ROOT_POLICY.rights] }];
   const rules = f.get("authorizationRules");
-  if (rules) {
-    const rp = at(path, "authorizationRules");
-    const items = c.seq(rules.value, rp, "authorization rules");
-    if (items?.length === 0) c.bad(rules.value, rp, "at least one rule (leave the key out for the emulator's RootManageSharedAccessKey)");
-    const read = (items ?? []).map((r, i) => readPolicy(c, r, at(rp, i))).filter((p) => p !== undefined);
-    checkUnique(c, read.map((p) => p.named), "authorization rule");
-    policies = read.map(({ named: _, ...p }) => p);
-  }
+  const policies = rules ? readPolicies(c, rules.value, at(path, "authorizationRules"), "leave the key out for the emulator's RootManageSharedAccessKey") : [{ ...EMULATOR_ROOT_POLICY, rights: [...EMULATOR_ROOT_POLICY.rights] }];
 
   const queues: QueueConfig[] = [];
   const names: Named[] = [];
@@ -171,8 +172,10 @@ function readNamespace(c: Checker, node: SrcNode, path: string): (NamespaceConfi
     const qn = qnNode && c.str(qnNode, qnp, `a queue name (${ENTITY_NAME.expected})`, ENTITY_NAME.test);
     const queueRefs: EntityRef[] = [];
     const properties = readProps(c, qf.get("properties")?.value, at(p, "properties"), QUEUE_SPECS, QUEUE_DEFAULTS, queueRefs);
+    const qRules = qf.get("authorizationRules");
+    const qPolicies = qRules && readPolicies(c, qRules.value, at(p, "authorizationRules"), "leave the key out for none: the namespace's rules apply");
     if (qn === undefined) return;
-    const queue = { name: qn, properties };
+    const queue: QueueConfig = { name: qn, properties, ...(qPolicies?.length ? { policies: qPolicies } : {}) };
     queues.push(queue);
     names.push({ name: qn, node: qnNode!, path: qnp });
     refs.set(queue, queueRefs);
@@ -250,6 +253,7 @@ export const LOADER_KEYS: Record<string, readonly string[]> = {
   "namespaces[]": NAMESPACE_KEYS,
   "namespaces[].authorizationRules[]": POLICY_KEYS,
   "namespaces[].queues[]": QUEUE_KEYS,
+  "namespaces[].queues[].authorizationRules[]": POLICY_KEYS,
   "namespaces[].queues[].properties": QUEUE_SPECS.map((s) => s.key),
   "namespaces[].topics[]": TOPIC_KEYS,
   "namespaces[].topics[].properties": TOPIC_SPECS.map((s) => s.key),

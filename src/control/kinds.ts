@@ -7,7 +7,7 @@ import type { IdentityService } from "../identity/service.js";
 import type { Jobs } from "../jobs/setup.js";
 import type { Broker } from "../servicebus/broker.js";
 import { imageResource, installedImages, removeImage } from "./images.js";
-import { flatten, namespaceFields, queueFields, resourceKey, roleAssignmentId, type Kind, type Resource, type RoleAssignmentSpec } from "./resources.js";
+import { flatten, namespaceFields, queueResourceFields, resourceKey, roleAssignmentId, type Kind, type Resource, type RoleAssignmentSpec } from "./resources.js";
 
 /** What apply works on; the Platform provides it. */
 export interface PlatformParts {
@@ -43,8 +43,9 @@ export class LiveView {
         return ns && { kind: "namespace", id: ns.name, fields: namespaceFields(ns.policies, ns.name.toLowerCase() === broker.defaultNamespace) };
       }
       case "queue": {
-        const q = broker.namespace(nsName)?.queue(rest);
-        return q && { kind: "queue", id: `${broker.namespace(nsName)!.name}/${q.path.slice(q.path.indexOf("/") + 1)}`, fields: queueFields(q.props) };
+        const ns = broker.namespace(nsName);
+        const q = ns?.queue(rest);
+        return q && { kind: "queue", id: `${ns!.name}/${q.path.slice(q.path.indexOf("/") + 1)}`, fields: queueResourceFields(q.props, ns!.queuePolicies(rest)) };
       }
       case "identity": {
         const i = identity.registry.user(r.id);
@@ -104,8 +105,14 @@ export async function put(p: PlatformParts, r: Resource, now: Resource | undefin
       const ns = broker.namespace(namespace)!;
       const existing = ns.queue(queue.name);
       const before = existing && { ...existing.props };
+      const rulesBefore = ns.queuePolicies(queue.name);
       ns.createQueue(queue.name, { ...queue.properties });
-      return before ? () => void ns.createQueue(queue.name, before) : () => ns.deleteQueue(queue.name).then(() => undefined);
+      ns.setQueuePolicies(queue.name, policiesCopy(queue.policies ?? []));
+      if (!before) return () => ns.deleteQueue(queue.name).then(() => undefined);
+      return () => {
+        ns.createQueue(queue.name, before);
+        ns.setQueuePolicies(queue.name, rulesBefore);
+      };
     }
     case "identity": {
       const spec = r.spec as IdentityDecl;

@@ -56,7 +56,10 @@ export class ProjectService {
 
   /** A config read from a file keeps the keys the running namespaces have where the file gives none. */
   keepKeys(config: ProjectConfig): ProjectConfig {
-    return keepGeneratedKeys(config, (ns, policy) => this.p.broker.namespace(ns)?.policies.find((x) => x.name === policy)?.primaryKey);
+    return keepGeneratedKeys(config, (ns, queue) => {
+      const n = this.p.broker.namespace(ns);
+      return queue === undefined ? n?.policies : n?.queuePolicies(queue);
+    });
   }
 
   plan(config: ProjectConfig): Promise<Plan> {

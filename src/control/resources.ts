@@ -69,9 +69,16 @@ function durations(props: object): Obj {
   return Object.fromEntries(Object.entries(props).map(([k, v]) => (k.endsWith("Ms") && typeof v === "number" ? [k.slice(0, -2), formatDuration(v)] : [k, v])));
 }
 
+const ruleFields = (policies: SasPolicyConfig[]) =>
+  policies.map((p) => ({ name: p.name, rights: [...p.rights].sort(), primaryKey: p.primaryKey, ...(p.secondaryKey ? { secondaryKey: p.secondaryKey } : {}) }));
+
 export function namespaceFields(policies: SasPolicyConfig[], isDefault: boolean): Obj {
-  const rules = policies.map((p) => ({ name: p.name, rights: [...p.rights].sort(), primaryKey: p.primaryKey, ...(p.secondaryKey ? { secondaryKey: p.secondaryKey } : {}) }));
-  return flatten({ default: isDefault, authorizationRules: rules });
+  return flatten({ default: isDefault, authorizationRules: ruleFields(policies) });
+}
+
+/** A queue's properties and, when it has any, its own authorization rules. */
+export function queueResourceFields(p: QueueProperties, policies: SasPolicyConfig[] = []): Obj {
+  return policies.length ? { ...queueFields(p), ...flatten({ authorizationRules: ruleFields(policies) }) } : queueFields(p);
 }
 
 export interface ImageDecl {
@@ -117,7 +124,7 @@ export function declaredResources(config: ProjectConfig): Resource[] {
     const p = `namespaces[${nsIndex(ns)}]`;
     const isDefault = ns.name.toLowerCase() === config.defaultNamespace.toLowerCase();
     out.push({ kind: "namespace", id: ns.name, fields: namespaceFields(ns.policies, isDefault), path: p, spec: { ...ns, isDefault } });
-    ns.queues.forEach((q, i) => out.push({ kind: "queue", id: `${ns.name}/${q.name}`, fields: queueFields(q.properties), path: `${p}.queues[${i}]`, spec: { namespace: ns.name, queue: q } }));
+    ns.queues.forEach((q, i) => out.push({ kind: "queue", id: `${ns.name}/${q.name}`, fields: queueResourceFields(q.properties, q.policies), path: `${p}.queues[${i}]`, spec: { namespace: ns.name, queue: q } }));
     (ns.topics ?? []).forEach((t, i) => {
       const tp = `${p}.topics[${i}]`;
       out.push({ kind: "topic", id: `${ns.name}/${t.name}`, fields: durations(t.properties), path: tp });

@@ -4,7 +4,7 @@
 // with the config last applied, so a restart keeps what apply made.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ProjectConfig } from "../config/model.js";
+import type { ProjectConfig, SasPolicyConfig } from "../config/model.js";
 import type { Kind } from "./resources.js";
 
 export const STATE_FILE = "project-state.json";
@@ -56,22 +56,41 @@ export function lastAppliedConfig(dir: string): ProjectConfig | undefined {
   return readState(dir)?.config;
 }
 
+/** The policies a namespace (queue undefined) or one of its queues has, wherever they are kept. */
+export type PolicyLookup = (namespace: string, queue?: string) => SasPolicyConfig[] | undefined;
+
 /**
  * A file without a primaryKey gets a random one at every load; keep the one the namespace already has
  * (from the state, or the running broker), so connection strings stay valid across applies and restarts.
+ * The same for a secondary key the file leaves out (renewed at run time), and rules created at run time
+ * (`authorization-rule create`) stay unless the file declares one of that name. Keys the file gives win.
  */
-export function keepGeneratedKeys(config: ProjectConfig, keyOf: (namespace: string, policy: string) => string | undefined): ProjectConfig {
+export function keepGeneratedKeys(config: ProjectConfig, live: PolicyLookup): ProjectConfig {
   for (const ns of config.namespaces) {
-    for (const p of ns.policies) {
-      const kept = p.generatedKey ? keyOf(ns.name, p.name) : undefined;
-      if (kept) p.primaryKey = kept;
+    ns.policies = keepIn(ns.policies, live(ns.name));
+    for (const q of ns.queues) {
+      const kept = keepIn(q.policies ?? [], live(ns.name, q.name));
+      if (kept.length) q.policies = kept;
     }
   }
   return config;
 }
 
+function keepIn(declared: SasPolicyConfig[], live: SasPolicyConfig[] = []): SasPolicyConfig[] {
+  for (const p of declared) {
+    const now = live.find((l) => l.name === p.name);
+    if (!now) continue;
+    if (p.generatedKey) p.primaryKey = now.primaryKey;
+    if (p.secondaryKey === undefined && now.secondaryKey !== undefined) p.secondaryKey = now.secondaryKey;
+  }
+  const extra = live.filter((l) => l.createdAtRuntime && !declared.some((p) => p.name === l.name));
+  return [...declared, ...extra.map((p) => ({ ...p, rights: [...p.rights] }))];
+}
+
 /** keepGeneratedKeys's lookup over a state's config. */
-export function stateKeys(state: ProjectState | undefined): (namespace: string, policy: string) => string | undefined {
-  return (namespace, policy) =>
-    state?.config?.namespaces.find((n) => n.name.toLowerCase() === namespace.toLowerCase())?.policies.find((p) => p.name === policy)?.primaryKey;
+export function stateKeys(state: ProjectState | undefined): PolicyLookup {
+  return (namespace, queue) => {
+    const ns = state?.config?.namespaces.find((n) => n.name.toLowerCase() === namespace.toLowerCase());
+    return queue === undefined ? ns?.policies : ns?.queues.find((q) => q.name.toLowerCase() === queue.toLowerCase())?.policies;
+  };
 }

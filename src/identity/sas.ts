@@ -35,20 +35,33 @@ export function verifySasToken(token: string, policies: SasPolicyConfig[], now =
   const sr = fields.get("sr"), sig = fields.get("sig"), se = fields.get("se"), skn = fields.get("skn");
   if (!sr || !sig || !se || !skn) throw new SasError("InvalidSignature: The token is missing sr, sig, se or skn.");
   const keyName = decodeURIComponent(skn);
-  const policy = policies.find((p) => p.name === keyName);
-  if (!policy) throw new SasError(`InvalidSignature: The token has an invalid signature. The shared access key '${keyName}' is not known.`);
+  // a namespace policy and an entity policy may share a name: the key that signed the token decides
+  const named = policies.filter((p) => p.name === keyName);
+  if (!named.length) throw new SasError(`InvalidSignature: The token has an invalid signature. The shared access key '${keyName}' is not known.`);
   const expiry = Number(se);
   const given = Buffer.from(decodeURIComponent(sig), "base64");
-  const matches = [policy.primaryKey, policy.secondaryKey].some((key) => {
-    if (!key) return false;
-    const expected = Buffer.from(sign(sr, expiry, key), "base64");
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  });
-  if (!matches) throw new SasError("InvalidSignature: The token has an invalid signature.");
+  const policy = named.find((p) =>
+    [p.primaryKey, p.secondaryKey].some((key) => {
+      if (!key) return false;
+      const expected = Buffer.from(sign(sr, expiry, key), "base64");
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    }),
+  );
+  if (!policy) throw new SasError("InvalidSignature: The token has an invalid signature.");
   if (!Number.isFinite(expiry) || expiry * 1000 <= now) {
     throw new SasError(`ExpiredToken: The token is expired. Expiration time: '${new Date(expiry * 1000).toISOString()}'.`);
   }
   return { resource: decodeURIComponent(sr), rights: policy.rights, expiresAt: expiry * 1000, keyName };
+}
+
+/** The decoded `sr` of a SAS token (undefined when the token has none): which entity's policies can have signed it. */
+export function tokenResource(token: string): string | undefined {
+  const m = /(?:^SharedAccessSignature |&)sr=([^&]*)/.exec(token);
+  try {
+    return m ? decodeURIComponent(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Entity path of a resource URI: "sb://host:5672/Orders/" → "orders"; the namespace root → "". */

@@ -3,7 +3,7 @@
 // falls back to `sasAuthorize`). Every admin operation needs the Manage right, with the service's wording.
 import type { Request } from "../../api/router.js";
 import type { AccessRight } from "../../config/model.js";
-import { covers, entityScope, grants, resourcePath, SasError, verifySasToken } from "../../identity/sas.js";
+import { covers, entityScope, grants, resourcePath, SasError, tokenResource, verifySasToken } from "../../identity/sas.js";
 import type { Namespace } from "../entities/namespace.js";
 import { AdminError } from "./description.js";
 
@@ -36,7 +36,7 @@ export const sasAuthorize: AdminAuthorizer = (req, ctx) => {
   }
   let claims;
   try {
-    claims = verifySasToken(header, ctx.namespace.policies);
+    claims = verifySasToken(header, ctx.namespace.policiesFor(tokenResource(header)?.split("?")[0]));
   } catch (e) {
     if (e instanceof SasError) throw new AdminError(401, e.message);
     throw e;

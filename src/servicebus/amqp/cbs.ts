@@ -1,6 +1,6 @@
 // $cbs put-token: claims-based security as Service Bus does it. SAS tokens are verified against the
-// namespace's policies; the claim is kept on the connection and checked when links attach.
-import { covers, resourcePath, SasError, verifySasToken } from "../../identity/sas.js";
+// namespace's policies and those of the entity the token is for; the claim is kept on the connection and checked when links attach.
+import { covers, resourcePath, SasError, tokenResource, verifySasToken } from "../../identity/sas.js";
 import type { Claim, ClientConnection } from "./connection.js";
 import type { Reply } from "./replies.js";
 
@@ -19,7 +19,7 @@ export function putToken(conn: ClientConnection, request: any, validateOther?: T
   const token = typeof request.body === "string" ? request.body : Buffer.isBuffer(request.body) ? request.body.toString("utf8") : "";
   try {
     if (type === "servicebus.windows.net:sastoken") {
-      const claims = verifySasToken(token, conn.namespace.policies);
+      const claims = verifySasToken(token, conn.namespace.policiesFor(tokenResource(token)));
       const scope = resourcePath(claims.resource);
       const requested = resourcePath(audience);
       if (!covers(scope, requested)) {

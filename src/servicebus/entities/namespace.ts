@@ -2,6 +2,7 @@
 // and the routing between its entities (auto-forwarding, dead-letter forwarding).
 import { EventEmitter } from "node:events";
 import type { NamespaceConfig, QueueProperties, SasPolicyConfig } from "../../config/model.js";
+import { resourcePath } from "../../identity/sas.js";
 import { errors } from "../errors.js";
 import type { MessageStore, StoredMessage } from "../store/types.js";
 import { DEAD_LETTER_SUFFIX, QueueEntity, type Router } from "./queue.js";
@@ -9,6 +10,8 @@ import { DEAD_LETTER_SUFFIX, QueueEntity, type Router } from "./queue.js";
 export class Namespace extends EventEmitter implements Router {
   private readonly queues = new Map<string, QueueEntity>();
   policies: SasPolicyConfig[];
+  /** entity-level policies by lowercase queue name */
+  private readonly entityPolicies = new Map<string, SasPolicyConfig[]>();
 
   constructor(
     readonly name: string,
@@ -17,7 +20,27 @@ export class Namespace extends EventEmitter implements Router {
   ) {
     super();
     this.policies = config?.policies ?? [];
-    for (const q of config?.queues ?? []) this.createQueue(q.name, q.properties);
+    for (const q of config?.queues ?? []) {
+      this.createQueue(q.name, q.properties);
+      if (q.policies?.length) this.setQueuePolicies(q.name, q.policies);
+    }
+  }
+
+  /** A queue's own policies (none: only the namespace's apply to it). */
+  queuePolicies(name: string): SasPolicyConfig[] {
+    return this.entityPolicies.get(name.toLowerCase()) ?? [];
+  }
+
+  setQueuePolicies(name: string, policies: SasPolicyConfig[]): void {
+    if (policies.length) this.entityPolicies.set(name.toLowerCase(), policies);
+    else this.entityPolicies.delete(name.toLowerCase());
+  }
+
+  /** The policies that can have signed a token for `resource` (its `sr`): the namespace's and that entity's. */
+  policiesFor(resource: string | undefined): SasPolicyConfig[] {
+    const entity = resource ? resourcePath(resource).split("/")[0] : "";
+    const own = entity ? this.entityPolicies.get(entity) : undefined;
+    return own ? [...own, ...this.policies] : this.policies;
   }
 
   queueNames(): string[] {
@@ -46,6 +69,7 @@ export class Namespace extends EventEmitter implements Router {
     q.deleted = true;
     q.close();
     this.queues.delete(name.toLowerCase());
+    this.entityPolicies.delete(name.toLowerCase());
     await this.store.deleteEntity(q.path);
     return true;
   }
