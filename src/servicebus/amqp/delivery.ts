@@ -3,7 +3,8 @@
 // counts credit down when a frame is written, and an over-queued link blocks its whole session).
 import { createRequire } from "node:module";
 import type { QueueEntity, ReceiveMode, Receiver } from "../entities/queue.js";
-import { encodeDelivery, lockTokenToTag } from "../message/codec.js";
+import { encodeDelivery } from "../message/delivery-encoding.js";
+import { lockTokenToTag } from "../message/ids.js";
 import { MessageState, type StoredMessage } from "../store/types.js";
 
 type Any = any; // rhea's internals have no TypeScript types

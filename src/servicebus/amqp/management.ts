@@ -1,7 +1,8 @@
 // <entity>/$management request/response operations the SDKs use on queues (reference §5.2).
 import rhea from "rhea";
 import { BrokerError } from "../errors.js";
-import { parseMessage, uuidToBuffer, uuidToString } from "../message/codec.js";
+import { parseMessage } from "../message/codec.js";
+import { uuidToBuffer, uuidToString } from "../message/ids.js";
 import type { ClientConnection } from "./connection.js";
 import { encodeForDelivery } from "./delivery.js";
 import type { Reply } from "./replies.js";

@@ -6,7 +6,7 @@ import rhea from "rhea";
 import type { QueueEntity } from "../entities/queue.js";
 import { DEFAULT_ACCEPT_TIMEOUT_MS, type SessionLock, type SessionReceiver } from "../entities/sessions.js";
 import { BrokerError } from "../errors.js";
-import { msToTicksBuffer } from "../message/codec.js";
+import { msToTicksBuffer } from "../message/ids.js";
 import type { ClientConnection } from "./connection.js";
 import { DeliveryLink } from "./delivery.js";
 
