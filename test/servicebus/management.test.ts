@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from "@azure/service-bus";
-import { uniqueName, type TestBroker } from "../helpers/broker.js";
+import { queuesYaml, startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
 import { peekAll, RETRY, receiveN, receiveOne, startSdk, stopSdk, waitUntil } from "../helpers/sdk.js";
 
 type QueueProps = Record<string, unknown>;
@@ -451,3 +451,50 @@ describe("missing entities", () => {
     }
   });
 });
+
+describe("entity counts", () => {
+  test("stay right through send, schedule, defer, dead-letter, abandon, complete, cancel and a restart", async () => {
+    const q = uniqueName("counts");
+    const yaml = queuesYaml({ [q]: { maxDeliveryCount: 5 } });
+    const broker = await startBroker(yaml);
+    const client = new ServiceBusClient(broker.connectionString, RETRY);
+    const counts = () => broker.platform.broker.namespace("sbemulatorns")!.queue(q)!.counts();
+    try {
+      const sender = client.createSender(q);
+      await sender.sendMessages([1, 2, 3, 4, 5, 6].map((i) => ({ body: `m${i}` })));
+      const [scheduledSeq] = await sender.scheduleMessages({ body: "later" }, new Date(Date.now() + 3_600_000));
+      await sender.scheduleMessages({ body: "later too" }, new Date(Date.now() + 3_600_000));
+      assert.deepEqual(pick(counts()), { active: 6, scheduled: 2, deferred: 0, deadLetter: 0, total: 8 });
+      const receiver = client.createReceiver(q);
+      const got = await receiveN(receiver, 4);
+      assert.deepEqual(pick(counts()), { active: 6, scheduled: 2, deferred: 0, deadLetter: 0, total: 8 }, "locked messages are still active");
+      await receiver.deferMessage(got[0]);
+      await receiver.deadLetterMessage(got[1], { deadLetterReason: "test" });
+      await receiver.abandonMessage(got[2]);
+      await receiver.completeMessage(got[3]);
+      await sender.cancelScheduledMessages(scheduledSeq);
+      const expected = { active: 3, scheduled: 1, deferred: 1, deadLetter: 1, total: 6 };
+      assert.deepEqual(pick(counts()), expected);
+      const size = counts().sizeInBytes;
+      assert.ok(size > 0);
+      await receiver.close();
+      await client.close();
+      await broker.close({ keepData: true });
+      const again = await startBroker(yaml, { dataDir: broker.dataDir });
+      try {
+        const after = again.platform.broker.namespace("sbemulatorns")!.queue(q)!.counts();
+        assert.deepEqual(pick(after), expected, "the same after a restart");
+        assert.equal(after.sizeInBytes, size);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await client.close();
+      await broker.close();
+    }
+  });
+});
+
+function pick(c: { active: number; scheduled: number; deferred: number; deadLetter: number; total: number }) {
+  return { active: c.active, scheduled: c.scheduled, deferred: c.deferred, deadLetter: c.deadLetter, total: c.total };
+}

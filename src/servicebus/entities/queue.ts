@@ -96,7 +96,7 @@ export class QueueEntity extends EventEmitter {
     const now = Date.now();
     for (const m of messages) {
       if (m.seq > this.lastSeq) this.lastSeq = m.seq;
-      this.metas.set(m.seq, m);
+      this.track(m);
       if (m.lockToken && m.lockedUntil !== undefined && m.lockedUntil > now) {
         // locked at shutdown: stays locked until its lock expires, then comes back with delivery count + 1
         this.locks.set(m.lockToken, m.seq);
@@ -192,7 +192,7 @@ export class QueueEntity extends EventEmitter {
     for (const m of messages) {
       if (m.seq > this.lastSeq) this.lastSeq = m.seq;
       const meta = metaOf(m);
-      this.metas.set(m.seq, meta);
+      this.track(meta);
       this.cache(m);
       this.makeAvailable(meta);
       if (meta.expiresAt !== undefined) this.timers.add(meta.expiresAt, meta.seq, "expire");
@@ -307,7 +307,7 @@ export class QueueEntity extends EventEmitter {
   }
 
   private forget(meta: MessageMeta): void {
-    this.metas.delete(meta.seq);
+    if (this.metas.delete(meta.seq)) this.tally(meta, -1);
     this.unwrittenLocks.delete(meta);
     if (meta.lockToken) this.locks.delete(meta.lockToken);
     this.uncache(meta.seq);
@@ -397,7 +397,7 @@ export class QueueEntity extends EventEmitter {
     this.locks.delete(lockToken);
     meta.lockToken = undefined;
     meta.lockedUntil = undefined;
-    meta.state = MessageState.Deferred;
+    this.retally(meta, () => (meta.state = MessageState.Deferred));
     await this.persist(meta, opts.propertiesToModify);
     this.changed();
   }
@@ -447,7 +447,7 @@ export class QueueEntity extends EventEmitter {
       this.uncache(meta.seq);
       this.cache(rewritten);
     }
-    meta.size = rewritten.size;
+    this.retally(meta, () => (meta.size = rewritten.size));
     return this.store.rewrite(this.path, rewritten);
   }
 
@@ -504,7 +504,7 @@ export class QueueEntity extends EventEmitter {
       if (meta.lockToken && meta.lockedUntil !== undefined && meta.lockedUntil <= now) void this.unlock(meta);
     } else if (kind === "schedule") {
       if (meta.state === MessageState.Scheduled && (meta.scheduledAt ?? 0) <= now) {
-        meta.state = MessageState.Active;
+        this.retally(meta, () => (meta.state = MessageState.Active));
         meta.scheduledAt = undefined;
         void this.store.update(this.path, meta);
         this.ready.push(seq);
@@ -563,14 +563,34 @@ export class QueueEntity extends EventEmitter {
     return out;
   }
 
+  /** Kept as messages come, go and change state: the scaler reads counts on every change, so no scan. */
+  private readonly tallies = { active: 0, scheduled: 0, deferred: 0, size: 0 };
+
+  private track(m: MessageMeta): void {
+    const old = this.metas.get(m.seq);
+    if (old) this.tally(old, -1);
+    this.metas.set(m.seq, m);
+    this.tally(m, 1);
+  }
+
+  /** Applies a change to a message's state or size, keeping the tallies right. */
+  private retally(m: MessageMeta, change: () => void): void {
+    const counted = this.metas.get(m.seq) === m;
+    if (counted) this.tally(m, -1);
+    change();
+    if (counted) this.tally(m, 1);
+  }
+
+  private tally(m: MessageMeta, sign: 1 | -1): void {
+    const t = this.tallies;
+    t.size += sign * m.size;
+    if (m.state === MessageState.Active) t.active += sign;
+    else if (m.state === MessageState.Scheduled) t.scheduled += sign;
+    else t.deferred += sign;
+  }
+
   counts(): EntityCounts {
-    let active = 0, scheduled = 0, deferred = 0, size = 0;
-    for (const m of this.metas.values()) {
-      size += m.size;
-      if (m.state === MessageState.Active) active++;
-      else if (m.state === MessageState.Scheduled) scheduled++;
-      else deferred++;
-    }
+    const { active, scheduled, deferred, size } = this.tallies;
     const dl = this.deadLetter?.metas.size ?? 0;
     return { active, scheduled, deferred, deadLetter: dl, total: this.metas.size + dl, sizeInBytes: size };
   }
