@@ -2,16 +2,18 @@
 // the same resource (Microsoft.App/jobs, Microsoft.App/jobs/executions, Microsoft.ServiceBus/namespaces/queues).
 import { formatDuration } from "../config/duration.js";
 import type { QueueProperties } from "../config/model.js";
+import { LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION } from "../identity/registry.js";
 import type { ExecutionRecord } from "../jobs/store.js";
 
-/** Subscription and resource group are Azure-only; these stand-ins keep ids well-formed. */
-export const LOCAL_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
-export const LOCAL_RESOURCE_GROUP = "eventjobs";
+/** Subscription and resource group are Azure-only; these stand-ins (identity/registry.ts) keep ids well-formed. */
+export { LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION };
 export const LOCAL_LOCATION = "local";
 
 const base = (rg = LOCAL_RESOURCE_GROUP) => `/subscriptions/${LOCAL_SUBSCRIPTION}/resourceGroups/${rg}`;
 
 export const jobId = (name: string, rg?: string) => `${base(rg)}/providers/Microsoft.App/jobs/${name}`;
+
+export const namespaceId = (ns: string) => `${base()}/providers/Microsoft.ServiceBus/namespaces/${ns}`;
 
 type Obj = Record<string, unknown>;
 
@@ -61,7 +63,7 @@ export function executionResource(e: ExecutionRecord): Obj {
 
 export function queueResource(namespace: string, name: string, p: QueueProperties, counts: { active: number; deadLetter: number; scheduled: number; total: number; sizeInBytes: number }): Obj {
   return {
-    id: `${base()}/providers/Microsoft.ServiceBus/namespaces/${namespace}/queues/${name}`,
+    id: `${namespaceId(namespace)}/queues/${name}`,
     name,
     type: "Microsoft.ServiceBus/namespaces/queues",
     location: LOCAL_LOCATION,

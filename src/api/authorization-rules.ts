@@ -3,7 +3,7 @@
 // listKeys and regenerateKeys are the only routes that return keys.
 import type { SasPolicyConfig } from "../config/model.js";
 import { AuthorizationRules, RuleError } from "../servicebus/authorization-rules.js";
-import { LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION } from "./arm.js";
+import { LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, namespaceId } from "./arm.js";
 import { ApiError, jsonBody, type ApiRoute } from "./control.js";
 import type { Request } from "./router.js";
 
@@ -20,12 +20,10 @@ export interface AuthorizationRulesApiOptions {
   connectionString(namespace: string, o: ConnectionStringOptions): string;
 }
 
-const nsId = (ns: string) => `/subscriptions/${LOCAL_SUBSCRIPTION}/resourceGroups/${LOCAL_RESOURCE_GROUP}/providers/Microsoft.ServiceBus/namespaces/${ns}`;
-
 /** A rule as `az servicebus namespace|queue authorization-rule show` prints it (no keys). */
 export function ruleResource(ns: string, queue: string | undefined, p: SasPolicyConfig): Record<string, unknown> {
   return {
-    id: `${nsId(ns)}${queue === undefined ? "" : `/queues/${queue}`}/authorizationRules/${p.name}`,
+    id: `${namespaceId(ns)}${queue === undefined ? "" : `/queues/${queue}`}/authorizationRules/${p.name}`,
     name: p.name,
     type: queue === undefined ? "Microsoft.ServiceBus/Namespaces/AuthorizationRules" : "Microsoft.ServiceBus/Namespaces/Queues/AuthorizationRules",
     location: LOCAL_LOCATION,

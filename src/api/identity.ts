@@ -9,7 +9,7 @@ import { LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION, userIdentityResourceId, type 
 import type { IdentityService } from "../identity/service.js";
 import type { Jobs } from "../jobs/setup.js";
 import type { Broker } from "../servicebus/broker.js";
-import { LOCAL_LOCATION } from "./arm.js";
+import { LOCAL_LOCATION, namespaceId } from "./arm.js";
 import { ApiError, jsonBody, type ApiRoute } from "./control.js";
 
 export interface IdentityApiOptions {
@@ -38,7 +38,7 @@ const guidOf = (text: string) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
 const armScope = (ns: string, entity: string) => {
-  const base = `/subscriptions/${LOCAL_SUBSCRIPTION}/resourceGroups/${LOCAL_RESOURCE_GROUP}/providers/Microsoft.ServiceBus/namespaces/${ns}`;
+  const base = namespaceId(ns);
   if (!entity) return base;
   const [first, sub, subName] = entity.split("/");
   return sub ? `${base}/topics/${first}/subscriptions/${subName}` : `${base}/queues/${first}`;

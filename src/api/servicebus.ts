@@ -9,7 +9,7 @@ import type { Broker, RuntimeQueueDefinition } from "../servicebus/broker.js";
 import type { Namespace } from "../servicebus/entities/namespace.js";
 import { composeMessage } from "../servicebus/message/compose.js";
 import { decodeStored, receiveBatch } from "./messages.js";
-import { LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION, queueResource } from "./arm.js";
+import { LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, namespaceId, queueResource } from "./arm.js";
 import { ApiError, jsonBody, type ApiRoute } from "./control.js";
 
 export interface ServiceBusApiOptions {
@@ -54,7 +54,7 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
     return queueResource(ns.name, q.path.slice(ns.name.length + 1), q.props, { active: c.active + c.deferred, deadLetter: c.deadLetter, scheduled: c.scheduled, total: c.total, sizeInBytes: c.sizeInBytes });
   };
   const namespaceResource = (ns: Namespace) => ({
-    id: `/subscriptions/${LOCAL_SUBSCRIPTION}/resourceGroups/${LOCAL_RESOURCE_GROUP}/providers/Microsoft.ServiceBus/namespaces/${ns.name}`,
+    id: namespaceId(ns.name),
     name: ns.name,
     type: "Microsoft.ServiceBus/Namespaces",
     location: LOCAL_LOCATION,
