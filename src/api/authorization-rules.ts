@@ -32,18 +32,21 @@ export function ruleResource(ns: string, queue: string | undefined, p: SasPolicy
   };
 }
 
+/** A rule's keys and connection strings, as `az servicebus namespace|queue authorization-rule keys list` prints them. */
+export function ruleKeys(connectionString: AuthorizationRulesApiOptions["connectionString"], ns: string, queue: string | undefined, p: SasPolicyConfig, tls: boolean) {
+  const cs = (key: string) => connectionString(ns, { tls, keyName: p.name, key, ...(queue === undefined ? {} : { entityPath: queue }) });
+  return {
+    keyName: p.name,
+    primaryKey: p.primaryKey,
+    secondaryKey: p.secondaryKey ?? null,
+    primaryConnectionString: cs(p.primaryKey),
+    secondaryConnectionString: p.secondaryKey ? cs(p.secondaryKey) : null,
+  };
+}
+
 export function registerAuthorizationRulesApi(route: ApiRoute, o: AuthorizationRulesApiOptions): void {
   const { rules } = o;
-  const keys = (ns: string, queue: string | undefined, p: SasPolicyConfig, tls: boolean) => {
-    const cs = (key: string) => o.connectionString(ns, { tls, keyName: p.name, key, ...(queue === undefined ? {} : { entityPath: queue }) });
-    return {
-      keyName: p.name,
-      primaryKey: p.primaryKey,
-      secondaryKey: p.secondaryKey ?? null,
-      primaryConnectionString: cs(p.primaryKey),
-      secondaryConnectionString: p.secondaryKey ? cs(p.secondaryKey) : null,
-    };
-  };
+  const keys = (ns: string, queue: string | undefined, p: SasPolicyConfig, tls: boolean) => ruleKeys(o.connectionString, ns, queue, p, tls);
 
   // one set of routes per scope: `.../namespaces/:ns` and `.../namespaces/:ns/queues/:queue`
   for (const [prefix, queueOf] of [

@@ -10,11 +10,12 @@ import type { Namespace } from "../servicebus/entities/namespace.js";
 import { composeMessage } from "../servicebus/message/compose.js";
 import { decodeStored, receiveBatch } from "./messages.js";
 import { LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, namespaceId, queueResource } from "./arm.js";
+import { ruleKeys, type ConnectionStringOptions } from "./authorization-rules.js";
 import { ApiError, jsonBody, type ApiRoute } from "./control.js";
 
 export interface ServiceBusApiOptions {
   broker: Broker;
-  connectionString(namespace: string, tls: boolean): string;
+  connectionString(namespace: string, o: ConnectionStringOptions): string;
 }
 
 /** A JSON value as the config checker's tree (no positions: errors name the field and value). */
@@ -73,11 +74,7 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
   // az servicebus namespace authorization-rule keys list, for the policy the platform's connection strings use
   route("GET", "/servicebus/namespaces/:ns/keys", (req) => {
     const ns = nsOf(req.params.ns);
-    const policy = ns.policies[0];
-    const tls = req.query.get("tls") === "true";
-    const primary = o.connectionString(ns.name, tls);
-    const secondary = policy.secondaryKey ? primary.replace(`SharedAccessKey=${policy.primaryKey}`, `SharedAccessKey=${policy.secondaryKey}`) : undefined;
-    return { keyName: policy.name, primaryKey: policy.primaryKey, secondaryKey: policy.secondaryKey ?? null, primaryConnectionString: primary, secondaryConnectionString: secondary ?? null };
+    return ruleKeys(o.connectionString, ns.name, undefined, ns.policies[0], req.query.get("tls") === "true");
   });
 
   route("GET", "/servicebus/namespaces/:ns/queues", (req) => {

@@ -2,7 +2,7 @@
 // platform registers them all with the same token check.
 import { join } from "node:path";
 import type { Platform } from "../platform.js";
-import { registerAuthorizationRulesApi } from "./authorization-rules.js";
+import { registerAuthorizationRulesApi, type ConnectionStringOptions } from "./authorization-rules.js";
 import { apiRoute } from "./control.js";
 import { registerIdentityApi } from "./identity.js";
 import { registerProjectApi } from "./project.js";
@@ -13,7 +13,8 @@ import type { Router } from "./router.js";
 export function registerV1(router: Router, p: Platform, dataDir: string, persist: boolean): void {
   const route = apiRoute(router, { dataDir, host: p.endpoints.host });
   registerProjectApi(route, p.project);
-  registerServiceBusApi(route, { broker: p.broker, connectionString: (ns, tls) => p.connectionString(ns, { tls }) });
-  registerAuthorizationRulesApi(route, { rules: p.rules, connectionString: (ns, o) => p.connectionString(ns, o) });
+  const connectionString = (ns: string, o: ConnectionStringOptions) => p.connectionString(ns, o);
+  registerServiceBusApi(route, { broker: p.broker, connectionString });
+  registerAuthorizationRulesApi(route, { rules: p.rules, connectionString });
   registerIdentityApi(route, { identity: p.identity, broker: p.broker, jobs: () => p.jobs, dir: persist ? join(dataDir, "identity") : undefined });
 }
