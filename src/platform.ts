@@ -172,7 +172,7 @@ export class Platform {
   connectionString(namespace?: string, opts: { tls?: boolean; keyName?: string; key?: string; entityPath?: string } = {}): string {
     const ns = this.broker.namespace(namespace ?? this.broker.defaultNamespace)!;
     const policy = ns.policies[0];
-    const host = ns.name === this.broker.defaultNamespace ? "localhost" : `${ns.name}.localhost`;
+    const host = this.hostOf(ns.name);
     // another rule's key (authorization-rule keys list); a queue's rule adds EntityPath, as Azure's do
     const keys = `SharedAccessKeyName=${opts.keyName ?? policy.name};SharedAccessKey=${opts.key ?? policy.primaryKey};${opts.entityPath ? `EntityPath=${opts.entityPath};` : ""}`;
     if (opts.tls) return `Endpoint=sb://${host}:${this.endpoints.amqpsPort}/;${keys}`;
@@ -212,13 +212,18 @@ export class Platform {
     );
   }
 
+  /** The host name clients use for a namespace: `localhost` reaches the default one, `<ns>.localhost` the others. */
+  private hostOf(namespace: string): string {
+    return namespace === this.broker.defaultNamespace ? "localhost" : `${namespace}.localhost`;
+  }
+
   /** `${servicebus.<ns>.connectionString|fqdn|host}` as a job sees them. */
   readonly lookupRef: RefLookup = (kind, name, prop) => {
     if (kind === "identity") return this.identity?.lookupRef(name, prop);
     if (kind !== "servicebus") return undefined;
     const ns = this.broker.namespace(name);
     if (!ns) return undefined;
-    const host = ns.name === this.broker.defaultNamespace ? "localhost" : `${ns.name}.localhost`;
+    const host = this.hostOf(ns.name);
     if (prop === "connectionString") return this.connectionString(ns.name);
     if (prop === "host") return host;
     // SDKs connect to the FQDN on 5671; JS also takes "host:port" (Debian's Python SDK only ever uses 5671)

@@ -224,17 +224,9 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
     if (reason) e.record.reason = reason;
     this.save(e.record);
     this.logs.system(e.record.job, `Execution${status}`, `Execution ${e.record.name} ${status}${reason ? `: ${reason}` : ""}`, { execution: e.record.name, warning: status !== "Succeeded" });
-    this.cleanHistory(e.record.job);
+    // Container Apps keeps 100 succeeded and 100 failed executions per job (keda-aca.md §4.4)
+    this.store.pruneHistory(e.record.job, HISTORY_LIMIT);
     this.emit("executionFinished", e.record);
-  }
-
-  /** Keeps the newest HISTORY_LIMIT succeeded and HISTORY_LIMIT failed/stopped executions, oldest finished first out (keda-aca.md §4.4). */
-  private cleanHistory(job: string): void {
-    const finished = this.store.executions(job).filter((x) => !UNFINISHED.has(x.status));
-    for (const ok of [true, false]) {
-      const list = finished.filter((x) => (x.status === "Succeeded") === ok).sort((a, b) => (a.endTime ?? "").localeCompare(b.endTime ?? ""));
-      for (const old of list.slice(0, Math.max(0, list.length - HISTORY_LIMIT))) this.store.deleteExecution(old.name);
-    }
   }
 
   /**

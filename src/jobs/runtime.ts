@@ -1,8 +1,7 @@
 // Puts jobs to work: each Event job gets a scale loop over its rules, each Schedule job a cron timer,
 // and every job can be started by hand. Decisions and executions are written to the system log.
-import { parseServiceBusMetadata, ServiceBusMetadataError } from "../scaling/servicebus.js";
 import { ScaleLoop, type ScaleDecision, type TriggerSource } from "../scaling/loop.js";
-import type { ServiceBusMetadata } from "../scaling/servicebus.js";
+import { parseServiceBusMetadata, ServiceBusMetadataError, type ServiceBusMetadata } from "../scaling/servicebus.js";
 import { nextRun, parseCron } from "./cron.js";
 import type { JobsEngine, StartTrigger } from "./engine.js";
 import type { LogBook } from "./logs.js";
@@ -63,9 +62,8 @@ export class JobsRuntime {
     return triggers;
   }
 
-  /** Starts (or restarts with a new definition) a job: its scale loop or schedule. */
-  apply(job: JobSpec): void {
-    const triggers = this.check(job);
+  /** Starts (or restarts with a new definition) a job: its scale loop or schedule; `triggers` from check(). */
+  apply(job: JobSpec, triggers = this.check(job)): void {
     this.deactivate(job.name);
     this.engine.setJob(job);
     const a: Active = { job, queued: 0 };
@@ -73,7 +71,6 @@ export class JobsRuntime {
     if (job.paused) return;
     if (job.triggerType === "Event" && job.scale) {
       a.loop = new ScaleLoop({
-        job: job.name,
         spec: { minReplicaCount: job.scale.minExecutions, maxReplicaCount: job.scale.maxExecutions },
         pollingIntervalSeconds: job.scale.pollingInterval,
         pollingMode: job.pollingMode,

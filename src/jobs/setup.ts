@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveRefs, type RefLookup } from "../config/refs.js";
+import type { TriggerSource } from "../scaling/loop.js";
 import type { Clock, TriggerFactory } from "./runtime.js";
 import { JobsEngine } from "./engine.js";
 import { LocalLauncher } from "./launch.js";
@@ -10,6 +11,12 @@ import { LogBook } from "./logs.js";
 import { normalizeJob, type JobSpec } from "./model.js";
 import { JobsRuntime } from "./runtime.js";
 import { JobStore } from "./store.js";
+
+interface Checked {
+  job: JobSpec;
+  entry: unknown;
+  triggers: TriggerSource[];
+}
 
 export interface JobsOptions {
   dataDir: string;
@@ -44,36 +51,36 @@ export function createJobs(o: JobsOptions): Jobs {
   const launcher = new LocalLauncher({ imagesDir: join(o.dataDir, "images"), replicasDir, platformEnv: o.platformEnv });
   const engine = new JobsEngine(store, logs, launcher);
   const runtime = new JobsRuntime(engine, logs, o.triggers, o.clock);
-  const check = (entry: unknown): JobSpec => {
+  // a checked job keeps the triggers its check built, so starting it does not build them again
+  const check = (entry: unknown): Checked => {
     const job = normalizeJob(resolveRefs(entry, o.refs));
-    runtime.check(job);
-    return job;
+    return { job, entry, triggers: runtime.check(job) };
   };
-  const start = (job: JobSpec, entry: unknown) => {
-    runtime.apply(job);
+  const start = ({ job, entry, triggers }: Checked) => {
+    runtime.apply(job, triggers);
     store.saveJob(job.name, entry); // as written: references stay references
   };
   // Every config job is checked before any is started, so a bad file applies nothing.
-  let checked: [JobSpec, unknown][];
+  let checked: Checked[];
   try {
-    checked = (o.jobs ?? []).map((entry) => [check(entry), entry]);
+    checked = (o.jobs ?? []).map(check);
   } catch (e) {
     logs.close();
     store.close();
     throw e;
   }
   // jobs applied earlier (CLI/API) and not in the config, then the config's; then what the last process left running
-  const fromConfig = new Set(checked.map(([j]) => j.name));
+  const fromConfig = new Set(checked.map((c) => c.job.name));
   for (const { name, definition } of store.listJobs()) {
     if (fromConfig.has(name)) continue;
     try {
-      start(check(definition), definition);
+      start(check(definition));
     } catch (e) {
       // a job applied earlier that no longer checks out (say, its namespace is gone) stays stored but idle
       logs.system(name, "JobNotStarted", `Job ${name} was not started: ${(e as Error).message}`, { warning: true });
     }
   }
-  for (const [job, entry] of checked) start(job, entry);
+  for (const c of checked) start(c);
   engine.reconcile();
   return {
     store,
@@ -81,9 +88,9 @@ export function createJobs(o: JobsOptions): Jobs {
     engine,
     runtime,
     apply(entry) {
-      const job = check(entry);
-      start(job, entry);
-      return job;
+      const c = check(entry);
+      start(c);
+      return c.job;
     },
     remove(name) {
       runtime.remove(name);

@@ -115,6 +115,13 @@ export class JobStore {
       ),
       pruneLogs: this.db.prepare("DELETE FROM logs WHERE time < ?"),
       delJobLogs: this.db.prepare("DELETE FROM logs WHERE job = ?"),
+      // oldest finished first out; ties broken as executions() orders them (start time, then name)
+      pruneSucceeded: this.db.prepare(
+        "DELETE FROM executions WHERE job = @job AND status = 'Succeeded' AND name NOT IN (SELECT name FROM executions WHERE job = @job AND status = 'Succeeded' ORDER BY end_time DESC, start_time DESC, name DESC LIMIT @keep)",
+      ),
+      pruneFailed: this.db.prepare(
+        "DELETE FROM executions WHERE job = @job AND status NOT IN ('Succeeded', 'Running', 'Processing') AND name NOT IN (SELECT name FROM executions WHERE job = @job AND status NOT IN ('Succeeded', 'Running', 'Processing') ORDER BY end_time DESC, start_time DESC, name DESC LIMIT @keep)",
+      ),
     };
   }
 
@@ -150,6 +157,12 @@ export class JobStore {
   /** A job's executions, oldest first. */
   executions(job: string): ExecutionRecord[] {
     return (this.stmts.jobExecs.all(job) as { record: string }[]).map((r) => JSON.parse(r.record));
+  }
+
+  /** Keeps a job's newest `keep` succeeded and `keep` other finished executions (by end time); deletes the rest. */
+  pruneHistory(job: string, keep: number): void {
+    this.stmts.pruneSucceeded.run({ job, keep });
+    this.stmts.pruneFailed.run({ job, keep });
   }
 
   unfinishedExecutions(): ExecutionRecord[] {

@@ -56,7 +56,6 @@ export interface ScaleDecision {
 }
 
 export interface ScaleLoopOptions {
-  job: string;
   spec: ScaledJobScalingSpec;
   pollingIntervalSeconds: number;
   /** push (default): also evaluate on wake-ups; poll: only on the timer, as in the cloud */
