@@ -37,7 +37,7 @@ export interface JobFlags {
 }
 
 /** az's defaults for `containerapp job create` (the CLI's, not ARM's: maxExecutions 10). */
-export const AZ_JOB_DEFAULTS = Object.freeze({
+const AZ_JOB_DEFAULTS = Object.freeze({
   replicaTimeout: 1800,
   replicaRetryLimit: 0,
   replicaCompletionCount: 1,
@@ -63,7 +63,7 @@ function int(flag: string, v: string | undefined, def: number | undefined, min: 
 }
 
 /** `KEY=VALUE` pairs (az's space-separated lists); a value may contain '='. */
-export function pairs(flag: string, items: string[] | undefined): [string, string][] {
+function pairs(flag: string, items: string[] | undefined): [string, string][] {
   return (items ?? []).map((item) => {
     const i = item.indexOf("=");
     if (i <= 0) fail(`Invalid value "${item}" for ${flag}: expected KEY=VALUE`);
@@ -71,9 +71,9 @@ export function pairs(flag: string, items: string[] | undefined): [string, strin
   });
 }
 
-/** `--env-vars A=1 B=secretref:name` → env entries. */
-export function envVars(items: string[] | undefined): { name: string; value?: string; secretRef?: string }[] {
-  return pairs("--env-vars", items).map(([name, value]) => (value.startsWith("secretref:") ? { name, secretRef: value.slice("secretref:".length) } : { name, value }));
+/** `--env-vars A=1 B=secretref:name` (or `--set-env-vars`) → env entries. */
+export function envVars(items: string[] | undefined, flag = "--env-vars"): { name: string; value?: string; secretRef?: string }[] {
+  return pairs(flag, items).map(([name, value]) => (value.startsWith("secretref:") ? { name, secretRef: value.slice("secretref:".length) } : { name, value }));
 }
 
 /** az appends Gi to a bare number. */
@@ -166,7 +166,7 @@ export function jobFromFlags(f: JobFlags): Record<string, unknown> {
   return entry;
 }
 
-export function environmentId(f: { resourceGroup?: string; environment?: string }): string {
+function environmentId(f: { resourceGroup?: string; environment?: string }): string {
   if (f.environment?.startsWith("/subscriptions/")) return f.environment;
   return `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${f.resourceGroup ?? "eventjobs"}/providers/Microsoft.App/managedEnvironments/${f.environment ?? "local"}`;
 }

@@ -1,7 +1,7 @@
 // `eventjobs containerapp job ...`: az's job commands against the running server's control API.
 import { Option, type Command } from "commander";
 import { ApiClient, addDataDirOption, readNdjson } from "./client.js";
-import { checkJobName, jobFromFlags, jobFromYaml, startTemplate, type JobFlags } from "./job-flags.js";
+import { checkJobName, envVars, jobFromFlags, jobFromYaml, memoryFlag, startTemplate, type JobFlags } from "./job-flags.js";
 import { addOutputOption, checkFormat, print, type Column } from "./output.js";
 import { fail } from "./util.js";
 
@@ -264,17 +264,12 @@ function applyUpdate(entry: Obj, o: Obj): Obj {
   };
   const set = (obj: Obj | undefined, key: string, v: unknown) => v !== undefined && obj && (obj[key] = v);
   set(c, "image", o.image);
-  if (o.cpu || o.memory) c.resources = { ...c.resources, ...(o.cpu ? { cpu: Number(o.cpu) } : {}), ...(o.memory ? { memory: /^\d+(\.\d+)?$/.test(o.memory) ? `${o.memory}Gi` : o.memory } : {}) };
+  if (o.cpu || o.memory) c.resources = { ...c.resources, ...(o.cpu ? { cpu: Number(o.cpu) } : {}), ...(o.memory ? { memory: memoryFlag(o.memory) } : {}) };
   set(c, "command", o.command);
   set(c, "args", o.args);
   if (o.setEnvVars || o.removeEnvVars) {
     const remove = new Set<string>(o.removeEnvVars ?? []);
-    const add = (o.setEnvVars ?? []).map((p: string) => {
-      const i = p.indexOf("=");
-      if (i <= 0) fail(`Invalid value "${p}" for --set-env-vars: expected KEY=VALUE`);
-      const [name, value] = [p.slice(0, i), p.slice(i + 1)];
-      return value.startsWith("secretref:") ? { name, secretRef: value.slice(10) } : { name, value };
-    });
+    const add = envVars(o.setEnvVars, "--set-env-vars");
     for (const a of add) remove.add(a.name);
     c.env = [...(c.env ?? []).filter((e: Obj) => !remove.has(e.name)), ...add];
   }
