@@ -2,7 +2,7 @@
 import { EventEmitter } from "node:events";
 import { DEFAULT_NAMESPACE, EMULATOR_ROOT_POLICY, QUEUE_DEFAULTS, type NamespaceConfig, type ProjectConfig, type QueueProperties } from "../config/model.js";
 import { Namespace } from "./entities/namespace.js";
-import type { MessageStore } from "./store/types.js";
+import type { EntityRecord, MessageStore } from "./store/types.js";
 
 /** What the store keeps (EntityRecord.definition, as JSON) for a queue created or changed at run time. */
 export interface RuntimeQueueDefinition {
@@ -33,28 +33,27 @@ export class Broker extends EventEmitter {
     config: ProjectConfig,
   ) {
     super();
-    for (const ns of config.namespaces) {
-      const n = new Namespace(ns.name, store, {
-        ...ns,
-        policies: ns.policies.length ? ns.policies : [EMULATOR_ROOT_POLICY],
-      });
-      n.on("change", (q) => this.emit("change", n, q));
-      this.namespaces.set(ns.name.toLowerCase(), n);
-    }
+    const records = store.listEntities();
+    for (const ns of config.namespaces) this.serve(ns, records);
     this.defaultNamespace = (config.defaultNamespace ?? config.namespaces[0]?.name ?? DEFAULT_NAMESPACE).toLowerCase();
-    if (!this.namespaces.has(this.defaultNamespace)) {
-      const n = new Namespace(this.defaultNamespace, store, { name: this.defaultNamespace, queues: [], policies: [EMULATOR_ROOT_POLICY] });
-      n.on("change", (q) => this.emit("change", n, q));
-      this.namespaces.set(this.defaultNamespace, n);
+    if (!this.namespaces.has(this.defaultNamespace)) this.serve({ name: this.defaultNamespace, queues: [], policies: [] }, records);
+  }
+
+  /**
+   * Creates a served namespace (no policies: the emulator's root one). Queues created at run time (admin API)
+   * that the store kept for it come back; a queue the config declares keeps the config's definition.
+   */
+  private serve(config: NamespaceConfig, records: EntityRecord[]): Namespace {
+    const n = new Namespace(config.name, this.store, { ...config, policies: config.policies.length ? config.policies : [EMULATOR_ROOT_POLICY] });
+    n.on("change", (q) => this.emit("change", n, q));
+    this.namespaces.set(config.name.toLowerCase(), n);
+    const prefix = `${config.name.toLowerCase()}/`;
+    for (const rec of records) {
+      const def = rec.path.toLowerCase().startsWith(prefix) ? parseRuntimeDefinition(rec.definition) : undefined;
+      const name = rec.path.slice(prefix.length);
+      if (def && !n.queue(name)) n.createQueue(name, { ...QUEUE_DEFAULTS, ...def.properties });
     }
-    // queues created at run time (admin API) come back; a queue the config declares keeps the config's definition
-    for (const rec of store.listEntities()) {
-      const def = parseRuntimeDefinition(rec.definition);
-      const slash = rec.path.indexOf("/");
-      const ns = this.namespaces.get(rec.path.slice(0, slash).toLowerCase());
-      const name = rec.path.slice(slash + 1);
-      if (def && ns && !ns.queue(name)) ns.createQueue(name, { ...QUEUE_DEFAULTS, ...def.properties });
-    }
+    return n;
   }
 
   /**
@@ -78,16 +77,7 @@ export class Broker extends EventEmitter {
   addNamespace(config: NamespaceConfig): Namespace {
     const existing = this.namespace(config.name);
     if (existing) return existing;
-    const n = new Namespace(config.name, this.store, { ...config, policies: config.policies.length ? config.policies : [EMULATOR_ROOT_POLICY] });
-    n.on("change", (q) => this.emit("change", n, q));
-    this.namespaces.set(config.name.toLowerCase(), n);
-    const prefix = `${config.name.toLowerCase()}/`;
-    for (const rec of this.store.listEntities()) {
-      const def = rec.path.toLowerCase().startsWith(prefix) ? parseRuntimeDefinition(rec.definition) : undefined;
-      const name = rec.path.slice(prefix.length);
-      if (def && !n.queue(name)) n.createQueue(name, { ...QUEUE_DEFAULTS, ...def.properties });
-    }
-    return n;
+    return this.serve(config, this.store.listEntities());
   }
 
   /** Removes a namespace at run time with its queues and their messages; links still open to them fail. */
