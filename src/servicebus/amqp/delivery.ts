@@ -3,7 +3,7 @@
 // counts credit down when a frame is written, and an over-queued link blocks its whole session).
 import { createRequire } from "node:module";
 import type { QueueEntity, ReceiveMode, Receiver } from "../entities/queue.js";
-import { encodeDelivery } from "../message/delivery-encoding.js";
+import { encodeDelivery, uintWidth, writeUintValue } from "../message/delivery-encoding.js";
 import { lockTokenToTag } from "../message/ids.js";
 import { MessageState, type StoredMessage } from "../store/types.js";
 
@@ -29,28 +29,12 @@ class PlainTransfer {
 }
 
 const isUint = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
-const uintSize = (v: number) => (v === 0 ? 1 : v > 255 ? 5 : 2);
-
-function putUint(b: Buffer, at: number, v: number): number {
-  if (v === 0) {
-    b[at] = 0x43;
-    return at + 1;
-  }
-  if (v > 255) {
-    b[at] = 0x70;
-    b.writeUInt32BE(v, at + 1);
-    return at + 5;
-  }
-  b[at] = 0x52;
-  b[at + 1] = v;
-  return at + 2;
-}
 
 /** frame header, transfer performative (list32 of six fields), payload: what rhea's Writer would produce */
 function writeTransferFrame(channel: number, t: PlainTransfer, payload: Buffer): Buffer {
   const tag = t.delivery_tag;
   const tagSize = (tag.length > 255 ? 5 : 2) + tag.length;
-  const fields = uintSize(t.handle) + uintSize(t.delivery_id) + tagSize + uintSize(t.message_format) + 2;
+  const fields = uintWidth(t.handle) + uintWidth(t.delivery_id) + tagSize + uintWidth(t.message_format) + 2;
   const size = 8 + 3 + 9 + fields + payload.length;
   const b = Buffer.allocUnsafe(size);
   b.writeUInt32BE(size, 0);
@@ -63,8 +47,8 @@ function writeTransferFrame(channel: number, t: PlainTransfer, payload: Buffer):
   b[11] = 0xd0;
   b.writeUInt32BE(4 + fields, 12);
   b.writeUInt32BE(6, 16);
-  let at = putUint(b, 20, t.handle);
-  at = putUint(b, at, t.delivery_id);
+  let at = writeUintValue(b, 20, t.handle);
+  at = writeUintValue(b, at, t.delivery_id);
   if (tag.length > 255) {
     b[at] = 0xb0;
     b.writeUInt32BE(tag.length, at + 1);
@@ -75,7 +59,7 @@ function writeTransferFrame(channel: number, t: PlainTransfer, payload: Buffer):
     at += 2;
   }
   at += tag.copy(b, at);
-  at = putUint(b, at, t.message_format);
+  at = writeUintValue(b, at, t.message_format);
   b[at++] = t.settled ? 0x41 : 0x42;
   b[at++] = t.more ? 0x41 : 0x42;
   payload.copy(b, at);

@@ -34,11 +34,12 @@ const KEY_STATE = symbolKey("x-opt-message-state");
 const KEY_LOCK_TOKEN = symbolKey("x-opt-lock-token");
 const TWO_32 = 4294967296;
 
-function uintWidth(v: number): number {
+/** Bytes of an AMQP uint in its smallest encoding (uint0, smalluint, uint), as rhea writes it. */
+export function uintWidth(v: number): number {
   return v === 0 ? 1 : v > 255 ? 5 : 2;
 }
 
-function writeUintValue(b: Buffer, at: number, v: number): number {
+export function writeUintValue(b: Buffer, at: number, v: number): number {
   if (v === 0) b[at++] = 0x43;
   else if (v > 255) {
     b[at] = 0x70;
