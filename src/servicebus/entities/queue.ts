@@ -250,14 +250,7 @@ export class QueueEntity extends EventEmitter {
       while (this.ready.size > 0) {
         const r = this.pickReceiver();
         if (!r) break;
-        const seq = this.ready.pop()!;
-        const meta = this.metas.get(seq);
-        if (!meta || meta.state !== MessageState.Active || meta.lockToken) continue;
-        if (meta.expiresAt !== undefined && meta.expiresAt <= Date.now()) {
-          this.expire(meta);
-          continue;
-        }
-        const msg = this.takeForDelivery(meta, r.mode);
+        const msg = this.takeReady(this.ready.pop()!, r.mode);
         if (msg) r.deliver(msg);
       }
     } finally {
@@ -335,7 +328,7 @@ export class QueueEntity extends EventEmitter {
   }
 
   /**
-   * For session delivery: locks (or removes) ready message `seq` for a receiver, optionally until `lockedUntil`;
+   * Locks (or removes) ready message `seq` for a receiver, optionally until `lockedUntil` (session delivery);
    * undefined if it is no longer deliverable.
    */
   takeReady(seq: number, mode: ReceiveMode, lockedUntil?: number): StoredMessage | undefined {
