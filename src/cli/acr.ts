@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { stringify } from "yaml";
 import { DockerfileError } from "../jobs/dockerfile.js";
 import { buildImage, ImageError, type ImageRecord } from "../jobs/images.js";
+import { DEFAULT_DATA_DIR } from "./client.js";
 import { fail } from "./util.js";
 
 interface BuildOptions {
@@ -28,7 +29,7 @@ export function registerAcr(program: Command): void {
     .requiredOption("-t, --image <name:tag>", "image name and tag, e.g. job-python:1.0.0 (tag defaults to latest)")
     .option("-f, --file <path>", "Dockerfile, relative to DIR (default: DIR/Dockerfile)")
     .option("--build-arg <name=value>", "a Dockerfile ARG value (repeatable); NAME alone takes it from the environment", (v: string, all: string[]) => [...all, v], [])
-    .option("--data-dir <dir>", "data directory (images live in <data-dir>/images)", process.env.EVENTJOBS_DATA_DIR ?? ".eventjobs")
+    .option("--data-dir <dir>", "data directory (images live in <data-dir>/images)", process.env.EVENTJOBS_DATA_DIR ?? DEFAULT_DATA_DIR)
     .option("-o, --output <format>", `output format: ${FORMATS.join(", ")} (default: the build log and the image reference)`)
     .option("--no-logs", "do not print the build steps")
     .option("-g, --resource-group <name>", "accepted for az compatibility; not used locally")

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
+import { addOutputOption } from "./output.js";
 import { fail } from "./util.js";
 
 export interface ServerInfo {
@@ -18,6 +19,13 @@ export const DEFAULT_DATA_DIR = ".eventjobs";
 
 export function addDataDirOption(cmd: Command): Command {
   return cmd.option("--data-dir <dir>", "data directory of the running server (env EVENTJOBS_DATA_DIR)", process.env.EVENTJOBS_DATA_DIR ?? DEFAULT_DATA_DIR);
+}
+
+/** --data-dir, -o, and the flags az takes for Azure only: accepted, recorded nowhere, never needed here. */
+export function addAzCommandOptions(cmd: Command): Command {
+  return addOutputOption(addDataDirOption(cmd))
+    .option("-g, --resource-group <name>", "accepted for az compatibility")
+    .option("--subscription <id>", "accepted for az compatibility");
 }
 
 /** The running server's addresses, or a one-line error when none runs on that data dir. */

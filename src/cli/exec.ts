@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { EXEC_PATH, EXEC_TOKEN_FILE } from "../identity/service.js";
+import { addDataDirOption } from "./client.js";
 import { fail } from "./util.js";
 
 interface ExecOptions {
@@ -21,12 +22,12 @@ interface ExecGrant {
 }
 
 export function registerExec(program: Command): void {
-  program
+  const exec = program
     .command("exec")
     .description("Run a command with a job replica's identity and CA environment (IDENTITY_ENDPOINT, IDENTITY_HEADER, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE)")
     .argument("<command...>", "the command and its arguments (put them after --)")
-    .option("--identity <name>", "a user-assigned identity (name, client id or principal id) or a job name (that job's identities); default: every user-assigned identity, picked by client id")
-    .option("--data-dir <dir>", "data directory of the running server (env EVENTJOBS_DATA_DIR)", process.env.EVENTJOBS_DATA_DIR ?? ".eventjobs")
+    .option("--identity <name>", "a user-assigned identity (name, client id or principal id) or a job name (that job's identities); default: every user-assigned identity, picked by client id");
+  addDataDirOption(exec)
     .addHelpText("after", "\nExamples:\n  eventjobs exec --identity identity-aca -- python processor.py\n  eventjobs exec -- node processor.js\n")
     .action(async (argv: string[], o: ExecOptions) => {
       const grant = await requestGrant(o);

@@ -1,7 +1,7 @@
 // `eventjobs identity create|show|list|delete`: user-assigned managed identities, as az identity prints them.
 import type { Command } from "commander";
-import { ApiClient, addDataDirOption } from "./client.js";
-import { addOutputOption, checkFormat, print, type Column } from "./output.js";
+import { ApiClient, addAzCommandOptions } from "./client.js";
+import { checkFormat, print, type Column } from "./output.js";
 import { fail } from "./util.js";
 
 type Obj = Record<string, any>;
@@ -13,15 +13,9 @@ const COLUMNS: Column[] = [
   { header: "ResourceGroup", get: (i) => i.resourceGroup },
 ];
 
-function common(cmd: Command): Command {
-  return addOutputOption(addDataDirOption(cmd))
-    .option("-g, --resource-group <name>", "accepted for az compatibility")
-    .option("--subscription <id>", "accepted for az compatibility");
-}
-
 export function registerIdentity(program: Command): void {
   const identity = program.command("identity").description("User-assigned managed identities (tokens from the local issuer, RBAC on Service Bus)");
-  common(identity.command("create"))
+  addAzCommandOptions(identity.command("create"))
     .description("Create a user-assigned identity (client and principal ids are generated and kept)")
     .requiredOption("-n, --name <name>", "3-128 letters, digits, hyphens or underscores")
     .option("-l, --location <location>", "accepted for az compatibility")
@@ -39,16 +33,16 @@ export function registerIdentity(program: Command): void {
       }
       print(await new ApiClient(o.dataDir).request("PUT", `/identities/${encodeURIComponent(o.name)}`, { clientId: o.clientId, principalId: o.principalId, tags }), o.output, COLUMNS);
     });
-  common(identity.command("show"))
+  addAzCommandOptions(identity.command("show"))
     .description("Show an identity")
     .requiredOption("-n, --name <name>", "the identity")
     .addHelpText("after", "\nExamples:\n  eventjobs identity show -n identity-aca\n  eventjobs identity show -n identity-aca -o table\n")
     .action(async (o: Obj) => print(await new ApiClient(o.dataDir).request("GET", `/identities/${encodeURIComponent(o.name)}`), o.output, COLUMNS));
-  common(identity.command("list"))
+  addAzCommandOptions(identity.command("list"))
     .description("List the identities")
     .addHelpText("after", "\nExamples:\n  eventjobs identity list -o table\n")
     .action(async (o: Obj) => print((await new ApiClient(o.dataDir).request("GET", "/identities")).value, o.output, COLUMNS));
-  common(identity.command("delete"))
+  addAzCommandOptions(identity.command("delete"))
     .description("Delete an identity (its role assignments stay until deleted, as in Azure)")
     .requiredOption("-n, --name <name>", "the identity")
     .addHelpText("after", "\nExamples:\n  eventjobs identity delete -n identity-aca\n")

@@ -1,8 +1,8 @@
 // `eventjobs servicebus namespace|queue|message ...`: az's Service Bus commands (and the data-plane
 // message commands az lacks) against the running server's control API.
 import type { Command } from "commander";
-import { ApiClient, addDataDirOption } from "./client.js";
-import { addOutputOption, checkFormat, print, type Column } from "./output.js";
+import { ApiClient, addAzCommandOptions, addDataDirOption } from "./client.js";
+import { checkFormat, print, type Column } from "./output.js";
 import { registerAuthorizationRules } from "./servicebus-rules.js";
 import { fail } from "./util.js";
 
@@ -32,13 +32,6 @@ const MESSAGE_COLUMNS: Column[] = [
   { header: "State", get: (m) => m.state },
   { header: "Body", get: (m) => m.body },
 ];
-
-/** Flags az takes for Azure only: accepted, recorded nowhere, never needed here. */
-function common(cmd: Command): Command {
-  return addOutputOption(addDataDirOption(cmd))
-    .option("-g, --resource-group <name>", "accepted for az compatibility")
-    .option("--subscription <id>", "accepted for az compatibility");
-}
 
 const enc = encodeURIComponent;
 const queuePath = (o: Obj, name = o.name) => `/servicebus/namespaces/${enc(o.namespaceName)}/queues/${enc(name)}`;
@@ -99,11 +92,11 @@ export function registerServiceBus(program: Command): void {
 function registerNamespace(sb: Command): void {
   const ns = sb.command("namespace").description("Namespaces (declared in eventjobs.yaml)");
   registerAuthorizationRules(ns, "namespace");
-  common(ns.command("list"))
+  addAzCommandOptions(ns.command("list"))
     .description("List the namespaces")
     .addHelpText("after", "\nExamples:\n  eventjobs servicebus namespace list -o table\n")
     .action(async (o: Obj) => print((await new ApiClient(o.dataDir).request("GET", "/servicebus/namespaces")).value, o.output, NAMESPACE_COLUMNS));
-  common(ns.command("show"))
+  addAzCommandOptions(ns.command("show"))
     .description("Show a namespace")
     .requiredOption("-n, --name <namespace>", "the namespace")
     .addHelpText("after", "\nExamples:\n  eventjobs servicebus namespace show -n servicebus-ns-job\n")
@@ -127,7 +120,7 @@ function registerNamespace(sb: Command): void {
 function registerQueue(sb: Command): void {
   const queue = sb.command("queue").description("Queues: create, show, list, delete (az servicebus queue)");
   registerAuthorizationRules(queue, "queue");
-  const withNs = (cmd: Command) => common(cmd).requiredOption("--namespace-name <namespace>", "the namespace");
+  const withNs = (cmd: Command) => addAzCommandOptions(cmd).requiredOption("--namespace-name <namespace>", "the namespace");
   const create = withNs(queue.command("create")).description("Create a queue, or replace an existing queue's properties (unset ones take the defaults)").requiredOption("-n, --name <name>", "the queue");
   create
     .option("--lock-duration <duration>", "ISO-8601, PT5S to PT5M (default PT1M)")
@@ -169,7 +162,7 @@ function registerQueue(sb: Command): void {
 
 function registerMessage(sb: Command): void {
   const message = sb.command("message").description("Messages: send, peek, receive (data plane; az has no such commands)");
-  const withQueue = (cmd: Command) => common(cmd).requiredOption("--namespace-name <namespace>", "the namespace").requiredOption("--queue-name <queue>", "the queue");
+  const withQueue = (cmd: Command) => addAzCommandOptions(cmd).requiredOption("--namespace-name <namespace>", "the namespace").requiredOption("--queue-name <queue>", "the queue");
   withQueue(message.command("send"))
     .description("Send one message")
     .requiredOption("--body <text>", "the message body (sent as a string, as the SDKs send strings)")

@@ -6,6 +6,7 @@ import { lastAppliedConfig } from "../control/state.js";
 import { EMULATOR_ROOT_POLICY } from "../config/model.js";
 import { CaError } from "../identity/ca.js";
 import { Platform } from "../platform.js";
+import { DEFAULT_DATA_DIR } from "./client.js";
 import { fail, parsePort } from "./util.js";
 
 interface UpOptions {
@@ -24,7 +25,7 @@ export function registerUp(program: Command): void {
     .command("up")
     .description("Start eventjobs: the Service Bus-compatible broker, the scaler and the job runner, with the project applied")
     .option("--config <file>", "eventjobs.yaml or the emulator's Config.json, applied at start (default: ./eventjobs.yaml if present, else the project last applied to the data dir)")
-    .option("--data-dir <dir>", "data directory", process.env.EVENTJOBS_DATA_DIR ?? ".eventjobs")
+    .option("--data-dir <dir>", "data directory", process.env.EVENTJOBS_DATA_DIR ?? DEFAULT_DATA_DIR)
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--amqp-port <port>", "plain AMQP port (0 = a free port)", "5672")
     .option("--amqps-port <port>", "AMQP over TLS port (0 = a free port)", "5671")
