@@ -4,9 +4,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import { stringify } from "yaml";
 import { formatPlan, summary, type Plan } from "../control/diff.js";
 import { ApiClient, addDataDirOption, readNdjson } from "./client.js";
+import { print } from "./output.js";
 import { fail } from "./util.js";
 
 type Obj = Record<string, any>;
@@ -20,11 +20,6 @@ function projectFile(config?: string): { file: string; text: string } {
 
 function checkOutput(o: string): void {
   if (!FORMATS.includes(o)) fail(`--output "${o}": expected one of ${FORMATS.join(", ")}`);
-}
-
-function out(value: unknown, format: string): void {
-  if (format === "json") console.log(JSON.stringify(value, null, 2));
-  else process.stdout.write(stringify(value));
 }
 
 /** Reads apply/destroy's event stream: plan, one line per step as it ends, then the result. */
@@ -55,6 +50,13 @@ function done(result: Obj, verb: string): string {
   return `${verb} complete: ${n("create")} created, ${n("update")} updated, ${n("delete") - failed} deleted.${failed ? ` ${failed} could not be deleted (they stay in the project; apply again to retry).` : ""}`;
 }
 
+/** apply's and destroy's result: the summary line (text) or the whole result; exit 1 when a deletion failed. */
+function report(result: Obj, verb: string, format: string): void {
+  if (format === "text") console.log(done(result, verb));
+  else print(result, format, []);
+  if (result.errors.length) process.exitCode = 1;
+}
+
 export function registerProject(program: Command): void {
   const common = (cmd: Command, def = "text") =>
     addDataDirOption(cmd)
@@ -69,7 +71,7 @@ export function registerProject(program: Command): void {
       checkOutput(o.output);
       const plan = (await new ApiClient(o.dataDir).request("POST", "/plan", projectFile(o.config))) as Plan;
       if (o.output === "text") console.log(plan.changes.length ? formatPlan(plan).join("\n") : `${summary(plan)} The running server matches ${plan.source ?? "the project"}.`);
-      else out(plan, o.output);
+      else print(plan, o.output, []);
       if (o.detailedExitcode && plan.changes.length) process.exitCode = 2;
     });
 
@@ -79,10 +81,7 @@ export function registerProject(program: Command): void {
     .action(async (o: Obj) => {
       checkOutput(o.output);
       const res = await new ApiClient(o.dataDir).fetch("POST", "/apply", projectFile(o.config));
-      const result = await follow(res, o.output);
-      if (o.output === "text") console.log(done(result, "Apply"));
-      else out(result, o.output);
-      if (result.errors.length) process.exitCode = 1;
+      report(await follow(res, o.output), "Apply", o.output);
     });
 
   common(program.command("destroy"))
@@ -96,7 +95,7 @@ export function registerProject(program: Command): void {
       if (o.config && project.source && resolve(o.config) !== project.source) fail(`the server's project is ${project.source}, not ${resolve(o.config)}; nothing was destroyed`);
       if (!project.resources.length) {
         if (o.output === "text") console.log("No changes. The project owns nothing on this server.");
-        else out({ plan: { changes: [], unchanged: 0 }, errors: [] }, o.output);
+        else print({ plan: { changes: [], unchanged: 0 }, errors: [] }, o.output, []);
         return;
       }
       if (!o.yes) {
@@ -106,9 +105,6 @@ export function registerProject(program: Command): void {
         rl.close();
         if (!/^y(es)?$/i.test(answer.trim())) fail("destroy cancelled; nothing was changed");
       }
-      const result = await follow(await api.fetch("POST", "/destroy", {}), o.output);
-      if (o.output === "text") console.log(done(result, "Destroy"));
-      else out(result, o.output);
-      if (result.errors.length) process.exitCode = 1;
+      report(await follow(await api.fetch("POST", "/destroy", {}), o.output), "Destroy", o.output);
     });
 }
