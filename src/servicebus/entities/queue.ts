@@ -271,7 +271,7 @@ export class QueueEntity extends EventEmitter {
   }
 
   /** Locks (peek-lock) or removes (receive-and-delete) a message being handed to a receiver. */
-  private takeForDelivery(meta: MessageMeta, mode: ReceiveMode): StoredMessage | undefined {
+  private takeForDelivery(meta: MessageMeta, mode: ReceiveMode, lockedUntil = Date.now() + this.props.lockDurationMs): StoredMessage | undefined {
     const body = this.hot.get(meta.seq) ?? this.store.load(this.path, meta.seq);
     if (!body) return undefined;
     if (mode === "receiveAndDelete") {
@@ -282,7 +282,7 @@ export class QueueEntity extends EventEmitter {
       return msg;
     }
     meta.lockToken = randomUUID();
-    meta.lockedUntil = Date.now() + this.props.lockDurationMs;
+    meta.lockedUntil = lockedUntil;
     this.locks.set(meta.lockToken, meta.seq);
     this.timers.add(meta.lockedUntil, meta.seq, "lock");
     this.unwrittenLocks.add(meta);
@@ -338,12 +338,7 @@ export class QueueEntity extends EventEmitter {
       this.expire(meta);
       return undefined;
     }
-    const m = this.takeForDelivery(meta, mode);
-    if (m && meta.lockToken && lockedUntil !== undefined) {
-      meta.lockedUntil = m.lockedUntil = lockedUntil;
-      this.timers.add(lockedUntil, seq, "lock");
-    }
-    return m;
+    return this.takeForDelivery(meta, mode, lockedUntil);
   }
 
   /** Gives a locked message back without counting a delivery (a released session; the AMQP released outcome). */
