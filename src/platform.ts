@@ -1,7 +1,6 @@
 // The one place that wires components from a loaded config: store → broker → listeners.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { registerControlApi } from "./api/control.js";
 import { registerV1 } from "./api/v1.js";
@@ -16,7 +15,7 @@ import { serviceBusTriggers } from "./scaling/triggers/embedded.js";
 import { ensureCa, type LocalCa } from "./identity/ca.js";
 import { ensureServerCert, serverNames } from "./identity/certs.js";
 import { IdentityService, tokenEndpointUrl } from "./identity/service.js";
-import { serveAmqpWebSockets, TlsListener } from "./listeners.js";
+import { listenOn, serveAmqpWebSockets, TlsListener } from "./listeners.js";
 import { AmqpServer } from "./servicebus/amqp/server.js";
 import { registerAdminApi } from "./servicebus/admin/routes.js";
 import { AuthorizationRules } from "./servicebus/authorization-rules.js";
@@ -114,7 +113,7 @@ export class Platform {
       // `up --config` goes through apply: images first (no execution starts without its image), then the rest
       const progress = progressLines(opts.log ?? (() => {}));
       p.project = new ProjectService(
-        { broker, get identity() { return p.identity; }, get jobs() { return p.jobs; }, imagesDir: join(dataDir, "images"), lookupRef: p.lookupRef, serverCertificate: () => p.serverCertificate() },
+        { broker, get identity() { return p.identity; }, get jobs() { return p.jobs; }, imagesDir: join(dataDir, "images"), lookupRef: p.lookupRef, namespaceRef: (ns, prop) => p.namespaceRef(ns, prop), serverCertificate: () => p.serverCertificate() },
         persist ? dataDir : undefined,
       );
       p.project.buildImages(opts.config, progress);
@@ -149,10 +148,7 @@ export class Platform {
     this.identity.register(this.router);
     registerAdminApi(this.router, this.broker); // ATOM admin API; its entity paths are a catch-all, so keep it last
     this.http = createServer(this.router.handle);
-    const httpPort = await new Promise<number>((resolve, reject) => {
-      this.http!.once("error", reject);
-      this.http!.listen(this.opts.httpPort ?? 5300, host, () => resolve((this.http!.address() as AddressInfo).port));
-    });
+    const httpPort = await listenOn(this.http, this.opts.httpPort ?? 5300, host);
     // TLS: both ports speak AMQP and HTTPS/wss (listeners.ts); the same router serves HTTP and HTTPS
     this.wss = serveAmqpWebSockets(this.http, this.amqp);
     this.ca = ensureCa(this.opts.caDir);
@@ -171,8 +167,10 @@ export class Platform {
    */
   connectionString(namespace?: string, opts: { tls?: boolean; keyName?: string; key?: string; entityPath?: string } = {}): string {
     const ns = this.broker.namespace(namespace ?? this.broker.defaultNamespace)!;
-    const policy = ns.policies[0];
-    const host = this.hostOf(ns.name);
+    return this.formatConnectionString(namespaceHost(ns.name, ns.name === this.broker.defaultNamespace), ns.policies[0], opts);
+  }
+
+  private formatConnectionString(host: string, policy: { name: string; primaryKey: string }, opts: { tls?: boolean; keyName?: string; key?: string; entityPath?: string } = {}): string {
     // another rule's key (authorization-rule keys list); a queue's rule adds EntityPath, as Azure's do
     const keys = `SharedAccessKeyName=${opts.keyName ?? policy.name};SharedAccessKey=${opts.key ?? policy.primaryKey};${opts.entityPath ? `EntityPath=${opts.entityPath};` : ""}`;
     if (opts.tls) return `Endpoint=sb://${host}:${this.endpoints.amqpsPort}/;${keys}`;
@@ -212,24 +210,24 @@ export class Platform {
     );
   }
 
-  /** The host name clients use for a namespace: `localhost` reaches the default one, `<ns>.localhost` the others. */
-  private hostOf(namespace: string): string {
-    return namespace === this.broker.defaultNamespace ? "localhost" : `${namespace}.localhost`;
-  }
-
   /** `${servicebus.<ns>.connectionString|fqdn|host}` as a job sees them. */
   readonly lookupRef: RefLookup = (kind, name, prop) => {
     if (kind === "identity") return this.identity?.lookupRef(name, prop);
     if (kind !== "servicebus") return undefined;
     const ns = this.broker.namespace(name);
     if (!ns) return undefined;
-    const host = this.hostOf(ns.name);
-    if (prop === "connectionString") return this.connectionString(ns.name);
+    return this.namespaceRef({ name: ns.name, isDefault: ns.name === this.broker.defaultNamespace, policy: ns.policies[0] }, prop);
+  };
+
+  /** A namespace's `connectionString|fqdn|host`, also for one that apply is about to create. */
+  namespaceRef(ns: { name: string; isDefault: boolean; policy: { name: string; primaryKey: string } }, prop: string): string | undefined {
+    const host = namespaceHost(ns.name, ns.isDefault);
+    if (prop === "connectionString") return this.formatConnectionString(host, ns.policy);
     if (prop === "host") return host;
     // SDKs connect to the FQDN on 5671; JS also takes "host:port" (Debian's Python SDK only ever uses 5671)
     if (prop === "fqdn") return this.endpoints.amqpsPort === 5671 ? host : `${host}:${this.endpoints.amqpsPort}`;
     return undefined;
-  };
+  }
 
   async close(): Promise<void> {
     await this.jobs?.close();
@@ -243,4 +241,9 @@ export class Platform {
     this.store.close();
     if (this.opts.dataDir) rmSync(join(this.opts.dataDir, "server.json"), { force: true });
   }
+}
+
+/** The host name clients use for a namespace: `localhost` reaches the default one, `<ns>.localhost` the others. */
+function namespaceHost(name: string, isDefault: boolean): string {
+  return isDefault ? "localhost" : `${name}.localhost`;
 }

@@ -16,6 +16,8 @@ export interface PlatformParts {
   jobs: Jobs;
   imagesDir: string;
   lookupRef: RefLookup;
+  /** a namespace's `connectionString|fqdn|host`, also for one not created yet */
+  namespaceRef(ns: { name: string; isDefault: boolean; policy: { name: string; primaryKey: string } }, prop: string): string | undefined;
   /** issues the TLS certificate again for a changed set of namespaces */
   serverCertificate(): unknown;
 }

@@ -226,9 +226,7 @@ export class ProjectService {
         if (!ns) return leaving.has(`namespace:${name.toLowerCase()}`) ? undefined : this.p.lookupRef(kind, name, prop);
         const now = this.p.broker.namespace(ns.name) ? this.p.lookupRef(kind, ns.name, prop) : undefined;
         if (now !== undefined) return now;
-        const host = same(ns.name, config.defaultNamespace) ? "localhost" : `${ns.name}.localhost`;
-        if (prop === "connectionString") return `Endpoint=sb://${host};SharedAccessKeyName=${ns.policies[0].name};SharedAccessKey=${ns.policies[0].primaryKey};UseDevelopmentEmulator=true;`;
-        return prop === "fqdn" || prop === "host" ? host : undefined;
+        return this.p.namespaceRef({ name: ns.name, isDefault: same(ns.name, config.defaultNamespace ?? ""), policy: ns.policies[0] }, prop);
       }
       if (kind === "identity") {
         const decl = ((config.extra?.identities ?? []) as Array<{ name: string; clientId?: string; principalId?: string }>).find((i) => same(i.name, name));

@@ -106,7 +106,6 @@ export class JobStore {
       putExec: this.db.prepare(
         "INSERT INTO executions(name, job, status, start_time, end_time, record) VALUES (@name, @job, @status, @startTime, @endTime, @record) ON CONFLICT(name) DO UPDATE SET status = excluded.status, end_time = excluded.end_time, record = excluded.record",
       ),
-      delExec: this.db.prepare("DELETE FROM executions WHERE name = ?"),
       getExec: this.db.prepare("SELECT record FROM executions WHERE name = ?"),
       jobExecs: this.db.prepare("SELECT record FROM executions WHERE job = ? ORDER BY start_time, name"),
       unfinished: this.db.prepare("SELECT record FROM executions WHERE status IN ('Running', 'Processing')"),
@@ -143,10 +142,6 @@ export class JobStore {
 
   saveExecution(e: ExecutionRecord): void {
     this.stmts.putExec.run({ name: e.name, job: e.job, status: e.status, startTime: e.startTime, endTime: e.endTime ?? null, record: JSON.stringify(e) });
-  }
-
-  deleteExecution(name: string): void {
-    this.stmts.delExec.run(name);
   }
 
   execution(name: string): ExecutionRecord | undefined {
