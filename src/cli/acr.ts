@@ -1,10 +1,10 @@
 // `eventjobs acr build`: a local image from a directory with a Dockerfile, like `az acr build`.
 import { resolve, join } from "node:path";
 import type { Command } from "commander";
-import { stringify } from "yaml";
 import { DockerfileError } from "../jobs/dockerfile.js";
 import { buildImage, ImageError, type ImageRecord } from "../jobs/images.js";
 import { DEFAULT_DATA_DIR } from "./client.js";
+import { print, type Column } from "./output.js";
 import { fail } from "./util.js";
 
 interface BuildOptions {
@@ -18,6 +18,12 @@ interface BuildOptions {
 }
 
 const FORMATS = ["json", "yaml", "table", "none"];
+const COLUMNS: Column[] = [
+  { header: "Image", get: (i: ImageRecord) => i.ref },
+  { header: "Digest", get: (i: ImageRecord) => i.digest.slice(0, 19) },
+  { header: "Workdir", get: (i: ImageRecord) => i.workdir || "." },
+  { header: "Command", get: (i: ImageRecord) => JSON.stringify([...i.entrypoint, ...i.cmd]) },
+];
 
 export function registerAcr(program: Command): void {
   const acr = program.command("acr").description("Local images, referenced as <registry>.azurecr.io/<name>:<tag> (like Azure Container Registry)");
@@ -57,10 +63,8 @@ export function registerAcr(program: Command): void {
       // with a machine-readable format the build log goes to stderr, so stdout stays parseable
       const log = o.output === undefined ? (s: string) => console.log(s) : (s: string) => console.error(s);
       if (o.logs) printLog(image, log);
-      if (o.output === "json") console.log(JSON.stringify(image, null, 2));
-      else if (o.output === "yaml") process.stdout.write(stringify(image));
-      else if (o.output === "table") printTable(image);
-      else if (o.output === undefined) console.log(`Image: ${image.ref}`);
+      if (o.output === undefined) console.log(`Image: ${image.ref}`);
+      else print(image, o.output, COLUMNS);
     });
 }
 
@@ -86,16 +90,4 @@ function printLog(image: ImageRecord, log: (s: string) => void): void {
   log(`  workdir: ${image.workdir || "."} (in ${image.dir})`);
   const argv = [...image.entrypoint, ...image.cmd];
   log(`  runs: ${argv.length ? JSON.stringify(argv) : "(no ENTRYPOINT or CMD: the job must set a command)"}`);
-}
-
-function printTable(image: ImageRecord): void {
-  const rows = [
-    ["Image", "Digest", "Workdir", "Command"],
-    [image.ref, image.digest.slice(0, 19), image.workdir || ".", JSON.stringify([...image.entrypoint, ...image.cmd])],
-  ];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c])).join("  ").trimEnd();
-  console.log(line(rows[0]));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  console.log(line(rows[1]));
 }
