@@ -5,7 +5,7 @@ import type { QueueProperties } from "../config/model.js";
 import { QUEUE_DEFAULTS } from "../config/model.js";
 import { QUEUE_SPECS } from "../config/project.js";
 import { Checker, ENTITY_NAME, readProps, resolveRefs, type EntityRef, type SrcNode } from "../config/validate.js";
-import type { Broker, RuntimeQueueDefinition } from "../servicebus/broker.js";
+import type { Broker } from "../servicebus/broker.js";
 import type { Namespace } from "../servicebus/entities/namespace.js";
 import { composeMessage } from "../servicebus/message/compose.js";
 import { decodeStored, receiveBatch } from "./messages.js";
@@ -93,10 +93,8 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
     const body = await jsonBody(req, true);
     const props = queueProperties(ns, name, body.properties);
     const created = !ns.queue(name);
-    const q = ns.createQueue(name, props);
     const now = Date.now();
-    const record: RuntimeQueueDefinition = { kind: "queue", properties: props, createdAt: now, updatedAt: now };
-    await broker.store.saveEntity({ path: q.path, definition: JSON.stringify(record) }); // survives a restart
+    const q = await broker.defineQueue(ns, name, { properties: props, createdAt: now, updatedAt: now }); // survives a restart
     return { ...resource(ns, q.path.slice(ns.name.length + 1)), created };
   });
   route("DELETE", "/servicebus/namespaces/:ns/queues/:queue", async (req) => {

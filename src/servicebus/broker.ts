@@ -2,6 +2,7 @@
 import { EventEmitter } from "node:events";
 import { DEFAULT_NAMESPACE, EMULATOR_ROOT_POLICY, QUEUE_DEFAULTS, type NamespaceConfig, type ProjectConfig, type QueueProperties } from "../config/model.js";
 import { Namespace } from "./entities/namespace.js";
+import type { QueueEntity } from "./entities/queue.js";
 import type { EntityRecord, MessageStore } from "./store/types.js";
 
 /** What the store keeps (EntityRecord.definition, as JSON) for a queue created or changed at run time. */
@@ -88,6 +89,17 @@ export class Broker extends EventEmitter {
     n.close();
     this.namespaces.delete(name.toLowerCase());
     return true;
+  }
+
+  /**
+   * Creates or replaces a queue at run time (admin API, control API) and records its definition, so it
+   * comes back after a restart.
+   */
+  async defineQueue(ns: Namespace, name: string, definition: Omit<RuntimeQueueDefinition, "kind">): Promise<QueueEntity> {
+    const q = ns.createQueue(name, definition.properties);
+    const record: RuntimeQueueDefinition = { kind: "queue", ...definition };
+    await this.store.saveEntity({ path: q.path, definition: JSON.stringify(record) });
+    return q;
   }
 
   setDefaultNamespace(name: string): void {

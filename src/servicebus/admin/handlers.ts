@@ -3,7 +3,7 @@
 // Namespace the AMQP side uses (a created queue takes links at once) and are recorded in the store, so a
 // queue created here survives a restart (Broker restores it).
 import type { Broker } from "../broker.js";
-import { parseRuntimeDefinition, type RuntimeQueueDefinition } from "../broker.js";
+import { parseRuntimeDefinition } from "../broker.js";
 import type { Namespace } from "../entities/namespace.js";
 import type { QueueEntity } from "../entities/queue.js";
 import { feed, namespaceInfoEntry, queueEntry, type EntityTimes, type Origin, type QueueExtras, type QueueView } from "./atom.js";
@@ -87,19 +87,11 @@ export class AdminOperations {
     };
     const def = parseQueueDefinition(body, name, current, lookup);
     const now = Date.now();
-    const q = ns.createQueue(name, def.props);
-    const info = existing ? this.infoOf(q) : { times: { createdAt: now, updatedAt: now, accessedAt: 0 }, extras: {} };
+    const info = existing ? this.infoOf(existing) : { times: { createdAt: now, updatedAt: now, accessedAt: 0 }, extras: {} };
     info.extras = def.extras;
     info.times.updatedAt = now;
+    const q = await this.broker.defineQueue(ns, name, { properties: def.props, extras: def.extras as Record<string, unknown>, createdAt: info.times.createdAt, updatedAt: now });
     this.info.set(q, info);
-    const record: RuntimeQueueDefinition = {
-      kind: "queue",
-      properties: def.props,
-      extras: def.extras as Record<string, unknown>,
-      createdAt: info.times.createdAt,
-      updatedAt: now,
-    };
-    await this.broker.store.saveEntity({ path: q.path, definition: JSON.stringify(record) });
     return { status: existing ? 200 : 201, body: queueEntry(origin, this.view(ns, q)) };
   }
 
