@@ -92,3 +92,21 @@ export function grants(rights: AccessRight[], needed: AccessRight): boolean {
 export function covers(scope: string, path: string): boolean {
   return scope === "" || path === scope || path.startsWith(scope + "/");
 }
+
+/**
+ * The whole SAS check both wire layers make ($cbs put-token, the admin API): the signature against the
+ * policies that can sign for the token's resource, then that resource covers the requested scope.
+ * `shown` is how the request is named in the InvalidAudience error. Throws SasError.
+ */
+export function verifySasFor(
+  token: string,
+  policiesFor: (resource: string | undefined) => SasPolicyConfig[],
+  requestedScope: string,
+  shown: string,
+): SasClaims & { scope: string } {
+  // JS and Go sign the whole admin request URL, query included; only its path is a scope
+  const claims = verifySasToken(token, policiesFor(tokenResource(token)?.split("?")[0]));
+  const scope = resourcePath(claims.resource.split("?")[0]);
+  if (!covers(scope, requestedScope)) throw new SasError(`InvalidAudience: The token's resource '${claims.resource}' does not cover '${shown}'.`);
+  return { ...claims, scope };
+}

@@ -3,7 +3,7 @@
 // falls back to `sasAuthorize`). Every admin operation needs the Manage right, with the service's wording.
 import type { Request } from "../../api/router.js";
 import type { AccessRight } from "../../config/model.js";
-import { covers, entityScope, grants, resourcePath, SasError, tokenResource, verifySasToken } from "../../identity/sas.js";
+import { entityScope, grants, SasError, verifySasFor } from "../../identity/sas.js";
 import type { Namespace } from "../entities/namespace.js";
 import { AdminError } from "./description.js";
 
@@ -34,18 +34,13 @@ export const sasAuthorize: AdminAuthorizer = (req, ctx) => {
   if (/^bearer\s/i.test(header)) {
     throw new AdminError(401, "InvalidToken: Bearer tokens are not accepted by this endpoint; use a SharedAccessSignature.");
   }
-  let claims;
   try {
-    claims = verifySasToken(header, ctx.namespace.policiesFor(tokenResource(header)?.split("?")[0]));
+    const claims = verifySasFor(header, (r) => ctx.namespace.policiesFor(r), entityScope(ctx.resource), ctx.resource);
+    return { rights: claims.rights };
   } catch (e) {
     if (e instanceof SasError) throw new AdminError(401, e.message);
     throw e;
   }
-  const scope = resourcePath(claims.resource.split("?")[0]);
-  if (!covers(scope, entityScope(ctx.resource))) {
-    throw new AdminError(401, `InvalidAudience: The token's resource '${claims.resource}' does not cover '${ctx.resource}'.`);
-  }
-  return { rights: claims.rights };
 };
 
 const DENIED: Record<AdminAction, string> = {

@@ -1,6 +1,6 @@
 // $cbs put-token: claims-based security as Service Bus does it. SAS tokens are verified against the
 // namespace's policies and those of the entity the token is for; the claim is kept on the connection and checked when links attach.
-import { covers, resourcePath, SasError, tokenResource, verifySasToken } from "../../identity/sas.js";
+import { resourcePath, SasError, verifySasFor } from "../../identity/sas.js";
 import type { Claim, ClientConnection } from "./connection.js";
 import type { Reply } from "./replies.js";
 
@@ -19,13 +19,8 @@ export function putToken(conn: ClientConnection, request: any, validateOther?: T
   const token = typeof request.body === "string" ? request.body : Buffer.isBuffer(request.body) ? request.body.toString("utf8") : "";
   try {
     if (type === "servicebus.windows.net:sastoken") {
-      const claims = verifySasToken(token, conn.namespace.policiesFor(tokenResource(token)));
-      const scope = resourcePath(claims.resource);
-      const requested = resourcePath(audience);
-      if (!covers(scope, requested)) {
-        return unauthorized(`InvalidAudience: The token's resource '${claims.resource}' does not cover '${audience}'.`);
-      }
-      conn.addClaim({ scope, rights: claims.rights, expiresAt: claims.expiresAt });
+      const claims = verifySasFor(token, (r) => conn.namespace.policiesFor(r), resourcePath(audience), audience);
+      conn.addClaim({ scope: claims.scope, rights: claims.rights, expiresAt: claims.expiresAt });
       return { status: 200, description: "OK" };
     }
     if (validateOther) {
