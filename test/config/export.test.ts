@@ -1,6 +1,6 @@
 // Exports of the lab project (DESIGN.md §1) to every format, checked against the shapes of keda-aca.md
 // §3 and §7: the az command line of the lab, Terraform blocks, KEDA manifests validated against KEDA's own
-// CRD schemas (shared/reference/schemas, read at run time). The import round trip: import-aca.test.ts.
+// CRD schemas (test/fixtures/keda, copied from KEDA with its licence note). The import round trip: import-aca.test.ts.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
@@ -10,8 +10,7 @@ import { EXPORT_FORMATS, ExportError, exportProject } from "../../src/config/exp
 import { clone, lab, labJob, LITERAL_SECRET, LOCAL_KEY, rich } from "../helpers/lab-project.js";
 import { crdSchema, validate } from "../helpers/openapi.js";
 
-// CI clones the repo with shared/ beside it, so repo/../shared is the reference directory.
-const SCHEMAS = new URL("../../../shared/reference/schemas/", import.meta.url);
+const SCHEMAS = new URL("../fixtures/keda/", import.meta.url);
 const SCALED_JOB = crdSchema(new URL("keda.sh_scaledjobs.yaml", SCHEMAS));
 const TRIGGER_AUTH = crdSchema(new URL("keda.sh_triggerauthentications.yaml", SCHEMAS));
 

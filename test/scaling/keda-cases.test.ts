@@ -1,5 +1,5 @@
-// KEDA's upstream test rows (shared/reference/keda-cases.json, read at run time, never copied into the
-// repo) replayed against src/scaling: one test per row of every group. A group without a handler fails.
+// KEDA's upstream test rows (test/fixtures/keda/keda-cases.json, with their source and licence in the README
+// beside it) replayed against src/scaling: one test per row of every group. A group without a handler fails.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -29,8 +29,7 @@ import {
   type TriggerReading,
 } from "../../src/scaling/index.js";
 
-// CI clones the repo with shared/ beside it, so repo/../shared is the reference directory.
-const CASES_URL = new URL("../../../shared/reference/keda-cases.json", import.meta.url);
+const CASES_URL = new URL("../fixtures/keda/keda-cases.json", import.meta.url);
 type Row = any;
 const cases: Record<string, Row> = JSON.parse(readFileSync(CASES_URL, "utf8"));
 
