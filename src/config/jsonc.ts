@@ -1,5 +1,7 @@
-// JSON with comments and trailing commas (what the emulator's sample Config.json contains), parsed into
-// the position-carrying tree the validators use; JSON.parse would lose line/column information.
+// JSON with comments and trailing commas (what the emulator's sample Config.json contains), parsed with
+// Microsoft's jsonc-parser (VS Code's) into the position-carrying tree the validators use; JSON.parse would
+// lose line/column information.
+import { parseTree, ParseErrorCode, type Node, type ParseError } from "jsonc-parser";
 import type { MapEntry, Pos, SrcNode } from "./validate.js";
 
 export class JsoncSyntaxError extends Error {
@@ -13,16 +15,31 @@ export class JsoncSyntaxError extends Error {
   }
 }
 
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const MAX_DEPTH = 256;
+
+/** Our words for the parser's error codes (the ones a hand-edited Config.json runs into). */
+const MESSAGES: Partial<Record<ParseErrorCode, string>> = {
+  [ParseErrorCode.InvalidSymbol]: "unexpected character",
+  [ParseErrorCode.InvalidNumberFormat]: "invalid number",
+  [ParseErrorCode.PropertyNameExpected]: "expected a quoted property name or '}'",
+  [ParseErrorCode.ValueExpected]: "unexpected character",
+  [ParseErrorCode.ColonExpected]: "expected ':' after a property name",
+  [ParseErrorCode.CommaExpected]: "expected ',' between values",
+  [ParseErrorCode.CloseBraceExpected]: "expected ',' or '}'",
+  [ParseErrorCode.CloseBracketExpected]: "expected ',' or ']'",
+  [ParseErrorCode.EndOfFileExpected]: "unexpected content after the top-level value",
+  [ParseErrorCode.UnexpectedEndOfComment]: "unterminated /* comment",
+  [ParseErrorCode.UnexpectedEndOfString]: "unterminated string",
+  [ParseErrorCode.UnexpectedEndOfNumber]: "unexpected end of number",
+  [ParseErrorCode.InvalidUnicode]: "invalid unicode escape",
+  [ParseErrorCode.InvalidEscapeCharacter]: "invalid escape character",
+  [ParseErrorCode.InvalidCharacter]: "invalid character in a string",
+};
 
 /** Parses JSONC; throws JsoncSyntaxError (with a 1-based line and column) on the first syntax error. */
 export function parseJsonc(text: string): SrcNode {
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const lineStarts = [0];
   for (let k = 0; k < text.length; k++) if (text[k] === "\n") lineStarts.push(k + 1);
-
   const posAt = (offset: number): Pos => {
     let lo = 0;
     let hi = lineStarts.length - 1;
@@ -33,90 +50,56 @@ export function parseJsonc(text: string): SrcNode {
     }
     return { line: lo + 1, col: offset - lineStarts[lo] + 1 };
   };
-  const fail = (message: string, offset = i): never => {
+  const fail = (message: string, offset: number): never => {
     const p = posAt(offset);
     throw new JsoncSyntaxError(message, p.line!, p.col!);
   };
 
-  const skip = (): void => {
-    for (;;) {
-      const ch = text[i];
-      if (ch === " " || ch === "\t" || ch === "\n" || ch === "\r") i++;
-      else if (ch === "/" && text[i + 1] === "/") {
-        while (i < text.length && text[i] !== "\n") i++;
-      } else if (ch === "/" && text[i + 1] === "*") {
-        const end = text.indexOf("*/", i + 2);
-        if (end < 0) fail("unterminated /* comment");
-        i = end + 2;
-      } else return;
-    }
-  };
+  const deep = tooDeepAt(text);
+  if (deep >= 0) fail("nesting too deep", deep);
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
+  if (errors.length) {
+    const e = errors[0];
+    const atEnd = e.offset >= text.trimEnd().length && e.error !== ParseErrorCode.UnexpectedEndOfComment;
+    fail(atEnd ? "unexpected end of file" : (MESSAGES[e.error] ?? "invalid JSON"), e.offset);
+  }
+  if (!root) return fail("unexpected end of file", text.length);
 
-  const string = (): string => {
-    STRING.lastIndex = i;
-    const m = STRING.exec(text);
-    if (!m) fail("unterminated or invalid string");
-    i += m![0].length;
-    return JSON.parse(m![0]) as string;
-  };
-
-  const value = (depth: number): SrcNode => {
-    if (depth > MAX_DEPTH) fail("nesting too deep");
-    skip();
-    const pos = posAt(i);
-    const ch = text[i];
-    if (ch === "{") {
-      i++;
-      const entries: MapEntry[] = [];
-      for (;;) {
-        skip();
-        if (text[i] === "}") break;
-        if (text[i] !== '"') fail(i >= text.length ? "unexpected end of file" : "expected a quoted property name or '}'");
-        const keyPos = posAt(i);
-        const key = string();
-        skip();
-        if (text[i] !== ":") fail("expected ':' after a property name");
-        i++;
-        entries.push({ key, keyPos, value: value(depth + 1) });
-        skip();
-        if (text[i] === ",") i++;
-        else if (text[i] !== "}") fail(i >= text.length ? "unexpected end of file" : "expected ',' or '}'");
-      }
-      i++;
+  const convert = (node: Node): SrcNode => {
+    const pos = posAt(node.offset);
+    if (node.type === "object") {
+      const entries: MapEntry[] = (node.children ?? []).map((prop) => {
+        const [key, value] = prop.children!;
+        return { key: key.value as string, keyPos: posAt(key.offset), value: convert(value) };
+      });
       return { kind: "map", pos, entries };
     }
-    if (ch === "[") {
-      i++;
-      const items: SrcNode[] = [];
-      for (;;) {
-        skip();
-        if (text[i] === "]") break;
-        items.push(value(depth + 1));
-        skip();
-        if (text[i] === ",") i++;
-        else if (text[i] !== "]") fail(i >= text.length ? "unexpected end of file" : "expected ',' or ']'");
-      }
-      i++;
-      return { kind: "seq", pos, items };
-    }
-    if (ch === '"') return { kind: "scalar", pos, value: string() };
-    for (const [word, v] of [["true", true], ["false", false], ["null", null]] as const) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
-        return { kind: "scalar", pos, value: v };
-      }
-    }
-    NUMBER.lastIndex = i;
-    const num = NUMBER.exec(text);
-    if (num) {
-      i += num[0].length;
-      return { kind: "scalar", pos, value: Number(num[0]) };
-    }
-    return fail(i >= text.length ? "unexpected end of file" : "unexpected character");
+    if (node.type === "array") return { kind: "seq", pos, items: (node.children ?? []).map((c) => convert(c)) };
+    return { kind: "scalar", pos, value: node.value as string | number | boolean | null };
   };
+  return convert(root);
+}
 
-  const root = value(0);
-  skip();
-  if (i < text.length) fail("unexpected content after the top-level value");
-  return root;
+/**
+ * The offset where brackets nest deeper than MAX_DEPTH, or -1. The parser recurses per level, so a hostile
+ * file must be refused before it sees it; strings and comments are skipped as the parser would.
+ */
+function tooDeepAt(text: string): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (ch === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+    } else if (ch === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2);
+      if (end < 0) return -1;
+      i = end + 1;
+    } else if (ch === "{" || ch === "[") {
+      if (++depth > MAX_DEPTH) return i;
+    } else if (ch === "}" || ch === "]") depth--;
+  }
+  return -1;
 }

@@ -178,6 +178,10 @@ test("JSON syntax errors and repeated keys name line and column", () => {
   assert.deepEqual(problems(write("Config.json", `{\n  "UserConfig": {\n    "Namespaces": [,]\n  }\n}`)), [
     "FILE:3:20: (syntax error: unexpected character) — expected JSON (comments and trailing commas allowed)",
   ]);
+  // a hostile file nested far too deep is an error at the offending bracket, not a stack overflow
+  assert.deepEqual(problems(write("Config.json", `{ "UserConfig": ${"[".repeat(100_000)}`)), [
+    "FILE:1:272: (syntax error: nesting too deep) — expected JSON (comments and trailing commas allowed)",
+  ]);
   assert.deepEqual(problems(write("Config.json", `{ "UserConfig": { /* never closed`)), [
     "FILE:1:19: (syntax error: unterminated /* comment) — expected JSON (comments and trailing commas allowed)",
   ]);
