@@ -1,5 +1,6 @@
 // Standard 5-field cron (minute hour day-of-month month day-of-week), evaluated in UTC as Container Apps
-// evaluates scheduleTriggerConfig.cronExpression. Pure: the caller passes the time.
+// evaluates scheduleTriggerConfig.cronExpression, by croner. Pure: the caller passes the time.
+import { Cron as Croner } from "croner";
 
 export interface Cron {
   expression: string;
@@ -100,32 +101,25 @@ export function parseCron(expression: string): Cron {
   return cron;
 }
 
-function dayMatches(cron: Cron, d: Date): boolean {
-  const dom = cron.daysOfMonth[d.getUTCDate()];
-  const dow = cron.daysOfWeek[d.getUTCDay()];
-  if (cron.domRestricted && cron.dowRestricted) return dom || dow;
-  return dom && dow;
-}
-
 /** The first time strictly after `after` (to the minute, UTC) that the schedule fires. */
 export function nextRun(cron: Cron, after: Date): Date {
-  const t = new Date(after.getTime());
-  t.setUTCSeconds(0, 0);
-  t.setUTCMinutes(t.getUTCMinutes() + 1);
-  // every schedule parseCron accepts fires within a leap cycle; the bound only guards against bugs
-  const limit = after.getTime() + 8 * 366 * 24 * 3600_000;
-  while (t.getTime() <= limit) {
-    if (!cron.months[t.getUTCMonth() + 1]) {
-      t.setUTCMonth(t.getUTCMonth() + 1, 1);
-      t.setUTCHours(0, 0, 0, 0);
-    } else if (!dayMatches(cron, t)) {
-      t.setUTCDate(t.getUTCDate() + 1);
-      t.setUTCHours(0, 0, 0, 0);
-    } else if (!cron.hours[t.getUTCHours()]) {
-      t.setUTCHours(t.getUTCHours() + 1, 0, 0, 0);
-    } else if (!cron.minutes[t.getUTCMinutes()]) {
-      t.setUTCMinutes(t.getUTCMinutes() + 1, 0, 0);
-    } else return t;
-  }
-  throw new CronError(`cronExpression "${cron.expression}": no run within 8 years of ${after.toISOString()}`);
+  const next = new Croner(cronerPattern(cron), { timezone: "UTC", mode: "5-part", domAndDow: false, paused: true }).nextRun(after);
+  if (!next) throw new CronError(`cronExpression "${cron.expression}": no run after ${after.toISOString()}`);
+  return next;
+}
+
+/**
+ * croner evaluates; our parser gives the errors that name the field and value and reads a few forms croner
+ * refuses (`N/step`), so croner gets the parsed fields as explicit lists. A day field stays `*` when it is
+ * unrestricted, which is what makes day-of-month and day-of-week combine with OR only when both are set.
+ */
+function cronerPattern(cron: Cron): string {
+  const list = (set: boolean[]) => set.flatMap((on, v) => (on ? [v] : [])).join(",");
+  return [
+    list(cron.minutes),
+    list(cron.hours),
+    cron.domRestricted ? list(cron.daysOfMonth) : "*",
+    list(cron.months),
+    cron.dowRestricted ? list(cron.daysOfWeek) : "*",
+  ].join(" ");
 }
