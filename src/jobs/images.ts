@@ -27,7 +27,7 @@ import {
 } from "node:fs";
 import { dirname, isAbsolute, join, posix, resolve, sep } from "node:path";
 import { parseDockerfile, type CopyRecord, type DockerfileStep } from "./dockerfile.js";
-import { isIgnored, parseDockerignore, type IgnoreRule } from "./dockerignore.js";
+import { parseDockerignore, type IgnoreRules } from "./dockerignore.js";
 import type { LocalImage } from "./types.js";
 
 export { DockerfileError } from "./dockerfile.js";
@@ -95,7 +95,7 @@ export function buildImage(opts: BuildOptions): ImageRecord {
   const parsed = parseDockerfile(readFileSync(dockerfile, "utf8"), dockerfile, opts.buildArgs);
 
   const ignoreFile = [`${dockerfile}.dockerignore`, join(context, ".dockerignore")].find((f) => existsSync(f));
-  const rules = ignoreFile ? parseDockerignore(readFileSync(ignoreFile, "utf8")) : [];
+  const rules = parseDockerignore(ignoreFile ? readFileSync(ignoreFile, "utf8") : "");
 
   const imagesDir = resolve(opts.imagesDir);
   const final = imageDir(imagesDir, registry, repository, tag);
@@ -161,9 +161,8 @@ function locateDockerfile(context: string, file: string | undefined): string {
 }
 
 /** Copies the context minus ignored paths; returns a content hash for the digest. */
-function copyContext(src: string, dest: string, rules: IgnoreRule[], exclude: string[]): { files: number; bytes: number; hash: Buffer } {
+function copyContext(src: string, dest: string, rules: IgnoreRules, exclude: string[]): { files: number; bytes: number; hash: Buffer } {
   const hash = createHash("sha256");
-  const negations = rules.some((r) => r.negate);
   let files = 0;
   let bytes = 0;
   mkdirSync(dest, { recursive: true });
@@ -174,10 +173,10 @@ function copyContext(src: string, dest: string, rules: IgnoreRule[], exclude: st
       // never copy the images dir into itself (a data dir inside the project)
       if (exclude.some((x) => x === abs || x.startsWith(abs + sep))) continue;
       const st = lstatSync(abs);
-      const ignored = isIgnored(rules, r);
+      const ignored = rules.ignores(r);
       const to = join(dest, ...r.split("/"));
       if (st.isDirectory()) {
-        if (ignored && !negations) continue; // a `!` rule could re-include something below
+        if (ignored && !rules.hasNegations) continue; // a `!` rule could re-include something below
         if (!ignored) mkdirSync(to, { recursive: true });
         walk(r);
       } else if (!ignored && (st.isFile() || st.isSymbolicLink())) {

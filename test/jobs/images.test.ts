@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { parseDockerfile } from "../../src/jobs/dockerfile.js";
-import { isIgnored, parseDockerignore } from "../../src/jobs/dockerignore.js";
+import { parseDockerignore } from "../../src/jobs/dockerignore.js";
 import { startReplica } from "../../src/jobs/executor.js";
 import { buildImage, listImages, prepareReplicaDir, replicaArgv, resolveImage, type ImageRecord } from "../../src/jobs/images.js";
 import { tempFiles } from "../helpers/files.js";
@@ -120,7 +120,7 @@ describe("Dockerfile reader", () => {
 describe(".dockerignore", () => {
   test("patterns, directories, ** and ! exceptions (last match wins)", () => {
     const rules = parseDockerignore("# c\nnode_modules\n*.md\n!README.md\n**/*.log\n/build/\ndocs/**\n");
-    const ignored = (p: string) => isIgnored(rules, p);
+    const ignored = (p: string) => rules.ignores(p);
     assert.ok(ignored("node_modules") && ignored("node_modules/x/index.js"));
     assert.ok(!ignored("src/node_modules"), "a plain name matches at the root only");
     assert.ok(ignored("CHANGES.md") && !ignored("README.md") && !ignored("src/notes.md"));
