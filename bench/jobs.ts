@@ -5,7 +5,7 @@
 // process that receives one message, completes it and exits 0.
 // Progress goes to stderr; the markdown report to stdout and bench/results/jobs-<date>.md.
 import dns from "node:dns";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -16,7 +16,8 @@ import { parseConfigText } from "../src/config/load.js";
 import type { ExecutionRecord } from "../src/jobs/store.js";
 import { Platform } from "../src/platform.js";
 import type { QueueEntity } from "../src/servicebus/entities/queue.js";
-import { isStopping, onCleanup, run, runCleanups, withTimeout } from "./procs.js";
+import { isStopping, onCleanup, runCleanups, withTimeout } from "./procs.js";
+import { cpuModel, gitRev, writeReport } from "./report.js";
 import { fmtMs, median, percentile } from "./stats.js";
 
 const { values: args } = parseArgs({
@@ -427,19 +428,6 @@ const met = (ok: boolean | undefined) => (ok === undefined ? "—" : ok ? "✅" 
 const fmtS = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : "n/a");
 const fmt1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "n/a");
 
-async function gitRev(): Promise<string> {
-  const r = await run("git", ["-C", root, "rev-parse", "--short", "HEAD"], { timeoutMs: 5000 });
-  if (r.code !== 0) return "no commit";
-  const dirty = await run("git", ["-C", root, "status", "--porcelain", "--", "src"], { timeoutMs: 5000 });
-  return `${r.out.trim()}${dirty.out.trim() ? " + uncommitted changes in src/" : ""}`;
-}
-
-function cpuModel(): string {
-  try {
-    return readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.+)$/m)?.[1].trim() ?? "unknown";
-  } catch { return "unknown"; }
-}
-
 async function render(lat: LatencyRun[], thr: ThroughputStats[], loadStart: number, problems: string[]): Promise<string> {
   const L: string[] = [];
   L.push(`# Jobs benchmark — ${new Date().toISOString().replace("T", " ").slice(0, 16)} UTC`, "");
@@ -542,17 +530,6 @@ async function render(lat: LatencyRun[], thr: ThroughputStats[], loadStart: numb
   return L.join("\n");
 }
 
-/** Writes bench/results/jobs-<YYYY-MM-DD>.md (suffix -2, -3… if that exists); returns the path. */
-function writeResult(md: string): string {
-  const dir = path.join(root, "bench", "results");
-  mkdirSync(dir, { recursive: true });
-  const date = new Date().toISOString().slice(0, 10);
-  let file = path.join(dir, `jobs-${date}.md`);
-  for (let i = 2; existsSync(file); i++) file = path.join(dir, `jobs-${date}-${i}.md`);
-  writeFileSync(file, md);
-  return path.relative(root, file);
-}
-
 // ---- main ------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
@@ -608,7 +585,7 @@ async function main(): Promise<number> {
   if (isStopping()) return 130;
   const md = await render(lat, thr, loadStart, problems);
   process.stdout.write(md);
-  if (!args["no-write"]) log(`written to ${writeResult(md)}`);
+  if (!args["no-write"]) log(`written to ${writeReport(md, "jobs")}`);
   return 0;
 }
 

@@ -1,4 +1,5 @@
-// Markdown report for bench/broker.ts: medians, ratios against the DESIGN §5 targets, per-run rows.
+// Markdown reports of the benchmarks: bench/broker.ts's (medians, ratios against the targets in bench/README.md,
+// per-run rows), and what every report shares (machine facts, the results file).
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -24,7 +25,7 @@ export interface Report {
 const TARGET = { sendVsRabbit: 1.2, receiveVsRabbit: 1.1, vsCeiling: 0.7 };
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-function cpuModel(): string {
+export function cpuModel(): string {
   try {
     const m = readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.+)$/m);
     return m ? m[1].trim() : "unknown";
@@ -36,7 +37,7 @@ async function nproc(): Promise<string> {
   return r.code === 0 ? r.out.trim() : "unknown";
 }
 
-async function gitRev(): Promise<string> {
+export async function gitRev(): Promise<string> {
   const r = await run("git", ["-C", root, "rev-parse", "--short", "HEAD"], { timeoutMs: 5000 });
   if (r.code !== 0) return "no commit";
   const d = await run("git", ["-C", root, "status", "--porcelain", "--", "src"], { timeoutMs: 5000 });
@@ -113,13 +114,13 @@ export async function renderReport(r: Report): Promise<string> {
   return L.join("\n");
 }
 
-/** Writes bench/results/broker-<YYYY-MM-DD>.md (suffix -2, -3… if that exists); returns the path. */
-export function writeReport(md: string): string {
+/** Writes bench/results/<kind>-<YYYY-MM-DD>.md (suffix -2, -3… if that exists); returns the path. */
+export function writeReport(md: string, kind = "broker"): string {
   const dir = path.join(root, "bench", "results");
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
-  let file = path.join(dir, `broker-${date}.md`);
-  for (let i = 2; existsSync(file); i++) file = path.join(dir, `broker-${date}-${i}.md`);
+  let file = path.join(dir, `${kind}-${date}.md`);
+  for (let i = 2; existsSync(file); i++) file = path.join(dir, `${kind}-${date}-${i}.md`);
   writeFileSync(file, md);
   return path.relative(root, file);
 }
