@@ -9,6 +9,7 @@ import { RefError } from "../config/refs.js";
 import { JobDefinitionError } from "../jobs/model.js";
 import type { Jobs } from "../jobs/setup.js";
 import type { LogQuery } from "../jobs/store.js";
+import { masked, SENSITIVE, unmasked } from "../control/secrets.js";
 import { executionResource, jobResource } from "./arm.js";
 import { readBody, sendJson, type Request, type Router } from "./router.js";
 
@@ -30,6 +31,8 @@ export interface ControlApiOptions {
   dataDir: string;
   /** the listener's bind address: the token is only enforced when it is not loopback */
   host: string;
+  /** aborted when the server shuts down: open streams (logs --follow) end then, so shutdown does not wait for them */
+  stopping?: AbortSignal;
 }
 
 export const API_PREFIX = "/api/v1";
@@ -97,16 +100,19 @@ export function registerControlApi(router: Router, o: ControlApiOptions): void {
     return e;
   };
 
-  route("GET", "/jobs", () => ({ value: jobs.store.listJobs().map((j) => jobResource(j.definition as Record<string, unknown>)) }));
-  route("GET", "/jobs/:name", (req) => jobResource(jobEntry(req.params.name)));
-  // the entry as written (references unresolved), for read-modify-write updates
-  route("GET", "/jobs/:name/definition", (req) => jobEntry(req.params.name));
+  // secrets never leave as they are (control/secrets.ts): every job and execution is masked on the way out
+  route("GET", "/jobs", () => ({ value: jobs.store.listJobs().map((j) => jobResource(masked(j.definition as Record<string, unknown>))) }));
+  route("GET", "/jobs/:name", (req) => jobResource(masked(jobEntry(req.params.name))));
+  // the entry as written (references unresolved, secrets masked), for read-modify-write updates
+  route("GET", "/jobs/:name/definition", (req) => masked(jobEntry(req.params.name)));
   route("PUT", "/jobs/:name", async (req) => {
     const body = await jsonBody(req);
-    const entry = { ...body, name: req.params.name };
-    const created = !jobs.store.listJobs().some((j) => j.name === req.params.name);
+    const stored = jobs.store.listJobs().find((j) => j.name === req.params.name)?.definition as Record<string, unknown> | undefined;
+    // what came back masked keeps the stored value (job update sends back what it read)
+    const { entry, missing } = unmasked({ ...body, name: req.params.name }, stored);
+    if (missing.length) throw new ApiError(400, "InvalidParameter", `${missing.join(", ")}: "${SENSITIVE}" stands for a value this job does not have; give the value itself`);
     jobs.apply(entry);
-    return { ...jobResource(entry), created };
+    return { ...jobResource(masked(entry)), created: !stored };
   });
   route("DELETE", "/jobs/:name", (req) => {
     jobEntry(req.params.name);
@@ -130,9 +136,9 @@ export function registerControlApi(router: Router, o: ControlApiOptions): void {
   route("GET", "/jobs/:name/executions", (req) => {
     jobEntry(req.params.name);
     // newest first, as the portal and `az containerapp job execution list` show them
-    return { value: jobs.engine.executions(req.params.name).reverse().map(executionResource) };
+    return { value: jobs.engine.executions(req.params.name).reverse().map((e) => masked(executionResource(e))) };
   });
-  route("GET", "/jobs/:name/executions/:execution", (req) => executionResource(execution(req.params.name, req.params.execution)));
+  route("GET", "/jobs/:name/executions/:execution", (req) => masked(executionResource(execution(req.params.name, req.params.execution))));
   route("POST", "/jobs/:name/executions/:execution/stop", (req) => {
     const e = execution(req.params.name, req.params.execution);
     jobs.engine.stop(req.params.name, e.name);
@@ -146,13 +152,17 @@ export function registerControlApi(router: Router, o: ControlApiOptions): void {
     jobEntry(req.params.name);
     const q = logQuery(req);
     if (req.query.get("follow") !== "true") return { value: jobs.logs.query(q) };
-    // follow: newline-delimited JSON, one entry per line, until the client goes away
+    if (o.stopping?.aborted) throw new ApiError(503, "ServiceUnavailable", "the server is shutting down");
+    // follow: newline-delimited JSON, one entry per line, until the client goes away or the server stops
     res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-cache" });
     const unfollow = jobs.logs.follow(q, (e) => res.write(JSON.stringify(e) + "\n"));
     const keepAlive = setInterval(() => res.write("\n"), 15_000);
+    const end = () => res.end();
+    o.stopping?.addEventListener("abort", end, { once: true });
     res.on("close", () => {
       unfollow();
       clearInterval(keepAlive);
+      o.stopping?.removeEventListener("abort", end);
     });
     return undefined;
   });
@@ -200,6 +210,7 @@ export function toApiError(e: unknown): ApiError {
   if (e instanceof JobDefinitionError || e instanceof RefError) return new ApiError(400, "InvalidParameter", e.message);
   const status = (e as { status?: number }).status;
   if (status === 413) return new ApiError(413, "RequestTooLarge", String((e as Error).message));
+  if (status === 503) return new ApiError(503, "ServiceUnavailable", String((e as Error).message));
   const message = String((e as Error)?.message ?? e);
   if (/ not found$/.test(message)) return new ApiError(404, "ResourceNotFound", message);
   return new ApiError(500, "InternalError", message);

@@ -2,7 +2,8 @@
 // defaults for omitted flags and az's messages for bad values (keda-aca.md §3.2–3.5).
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { JOB_NAME_MESSAGE, JOB_NAME_PATTERN } from "../jobs/model.js";
+import { CronError, parseCron } from "../jobs/cron.js";
+import { JOB_NAME_MESSAGE, JOB_NAME_PATTERN, parseMemory } from "../jobs/model.js";
 import { fail } from "./util.js";
 
 export interface JobFlags {
@@ -54,11 +55,12 @@ export function checkJobName(name: string): void {
   if (!JOB_NAME_PATTERN.test(name)) fail(`Invalid value "${name}" for --name: ${JOB_NAME_MESSAGE}`);
 }
 
-function int(flag: string, v: string | undefined, def: number | undefined, min: number): number | undefined {
+/** An integer flag of create and update (never NaN into the entry: the server would only name the field). */
+export function intFlag(flag: string, v: string | undefined, def: number | undefined, min: number): number | undefined {
   if (v === undefined) return def;
   if (!/^-?\d+$/.test(v.trim())) fail(`Invalid value "${v}" for ${flag}: expected an integer`);
   const n = Number(v);
-  if (n < min) fail(`Usage error: ${flag} must be at least ${min}`);
+  if (n < min) fail(`Usage error: ${flag} must be at least ${min} (got ${n})`);
   return n;
 }
 
@@ -77,12 +79,26 @@ export function envVars(items: string[] | undefined, flag = "--env-vars"): { nam
 }
 
 /** az appends Gi to a bare number. */
-export const memoryFlag = (m: string) => (/^\d+(\.\d+)?$/.test(m.trim()) ? `${m.trim()}Gi` : m.trim());
+export function memoryFlag(m: string): string {
+  const size = /^\d+(\.\d+)?$/.test(m.trim()) ? `${m.trim()}Gi` : m.trim();
+  if (parseMemory(size) === undefined) fail(`Invalid value "${m}" for --memory: expected a size such as 0.5Gi or 512Mi (a bare number is Gi)`);
+  return size;
+}
 
-function cpuFlag(v: string): number {
-  const n = Number(v);
+export function cpuFlag(v: string): number {
+  const n = v.trim() ? Number(v) : NaN;
   if (!(n > 0)) fail(`Invalid value "${v}" for --cpu: expected a number of cores such as 0.25`);
   return n;
+}
+
+export function cronFlag(v: string): string {
+  try {
+    parseCron(v);
+  } catch (e) {
+    if (!(e instanceof CronError)) throw e;
+    fail(`Invalid value for --cron-expression: ${e.message}`); // the message quotes the value
+  }
+  return v;
 }
 
 /** Reads a `--yaml` file: the Container Apps body (properties.configuration/template, identity, ...). */
@@ -114,14 +130,14 @@ export function jobFromFlags(f: JobFlags): Record<string, unknown> {
   const triggerType = ["Event", "Manual", "Schedule"].find((t) => t.toLowerCase() === trigger.toLowerCase());
   if (!triggerType) fail(`Invalid value "${trigger}" for --trigger-type: allowed values are Event, Manual, Schedule`);
   const counts = {
-    parallelism: int("--parallelism", f.parallelism, AZ_JOB_DEFAULTS.parallelism, 1),
-    replicaCompletionCount: int("--replica-completion-count", f.replicaCompletionCount, AZ_JOB_DEFAULTS.replicaCompletionCount, 1),
+    parallelism: intFlag("--parallelism", f.parallelism, AZ_JOB_DEFAULTS.parallelism, 1),
+    replicaCompletionCount: intFlag("--replica-completion-count", f.replicaCompletionCount, AZ_JOB_DEFAULTS.replicaCompletionCount, 1),
   };
   const secrets = pairs("--secrets", f.secrets).map(([name, value]) => ({ name, value }));
   const configuration: Record<string, unknown> = {
     triggerType,
-    replicaTimeout: int("--replica-timeout", f.replicaTimeout, AZ_JOB_DEFAULTS.replicaTimeout, 1),
-    replicaRetryLimit: int("--replica-retry-limit", f.replicaRetryLimit, AZ_JOB_DEFAULTS.replicaRetryLimit, 0),
+    replicaTimeout: intFlag("--replica-timeout", f.replicaTimeout, AZ_JOB_DEFAULTS.replicaTimeout, 1),
+    replicaRetryLimit: intFlag("--replica-retry-limit", f.replicaRetryLimit, AZ_JOB_DEFAULTS.replicaRetryLimit, 0),
     ...(secrets.length ? { secrets } : {}),
   };
   if (triggerType === "Event") {
@@ -138,15 +154,15 @@ export function jobFromFlags(f: JobFlags): Record<string, unknown> {
     configuration.eventTriggerConfig = {
       ...counts,
       scale: {
-        minExecutions: int("--min-executions", f.minExecutions, AZ_JOB_DEFAULTS.minExecutions, 0),
-        maxExecutions: int("--max-executions", f.maxExecutions, AZ_JOB_DEFAULTS.maxExecutions, 1),
-        pollingInterval: int("--polling-interval", f.pollingInterval, AZ_JOB_DEFAULTS.pollingInterval, 1),
+        minExecutions: intFlag("--min-executions", f.minExecutions, AZ_JOB_DEFAULTS.minExecutions, 0),
+        maxExecutions: intFlag("--max-executions", f.maxExecutions, AZ_JOB_DEFAULTS.maxExecutions, 1),
+        pollingInterval: intFlag("--polling-interval", f.pollingInterval, AZ_JOB_DEFAULTS.pollingInterval, 1),
         rules,
       },
     };
   } else if (triggerType === "Schedule") {
     if (!f.cronExpression) fail("Usage error: --cron-expression is required when --trigger-type is Schedule");
-    configuration.scheduleTriggerConfig = { ...counts, cronExpression: f.cronExpression };
+    configuration.scheduleTriggerConfig = { ...counts, cronExpression: cronFlag(f.cronExpression) };
   } else configuration.manualTriggerConfig = counts;
 
   const container: Record<string, unknown> = {

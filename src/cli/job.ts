@@ -1,7 +1,7 @@
 // `eventjobs containerapp job ...`: az's job commands against the running server's control API.
 import { Option, type Command } from "commander";
 import { ApiClient, addDataDirOption, readNdjson } from "./client.js";
-import { checkJobName, envVars, jobFromFlags, jobFromYaml, memoryFlag, startTemplate, type JobFlags } from "./job-flags.js";
+import { checkJobName, cpuFlag, cronFlag, envVars, intFlag, jobFromFlags, jobFromYaml, memoryFlag, startTemplate, type JobFlags } from "./job-flags.js";
 import { addOutputOption, checkFormat, print, type Column } from "./output.js";
 import { fail } from "./util.js";
 
@@ -247,24 +247,44 @@ function registerLogs(job: Command): void {
       params.set("follow", "true");
       const res = await api.fetch("GET", `/jobs/${o.name}/logs?${params}`);
       if (!res.ok || !res.body) fail(((await res.json().catch(() => ({}))) as Obj).error?.message ?? `HTTP ${res.status}`);
+      // the stream only ends when the server goes away: say so and exit 1, as kubectl logs -f does when it loses the server
       await readNdjson(res, show);
+      fail(`the eventjobs server on ${o.dataDir} stopped; no more logs to follow`);
     });
 }
 
-/** Applies `job update` flags to the stored entry. */
+/**
+ * Applies `job update` flags to the stored entry. Every value is checked here, with create's messages naming
+ * the flag and the value: a bad one must not reach the entry (NaN would travel as null, and the server's
+ * message could only name the field).
+ */
 function applyUpdate(entry: Obj, o: Obj): Obj {
   const next = structuredClone(entry);
   const conf = next.properties.configuration;
   const trig = conf.eventTriggerConfig ?? conf.manualTriggerConfig ?? conf.scheduleTriggerConfig;
   const c = next.properties.template.containers[0];
-  const num = (flag: string, v: string | undefined, min: number) => {
-    if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v) || Number(v) < min) fail(`Invalid value "${v}" for ${flag}: expected an integer ≥ ${min}`);
-    return Number(v);
-  };
   const set = (obj: Obj | undefined, key: string, v: unknown) => v !== undefined && obj && (obj[key] = v);
+  const scale = (flag: string, v: string | undefined, min: number) => {
+    if (v !== undefined && !conf.eventTriggerConfig) fail(`Usage error: ${flag} applies to Event jobs only (the trigger type of ${o.name} is ${conf.triggerType})`);
+    return intFlag(flag, v, undefined, min);
+  };
+  const cpu = o.cpu === undefined ? undefined : cpuFlag(o.cpu);
+  const memory = o.memory === undefined ? undefined : memoryFlag(o.memory);
+  const counts = {
+    replicaTimeout: intFlag("--replica-timeout", o.replicaTimeout, undefined, 1),
+    replicaRetryLimit: intFlag("--replica-retry-limit", o.replicaRetryLimit, undefined, 0),
+    parallelism: intFlag("--parallelism", o.parallelism, undefined, 1),
+    replicaCompletionCount: intFlag("--replica-completion-count", o.replicaCompletionCount ?? o.rcc, undefined, 1),
+    minExecutions: scale("--min-executions", o.minExecutions, 0),
+    maxExecutions: scale("--max-executions", o.maxExecutions, 1),
+    pollingInterval: scale("--polling-interval", o.pollingInterval, 1),
+  };
+  if (o.cronExpression !== undefined) {
+    if (!conf.scheduleTriggerConfig) fail(`Usage error: --cron-expression applies to Schedule jobs only (the trigger type of ${o.name} is ${conf.triggerType})`);
+    conf.scheduleTriggerConfig.cronExpression = cronFlag(o.cronExpression);
+  }
   set(c, "image", o.image);
-  if (o.cpu || o.memory) c.resources = { ...c.resources, ...(o.cpu ? { cpu: Number(o.cpu) } : {}), ...(o.memory ? { memory: memoryFlag(o.memory) } : {}) };
+  if (cpu !== undefined || memory !== undefined) c.resources = { ...c.resources, ...(cpu !== undefined ? { cpu } : {}), ...(memory !== undefined ? { memory } : {}) };
   set(c, "command", o.command);
   set(c, "args", o.args);
   if (o.setEnvVars || o.removeEnvVars) {
@@ -273,17 +293,13 @@ function applyUpdate(entry: Obj, o: Obj): Obj {
     for (const a of add) remove.add(a.name);
     c.env = [...(c.env ?? []).filter((e: Obj) => !remove.has(e.name)), ...add];
   }
-  set(conf, "replicaTimeout", num("--replica-timeout", o.replicaTimeout, 1));
-  set(conf, "replicaRetryLimit", num("--replica-retry-limit", o.replicaRetryLimit, 0));
-  set(trig, "parallelism", num("--parallelism", o.parallelism, 1));
-  set(trig, "replicaCompletionCount", num("--replica-completion-count", o.replicaCompletionCount ?? o.rcc, 1));
-  set(trig?.scale, "minExecutions", num("--min-executions", o.minExecutions, 0));
-  set(trig?.scale, "maxExecutions", num("--max-executions", o.maxExecutions, 1));
-  set(trig?.scale, "pollingInterval", num("--polling-interval", o.pollingInterval, 1));
-  if (o.cronExpression) {
-    if (!conf.scheduleTriggerConfig) fail("Usage error: --cron-expression applies to Schedule jobs only");
-    conf.scheduleTriggerConfig.cronExpression = o.cronExpression;
-  }
+  set(conf, "replicaTimeout", counts.replicaTimeout);
+  set(conf, "replicaRetryLimit", counts.replicaRetryLimit);
+  set(trig, "parallelism", counts.parallelism);
+  set(trig, "replicaCompletionCount", counts.replicaCompletionCount);
+  set(trig?.scale, "minExecutions", counts.minExecutions);
+  set(trig?.scale, "maxExecutions", counts.maxExecutions);
+  set(trig?.scale, "pollingInterval", counts.pollingInterval);
   return next;
 }
 

@@ -1,5 +1,6 @@
 // Plan: what apply would change, resource by resource, with every changed field; secrets masked.
 import { describe, isSensitive, KINDS, resourceKey, type Kind, type Resource } from "./resources.js";
+import { SENSITIVE } from "./secrets.js";
 
 export type Action = "create" | "update" | "delete";
 
@@ -28,7 +29,7 @@ export interface Plan {
   unchanged: number;
 }
 
-export const SENSITIVE = "(sensitive)";
+export { SENSITIVE };
 const mask = (path: string, v: unknown) => (v === undefined ? undefined : isSensitive(path, v) ? SENSITIVE : v);
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 

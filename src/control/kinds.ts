@@ -156,10 +156,13 @@ export async function remove(p: PlatformParts, r: Resource, recorded: Record<str
       const ns = broker.namespace(r.id);
       if (!ns) return;
       if (ns.name.toLowerCase() === DEFAULT_NAMESPACE) {
-        // the emulator's namespace is always served; "deleting" it resets it
-        ns.policies = policiesCopy([EMULATOR_ROOT_POLICY]);
+        // the emulator's namespace is always served; "deleting" it resets its key (rules made at run time stay)
+        ns.policies = [...policiesCopy([EMULATOR_ROOT_POLICY]), ...ns.policies.filter((x) => x.createdAtRuntime && x.name !== EMULATOR_ROOT_POLICY.name)];
         return;
       }
+      // children are deleted first, so a queue still here was made another way: it and its messages stay
+      const others = ns.queueNames();
+      if (others.length) throw new Error(`it holds queues the project did not create (${others.join(", ")}); delete them (eventjobs servicebus queue delete) or declare them in the file, then try again`);
       await broker.removeNamespace(r.id);
       if (!broker.namespace(broker.defaultNamespace)) {
         const next = [...broker.namespaces.values()][0] ?? broker.addNamespace({ name: DEFAULT_NAMESPACE, queues: [], topics: [], policies: policiesCopy([EMULATOR_ROOT_POLICY]) });

@@ -41,6 +41,7 @@ const quiet: Progress = () => {};
 export class ProjectService {
   private readonly file: StateFile;
   private running: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
   constructor(
     private readonly p: PlatformParts,
@@ -95,7 +96,7 @@ export class ProjectService {
       progress({ event: "plan", plan });
       const recorded = structuredClone(state.recorded);
       const failed = await this.deletes(plan.changes, live, recorded, progress);
-      this.file.write({ ...state, config: undefined, appliedAt: new Date().toISOString(), owned: failed.map((f) => ({ kind: f.change.kind, id: f.change.id })), recorded });
+      this.file.write({ ...state, config: undefined, appliedAt: new Date().toISOString(), owned: failed.map((f) => ({ kind: f.change.kind, id: f.change.id })), recorded, retained: this.retained() });
       return { plan, errors: failed.map((f) => f.error) };
     });
   }
@@ -125,7 +126,14 @@ export class ProjectService {
     }
   }
 
+  /** At shutdown: refuses new plans and applies, and resolves once the one under way has finished (it is never cut short). */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.running.then(() => undefined);
+  }
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(Object.assign(new Error("the server is shutting down"), { status: 503 }));
     const next = this.running.then(fn, fn);
     this.running = next.catch(() => undefined);
     return next;
@@ -287,8 +295,17 @@ export class ProjectService {
       config: structuredClone(config),
       owned: [...[...prep.desired.values()].map((r) => ({ kind: r.kind, id: r.id })), ...failed.map((f) => ({ kind: f.change.kind, id: f.change.id }))],
       recorded,
+      retained: this.retained(config),
     });
     return { plan: prep.plan, errors: failed.map((f) => f.error) };
+  }
+
+  /** The namespaces served that `config` does not declare (kept by a failed delete, or never the project's), with their keys. */
+  private retained(config?: ProjectConfig): ProjectState["retained"] {
+    const declared = new Set((config?.namespaces ?? []).map((n) => n.name.toLowerCase()));
+    return [...this.p.broker.namespaces.values()]
+      .filter((ns) => !declared.has(ns.name.toLowerCase()))
+      .map((ns) => ({ name: ns.name, policies: ns.policies.map((x) => ({ ...x, rights: [...x.rights] })) }));
   }
 
   private async deletes(changes: Change[], live: LiveView, recorded: Record<string, Record<string, unknown>>, progress: Progress) {

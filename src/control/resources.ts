@@ -22,11 +22,8 @@ export interface Resource {
 
 export const resourceKey = (r: { kind: string; id: string }): string => `${r.kind}:${r.id.toLowerCase()}`;
 
-/** Values never shown: keys, secrets, connection strings (plan prints "(sensitive)"). */
-export function isSensitive(path: string, value?: unknown): boolean {
-  const last = path.split(/[.[]/).pop() ?? "";
-  return /key$|secret|password|token|connectionstring/i.test(last) || /secrets\[[^\]]*\]\.value$/.test(path) || (typeof value === "string" && /SharedAccessKey=|SharedAccessSignature /i.test(value));
-}
+/** Values never shown: keys, secrets, connection strings (plan prints "(sensitive)"); secrets.ts decides. */
+export { isSensitive } from "./secrets.js";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -1,7 +1,8 @@
 // What the project owns: the config last applied and the resources apply created from it, in
 // <data-dir>/project-state.json (0600: it holds the namespaces' keys). Resources the file no longer
 // declares are deleted on the next apply; destroy deletes them all. `up` without a config file starts
-// with the config last applied, so a restart keeps what apply made.
+// with the config last applied, so a restart keeps what apply made; what the project did not make is served
+// too (servedConfig), so neither an apply nor a restart takes it away.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ProjectConfig, SasPolicyConfig } from "../config/model.js";
@@ -18,6 +19,11 @@ export interface ProjectState {
   owned: Array<{ kind: Kind; id: string }>;
   /** fields of resources only recorded (topics, subscriptions, rules: the broker does not serve them yet) */
   recorded: Record<string, Record<string, unknown>>;
+  /**
+   * Namespaces served when `config` was applied that it does not declare (the emulator's, one the project
+   * could not delete because it holds queues made another way), with their keys: served after a restart too.
+   */
+  retained?: Array<{ name: string; policies: SasPolicyConfig[] }>;
 }
 
 export const emptyState = (): ProjectState => ({ version: 1, owned: [], recorded: {} });
@@ -54,6 +60,22 @@ export function readState(dir: string): ProjectState | undefined {
 /** The config last applied to a data dir, for `up` without --config. */
 export function lastAppliedConfig(dir: string): ProjectConfig | undefined {
   return readState(dir)?.config;
+}
+
+/**
+ * What the broker serves at start: the project last applied (else `file`), every other namespace the server
+ * served when that project was applied (the emulator's namespace, one the project could not delete), and any
+ * namespace the store holds queues made at run time for (CLI, admin API): their queues and messages come back
+ * only if their namespace is served.
+ */
+export function servedConfig(state: ProjectState | undefined, file: ProjectConfig, runtimeNamespaces: string[] = []): ProjectConfig {
+  const config = state?.config ?? file;
+  const namespaces = [...config.namespaces];
+  const served = (name: string) => namespaces.some((n) => n.name.toLowerCase() === name.toLowerCase());
+  for (const r of state?.retained ?? []) if (!served(r.name)) namespaces.push({ name: r.name, queues: [], topics: [], policies: r.policies });
+  // no policies: the emulator's root one (Broker), as for a namespace served without a config
+  for (const name of runtimeNamespaces) if (!served(name)) namespaces.push({ name, queues: [], topics: [], policies: [] });
+  return { ...config, namespaces };
 }
 
 /** The policies a namespace (queue undefined) or one of its queues has, wherever they are kept. */

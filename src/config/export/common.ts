@@ -1,6 +1,7 @@
 // What every exporter shares: the project read into one model (namespaces, identities, role assignments,
 // images, validated jobs), `${...}` references, placeholder variable names, and the "how to get this value
 // in Azure" commands that stand in for secrets, which are never written out.
+import { isSensitive } from "../../control/secrets.js";
 import { normalizeJob, parseMemory, type JobSpec } from "../../jobs/model.js";
 import type { NamespaceConfig, ProjectConfig } from "../model.js";
 
@@ -65,7 +66,7 @@ export function buildModel(config: ProjectConfig, jobName?: string): ExportModel
     image: str(i.image) ?? str(i.name),
     context: str(i.context) ?? str(i.dir) ?? str(i.path),
   }));
-  let jobs = list(extra.jobs).map((raw) => ({ raw, spec: normalizeJob(raw) }));
+  let jobs = list(extra.jobs).map((raw) => ({ raw, spec: secretEnv(normalizeJob(raw)) }));
   if (jobName !== undefined) {
     const found = jobs.filter((j) => j.spec.name === jobName);
     if (!found.length) {
@@ -77,6 +78,30 @@ export function buildModel(config: ProjectConfig, jobName?: string): ExportModel
   const model: ExportModel = { source, namespaces: config.namespaces, identities, roleAssignments, images, jobs };
   for (const j of jobs) checkRefs(model, j.spec);
   return model;
+}
+
+/**
+ * An env value that is a secret (control/secrets.ts: DB_PASSWORD, a literal connection string) is exported as
+ * a job secret the env var refers to, so it becomes a placeholder like any literal secret and is never written.
+ */
+function secretEnv(job: JobSpec): JobSpec {
+  const secrets = [...job.secrets];
+  const secretName = (env: string) => {
+    const base = `env-${env.toLowerCase().replace(/[^a-z0-9.-]+/g, "-").replace(/^-+|-+$/g, "")}`;
+    let name = base;
+    for (let i = 2; secrets.some((s) => s.name === name); i++) name = `${base}-${i}`;
+    return name;
+  };
+  const containers = job.template.containers.map((c) => ({
+    ...c,
+    env: c.env?.map((e) => {
+      if (e.value === undefined || wholeRef(e.value) || !isSensitive(`template.env[${e.name}].value`, e.value)) return e;
+      const name = secretName(e.name);
+      secrets.push({ name, value: e.value });
+      return { name: e.name, secretRef: name };
+    }),
+  }));
+  return { ...job, secrets, template: { ...job.template, containers } };
 }
 
 // ---------- references ----------
