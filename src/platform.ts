@@ -1,25 +1,26 @@
 // The one place that wires components from a loaded config: store → broker → listeners.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { join } from "node:path";
 import { registerControlApi } from "./api/control.js";
 import { registerV1 } from "./api/v1.js";
 import { progressLines, ProjectService } from "./control/project.js";
-import { keepGeneratedKeys, readState, stateKeys } from "./control/state.js";
+import { keepGeneratedKeys, readState, servedConfig, stateKeys } from "./control/state.js";
+import { RequestGuard } from "./api/request-guard.js";
 import { Router, sendJson } from "./api/router.js";
 import type { ProjectConfig } from "./config/model.js";
 import type { RefLookup } from "./config/refs.js";
-import type { Clock } from "./jobs/runtime.js";
-import { createJobs, type Jobs } from "./jobs/setup.js";
+import type { Clock } from "./triggering/schedule-trigger.js";
+import { createJobs, type Jobs } from "./triggering/jobs-service.js";
 import { serviceBusTriggers } from "./scaling/triggers/embedded.js";
 import { ensureCa, type LocalCa } from "./identity/ca.js";
 import { ensureServerCert, serverNames } from "./identity/certs.js";
 import { IdentityService, tokenEndpointUrl } from "./identity/service.js";
-import { listenOn, serveAmqpWebSockets, TlsListener } from "./listeners.js";
+import { createHttpListener, listenOn, serveAmqpWebSockets, TlsListener } from "./listeners.js";
 import { AmqpServer } from "./servicebus/amqp/server.js";
 import { registerAdminApi } from "./servicebus/admin/routes.js";
 import { AuthorizationRules } from "./servicebus/authorization-rules.js";
-import { Broker } from "./servicebus/broker.js";
+import { Broker, parseRuntimeDefinition } from "./servicebus/broker.js";
 import { MemoryStore } from "./servicebus/store/memory.js";
 import { SqliteStore } from "./servicebus/store/sqlite.js";
 import type { MessageStore } from "./servicebus/store/types.js";
@@ -32,6 +33,11 @@ export interface PlatformOptions {
   inMemory?: boolean;
   /** default 127.0.0.1 */
   host?: string;
+  /**
+   * Host names the control API, dashboard and identity endpoint answer to besides loopback names, `host` and
+   * the namespaces' names (`up --allowed-host`); a leading "." accepts every subdomain (api/request-guard.ts)
+   */
+  allowedHosts?: string[];
   /** default 5672; 0 picks a free port */
   amqpPort?: number;
   /** default 5300; 0 picks a free port */
@@ -72,6 +78,8 @@ export class Platform {
   /** shared access policies of namespaces and queues changed at run time */
   rules!: AuthorizationRules;
   private tls: TlsListener[] = [];
+  /** aborted when close() begins: streams that would otherwise stay open (logs --follow) end on it */
+  private readonly stopping = new AbortController();
   private wss?: ReturnType<typeof serveAmqpWebSockets>;
 
   private constructor(
@@ -92,8 +100,10 @@ export class Platform {
     const previous = persist ? readState(dataDir) : undefined;
     // a namespace key the file leaves out stays the one it had (connection strings survive restarts)
     keepGeneratedKeys(opts.config, stateKeys(previous));
-    // a data dir with an applied project starts as it was left; apply (below) then makes the file's changes
-    const base = previous?.config ?? opts.config;
+    // a data dir with an applied project starts as it was left, with what was made outside the project
+    // (sbemulatorns and its run-time queues); apply (below) then makes the file's changes
+    const runtime = store.listEntities().flatMap((r) => (parseRuntimeDefinition(r.definition) ? [r.path.split("/")[0]] : []));
+    const base = servedConfig(previous, opts.config, runtime);
     const broker = new Broker(store, base);
     // rules created and keys renewed at run time (authorization-rule ...) come back; the file's keys still win at apply
     const rules = new AuthorizationRules(broker, persist ? dataDir : undefined);
@@ -108,6 +118,7 @@ export class Platform {
         endpointUrl: () => tokenEndpointUrl(p.endpoints.host, p.endpoints.httpPort),
         caFile: () => p.ca.certPath,
         job: (name) => p.jobs?.engine.job(name),
+        namespaces: () => broker.namespaces.keys(),
       });
       await p.listen();
       // `up --config` goes through apply: images first (no execution starts without its image), then the rest
@@ -131,7 +142,7 @@ export class Platform {
         clock: opts.clock,
       });
       await p.project.apply(opts.config, progress, { imagesBuilt: true });
-      registerControlApi(p.router, { jobs: p.jobs, dataDir, host: p.endpoints.host });
+      registerControlApi(p.router, { jobs: p.jobs, dataDir, host: p.endpoints.host, stopping: p.stopping.signal });
       registerV1(p.router, p, dataDir, persist); // projects, Service Bus, identities
     } catch (e) {
       await p.close();
@@ -144,10 +155,13 @@ export class Platform {
     const host = this.opts.host ?? "127.0.0.1";
     this.amqp = new AmqpServer({ broker: this.broker, log: this.opts.log, validateToken: this.identity.validateToken });
     const amqpPort = await this.amqp.listen({ port: this.opts.amqpPort ?? 5672, host });
+    // Host, Origin and Content-Type checks against cross-site requests and DNS rebinding
+    const guard = new RequestGuard({ listenHost: host, namespaces: () => this.broker.namespaces.keys(), allowedHosts: this.opts.allowedHosts });
+    this.router.use(guard.check);
     this.router.on("GET", "/health", (_req, res) => sendJson(res, 200, { status: "healthy", message: "Service is healthy." }));
     this.identity.register(this.router);
     registerAdminApi(this.router, this.broker); // ATOM admin API; its entity paths are a catch-all, so keep it last
-    this.http = createServer(this.router.handle);
+    this.http = createHttpListener(this.router.handle);
     const httpPort = await listenOn(this.http, this.opts.httpPort ?? 5300, host);
     // TLS: both ports speak AMQP and HTTPS/wss (listeners.ts); the same router serves HTTP and HTTPS
     this.wss = serveAmqpWebSockets(this.http, this.amqp);
@@ -230,12 +244,18 @@ export class Platform {
   }
 
   async close(): Promise<void> {
+    this.stopping.abort(); // log followers' streams end now (their CLI says the server stopped)
+    await this.project?.close(); // an apply under way finishes and its stream ends with the result; no new one starts
+    // no new HTTP requests; idle keep-alive connections end now, busy ones (long polls) after a short grace
+    const httpClosed = new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
+    this.http?.closeIdleConnections();
+    const cut = setTimeout(() => this.http?.closeAllConnections(), 1000);
     await this.jobs?.close();
     await this.amqp?.close();
     await Promise.all(this.tls.map((l) => l.close()));
     for (const ws of this.wss?.clients ?? []) ws.terminate();
-    await new Promise<void>((r) => (this.http ? this.http.close(() => r()) : r()));
-    this.http?.closeAllConnections?.();
+    await httpClosed;
+    clearTimeout(cut);
     this.broker.close(); // queues its last writes (locks) first
     await this.store.flush();
     this.store.close();

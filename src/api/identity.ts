@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { GUID, parseScope, ROLES, type RoleAssignmentDecl, type RoleName } from "../identity/config.js";
 import { LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION, userIdentityResourceId, type Identity } from "../identity/registry.js";
 import type { IdentityService } from "../identity/service.js";
-import type { Jobs } from "../jobs/setup.js";
+import type { Jobs } from "../triggering/jobs-service.js";
 import type { Broker } from "../servicebus/broker.js";
 import { LOCAL_LOCATION, namespaceId } from "./arm.js";
 import { ApiError, jsonBody, type ApiRoute } from "./control.js";

@@ -81,13 +81,24 @@ export class ApiClient {
  */
 export async function readNdjson(res: Response, onObject: (o: any) => boolean | void): Promise<boolean> {
   let buf = "";
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buf += Buffer.from(chunk).toString("utf8");
+  const chunks = (res.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await chunks.next();
+    } catch {
+      break; // a connection the server cut (it stopped) ends the stream like a clean end; the caller says what it means
+    }
+    if (next.done) break;
+    buf += Buffer.from(next.value).toString("utf8");
     let i: number;
     while ((i = buf.indexOf("\n")) >= 0) {
       const line = buf.slice(0, i).trim();
       buf = buf.slice(i + 1);
-      if (line && onObject(JSON.parse(line)) === true) return true;
+      if (line && onObject(JSON.parse(line)) === true) {
+        await chunks.return?.();
+        return true;
+      }
     }
   }
   return false;

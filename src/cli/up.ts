@@ -18,6 +18,7 @@ interface UpOptions {
   httpPort: string;
   httpsPort: string;
   inMemory?: boolean;
+  allowedHost?: string[];
 }
 
 export function registerUp(program: Command): void {
@@ -32,7 +33,12 @@ export function registerUp(program: Command): void {
     .option("--http-port <port>", "HTTP port: health (0 = a free port)", "5300")
     .option("--https-port <port>", "HTTPS port: health, admin API, AMQP over wss (0 = a free port)", "5301")
     .option("--in-memory", "keep messages in memory only")
-    .addHelpText("after", "\nExamples:\n  eventjobs up\n  eventjobs up --config examples/seed/eventjobs.yaml --amqp-port 0\n")
+    .option(
+      "--allowed-host <name>",
+      "a host name the control API, dashboard and identity endpoint answer to besides localhost, *.localhost, 127.0.0.0/8, [::1], --host and the namespaces' names; a leading dot allows its subdomains (repeatable)",
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .addHelpText("after", "\nExamples:\n  eventjobs up\n  eventjobs up --config examples/seed/eventjobs.yaml --amqp-port 0\n  eventjobs up --host 0.0.0.0 --allowed-host devbox.example.com\n")
     .action(async (o: UpOptions) => {
       const file = o.config ?? (existsSync("eventjobs.yaml") ? "eventjobs.yaml" : undefined);
       // without a file, the project last applied to this data dir (so a restart keeps what apply made)
@@ -44,6 +50,7 @@ export function registerUp(program: Command): void {
         dataDir: o.dataDir,
         inMemory: o.inMemory,
         host: o.host,
+        allowedHosts: o.allowedHost,
         amqpPort: parsePort("--amqp-port", o.amqpPort),
         httpPort: parsePort("--http-port", o.httpPort),
         amqpsPort: parsePort("--amqps-port", o.amqpsPort),

@@ -35,7 +35,12 @@ export interface IssuedToken {
 export class IdentityEndpoint {
   private readonly bindings = new Map<string, Binding & { expiresAt: number }>();
 
-  constructor(private readonly issue: (identity: Identity, resource: string) => IssuedToken) {}
+  constructor(
+    private readonly issue: (identity: Identity, resource: string) => IssuedToken,
+    /** whether a token may be issued for this resource (IdentityService.knownResource); default any */
+    private readonly knownResource: (resource: string) => boolean = () => true,
+    private readonly tenant: () => string = () => "",
+  ) {}
 
   /** A new random header for `binding`, valid for `ttlMs`. */
   bind(binding: Binding, ttlMs: number): string {
@@ -71,6 +76,11 @@ export class IdentityEndpoint {
     }
     const resource = resourceOf(q.get("resource") ?? q.get("scope") ?? "");
     if (!resource) return fail(res, 400, "invalid_request", "The request has no resource parameter (e.g. resource=https://servicebus.azure.net/).");
+    if (!this.knownResource(resource)) {
+      // Entra's answer for a resource that has no service principal in the tenant, passed on by the endpoint
+      const shown = JSON.stringify(resource).slice(1, -1); // control characters escaped, as in a log line
+      return fail(res, 400, "invalid_resource", `AADSTS500011: The resource principal named ${shown} was not found in the tenant named ${this.tenant()}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant. (Tokens here are for https://servicebus.azure.net, https://<namespace>.servicebus.windows.net or a managed identity's client id.)`);
+    }
     const selectors = [
       ["client_id", q.get("client_id") ?? q.get("clientid")],
       ["principal_id", q.get("principal_id") ?? q.get("object_id")],

@@ -31,6 +31,8 @@ export interface IdentityServiceOptions {
   caFile: () => string;
   /** a job applied at run time, for `eventjobs exec --identity <job>` */
   job?: (name: string) => JobSpec | undefined;
+  /** the namespaces served now (apply adds some at run time); default the config's */
+  namespaces?: () => Iterable<string>;
 }
 
 export class IdentityService {
@@ -54,10 +56,14 @@ export class IdentityService {
       );
     }
     this.issuer = loadIssuer(this.registry.tenantId, o.dir && join(o.dir, "issuer-key.pem"));
-    this.endpoint = new IdentityEndpoint((identity, resource) => {
-      const { token, claims } = issueAccessToken(this.issuer, identity, resource);
-      return { token, expiresOn: claims.exp };
-    });
+    this.endpoint = new IdentityEndpoint(
+      (identity, resource) => {
+        const { token, claims } = issueAccessToken(this.issuer, identity, resource);
+        return { token, expiresOn: claims.exp };
+      },
+      (resource) => this.knownResource(resource),
+      () => this.registry.tenantId,
+    );
   }
 
   /** Serves the managed-identity endpoint and the exec endpoint; register before any catch-all route. */
@@ -129,6 +135,19 @@ export class IdentityService {
     const exp = claims.exp * 1000;
     return this.registry.claimsFor(claims.oid, conn.namespace.name, resourcePath(audience)).map((c): Claim => ({ ...c, expiresAt: exp }));
   };
+
+  /**
+   * Whether Entra would issue a token for `resource` here: a Service Bus audience the broker accepts (the
+   * service, or a namespace this server serves), or an app of this tenant, i.e. a managed identity's client id
+   * (`<client-id>` or `api://<client-id>`), the way another app's identity asks for a token to call it.
+   */
+  knownResource(resource: string): boolean {
+    if (resource.toLowerCase().replace(/\/+$/, "") === "https://servicebus.azure.net") return true;
+    const namespaces = this.o.namespaces?.() ?? this.o.config.namespaces.map((n) => n.name);
+    for (const ns of namespaces) if (validAudience(resource, ns)) return true;
+    const app = resource.replace(/^api:\/\//i, "").replace(/\/+$/, "").toLowerCase();
+    return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(app) && this.registry.find(app)?.clientId === app;
+  }
 
   // ---- eventjobs exec ----
 

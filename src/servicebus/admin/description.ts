@@ -75,7 +75,14 @@ function descriptionElement(body: string): XmlElement | undefined {
 function entityRef(prop: string, v: string, self: string, exists: (name: string) => string | undefined): string | undefined {
   const t = v.trim();
   if (!t) return undefined;
-  const name = /^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? decodeURIComponent(new URL(t).pathname.replace(/^\/+|\/+$/g, "")) : t;
+  let name = t;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(t)) {
+    try {
+      name = decodeURIComponent(new URL(t).pathname.replace(/^\/+|\/+$/g, ""));
+    } catch {
+      throw invalid(prop, v, "the name or URI of an existing queue in the same namespace"); // not a URL, or a bad %-escape
+    }
+  }
   if (name.toLowerCase() === self.toLowerCase()) throw invalid(prop, v, "another entity than the queue itself");
   const target = exists(name);
   if (target === undefined) throw invalid(prop, v, "the name or URI of an existing queue in the same namespace");

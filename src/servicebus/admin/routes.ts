@@ -33,6 +33,7 @@ export function registerAdminApi(router: Router, broker: Broker, opts: AdminApiO
 }
 
 function send(res: ServerResponse, status: number, contentType: string | undefined, body: string): void {
+  if (res.headersSent || res.destroyed) return; // the client went away while the request was handled
   const headers: Record<string, string | number> = { "content-length": Buffer.byteLength(body) };
   if (contentType) headers["content-type"] = contentType;
   res.writeHead(status, headers);
