@@ -7,7 +7,7 @@ import type { ServerResponse } from "node:http";
 import { ConfigError } from "../config/model.js";
 import { RefError } from "../config/refs.js";
 import { JobDefinitionError } from "../jobs/model.js";
-import type { Jobs } from "../jobs/setup.js";
+import type { Jobs } from "../triggering/jobs-service.js";
 import type { LogQuery } from "../jobs/store.js";
 import { masked, SENSITIVE, unmasked } from "../control/secrets.js";
 import { executionResource, jobResource } from "./arm.js";

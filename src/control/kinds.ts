@@ -4,7 +4,7 @@ import { DEFAULT_NAMESPACE, EMULATOR_ROOT_POLICY, type NamespaceConfig, type Que
 import type { RefLookup } from "../config/refs.js";
 import type { IdentityDecl } from "../identity/config.js";
 import type { IdentityService } from "../identity/service.js";
-import type { Jobs } from "../jobs/setup.js";
+import type { Jobs } from "../triggering/jobs-service.js";
 import type { Broker } from "../servicebus/broker.js";
 import { imageResource, installedImages, removeImage } from "./images.js";
 import { flatten, namespaceFields, queueResourceFields, resourceKey, roleAssignmentId, type Kind, type Resource, type RoleAssignmentSpec } from "./resources.js";

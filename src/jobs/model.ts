@@ -1,6 +1,6 @@
 // The job model in the Container Apps resource shape (Microsoft.App/jobs): what a user writes under
 // `jobs:` in eventjobs.yaml or passes to `job create --yaml`, normalised with the platform's defaults.
-// Reference: keda-aca.md §3 (fields, defaults, names) and §7.1 (the ARM body).
+// Fields, defaults and names follow `az containerapp job create` and the ARM body (docs/configuration.md).
 
 export type TriggerType = "Event" | "Manual" | "Schedule";
 
@@ -77,7 +77,7 @@ export const JOB_DEFAULTS = Object.freeze({
   terminationGracePeriodSeconds: 30,
 });
 
-/** The CLI's job-name rule and message (keda-aca.md §3.3). */
+/** The az CLI's job-name rule and message. */
 export const JOB_NAME_PATTERN = /^(?=.{1,32}$)[a-z]((?!.*--)[-a-z0-9]*[a-z0-9])?$/;
 export const JOB_NAME_MESSAGE =
   "must consist of lower case alphanumeric characters or '-', start with a letter, end with an alphanumeric character, cannot have '--', and must be less than 32 characters";

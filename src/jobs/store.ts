@@ -4,7 +4,7 @@
 import Database from "better-sqlite3";
 import type { Stream } from "./types.js";
 
-/** Container Apps execution states (keda-aca.md §4.2). Running and Processing are unfinished. */
+/** Container Apps execution states. Running and Processing are unfinished. */
 export type ExecutionStatus = "Running" | "Processing" | "Succeeded" | "Failed" | "Stopped" | "Degraded" | "Unknown";
 
 export const UNFINISHED: ReadonlySet<ExecutionStatus> = new Set(["Running", "Processing"]);

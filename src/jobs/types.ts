@@ -1,5 +1,5 @@
-// Contracts between the jobs engine (executions, scale loop) and its parts (executor, local images,
-// cron). The engine decides *what* runs; the parts below know *how*.
+// Contracts between the jobs engine (executions.ts) and the parts that know how a replica runs
+// (local-process/, local images). The engine decides *what* runs; those parts know *how*.
 
 /** One replica to run as a local process. Everything is already resolved (no secretRefs, no image refs). */
 export interface ReplicaSpec {
@@ -10,7 +10,7 @@ export interface ReplicaSpec {
   containerName: string;
   /** argv: [program, ...args], after applying image ENTRYPOINT/CMD and the container's command/args */
   argv: string[];
-  /** the variables the job declares plus the platform's (the executor adds PATH/HOME/LANG) */
+  /** the variables the job declares plus the platform's (the supervisor adds PATH/HOME/LANG) */
   env: Record<string, string>;
   /** directory the replica runs in (its own copy of the image, or a fresh empty dir) */
   cwd: string;

@@ -1,4 +1,4 @@
-// ScaledJob settings, their defaults and the effective replica bounds (reference §1.1–1.3).
+// ScaledJob settings, their defaults and the effective replica bounds.
 
 import { parseGoBool } from "./goparse.js";
 
@@ -26,7 +26,7 @@ export interface ScalingStrategySpec {
   customScalingQueueLengthDeduction?: number | null;
   /** A string that must parse as a Go float for `custom` to apply. */
   customScalingRunningJobPercentage?: string | null;
-  /** Pod condition types; non-empty switches the pending test (§1.6). */
+  /** Pod condition types; non-empty switches the pending test. */
   pendingPodConditions?: readonly string[] | null;
 }
 
@@ -68,7 +68,7 @@ export function getEffectiveBounds(spec: ScaledJobScalingSpec): { minReplicaCoun
   return { minReplicaCount: getMinReplicaCount(spec), maxReplicaCount: getMaxReplicaCount(spec) };
 }
 
-/** History limits with KEDA's 100/100 defaults (§1.9). */
+/** History limits with KEDA's 100/100 defaults. */
 export function getHistoryLimits(spec: ScaledJobScalingSpec): { successful: number; failed: number } {
   return {
     successful: spec.successfulJobsHistoryLimit ?? SCALED_JOB_DEFAULTS.successfulJobsHistoryLimit,

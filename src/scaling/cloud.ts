@@ -1,4 +1,4 @@
-// Azure cloud environments as KEDA resolves the `cloud` trigger metadata (reference §2.1). Only the
+// Azure cloud environments as KEDA resolves the `cloud` trigger metadata. Only the
 // workload-identity path of the Service Bus trigger reads them.
 
 /** The fields of an Azure environment the scalers here need. */

@@ -1,5 +1,5 @@
 // One whole tick, as a pure function: trigger outcomes + owned-job counts → how many jobs to create,
-// plus the status conditions and the user-visible log/event texts (reference §1.2, §1.7, §1.8).
+// plus the status conditions and the user-visible log/event texts, as KEDA's ScaledJob controller has them.
 
 import type { ScaledJobScalingSpec } from "./bounds.js";
 import { getScaledJobState, type ScaledJobState, type TriggerOutcome } from "./metrics.js";

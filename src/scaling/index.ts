@@ -1,5 +1,5 @@
 // Public API of eventjobs/scaling: KEDA's ScaledJob math and the azure-servicebus trigger, as pure
-// functions (no I/O). See /work/shared/reference/keda-aca.md §1–2 for the behaviour reproduced.
+// functions (no I/O). docs/compatibility.md ("KEDA semantics") lists the behaviour reproduced.
 
 export {
   SCALED_JOB_DEFAULTS,

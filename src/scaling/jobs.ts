@@ -1,5 +1,5 @@
-// Owned jobs: running vs pending (§1.6), history cleanup (§1.9) and the job objects a tick creates
-// (§1.8). Jobs and pods are plain data here; listing and creating them is the runner's business.
+// Owned jobs: running vs pending, history cleanup and the job objects a tick creates. Jobs and pods are
+// plain data here; listing and creating them is the runner's business.
 // For ACA, map an execution to a job and its replicas to pods (phase Running/Succeeded/…).
 
 /** A Kubernetes-style condition. */

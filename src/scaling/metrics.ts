@@ -1,4 +1,4 @@
-// Per-trigger metrics, activation and combining triggers into one ScaledJob state (reference §1.4–1.5).
+// Per-trigger metrics, activation and combining triggers into one ScaledJob state.
 
 import { getMaxReplicaCount, getMinReplicaCount, type ScaledJobScalingSpec } from "./bounds.js";
 
@@ -151,7 +151,7 @@ export interface ScaledJobState extends CombinedMetrics {
   triggers: (TriggerMetrics | undefined)[];
 }
 
-/** Measures every trigger against the effective bounds and combines them (§1.4–1.5). */
+/** Measures every trigger against the effective bounds and combines them. */
 export function getScaledJobState(spec: ScaledJobScalingSpec, outcomes: readonly TriggerOutcome[]): ScaledJobState {
   const min = getMinReplicaCount(spec);
   const max = getMaxReplicaCount(spec);

@@ -1,4 +1,4 @@
-// How the azure-servicebus trigger turns entity runtime counts into a metric reading (reference §2.3).
+// How the azure-servicebus trigger turns entity runtime counts into a metric reading.
 // The caller fetches ActiveMessageCount (which includes peek-locked messages) from the broker.
 
 import type { TriggerReading } from "./metrics.js";

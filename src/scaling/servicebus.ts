@@ -1,5 +1,5 @@
-// The azure-servicebus trigger's metadata, parsed and validated as KEDA does, with KEDA's error texts
-// (reference §2.1–2.2, §2.4). Pure: the caller resolves env vars and auth params beforehand.
+// The azure-servicebus trigger's metadata, parsed and validated as KEDA does, with KEDA's error texts.
+// Pure: the caller resolves env vars and auth params beforehand.
 
 import { DEFAULT_ENDPOINT_SUFFIX_KEY, parseEnvironmentProperty, type CloudOptions } from "./cloud.js";
 import { goQuote, parseGoBool, parseGoInt64 } from "./goparse.js";

@@ -1,4 +1,4 @@
-// The decision per scaling strategy and how many jobs a tick creates (reference §1.7).
+// The decision per scaling strategy and how many jobs a tick creates.
 
 import { getMaxReplicaCount, getMinReplicaCount, type ScaledJobScalingSpec, type ScalingStrategySpec } from "./bounds.js";
 import { parseGoFloat } from "./goparse.js";

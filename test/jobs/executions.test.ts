@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseConfigText } from "../../src/config/load.js";
-import type { Clock } from "../../src/jobs/runtime.js";
+import type { Clock } from "../../src/triggering/schedule-trigger.js";
 import type { ExecutionRecord } from "../../src/jobs/store.js";
 import { Platform } from "../../src/platform.js";
 import { queuesYaml, startBroker, TEST_CA_DIR, type TestBroker } from "../helpers/broker.js";
@@ -37,7 +37,8 @@ describe("executions", () => {
 
   it("a replica over replicaTimeout is killed (SIGTERM, then SIGKILL) and the execution Failed", async () => {
     const p = broker.platform;
-    p.jobs.apply(manual({ name: "slow-job", replicaTimeout: 1, replicaRetryLimit: 3, grace: 1, env: { HOLD_MS: "60000", IGNORE_SIGTERM: "1" } }));
+    // 5 s: the replica must have installed its SIGTERM handler before the timeout, even on a loaded machine
+    p.jobs.apply(manual({ name: "slow-job", replicaTimeout: 5, replicaRetryLimit: 3, grace: 1, env: { HOLD_MS: "60000", IGNORE_SIGTERM: "1" } }));
     const e = await waitForExecution(p, p.jobs.runtime.start("slow-job").name);
     assert.equal(e.status, "Failed");
     assert.equal(e.replicas.length, 1, "a timeout is not retried");

@@ -3,7 +3,7 @@
 // finished first out; log entries older than the retention are pruned.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { HISTORY_LIMIT, JobsEngine, type Launcher } from "../../src/jobs/engine.js";
+import { HISTORY_LIMIT, JobsEngine, type Launcher } from "../../src/jobs/executions.js";
 import { LogBook } from "../../src/jobs/logs.js";
 import { normalizeJob } from "../../src/jobs/model.js";
 import { JobStore } from "../../src/jobs/store.js";

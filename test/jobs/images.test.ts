@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { parseDockerfile } from "../../src/jobs/dockerfile.js";
 import { parseDockerignore } from "../../src/jobs/dockerignore.js";
-import { startReplica } from "../../src/jobs/executor.js";
+import { startReplica } from "../../src/jobs/local-process/supervisor.js";
 import { buildImage, listImages, prepareReplicaDir, replicaArgv, resolveImage, type ImageRecord } from "../../src/jobs/images.js";
 import { tempFiles } from "../helpers/files.js";
 

@@ -1,6 +1,6 @@
 // kill -9 of the server while an execution runs: after a restart on the same data dir the execution is
 // reconciled, its leftover replica process is gone, and the message it held comes back at lock expiry
-// and triggers a new execution (DESIGN §6).
+// and triggers a new execution.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -50,7 +50,7 @@ function labReading(messageCount: string, queueLength: number): TriggerReading {
   return serviceBusTriggerReading(meta, queueLength);
 }
 
-/** KEDA's exact message for each failing TestParseServiceBusMetadata row (not in the JSON; from §2.2). */
+/** KEDA's exact message for each failing TestParseServiceBusMetadata row (not in the JSON; from KEDA's scaler source). */
 const SB_ERROR_REASONS: Record<number, string> = {
   0: "no service bus entity type set",
   5: "both topic and queue name metadata provided",

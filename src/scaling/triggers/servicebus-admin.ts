@@ -1,6 +1,6 @@
 // azure-servicebus over a namespace's admin (ATOM) API, the way KEDA reads it: KEDA's scaler on the Go
 // SDK's admin client (azservicebus/admin v1.10). For namespaces this machine does not host — or to
-// read our own server exactly as KEDA would. Facts relied on (keda-aca.md §2.3–2.4):
+// read our own server exactly as KEDA would. Facts relied on:
 //  - GET https://<host>/<queue>?api-version=2021-05 (subscription: /<topic>/Subscriptions/<sub>), with
 //    `Authorization: SharedAccessSignature sr=<lowercase escaped URL>&sig=…&se=…&skn=…`;
 //  - regex mode pages GET /$Resources/Queues (or /<topic>/Subscriptions) with `$skip` += page length and

@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { LineSplitter, SYSTEM_PATH, startReplica } from "../../src/jobs/executor.js";
+import { LineSplitter } from "../../src/jobs/local-process/output-lines.js";
+import { SYSTEM_PATH } from "../../src/jobs/local-process/programs.js";
+import { startReplica } from "../../src/jobs/local-process/supervisor.js";
 import type { ReplicaHandle, ReplicaOutcome, ReplicaSpec, Stream } from "../../src/jobs/types.js";
 import { tempFiles } from "../helpers/files.js";
 

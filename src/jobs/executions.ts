@@ -1,9 +1,9 @@
-// Executions and replicas with Container Apps Jobs semantics (keda-aca.md §4): an execution runs
-// `parallelism` replicas at a time until `replicaCompletionCount` succeed; failures are retried up to
-// `replicaRetryLimit`; a replica over `replicaTimeout` fails the execution; stop ends it as Stopped.
-// How a replica's process is made (image, env, directory) is the Launcher's business.
+// The jobs engine: executions and their replicas, with Container Apps Jobs semantics (docs/compatibility.md,
+// "Container Apps jobs"): an execution runs `parallelism` replicas at a time until `replicaCompletionCount`
+// succeed; failures are retried up to `replicaRetryLimit`; a replica over `replicaTimeout` fails the
+// execution; stop ends it as Stopped. How a replica's process is made (image, env, directory) is the
+// Launcher's business (local-process/replica-spec.ts).
 import { randomInt } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { EventEmitter } from "node:events";
 import type { LogBook } from "./logs.js";
 import { overrideTemplate, type Container, type JobSpec, type Template } from "./model.js";
@@ -13,6 +13,8 @@ import type { LineSink, ReplicaHandle, ReplicaOutcome } from "./types.js";
 /** Starts one container of one replica. */
 export interface Launcher {
   launch(ctx: { job: JobSpec; execution: string; replica: string; container: Container }, onLine: LineSink): ReplicaHandle;
+  /** After a restart: ends what a replica of the previous server process left running. */
+  killLeftover?(replica: ReplicaRecord): void;
 }
 
 export type StartTrigger = { type: "Event"; rules?: string[] } | { type: "Manual"; template?: Template } | { type: "Schedule" };
@@ -81,7 +83,7 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
     return this.live.get(name)?.record ?? this.store.execution(name);
   }
 
-  /** running = unfinished executions; pending = unfinished ones with no replica running or succeeded (keda-aca.md §1.6). */
+  /** running = unfinished executions; pending = unfinished ones with no replica running or succeeded, as KEDA counts a ScaledJob's Jobs. */
   counts(job: string): { running: number; pending: number } {
     let running = 0, pending = 0;
     for (const e of this.live.values()) {
@@ -224,7 +226,7 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
     if (reason) e.record.reason = reason;
     this.save(e.record);
     this.logs.system(e.record.job, `Execution${status}`, `Execution ${e.record.name} ${status}${reason ? `: ${reason}` : ""}`, { execution: e.record.name, warning: status !== "Succeeded" });
-    // Container Apps keeps 100 succeeded and 100 failed executions per job (keda-aca.md §4.4)
+    // Container Apps keeps 100 succeeded and 100 failed executions per job
     this.store.pruneHistory(e.record.job, HISTORY_LIMIT);
     this.emit("executionFinished", e.record);
   }
@@ -240,7 +242,7 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
       const job = this.jobs.get(record.job);
       const now = new Date().toISOString();
       const lost = record.replicas.filter((r) => r.status === "Running" || r.status === "Pending");
-      for (const r of lost) killLeftover(r);
+      for (const r of lost) this.launcher.killLeftover?.(r);
       for (const r of lost) Object.assign(r, { status: "Failed", endTime: now, reason: "ServerRestarted", message: "the eventjobs server stopped while this replica ran" });
       const e: LiveExecution = { record, job: job!, template: (record.template as Template) ?? job?.template, handles: new Map(), failures: record.replicas.filter((r) => r.status === "Failed").length };
       this.live.set(record.name, e);
@@ -284,19 +286,4 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
 /** A replica whose container could not even be prepared (e.g. no such image and no command). */
 function failedHandle(message: string): ReplicaHandle {
   return { stop() {}, done: Promise.resolve({ reason: "StartFailed", exitCode: 127, message }) };
-}
-
-/**
- * A replica process that outlived a killed server (it runs in its own process group) is killed, if the
- * pid still belongs to that replica: its environment names it, which rules out a reused pid.
- */
-function killLeftover(r: ReplicaRecord): void {
-  for (const pid of r.pids ?? []) {
-    try {
-      const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-      if (env.includes(`CONTAINER_APP_REPLICA_NAME=${r.name}`)) process.kill(-pid, "SIGKILL");
-    } catch {
-      // gone already, or not ours to read
-    }
-  }
 }

@@ -1,16 +1,18 @@
-// Builds the jobs side of the platform (store, logs, engine, runtime) and applies the config's jobs.
+// The jobs side of the platform: the store, logs and engine of src/jobs with each job's trigger, built
+// together; applies the config's jobs and those applied earlier, and picks up what a restart left running.
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveRefs, type RefLookup } from "../config/refs.js";
+import { JobsEngine } from "../jobs/executions.js";
+import { LocalLauncher } from "../jobs/local-process/replica-spec.js";
+import { LogBook } from "../jobs/logs.js";
+import { normalizeJob, type JobSpec } from "../jobs/model.js";
+import { JobStore } from "../jobs/store.js";
 import type { TriggerSource } from "../scaling/loop.js";
-import type { Clock, TriggerFactory } from "./runtime.js";
-import { JobsEngine } from "./engine.js";
-import { LocalLauncher } from "./launch.js";
-import { LogBook } from "./logs.js";
-import { normalizeJob, type JobSpec } from "./model.js";
-import { JobsRuntime } from "./runtime.js";
-import { JobStore } from "./store.js";
+import type { TriggerFactory } from "./event-trigger.js";
+import { JobTriggers } from "./job-triggers.js";
+import type { Clock } from "./schedule-trigger.js";
 
 interface Checked {
   job: JobSpec;
@@ -35,7 +37,8 @@ export interface Jobs {
   store: JobStore;
   logs: LogBook;
   engine: JobsEngine;
-  runtime: JobsRuntime;
+  /** each job's trigger, and manual starts */
+  runtime: JobTriggers;
   /** validates, resolves references, persists and starts one job entry */
   apply(entry: unknown): JobSpec;
   /** stops the job's executions and forgets the job, its executions and logs */
@@ -50,7 +53,7 @@ export function createJobs(o: JobsOptions): Jobs {
   mkdirSync(replicasDir, { recursive: true });
   const launcher = new LocalLauncher({ imagesDir: join(o.dataDir, "images"), replicasDir, platformEnv: o.platformEnv });
   const engine = new JobsEngine(store, logs, launcher);
-  const runtime = new JobsRuntime(engine, logs, o.triggers, o.clock);
+  const runtime = new JobTriggers(engine, logs, o.triggers, o.clock);
   // a checked job keeps the triggers its check built, so starting it does not build them again
   const check = (entry: unknown): Checked => {
     const job = normalizeJob(resolveRefs(entry, o.refs));
