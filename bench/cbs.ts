@@ -1,4 +1,4 @@
-// CBS put-token over an open rhea connection (reference §2.1–2.4), as the JS SDK does it.
+// CBS put-token over an open rhea connection (docs/admin-api.md and docs/compatibility.md describe $cbs), as the JS SDK does it.
 import { randomUUID } from "node:crypto";
 import type { Connection, EventContext } from "rhea";
 import { createSasToken as sasToken } from "../src/identity/sas.js";

@@ -1,5 +1,5 @@
 // npm run bench:jobs [-- --runs 3 --latency 200 --throughput 300 ...]
-// Event jobs end to end (DESIGN §5): message → execution start latency, and executions started per
+// Event jobs end to end (targets in bench/README.md): message → execution start latency, and executions started per
 // second with maxExecutions 100. A Platform runs in this process (ports 0, temp data dir, temp CA dir);
 // messages are sent with @azure/service-bus; each execution runs bench/processor.mjs as a real child
 // process that receives one message, completes it and exits 0.
@@ -502,8 +502,7 @@ async function render(lat: LatencyRun[], thr: ThroughputStats[], loadStart: numb
   L.push("## Cloud reference (not measured)", "");
   L.push("KEDA on Azure Container Apps polls the queue every `pollingInterval` (default 30 s), so a message waits on " +
     "average ≈ 15 s (up to 30 s) for the next poll, and the execution then starts after a cold start of ≈ 30 s " +
-    "(keda-aca.md §4.4: \"Real executions start tens of seconds after the poll (~30 s cold start, ~15 s cleanup " +
-    "reported)\"): ≈ 45 s from message to a running replica on average, up to ≈ 60 s. `pollingMode: poll` reproduces " +
+    "(reported for Azure Container Apps: ~30 s cold start, ~15 s cleanup): ≈ 45 s from message to a running replica on average, up to ≈ 60 s. `pollingMode: poll` reproduces " +
     "the polling part locally.", "");
 
   L.push("<details><summary>All runs</summary>", "");

@@ -1,5 +1,5 @@
 // `az containerapp job create|update|start` flags → a job entry in the Container Apps shape, with az's
-// defaults for omitted flags and az's messages for bad values (keda-aca.md §3.2–3.5).
+// defaults for omitted flags and az's messages for bad values (docs/cli.md).
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { CronError, parseCron } from "../jobs/cron.js";

@@ -84,7 +84,7 @@ export interface ProjectConfig {
   /** Where the config came from, for error messages. */
   source?: string;
   namespaces: NamespaceConfig[];
-  /** The namespace localhost / IP connections select (DESIGN §3). */
+  /** The namespace localhost / IP connections select (docs/configuration.md). */
   defaultNamespace: string;
   /** Reserved top-level keys of eventjobs.yaml (identities, roleAssignments, images, jobs) and the
    *  emulator's `Logging`, as written, for later features. */
@@ -111,7 +111,7 @@ export const EMULATOR_ROOT_POLICY: SasPolicyConfig = {
   primaryKey: "SAS_KEY_VALUE",
 };
 
-/** The namespace that localhost / IP addresses select (DESIGN §3). */
+/** The namespace that localhost / IP addresses select (docs/configuration.md). */
 export const DEFAULT_NAMESPACE = "sbemulatorns";
 
 /** One problem in a config file. `value` is already rendered for display (secrets as "***"). */

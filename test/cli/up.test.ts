@@ -1,4 +1,4 @@
-// Black-box tests of `eventjobs up`: the real CLI in a child process, as a user runs it (DESIGN.md §3).
+// Black-box tests of `eventjobs up`: the real CLI in a child process, as a user runs it (docs/getting-started.md).
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -1,5 +1,5 @@
-// Exports of the lab project (DESIGN.md §1) to every format, checked against the shapes of keda-aca.md
-// §3 and §7: the az command line of the lab, Terraform blocks, KEDA manifests validated against KEDA's own
+// Exports of the lab project (docs/getting-started.md) to every format, checked against the shapes Azure and KEDA take
+// (docs/configuration.md): the az command line of the lab, Terraform blocks, KEDA manifests validated against KEDA's own
 // CRD schemas (test/fixtures/keda, copied from KEDA with its licence note). The import round trip: import-aca.test.ts.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -208,7 +208,7 @@ describe("export terraform", () => {
     }
   });
 
-  test("azurerm_container_app_job per keda-aca.md §7.2", () => {
+  test("azurerm_container_app_job as azurerm documents it", () => {
     const job = resource("azurerm_container_app_job", "job_python");
     assert.equal(attr(job, "container_app_environment_id"), "var.container_app_environment_id");
     assert.equal(attr(job, "replica_timeout_in_seconds"), "86400");

@@ -1,4 +1,4 @@
-// The lab project (DESIGN.md §1, test/fixtures/lab-project.yaml) for the export and import tests, plus a
+// The lab project (test/fixtures/lab-project.yaml) for the export and import tests, plus a
 // richer variant with the job shapes the lab does not use.
 import { readFileSync } from "node:fs";
 import { parseConfigText } from "../../src/config/load.js";

@@ -1,4 +1,4 @@
-// Managed identity end to end (DESIGN.md §1 the lab flow, §4 Identity): the lab's processor in JavaScript
+// Managed identity end to end (the lab's flow; docs/managed-identity.md): the lab's processor in JavaScript
 // (DefaultAzureCredential with the identity's client id + ServiceBusClient on the FQDN over AMQPS) runs as a
 // child process with IDENTITY_ENDPOINT/IDENTITY_HEADER and NODE_EXTRA_CA_CERTS, as a job replica, and under
 // `eventjobs exec`. The SDK reaches a non-default AMQPS port through fullyQualifiedNamespace "localhost:<port>".

@@ -1,5 +1,5 @@
 // Local CA and TLS: AMQPS, HTTPS and AMQP over WebSockets with a certificate from the per-user CA
-// (DESIGN.md §3 "AMQP (5672) and AMQPS (5671)", §4 Identity). The SDK runs in child processes because Node
+// (docs/tls.md). The SDK runs in child processes because Node
 // reads NODE_EXTRA_CA_CERTS only at start.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";

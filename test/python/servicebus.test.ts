@@ -1,5 +1,5 @@
 // Debian's Python SDK (python3-azure: azure-servicebus 7.8.2 on uamqp 1.5.3, azure-identity 1.13) against
-// eventjobs, run by /usr/bin/python3 as child processes (DESIGN.md §1, §3 "AMQP (5672) and AMQPS (5671)").
+// eventjobs, run by /usr/bin/python3 as child processes (docs/tls.md: Debian's SDK speaks only AMQPS on 5671).
 // - uamqp ignores the Endpoint's port and always connects to 5671, so this file's one broker listens there;
 //   it is the only test file that does, and its tests run one after another.
 // - uamqp's OpenSSL honours SSL_CERT_FILE, so the children trust the local CA through the variables every job

@@ -1,5 +1,5 @@
 // `export --format aca-yaml`: per job, the body `az containerapp job create --yaml` takes (the ARM
-// resource minus name/id, keda-aca.md §3.5 and §7.1), one YAML document each.
+// resource minus name/id), one YAML document each.
 //
 // Secrets: values are never written. Each becomes an envsubst placeholder `${VAR}`; the document's header
 // says how to fill every variable (for a `${servicebus.<ns>.connectionString}` reference: the az command

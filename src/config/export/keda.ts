@@ -1,4 +1,4 @@
-// `export --format keda`: Kubernetes + KEDA manifests per job (keda-aca.md §7.3): a Secret with the
+// `export --format keda`: Kubernetes + KEDA manifests per job: a Secret with the
 // job's secrets, a TriggerAuthentication per scale rule with auth, and a ScaledJob (Event jobs), a
 // CronJob (Schedule jobs) or a suspended CronJob to start by hand (Manual jobs).
 // Secret values are envsubst placeholders, as in the aca-yaml export; the header says how to fill them.
@@ -6,7 +6,7 @@ import { Document } from "yaml";
 import type { Container, JobSpec } from "../../jobs/model.js";
 import { azureFqdn, commentLines, jobNotes, k8sCpu, k8sMemory, Placeholders, renderRefs, secretSources, type ExportModel } from "./common.js";
 
-/** ACA keeps the last 100 succeeded and 100 failed executions (keda-aca.md §4.4). */
+/** ACA keeps the last 100 succeeded and 100 failed executions. */
 const HISTORY = 100;
 
 export const secretObjectName = (job: string) => `${job}-secrets`;

@@ -1,4 +1,4 @@
-// `export --format terraform`: azurerm resources for the project (keda-aca.md §7.2 for the job). The
+// `export --format terraform`: azurerm resources for the project. The
 // resource group, location and environment id are variables; a secret that is a namespace's connection
 // string is taken from the namespace (or authorization rule) resource, any other secret from a sensitive
 // variable without a default, so no value is ever written into the configuration.
