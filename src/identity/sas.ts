@@ -34,12 +34,12 @@ export function verifySasToken(token: string, policies: SasPolicyConfig[], now =
   }
   const sr = fields.get("sr"), sig = fields.get("sig"), se = fields.get("se"), skn = fields.get("skn");
   if (!sr || !sig || !se || !skn) throw new SasError("InvalidSignature: The token is missing sr, sig, se or skn.");
-  const keyName = decodeURIComponent(skn);
+  const keyName = decodeField(skn);
   // a namespace policy and an entity policy may share a name: the key that signed the token decides
   const named = policies.filter((p) => p.name === keyName);
   if (!named.length) throw new SasError(`InvalidSignature: The token has an invalid signature. The shared access key '${keyName}' is not known.`);
   const expiry = Number(se);
-  const given = Buffer.from(decodeURIComponent(sig), "base64");
+  const given = Buffer.from(decodeField(sig), "base64");
   const policy = named.find((p) =>
     [p.primaryKey, p.secondaryKey].some((key) => {
       if (!key) return false;
@@ -51,7 +51,16 @@ export function verifySasToken(token: string, policies: SasPolicyConfig[], now =
   if (!Number.isFinite(expiry) || expiry * 1000 <= now) {
     throw new SasError(`ExpiredToken: The token is expired. Expiration time: '${new Date(expiry * 1000).toISOString()}'.`);
   }
-  return { resource: decodeURIComponent(sr), rights: policy.rights, expiresAt: expiry * 1000, keyName };
+  return { resource: decodeField(sr), rights: policy.rights, expiresAt: expiry * 1000, keyName };
+}
+
+/** A token field's percent-decoding: a broken escape is a malformed token, not an internal error. */
+function decodeField(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    throw new SasError("InvalidSignature: The token has an invalid format.");
+  }
 }
 
 /** The decoded `sr` of a SAS token (undefined when the token has none): which entity's policies can have signed it. */

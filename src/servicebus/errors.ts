@@ -1,5 +1,5 @@
 // One table of the errors the broker reports, with the AMQP condition and status code the SDKs map
-// (JS ServiceBusError.code / Python exception types; see reference/servicebus-amqp.md §5.1).
+// (JS ServiceBusError.code / Python exception types; docs/servicebus-wire.md).
 
 export const ERROR_CODES = {
   MessageLockLost: { condition: "com.microsoft:message-lock-lost", status: 410 },

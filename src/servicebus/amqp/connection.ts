@@ -42,7 +42,7 @@ export class ClientConnection {
  * Entity path from a link address as clients send it: JS uses bare paths (`q`, `q/$DeadLetterQueue`),
  * Python full URIs (`amqps://host/q`).
  */
-export function entityPathOf(address: string | undefined): string {
-  if (!address) return "";
+export function entityPathOf(address: unknown): string {
+  if (typeof address !== "string") return "";
   return address.replace(/^[a-z]+:\/\/[^/]+\//i, "").replace(/\/+$/, "");
 }

@@ -1,4 +1,4 @@
-// <entity>/$management request/response operations the SDKs use on queues (reference §5.2).
+// <entity>/$management request/response operations the SDKs use on queues (docs/compatibility.md).
 import rhea from "rhea";
 import { BrokerError } from "../errors.js";
 import { parseMessage } from "../message/codec.js";

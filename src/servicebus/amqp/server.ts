@@ -1,6 +1,7 @@
 // AMQP 1.0 listeners on rhea: translates connections, links, transfers and dispositions into calls on the
-// broker's entities, and nothing else. Wire facts this relies on: reference/servicebus-amqp.md §1-§5, §10.
-import type { AddressInfo, Server, Socket } from "node:net";
+// broker's entities, and nothing else. What of Service Bus it covers: docs/compatibility.md.
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import rhea from "rhea";
 import type { Broker } from "../broker.js";
 import type { QueueEntity } from "../entities/queue.js";
@@ -12,69 +13,19 @@ import { DeliveryLink } from "./delivery.js";
 import { asksForSession, openSessionLink } from "./session-link.js";
 import { handleManagement } from "./management.js";
 import { ReplyLinks, type Reply } from "./replies.js";
+import { closeConnection, decoded, installRheaHooks, rawOf, serveSocket, serveWebSocket, type ConnectionLimits, type ServeOptions } from "./rhea-internals.js";
 
 type Any = any; // rhea's objects have no usable TypeScript types
-const RAW = Symbol.for("eventjobs.raw");
-
-// rhea decodes every format-0 transfer; keep the bytes too so the bare message is stored exactly as sent.
-// On the broker's own connections (while one of them reads its input) decoding is skipped altogether: a
-// send only needs the bytes, and $cbs / $management requests are decoded when they are handled.
-const rheaMessage = rhea.message as Any;
-const LAZY = Symbol.for("eventjobs.lazy");
-if (!rheaMessage.decode[RAW]) {
-  const decode = rheaMessage.decode;
-  rheaMessage[LAZY] = 0;
-  rheaMessage.decode = (buf: Buffer) => {
-    if (rheaMessage[LAZY] > 0) return { [RAW]: buf, [LAZY]: decode };
-    let m: Any;
-    try {
-      m = decode(buf);
-    } catch {
-      // undecodable bytes: hand over the raw bytes alone so the transfer is rejected, not the connection dropped
-      m = {};
-    }
-    Object.defineProperty(m, RAW, { value: buf, enumerable: false });
-    return m;
-  };
-  rheaMessage.decode[RAW] = true;
-}
-
-/** The decoded form of a message that was passed on undecoded (an undecodable one is `{}`). */
-function decoded(m: Any): Any {
-  const decode = m?.[LAZY];
-  if (!decode) return m;
-  let out: Any;
-  try {
-    out = decode(m[RAW]);
-  } catch {
-    out = {};
-  }
-  Object.defineProperty(out, RAW, { value: m[RAW], enumerable: false });
-  return out;
-}
-
-/** Marks the connection's input processing, during which transfers are passed on undecoded. */
-function decodeLazily(connection: Any): void {
-  const transport = connection.transport;
-  const read = transport?.read;
-  if (typeof read !== "function" || read[LAZY]) return;
-  const lazyRead = function (this: Any, ...args: Any[]) {
-    rheaMessage[LAZY]++;
-    try {
-      return read.apply(this, args);
-    } finally {
-      rheaMessage[LAZY]--;
-    }
-  };
-  lazyRead[LAZY] = true;
-  transport.read = lazyRead;
-}
 
 export interface AmqpServerOptions {
   broker: Broker;
   /** validates $cbs tokens that are not SAS (JWT); absent = only SAS */
   validateToken?: TokenValidator;
   log?: (line: string) => void;
+  /** ms a connection may take to put a token on $cbs; default EVENTJOBS_AMQP_AUTH_TIMEOUT_MS or 60000 */
+  authTimeoutMs?: number;
+  /** the idle-time-out advertised in our open; default EVENTJOBS_AMQP_IDLE_TIMEOUT_MS or 240000 */
+  idleTimeoutMs?: number;
 }
 
 export interface ListenOptions {
@@ -85,11 +36,26 @@ export interface ListenOptions {
 
 interface ConnState {
   client?: ClientConnection;
+  /** closes the connection unless it puts a token on $cbs in time */
+  authTimer?: NodeJS.Timeout;
   replies: ReplyLinks;
   deliveries: Set<DeliveryLink>;
 }
 
 const MAX_MESSAGE_SIZE = 262144;
+// What Azure's AMQP endpoints advertise in their open. A 256 KB message arrives in several frames: the SDKs
+// split transfers by the peer's max-frame-size. Before the client's open nothing needs big frames (SASL, open).
+const MAX_FRAME_SIZE = 65536;
+const PRE_OPEN_FRAME_SIZE = 16384;
+const CHANNEL_MAX = 4999;
+const MAX_LINKS = 5000;
+/** Largest WebSocket message accepted (listeners.ts): a few frames' worth. */
+export const MAX_WEBSOCKET_MESSAGE = 4 * MAX_FRAME_SIZE;
+
+function msFromEnv(name: string): number | undefined {
+  const v = Number(process.env[name]);
+  return process.env[name] && Number.isFinite(v) && v > 0 ? v : undefined;
+}
 
 export class AmqpServer {
   private readonly container: Any;
@@ -97,6 +63,8 @@ export class AmqpServer {
   private readonly conns = new Map<Any, ConnState>();
   private readonly deliveryLinks = new WeakMap<Any, DeliveryLink>();
   private readonly entityOf = new WeakMap<Any, QueueEntity>();
+  private readonly serve: ServeOptions;
+  private readonly authTimeoutMs: number;
 
   constructor(private readonly opts: AmqpServerOptions) {
     this.container = rhea.create_container({
@@ -113,18 +81,28 @@ export class AmqpServer {
         (this as Any).username = "cbs";
       },
     });
+    installRheaHooks(this.container, opts.log);
+    this.authTimeoutMs = opts.authTimeoutMs ?? msFromEnv("EVENTJOBS_AMQP_AUTH_TIMEOUT_MS") ?? 60_000;
+    const limits: ConnectionLimits = {
+      maxFrameSize: MAX_FRAME_SIZE,
+      preOpenFrameSize: PRE_OPEN_FRAME_SIZE,
+      channelMax: CHANNEL_MAX,
+      maxLinks: MAX_LINKS,
+      idleTimeoutMs: opts.idleTimeoutMs ?? msFromEnv("EVENTJOBS_AMQP_IDLE_TIMEOUT_MS") ?? 240_000,
+    };
+    this.serve = { limits, log: opts.log, onGone: (connection) => this.onGone(connection) };
     this.wire();
   }
 
   async listen(o: ListenOptions): Promise<number> {
-    const server: Server = this.container.listen(
-      o.tls
-        ? { transport: "tls", port: o.port, host: o.host, key: o.tls.key, cert: o.tls.cert, tcp_no_delay: true }
-        : { port: o.port, host: o.host, tcp_no_delay: true }, // small dispositions must not wait for Nagle
-    );
+    // small dispositions must not wait for Nagle
+    const server: Server = o.tls
+      ? createTlsServer({ key: o.tls.key, cert: o.tls.cert, noDelay: true }).on("secureConnection", (s) => this.accept(s))
+      : createServer({ noDelay: true }, (s) => this.accept(s));
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);
       server.once("error", reject);
+      server.listen(o.port, o.host);
     });
     server.on("error", (e) => this.opts.log?.(`amqp listener error: ${e.message}`));
     this.servers.push(server);
@@ -133,12 +111,38 @@ export class AmqpServer {
 
   /** Serves AMQP on a socket accepted elsewhere (a TLS listener that also speaks HTTP). */
   accept(socket: Socket): void {
-    this.container.create_connection({ tcp_no_delay: true }).accept(socket);
+    this.track(serveSocket(this.container, socket, this.serve));
   }
 
   /** Serves AMQP over an accepted WebSocket (`ws` package), as the SDKs' AmqpOverWebsocket transport expects. */
   acceptWebSocket(ws: unknown): void {
-    this.container.websocket_accept(ws, {});
+    this.track(serveWebSocket(this.container, ws, this.serve));
+  }
+
+  /**
+   * A connection must be authorized within the bound, as the service requires: no SASL mechanism we offer
+   * authenticates (ANONYMOUS, MSSBCBS), so that is a successful $cbs put-token.
+   */
+  private track(connection: Any): void {
+    if (!connection) return;
+    const timer = setTimeout(() => {
+      const s = this.conns.get(connection);
+      if (s) s.authTimer = undefined;
+      closeConnection(connection, "amqp:unauthorized-access", `The connection was not authorized within ${this.authTimeoutMs} ms: put a token on $cbs first.`);
+    }, this.authTimeoutMs);
+    timer.unref();
+    this.state(connection).authTimer = timer;
+  }
+
+  private authorized(connection: Any): void {
+    const s = this.conns.get(connection);
+    if (s?.authTimer) clearTimeout(s.authTimer);
+    if (s) s.authTimer = undefined;
+  }
+
+  private onGone(connection: Any): void {
+    this.authorized(connection);
+    this.onDisconnected(connection);
   }
 
   private state(connection: Any): ConnState {
@@ -180,8 +184,6 @@ export class AmqpServer {
       return;
     }
     this.state(connection).client = new ClientConnection(ns, host.replace(/:\d+$/, "") || "localhost");
-    corkEachTurn(connection);
-    decodeLazily(connection);
   }
 
   /** Runs a link-open handler; a broker error refuses the link with the service's condition. */
@@ -261,7 +263,9 @@ export class AmqpServer {
       const respond = (reply: Reply): void => void setImmediate(() => state.replies.send(node, request, reply));
       if (lower === "$cbs") {
         const client = state.client;
-        respond(client ? putToken(client, request, this.opts.validateToken) : { status: 401, description: "No namespace", condition: "amqp:unauthorized-access" });
+        const reply = client ? putToken(client, request, this.opts.validateToken) : { status: 401, description: "No namespace", condition: "amqp:unauthorized-access" };
+        if (reply.status === 200) this.authorized(connection);
+        respond(reply);
       } else {
         const client = state.client;
         if (!client) return respond({ status: 401, description: "No namespace", condition: "amqp:unauthorized-access" });
@@ -274,7 +278,7 @@ export class AmqpServer {
     let parsed: ParsedMessage[];
     try {
       state.client!.authorize(address, "Send");
-      const raw: Buffer = ctx.format === BATCH_FORMAT ? ctx.message : ctx.message?.[RAW];
+      const raw = ctx.format === BATCH_FORMAT ? ctx.message : rawOf(ctx.message);
       if (!Buffer.isBuffer(raw)) throw new BrokerError("DecodeError", "The message could not be decoded.");
       if (raw.length > entity.props.maxMessageSizeInKilobytes * 1024) {
         throw errors.sizeExceeded(raw.length, entity.props.maxMessageSizeInKilobytes * 1024);
@@ -352,7 +356,8 @@ export class AmqpServer {
   }
 
   async close(): Promise<void> {
-    for (const conn of this.conns.keys()) {
+    for (const [conn, s] of this.conns) {
+      if (s.authTimer) clearTimeout(s.authTimer);
       try {
         conn.close();
       } catch {
@@ -363,28 +368,6 @@ export class AmqpServer {
     this.servers.length = 0;
   }
 }
-
-/**
- * rhea writes every frame with its own socket.write (one syscall each with TCP_NODELAY). Its queued work —
- * transfers, dispositions, flows — runs in one `_process` call per tick, so cork the socket around it and
- * the frames leave in one writev.
- */
-function corkEachTurn(connection: Any): void {
-  const socket = connection.socket;
-  const original = connection._process;
-  if (!socket || typeof socket.cork !== "function" || typeof original !== "function" || original[CORKED]) return;
-  const corked = function (this: Any) {
-    socket.cork();
-    try {
-      original.call(this);
-    } finally {
-      socket.uncork();
-    }
-  };
-  corked[CORKED] = true;
-  connection._process = corked;
-}
-const CORKED = Symbol("eventjobs.corked");
 
 function remoteOutcome(outcome: string): Any {
   const m = rhea.message as Any;

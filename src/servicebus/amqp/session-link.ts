@@ -1,4 +1,4 @@
-// Session receivers on the wire (reference/servicebus-amqp.md §3.2-§3.3): the attach's source filter
+// Session receivers on the wire (docs/compatibility.md, sessions): the attach's source filter
 // `com.microsoft:session-filter` names the session (a string, or null for the next available one); the attach
 // reply echoes the filter with the locked session id and carries `com.microsoft:locked-until-utc` (.NET ticks).
 // Waiting for a next-available session holds the attach reply back until one frees up or the timeout passes.

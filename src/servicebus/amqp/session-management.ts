@@ -1,4 +1,4 @@
-// $management operations on sessions (reference/servicebus-amqp.md §5.2): renew the session lock, get and
+// $management operations on sessions (docs/compatibility.md, sessions): renew the session lock, get and
 // set its state. Only the connection whose receiver holds the session may use them; anyone else (or a lock
 // that ran out) gets the service's session-lock-lost.
 import type { QueueEntity } from "../entities/queue.js";

@@ -31,55 +31,177 @@ export interface SectionSpan {
 
 export class MalformedMessageError extends Error {}
 
-/** Width of the size prefix (or fixed value) that follows a constructor byte. */
-export function skipValue(buf: Buffer, pos: number): number {
-  const code = buf[pos];
-  if (code === undefined) throw new MalformedMessageError("truncated AMQP value");
-  if (code === 0x00) {
-    // described: descriptor then value
-    return skipValue(buf, skipValue(buf, pos + 1));
-  }
-  const cat = code & 0xf0;
-  let end: number;
-  switch (cat) {
-    case 0x40: end = pos + 1; break;
-    case 0x50: end = pos + 2; break;
-    case 0x60: end = pos + 3; break;
-    case 0x70: end = pos + 5; break;
-    case 0x80: end = pos + 9; break;
-    case 0x90: end = pos + 17; break;
-    case 0xa0: case 0xc0: case 0xe0:
-      if (pos + 1 >= buf.length) throw new MalformedMessageError("truncated AMQP value");
-      end = pos + 2 + buf[pos + 1];
-      break;
-    case 0xb0: case 0xd0: case 0xf0:
-      if (pos + 4 >= buf.length) throw new MalformedMessageError("truncated AMQP value");
-      end = pos + 5 + buf.readUInt32BE(pos + 1);
-      break;
-    default:
-      throw new MalformedMessageError(`invalid AMQP type code 0x${code.toString(16)}`);
-  }
-  if (end > buf.length) throw new MalformedMessageError("truncated AMQP value");
-  return end;
+/** Deepest nesting (described values, lists, maps, arrays) accepted in a message section or a performative. */
+export const MAX_NESTING = 64;
+
+// What follows each constructor byte: a fixed width (0-16), or a size prefix (VAR*), or a size and a count
+// (LIST*, ARRAY*); INVALID for bytes that are no AMQP type (rhea's decoder throws on them).
+const INVALID = -1;
+const VAR8 = 101;
+const VAR32 = 104;
+const LIST8 = 201;
+const LIST32 = 204;
+const ARRAY8 = 301;
+const ARRAY32 = 304;
+const KIND = new Int16Array(256).fill(INVALID);
+for (const [width, codes] of [[0, [0x40, 0x41, 0x42, 0x43, 0x44, 0x45]], [1, [0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56]], [2, [0x60, 0x61]],
+  [4, [0x70, 0x71, 0x72, 0x73, 0x74]], [8, [0x80, 0x81, 0x82, 0x83, 0x84]], [16, [0x94, 0x98]], [VAR8, [0xa0, 0xa1, 0xa3]],
+  [VAR32, [0xb0, 0xb1, 0xb3]], [LIST8, [0xc0, 0xc1]], [LIST32, [0xd0, 0xd1]], [ARRAY8, [0xe0]], [ARRAY32, [0xf0]]] as Array<[number, number[]]>) {
+  for (const c of codes) KIND[c] = width;
 }
+
+/**
+ * End of the value at `pos`, skipping compound values by their size. Iterative: a chain of described
+ * descriptors is as long as the client makes it.
+ */
+export function skipValue(buf: Buffer, pos: number): number {
+  let pending = 1;
+  while (pending > 0) {
+    const code = buf[pos];
+    if (code === undefined) throw new MalformedMessageError("truncated AMQP value");
+    if (code === 0x00) {
+      // described: a descriptor, then the value
+      pos++;
+      pending++;
+      continue;
+    }
+    pos = skipBody(buf, pos + 1, code, buf.length);
+    pending--;
+  }
+  return pos;
+}
+
+/** End of the value of type `code` whose body starts at `pos` (compound values are skipped whole). */
+function skipBody(buf: Buffer, pos: number, code: number, end: number): number {
+  const kind = KIND[code];
+  let next: number;
+  if (kind === INVALID) throw new MalformedMessageError(`invalid AMQP type code 0x${code.toString(16)}`);
+  if (kind <= 16) next = pos + kind;
+  else {
+    const w = kind % 100;
+    if (pos + w > end) throw new MalformedMessageError("truncated AMQP value");
+    next = pos + w + (w === 1 ? buf[pos] : buf.readUInt32BE(pos));
+  }
+  if (next > end) throw new MalformedMessageError("truncated AMQP value");
+  return next;
+}
+
+/**
+ * End of the value at `pos` if it is a primitive (no nesting: a number, string, binary...), or -1 if it is
+ * described or compound (walk it). Throws if it is no valid value or runs past `end`.
+ */
+export function primitiveEnd(buf: Buffer, pos: number, end: number): number {
+  if (pos >= end) throw new MalformedMessageError("truncated AMQP value");
+  const code = buf[pos];
+  return code === 0x00 || KIND[code] >= LIST8 ? -1 : skipBody(buf, pos + 1, code, end);
+}
+
+// Scratch stacks for walkValue (single-threaded, never re-entered), per open container: the values left,
+// the offset its contents must not pass, whether they must end exactly there (a sized list, map or array),
+// and the type of its elements (arrays; -1 none, -2 constructor not read yet).
+const LEFT = new Float64Array(MAX_NESTING + 2);
+const BOUND = new Float64Array(MAX_NESTING + 2);
+const EXACT = new Uint8Array(MAX_NESTING + 2);
+const ELEM = new Int16Array(MAX_NESTING + 2);
+
+/**
+ * Checks the encoded value at `pos` without decoding it and returns its end: every type code valid, every
+ * size within `end` and matching its contents, and no deeper nesting than `maxDepth`. Iterative, so a
+ * client's nesting depth cannot exhaust the stack of rhea's recursive decoder (or ours).
+ */
+export function walkValue(buf: Buffer, pos: number, end = buf.length, maxDepth = MAX_NESTING): number {
+  if (maxDepth > MAX_NESTING) maxDepth = MAX_NESTING;
+  if (end > buf.length) end = buf.length;
+  let sp = 0;
+  LEFT[0] = 1;
+  BOUND[0] = end;
+  EXACT[0] = 0;
+  ELEM[0] = -1;
+  for (;;) {
+    const bound = BOUND[sp];
+    if (ELEM[sp] === -2) {
+      // an array's element constructor (read even for no elements): descriptors, each a value, then the type
+      if (pos >= bound) throw new MalformedMessageError("truncated AMQP array");
+      const c = buf[pos++];
+      if (c === 0x00) {
+        if (++sp > maxDepth) throw tooDeep();
+        open(sp, 1, bound, 0, -1);
+      } else if (KIND[c] === INVALID) {
+        throw new MalformedMessageError(`invalid AMQP type code 0x${c.toString(16)}`);
+      } else {
+        ELEM[sp] = c;
+      }
+      continue;
+    }
+    if (LEFT[sp] === 0) {
+      if (EXACT[sp] && pos !== bound) throw new MalformedMessageError("an AMQP compound's size does not match its contents");
+      if (sp === 0) return pos;
+      sp--;
+      continue;
+    }
+    LEFT[sp]--;
+    let code = ELEM[sp];
+    if (code === -1) {
+      if (pos >= bound) throw new MalformedMessageError("truncated AMQP value");
+      code = buf[pos++];
+      if (code === 0x00) {
+        // described: the descriptor and the value follow, one level down
+        if (++sp > maxDepth) throw tooDeep();
+        open(sp, 2, bound, 0, -1);
+        continue;
+      }
+    }
+    const kind = KIND[code];
+    if (kind < LIST8) {
+      pos = skipBody(buf, pos, code, bound);
+      continue;
+    }
+    // list, map or array: size (counted from after the size field), then count
+    const w = kind % 100;
+    if (pos + 2 * w > bound) throw new MalformedMessageError("truncated AMQP compound");
+    const size = w === 1 ? buf[pos] : buf.readUInt32BE(pos);
+    const count = w === 1 ? buf[pos + 1] : buf.readUInt32BE(pos + w);
+    const stop = pos + w + size;
+    // every element takes at least a byte, so a count cannot promise more work than there are bytes
+    if (stop > bound || size < w || count > size) throw new MalformedMessageError("invalid AMQP compound size");
+    pos += 2 * w;
+    if (++sp > maxDepth) throw tooDeep();
+    open(sp, count, stop, 1, kind >= ARRAY8 ? -2 : -1);
+  }
+}
+
+function open(sp: number, left: number, bound: number, exact: number, elem: number): void {
+  LEFT[sp] = left;
+  BOUND[sp] = bound;
+  EXACT[sp] = exact;
+  ELEM[sp] = elem;
+}
+
+function tooDeep(): MalformedMessageError {
+  return new MalformedMessageError(`AMQP values nested more than ${MAX_NESTING} levels deep`);
+}
+
+const SYMBOLIC_SECTIONS: Record<string, number> = {
+  "amqp:header:list": 0x70, "amqp:delivery-annotations:map": 0x71, "amqp:message-annotations:map": 0x72,
+  "amqp:properties:list": 0x73, "amqp:application-properties:map": 0x74, "amqp:data:binary": 0x75,
+  "amqp:amqp-sequence:list": 0x76, "amqp:value:*": 0x77, "amqp:footer:map": 0x78,
+};
 
 function descriptorCode(buf: Buffer, pos: number): number {
   const c = buf[pos];
-  if (c === 0x53) return buf[pos + 1];
-  if (c === 0x80) return Number(buf.readBigUInt64BE(pos + 1));
+  if (c === 0x53 && pos + 1 < buf.length) return buf[pos + 1];
+  if (c === 0x80 && pos + 9 <= buf.length) return Number(buf.readBigUInt64BE(pos + 1));
   if (c === 0x44) return 0;
   // symbolic descriptors (amqp:properties:list ...) are legal but nobody sends them; map the ones we know
-  const sym = new types.Reader(buf.subarray(pos)).read().value;
-  const known: Record<string, number> = {
-    "amqp:header:list": 0x70, "amqp:delivery-annotations:map": 0x71, "amqp:message-annotations:map": 0x72,
-    "amqp:properties:list": 0x73, "amqp:application-properties:map": 0x74, "amqp:data:binary": 0x75,
-    "amqp:amqp-sequence:list": 0x76, "amqp:value:*": 0x77, "amqp:footer:map": 0x78,
-  };
-  return known[String(sym)] ?? -1;
+  if (c === 0xa3 || c === 0xb3) return SYMBOLIC_SECTIONS[String(new types.Reader(buf.subarray(pos, skipValue(buf, pos))).read().value)] ?? -1;
+  return -1;
 }
 
-/** Splits an encoded message into its sections without decoding their contents. */
-export function splitSections(buf: Buffer): SectionSpan[] {
+/**
+ * Splits an encoded message into its sections without decoding their contents. `validate` also checks
+ * every value inside them (walkValue), for bytes from a client that rhea's decoder or ours reads later.
+ */
+export function splitSections(buf: Buffer, validate = false): SectionSpan[] {
   const spans: SectionSpan[] = [];
   let pos = 0;
   while (pos < buf.length) {
@@ -87,7 +209,7 @@ export function splitSections(buf: Buffer): SectionSpan[] {
     const code = descriptorCode(buf, pos + 1);
     if (code < SECTION.header || code > SECTION.footer) throw new MalformedMessageError("unknown message section");
     const valueStart = skipValue(buf, pos + 1);
-    const end = skipValue(buf, valueStart);
+    const end = validate ? walkValue(buf, valueStart, buf.length, MAX_NESTING - 1) : skipValue(buf, valueStart);
     spans.push({ code, start: pos, valueStart, end });
     pos = end;
   }
@@ -97,7 +219,7 @@ export function splitSections(buf: Buffer): SectionSpan[] {
 /** The inner messages of a Service Bus batch envelope (format 0x80013700). */
 export function splitBatch(envelope: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  for (const s of splitSections(envelope)) {
+  for (const s of splitSections(envelope, true)) {
     if (s.code === SECTION.sequence || s.code === SECTION.value) {
       throw new MalformedMessageError("a batch message's body must be data sections, each one encoded message");
     }
@@ -147,7 +269,7 @@ function idString(v: unknown): string | undefined {
 
 /** Reads what the broker needs from an incoming message, keeping the bare message as sent. */
 export function parseMessage(buf: Buffer): ParsedMessage {
-  const spans = splitSections(buf);
+  const spans = splitSections(buf, true);
   const bareStart = spans.find((s) => s.code >= SECTION.properties)?.start ?? buf.length;
   const out: ParsedMessage = { bare: buf.subarray(bareStart), annotations: [] };
   for (const s of spans) {
