@@ -30,8 +30,8 @@ export function registerUp(program: Command): void {
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--amqp-port <port>", "plain AMQP port (0 = a free port)", "5672")
     .option("--amqps-port <port>", "AMQP over TLS port (0 = a free port)", "5671")
-    .option("--http-port <port>", "HTTP port: health (0 = a free port)", "5300")
-    .option("--https-port <port>", "HTTPS port: health, admin API, AMQP over wss (0 = a free port)", "5301")
+    .option("--http-port <port>", "HTTP port: health, admin API, control API, identity endpoint, AMQP over ws (0 = a free port)", "5300")
+    .option("--https-port <port>", "HTTPS port: the same as --http-port over TLS, plus AMQPS and AMQP over wss (0 = a free port)", "5301")
     .option("--in-memory", "keep messages in memory only")
     .option(
       "--allowed-host <name>",
