@@ -5,7 +5,7 @@ import type { SasPolicyConfig } from "../config/model.js";
 import { AuthorizationRules, RuleError } from "../servicebus/authorization-rules.js";
 import { LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, namespaceId } from "./arm.js";
 import { ApiError, jsonBody, type ApiRoute } from "./control.js";
-import type { Request } from "./router.js";
+import type { Request } from "../http/router.js";
 
 export interface ConnectionStringOptions {
   tls: boolean;

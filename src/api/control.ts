@@ -1,9 +1,10 @@
 // The control API (/api/v1, JSON; described in docs/openapi.yaml) that the CLI and the dashboard use.
 // Jobs in the Container Apps resource shape; errors as Azure's { error: { code, message } }.
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ServerResponse } from "node:http";
+import { writeFileAtomic } from "../files.js";
 import { ConfigError } from "../config/model.js";
 import { RefError } from "../config/refs.js";
 import { JobDefinitionError } from "../jobs/model.js";
@@ -11,7 +12,7 @@ import type { Jobs } from "../triggering/jobs-service.js";
 import type { LogQuery } from "../jobs/store.js";
 import { masked, SENSITIVE, unmasked } from "../control/secrets.js";
 import { executionResource, jobResource } from "./arm.js";
-import { readBody, sendJson, type Request, type Router } from "./router.js";
+import { readBody, sendJson, type Request, type Router } from "../http/router.js";
 
 export class ApiError extends Error {
   constructor(
@@ -44,8 +45,7 @@ export function apiToken(dataDir: string): string {
   const file = join(dataDir, "api-token");
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
   const token = randomBytes(24).toString("base64url");
-  writeFileSync(file, token + "\n", { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writeFileAtomic(file, token + "\n");
   return token;
 }
 

@@ -2,8 +2,9 @@
 // `az identity create|show|list` and `az role assignment create|list`. Identities and assignments made
 // here are kept in <data-dir>/identity/cli-resources.json and come back after a restart.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../files.js";
 import { GUID, parseScope, ROLES, type RoleAssignmentDecl, type RoleName } from "../identity/config.js";
 import { LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION, userIdentityResourceId, type Identity } from "../identity/registry.js";
 import type { IdentityService } from "../identity/service.js";
@@ -54,9 +55,7 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
   const kept: Kept = file && existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : { identities: [], roleAssignments: [] };
   const save = () => {
     if (!file) return;
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(`${file}.tmp`, JSON.stringify(kept, null, 2) + "\n", { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    writeFileAtomic(file, JSON.stringify(kept, null, 2) + "\n", { dirMode: 0o700 });
   };
   const tagsOf = (name: string) => kept.identities.find((i) => i.name.toLowerCase() === name.toLowerCase())?.tags ?? {};
   const userOf = (name: string) => {

@@ -6,7 +6,7 @@ import type { ServerResponse } from "node:http";
 import { parseConfigText } from "../config/load.js";
 import type { ProjectService, ProgressEvent } from "../control/project.js";
 import { ApiError, jsonBody, toApiError, type ApiRoute } from "./control.js";
-import type { Request } from "./router.js";
+import type { Request } from "../http/router.js";
 
 async function projectBody(req: Request, service: ProjectService) {
   const body = await jsonBody(req);

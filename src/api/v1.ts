@@ -1,17 +1,33 @@
 // The control API modules beyond jobs (control.ts): projects, Service Bus, identities. One call from the
 // platform registers them all with the same token check.
 import { join } from "node:path";
-import type { Platform } from "../platform.js";
+import type { ProjectService } from "../control/project.js";
+import type { Router } from "../http/router.js";
+import type { IdentityService } from "../identity/service.js";
+import type { AuthorizationRules } from "../servicebus/authorization-rules.js";
+import type { Broker } from "../servicebus/broker.js";
+import type { Jobs } from "../triggering/jobs-service.js";
 import { registerAuthorizationRulesApi, type ConnectionStringOptions } from "./authorization-rules.js";
 import { apiRoute } from "./control.js";
 import { registerIdentityApi } from "./identity.js";
 import { registerProjectApi } from "./project.js";
 import { registerServiceBusApi } from "./servicebus.js";
-import type { Router } from "./router.js";
+
+/** What these modules use of the running platform (platform.ts passes it; declared here so api/ does not import it). */
+export interface V1Parts {
+  /** the address the listeners are bound to */
+  host: string;
+  project: ProjectService;
+  broker: Broker;
+  rules: AuthorizationRules;
+  identity: IdentityService;
+  jobs: Jobs;
+  connectionString(namespace: string, o: ConnectionStringOptions): string;
+}
 
 /** `persist` false: an in-memory platform without a data dir, which writes nothing. */
-export function registerV1(router: Router, p: Platform, dataDir: string, persist: boolean): void {
-  const route = apiRoute(router, { dataDir, host: p.endpoints.host });
+export function registerV1(router: Router, p: V1Parts, dataDir: string, persist: boolean): void {
+  const route = apiRoute(router, { dataDir, host: p.host });
   registerProjectApi(route, p.project);
   const connectionString = (ns: string, o: ConnectionStringOptions) => p.connectionString(ns, o);
   registerServiceBusApi(route, { broker: p.broker, connectionString });

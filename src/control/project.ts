@@ -10,7 +10,7 @@ import { userIdentityResourceId } from "../identity/registry.js";
 import { normalizeRegistry, parseImageName } from "../jobs/images.js";
 import { JobDefinitionError, normalizeJob } from "../jobs/model.js";
 import { diff, order, type Change, type Plan } from "./diff.js";
-import { ImageStaging, imageResource, type StagedImage } from "./images.js";
+import { ImageStaging, imageResource, installedImages, type StagedImage } from "./images.js";
 import { LiveView, put, remove, type PlatformParts, type Undo } from "./kinds.js";
 import { declaredResources, describe, imageDecls, namespaceFields, resourceKey, type Resource, type RoleAssignmentSpec } from "./resources.js";
 import { keepGeneratedKeys, StateFile, type ProjectState } from "./state.js";
@@ -101,31 +101,6 @@ export class ProjectService {
     });
   }
 
-  /** Builds the declared images that changed (at start, before jobs run, so no execution starts without its image). */
-  buildImages(config: ProjectConfig, progress: Progress): void {
-    const decls = imageDecls(config);
-    if (!decls.length) return;
-    const staging = new ImageStaging(this.p.imagesDir);
-    const live = new LiveView(this.p, {});
-    try {
-      for (const decl of decls) {
-        const ref = `${decl.registry}/${decl.image}`;
-        let img: StagedImage;
-        try {
-          img = staging.build(decl);
-        } catch (e) {
-          throw this.issues(config, [{ path: `${decl.path}.context`, value: JSON.stringify(ref), expected: `a build context that acr build accepts (${(e as Error).message})` }]);
-        }
-        if (live.get({ kind: "image", id: img.record.ref })?.fields.digest === img.record.digest) continue;
-        progress({ event: "step", text: `Building image ${img.record.ref}`, status: "start" });
-        staging.commit(img);
-        progress({ event: "step", text: `Building image ${img.record.ref}`, status: "done" });
-      }
-    } finally {
-      staging.finish();
-    }
-  }
-
   /** At shutdown: refuses new plans and applies, and resolves once the one under way has finished (it is never cut short). */
   close(): Promise<void> {
     this.closed = true;
@@ -140,7 +115,7 @@ export class ProjectService {
   }
 
   private issues(config: ProjectConfig, issues: ConfigIssue[]): ConfigError {
-    return new ConfigError(issues.map((i) => ({ ...positionOf(config, i.path), ...i, file: config.source })));
+    return configIssues(config, issues);
   }
 
   /** Checks and stages everything, and computes the plan; throws ConfigError (with positions) listing every problem. */
@@ -331,4 +306,37 @@ export function progressLines(log: (line: string) => void): Progress {
     if (e.event !== "step" || e.status === "start") return;
     log(`${e.text}... ${e.status === "done" ? "done" : `failed: ${e.error}`}`);
   };
+}
+
+/**
+ * Builds the declared images that changed. The platform calls it at start before the jobs exist, so no
+ * execution starts without its image; it needs only the images directory.
+ */
+export function buildImages(imagesDir: string, config: ProjectConfig, progress: Progress): void {
+  const decls = imageDecls(config);
+  if (!decls.length) return;
+  const staging = new ImageStaging(imagesDir);
+  let installed: ReturnType<typeof installedImages> | undefined;
+  try {
+    for (const decl of decls) {
+      const ref = `${decl.registry}/${decl.image}`;
+      let img: StagedImage;
+      try {
+        img = staging.build(decl);
+      } catch (e) {
+        throw configIssues(config, [{ path: `${decl.path}.context`, value: JSON.stringify(ref), expected: `a build context that acr build accepts (${(e as Error).message})` }]);
+      }
+      installed ??= installedImages(imagesDir);
+      if (installed.get(img.record.ref.toLowerCase())?.digest === img.record.digest) continue;
+      progress({ event: "step", text: `Building image ${img.record.ref}`, status: "start" });
+      staging.commit(img);
+      progress({ event: "step", text: `Building image ${img.record.ref}`, status: "done" });
+    }
+  } finally {
+    staging.finish();
+  }
+}
+
+function configIssues(config: ProjectConfig, issues: ConfigIssue[]): ConfigError {
+  return new ConfigError(issues.map((i) => ({ ...positionOf(config, i.path), ...i, file: config.source })));
 }

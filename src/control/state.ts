@@ -3,8 +3,9 @@
 // declares are deleted on the next apply; destroy deletes them all. `up` without a config file starts
 // with the config last applied, so a restart keeps what apply made; what the project did not make is served
 // too (servedConfig), so neither an apply nor a restart takes it away.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../files.js";
 import type { ProjectConfig, SasPolicyConfig } from "../config/model.js";
 import type { Kind } from "./resources.js";
 
@@ -41,12 +42,7 @@ export class StateFile {
 
   write(state: ProjectState): void {
     if (!this.dir) return void (this.memory = structuredClone(state));
-    mkdirSync(this.dir, { recursive: true });
-    const file = join(this.dir, STATE_FILE);
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, file);
+    writeFileAtomic(join(this.dir, STATE_FILE), JSON.stringify(state, null, 2) + "\n");
   }
 }
 

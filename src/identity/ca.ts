@@ -7,6 +7,7 @@ import { X509Certificate, generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, hostname, userInfo } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { writeFileAtomic } from "../files.js";
 import forge from "node-forge";
 
 export const CA_CERT_FILE = "rootCA.pem";
@@ -129,11 +130,7 @@ export function ensureCa(dir = defaultCaDir()): LocalCa {
     throw new CaError(`${keyFile}: unreadable CA (${(e as Error).message}); move it away to create a new CA`);
   }
   // the public copy is derived from the key file, so racing writers write the same bytes
-  if (readIfExists(ca.certPath) !== certPem) {
-    const tmp = `${ca.certPath}.${process.pid}.${randomBytes(4).toString("hex")}`;
-    writeFileSync(tmp, certPem, { mode: 0o644 });
-    renameSync(tmp, ca.certPath);
-  }
+  if (readIfExists(ca.certPath) !== certPem) writeFileAtomic(ca.certPath, certPem, { mode: 0o644 });
   return ca;
 }
 

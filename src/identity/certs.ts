@@ -2,9 +2,9 @@
 // loopback addresses and each namespace's host names (SDKs check the certificate against the FQDN they are
 // given). Kept in one file per data dir and issued again when the names change or the expiry nears.
 import { X509Certificate, createPrivateKey } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { dirname } from "node:path";
+import { writeFileAtomic } from "../files.js";
 import forge from "node-forge";
 import { newKeyPair, pemLf, randomSerial, type LocalCa } from "./ca.js";
 
@@ -71,10 +71,7 @@ export function ensureServerCert(ca: LocalCa, names: string[], file?: string, no
     issued.set(memoKey, cert);
   }
   if (file) {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, cert.key + cert.cert, { mode: 0o600 });
-    renameSync(tmp, file);
+    writeFileAtomic(file, cert.key + cert.cert, { dirMode: 0o700 });
   }
   return cert;
 }

@@ -9,7 +9,7 @@
 // for a minute) and never 5xx (the pipeline retries those too).
 import { createHash, randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { sendJson, type Request } from "../api/router.js";
+import { sendJson, type Request } from "../http/router.js";
 import type { Identity } from "./registry.js";
 
 export const TOKEN_PATH = "/msi/token";

@@ -3,8 +3,8 @@
 // give are generated once and kept in <data-dir>/identity/identities.json, so they stay the same across
 // restarts (users put client ids into env vars and role assignments).
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../files.js";
 import type { AccessRight } from "../config/model.js";
 import { covers } from "./sas.js";
 import { roleRights, type IdentityDecl, type RoleAssignmentDecl } from "./config.js";
@@ -177,9 +177,6 @@ export class IdentityRegistry {
 
   private save(): void {
     if (!this.file) return;
-    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.state, null, 2) + "\n", { mode: 0o600 });
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify(this.state, null, 2) + "\n", { dirMode: 0o700 });
   }
 }

@@ -2,10 +2,11 @@
 // endpoint, JWT validation + RBAC for $cbs, the variables a replica gets, and the loopback-only endpoint
 // `eventjobs exec` uses to get an IDENTITY_HEADER of its own.
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { join } from "node:path";
-import { readBody, sendJson, type Request, type Router } from "../api/router.js";
+import { writeFileAtomic } from "../files.js";
+import { readBody, sendJson, type Request, type Router } from "../http/router.js";
 import { ConfigError, type ProjectConfig } from "../config/model.js";
 import type { JobIdentity, JobSpec } from "../jobs/model.js";
 import type { TokenValidator } from "../servicebus/amqp/cbs.js";
@@ -157,11 +158,7 @@ export class IdentityService {
     const file = this.o.dir && join(this.o.dir, EXEC_TOKEN_FILE);
     if (file && existsSync(file)) return (this.execToken = readFileSync(file, "utf8").trim());
     this.execToken = randomBytes(32).toString("base64url");
-    if (file) {
-      mkdirSync(this.o.dir!, { recursive: true, mode: 0o700 });
-      writeFileSync(file, this.execToken + "\n", { mode: 0o600 });
-      chmodSync(file, 0o600);
-    }
+    if (file) writeFileAtomic(file, this.execToken + "\n", { dirMode: 0o700 });
     return this.execToken;
   }
 
@@ -238,10 +235,8 @@ function caBundle(caFile: string, out: string): string {
   if (bundles.has(key)) return bundles.get(key)!;
   const system = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"].find((f) => existsSync(f));
   const text = (system ? readFileSync(system, "utf8").trimEnd() + "\n" : "") + readFileSync(caFile, "utf8");
-  if (!existsSync(out) || readFileSync(out, "utf8") !== text) {
-    mkdirSync(join(out, ".."), { recursive: true });
-    writeFileSync(out, text);
-  }
+  // public (replicas read it), and replaced whole so a replica starting meanwhile never reads half of it
+  if (!existsSync(out) || readFileSync(out, "utf8") !== text) writeFileAtomic(out, text, { mode: 0o644 });
   bundles.set(key, out);
   return out;
 }

@@ -2,8 +2,8 @@
 // with the claims Microsoft Entra ID puts into a managed identity's v1 access token. The broker verifies
 // them with the same key. Pure node:crypto, no JWT library.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../files.js";
 
 /**
  * Lifetime of an issued token. Entra ID gives managed identities tokens valid for about 24 hours (the SDKs
@@ -70,11 +70,7 @@ export function loadIssuer(tenantId: string, keyFile?: string): Issuer {
   else {
     privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
     if (keyFile) {
-      mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
-      const tmp = `${keyFile}.${process.pid}.tmp`;
-      writeFileSync(tmp, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
-      chmodSync(tmp, 0o600);
-      renameSync(tmp, keyFile);
+      writeFileAtomic(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }), { dirMode: 0o700 });
     }
   }
   const publicKey = createPublicKey(privateKey);

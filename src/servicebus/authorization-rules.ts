@@ -4,8 +4,9 @@
 // <data-dir>/authorization-rules.json (0600: it holds keys), which start lays over the config, so keys
 // survive restarts. Keys the project file gives are the file's: the next apply sets them again.
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../files.js";
 import { EMULATOR_ROOT_POLICY, type AccessRight, type SasPolicyConfig } from "../config/model.js";
 import { SAS_RULE_NAME } from "../config/validate.js";
 import type { Broker } from "./broker.js";
@@ -156,12 +157,7 @@ export class AuthorizationRules {
       if (own.length) queues[q.toLowerCase()] = own;
     }
     saved.namespaces[ns.name.toLowerCase()] = { policies: ns.policies, queues };
-    mkdirSync(this.dir, { recursive: true });
-    const file = join(this.dir, RULES_FILE);
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(saved, null, 2) + "\n", { mode: 0o600 });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, file);
+    writeFileAtomic(join(this.dir, RULES_FILE), JSON.stringify(saved, null, 2) + "\n");
   }
 
   private read(): Saved {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { parse } from "yaml";
 import { apiRoutes, registerControlApi } from "../../src/api/control.js";
-import { Router } from "../../src/api/router.js";
+import { Router } from "../../src/http/router.js";
 import type { Jobs } from "../../src/triggering/jobs-service.js";
 import { startBroker } from "../helpers/broker.js";
 import { cli } from "../helpers/cli.js";

@@ -38,7 +38,7 @@ function client(cs: string): ServiceBusClient {
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; data: any }> {
   const res = await fetch(`http://127.0.0.1:${broker.platform.endpoints.httpPort}/api/v1/servicebus/namespaces/sbemulatorns${path}`, {
     method,
-    // as the CLI sends every request: the control API refuses state changes without it (api/request-guard.ts)
+    // as the CLI sends every request: the control API refuses state changes without it (http/request-guard.ts)
     headers: { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });

@@ -1,7 +1,7 @@
 // Who may call the admin API. The default authorizer checks `Authorization: SharedAccessSignature …` against
 // the namespace's policies; the platform can inject another (e.g. one that also takes `Bearer <jwt>` and
 // falls back to `sasAuthorize`). Every admin operation needs the Manage right, with the service's wording.
-import type { Request } from "../../api/router.js";
+import type { Request } from "../../http/router.js";
 import type { AccessRight } from "../../config/model.js";
 import { entityScope, grants, SasError, verifySasFor } from "../../identity/sas.js";
 import type { Namespace } from "../entities/namespace.js";

@@ -4,7 +4,7 @@
 //   /<topic>/Subscriptions[/<sub>[/Rules/<rule>]] → 404 (this broker has no topics yet)
 // The namespace comes from the Host header, as on the AMQP side. Errors are the service's <Error> bodies.
 import type { ServerResponse } from "node:http";
-import { readBody, type Request, type Router } from "../../api/router.js";
+import { readBody, type Request, type Router } from "../../http/router.js";
 import type { Broker } from "../broker.js";
 import { CONTENT_TYPE_ENTRY, CONTENT_TYPE_ERROR, CONTENT_TYPE_FEED, errorBody, type Origin } from "./atom.js";
 import { requireManage, sasAuthorize, type AdminAction, type AdminAuthorizer } from "./auth.js";
