@@ -1,5 +1,6 @@
 // One table of the errors the broker reports, with the AMQP condition and status code the SDKs map
-// (JS ServiceBusError.code / Python exception types; docs/servicebus-wire.md).
+// (JS ServiceBusError.code / Python exception types; docs/servicebus-wire.md §6). Every condition the AMQP
+// layer sends and every status the admin API answers with comes from here.
 
 export const ERROR_CODES = {
   MessageLockLost: { condition: "com.microsoft:message-lock-lost", status: 410 },
@@ -19,6 +20,14 @@ export const ERROR_CODES = {
   NotImplemented: { condition: "amqp:not-implemented", status: 501 },
   DecodeError: { condition: "amqp:decode-error", status: 400 },
   InternalError: { condition: "amqp:internal-error", status: 500 },
+  /** $cbs answers an operation other than put-token with 400 and this condition (wire §2.3) */
+  CbsOperationNotSupported: { condition: "amqp:not-implemented", status: 400 },
+  /** connection-level (wire §1.4): a frame that breaks the framing rules closes the connection */
+  FramingError: { condition: "amqp:connection:framing-error", status: 400 },
+  /** admin API: an HTTP method the path does not take */
+  MethodNotAllowed: { condition: "amqp:not-allowed", status: 405 },
+  /** admin API: a request body over the limit */
+  RequestTooLarge: { condition: "amqp:resource-limit-exceeded", status: 413 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -37,6 +46,15 @@ export class BrokerError extends Error {
   get status(): number {
     return ERROR_CODES[this.code].status;
   }
+  /** The AMQP error (close, detach, rejected outcome) carrying this error. */
+  toAmqp(): { condition: string; description: string } {
+    return { condition: this.condition, description: this.message };
+  }
+}
+
+/** The condition of a code, for the few places that send one without raising a BrokerError. */
+export function conditionOf(code: ErrorCode): string {
+  return ERROR_CODES[code].condition;
 }
 
 /** The service's texts, so users searching for an error message find the Service Bus docs. */

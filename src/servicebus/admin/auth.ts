@@ -21,7 +21,7 @@ export interface Principal {
   rights: AccessRight[];
 }
 
-/** Authenticates a request and returns the caller's rights; throws AdminError(401) with the service's text. */
+/** Authenticates a request and returns the caller's rights; throws AdminError("Unauthorized") (401) with the service's text. */
 export type AdminAuthorizer = (req: Request, ctx: AuthContext) => Principal | Promise<Principal>;
 
 /**
@@ -30,15 +30,15 @@ export type AdminAuthorizer = (req: Request, ctx: AuthContext) => Principal | Pr
  */
 export const sasAuthorize: AdminAuthorizer = (req, ctx) => {
   const header = req.headers.authorization;
-  if (!header) throw new AdminError(401, "MissingToken: The authorization header was not found.");
+  if (!header) throw new AdminError("Unauthorized", "MissingToken: The authorization header was not found.");
   if (/^bearer\s/i.test(header)) {
-    throw new AdminError(401, "InvalidToken: Bearer tokens are not accepted by this endpoint; use a SharedAccessSignature.");
+    throw new AdminError("Unauthorized", "InvalidToken: Bearer tokens are not accepted by this endpoint; use a SharedAccessSignature.");
   }
   try {
     const claims = verifySasFor(header, (r) => ctx.namespace.policiesFor(r), entityScope(ctx.resource), ctx.resource);
     return { rights: claims.rights };
   } catch (e) {
-    if (e instanceof SasError) throw new AdminError(401, e.message);
+    if (e instanceof SasError) throw new AdminError("Unauthorized", e.message);
     throw e;
   }
 };
@@ -51,5 +51,5 @@ const DENIED: Record<AdminAction, string> = {
 
 /** Throws the service's 401 unless the caller has Manage. */
 export function requireManage(principal: Principal, action: AdminAction): void {
-  if (!grants(principal.rights, "Manage")) throw new AdminError(401, DENIED[action]);
+  if (!grants(principal.rights, "Manage")) throw new AdminError("Unauthorized", DENIED[action]);
 }

@@ -4,16 +4,17 @@
 import { parseDuration, TIMESPAN_MAX_MS } from "../../config/duration.js";
 import { QUEUE_DEFAULTS, type QueueProperties } from "../../config/model.js";
 import { ENTITY_NAME } from "../../config/validate.js";
+import { BrokerError, type ErrorCode } from "../errors.js";
 import type { QueueExtras } from "./atom.js";
 import { child, parseXml, XmlError, type XmlElement } from "./xml.js";
 
-/** An admin API failure: HTTP status + the detail text of the service's <Error> body. */
-export class AdminError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+/**
+ * An admin API failure: a code of the broker's error table (errors.ts), whose status is the HTTP status, and
+ * the detail text of the service's <Error> body.
+ */
+export class AdminError extends BrokerError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
     this.name = "AdminError";
   }
 }
@@ -27,7 +28,7 @@ export interface QueueDefinition {
 }
 
 function invalid(prop: string, value: string, expected: string): AdminError {
-  return new AdminError(400, `The value '${value}' of property '${prop}' is invalid: expected ${expected}.`);
+  return new AdminError("ArgumentError", `The value '${value}' of property '${prop}' is invalid: expected ${expected}.`);
 }
 
 function bool(prop: string, v: string): boolean {
@@ -56,14 +57,14 @@ function descriptionElement(body: string): XmlElement | undefined {
   try {
     root = parseXml(body);
   } catch (e) {
-    if (e instanceof XmlError) throw new AdminError(400, `The request body is not valid XML: ${e.message}.`);
+    if (e instanceof XmlError) throw new AdminError("ArgumentError", `The request body is not valid XML: ${e.message}.`);
     throw e;
   }
   const desc = root.name === "entry" ? child(root, "content")?.children[0] : root;
-  if (!desc) throw new AdminError(400, "The request body has no <content> with a QueueDescription.");
+  if (!desc) throw new AdminError("ArgumentError", "The request body has no <content> with a QueueDescription.");
   if (desc.name !== "QueueDescription") {
     const what = desc.name.replace(/Description$/, "").toLowerCase();
-    throw new AdminError(400, `The request body describes a ${what} (${desc.name}); only queues are supported at this path.`);
+    throw new AdminError("ArgumentError", `The request body describes a ${what} (${desc.name}); only queues are supported at this path.`);
   }
   return desc;
 }
@@ -171,10 +172,10 @@ export function parseQueueDefinition(
   if (current) {
     // the service refuses to change these on an existing queue
     if (props.requiresSession !== current.props.requiresSession) {
-      throw new AdminError(400, "The value for the RequiresSession property of an existing Queue cannot be changed.");
+      throw new AdminError("ArgumentError", "The value for the RequiresSession property of an existing Queue cannot be changed.");
     }
     if ((extras.enablePartitioning ?? false) !== (current.extras.enablePartitioning ?? false)) {
-      throw new AdminError(400, "The value for the EnablePartitioning property of an existing Queue cannot be changed.");
+      throw new AdminError("ArgumentError", "The value for the EnablePartitioning property of an existing Queue cannot be changed.");
     }
   }
   return { props, extras };
@@ -183,6 +184,6 @@ export function parseQueueDefinition(
 /** Checks a queue name from the request path (names starting with `$` are the service's own paths). */
 export function checkQueueName(name: string): void {
   if (!name || name.startsWith("$") || !ENTITY_NAME.test(name)) {
-    throw new AdminError(400, `The entity name '${name}' is invalid: expected ${ENTITY_NAME.expected}.`);
+    throw new AdminError("ArgumentError", `The entity name '${name}' is invalid: expected ${ENTITY_NAME.expected}.`);
   }
 }

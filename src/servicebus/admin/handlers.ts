@@ -78,7 +78,7 @@ export class AdminOperations {
     const existing = ns.queue(name);
     if (update && !existing) throw notFound(origin, name);
     if (!update && existing) {
-      throw new AdminError(409, `The messaging entity '${ns.name}:Queue:${existing.path.slice(ns.name.length + 1)}' already exists.`);
+      throw new AdminError("EntityAlreadyExists", `The messaging entity '${ns.name}:Queue:${existing.path.slice(ns.name.length + 1)}' already exists.`);
     }
     const current: QueueDefinition | undefined = existing ? { props: existing.props, extras: this.infoOf(existing).extras } : undefined;
     const lookup = (n: string) => {
@@ -126,7 +126,7 @@ export class AdminOperations {
 }
 
 function notFound(origin: Origin, name: string): AdminError {
-  return new AdminError(404, `The messaging entity '${origin.namespace}:Queue:${name}' was not found.`);
+  return new AdminError("EntityNotFound", `The messaging entity '${origin.namespace}:Queue:${name}' was not found.`);
 }
 
 function pageParam(query: URLSearchParams, key: string, fallback: number): number {
@@ -134,7 +134,7 @@ function pageParam(query: URLSearchParams, key: string, fallback: number): numbe
   if (raw === null || raw === "") return fallback;
   const n = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(n) || (key === "$top" && n < 1)) {
-    throw new AdminError(400, `The value '${raw}' of query parameter '${key}' is invalid: expected a ${key === "$top" ? "positive" : "non-negative"} integer.`);
+    throw new AdminError("ArgumentError", `The value '${raw}' of query parameter '${key}' is invalid: expected a ${key === "$top" ? "positive" : "non-negative"} integer.`);
   }
   return n;
 }

@@ -47,7 +47,7 @@ async function handle(req: Request, res: ServerResponse, broker: Broker, ops: Ad
   let tracker = "NoSystemTracker";
   try {
     const ns = broker.namespaceForHost(host);
-    if (!ns) throw new AdminError(404, `The namespace for host '${host}' could not be found. Define it in the config or connect to localhost.`);
+    if (!ns) throw new AdminError("EntityNotFound", `The namespace for host '${host}' could not be found. Define it in the config or connect to localhost.`);
     const origin: Origin = { base: `${req.secure ? "https" : "http"}://${host}`, host, namespace: ns.name };
     const auth = async (action: AdminAction, check = true) => {
       const principal = await authorize(req, { namespace: ns, resource: path, action });
@@ -58,7 +58,7 @@ async function handle(req: Request, res: ServerResponse, broker: Broker, ops: Ad
     const lower = path.toLowerCase();
 
     if (lower === "$namespaceinfo" || lower === "$resources/queues" || lower === "$resources/topics") {
-      if (method !== "GET") throw new AdminError(405, `The ${method} method is not allowed on '/${path}'.`);
+      if (method !== "GET") throw new AdminError("MethodNotAllowed", `The ${method} method is not allowed on '/${path}'.`);
       await auth("read");
       if (lower === "$namespaceinfo") return send(res, 200, CONTENT_TYPE_ENTRY, ops.namespaceInfo(origin));
       const body = lower === "$resources/queues" ? ops.listQueues(origin, ns, req.query) : ops.listTopics(origin, req.query);
@@ -69,7 +69,7 @@ async function handle(req: Request, res: ServerResponse, broker: Broker, ops: Ad
     if (sub) {
       tracker = `${hostName}:Topic:${sub.groups!.topic}`;
       await auth(method === "GET" ? "read" : method === "DELETE" ? "delete" : "write");
-      throw new AdminError(404, `The messaging entity '${ns.name}:Topic:${sub.groups!.topic}' was not found.`);
+      throw new AdminError("EntityNotFound", `The messaging entity '${ns.name}:Topic:${sub.groups!.topic}' was not found.`);
     }
 
     tracker = `${hostName}:Queue:${path}`;
@@ -92,12 +92,17 @@ async function handle(req: Request, res: ServerResponse, broker: Broker, ops: Ad
         await ops.deleteQueue(origin, ns, path);
         return send(res, 200, undefined, "");
       default:
-        throw new AdminError(405, `The ${method} method is not allowed on '/${path}'.`);
+        throw new AdminError("MethodNotAllowed", `The ${method} method is not allowed on '/${path}'.`);
     }
   } catch (e) {
-    const status = e instanceof AdminError ? e.status : (e as { status?: number })?.status === 413 ? 413 : 500;
-    const detail = e instanceof AdminError || status === 413 ? (e as Error).message : `Internal error: ${(e as Error)?.message ?? e}`;
+    // the body reader fails with status 413; anything else that is not an AdminError is a bug
+    const err =
+      e instanceof AdminError
+        ? e
+        : (e as { status?: number })?.status === 413
+          ? new AdminError("RequestTooLarge", (e as Error).message)
+          : new AdminError("InternalError", `Internal error: ${(e as Error)?.message ?? e}`);
     if (res.headersSent) res.destroy();
-    else send(res, status, CONTENT_TYPE_ERROR, errorBody(status, detail, tracker));
+    else send(res, err.status, CONTENT_TYPE_ERROR, errorBody(err.status, err.message, tracker));
   }
 }

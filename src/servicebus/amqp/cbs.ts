@@ -2,7 +2,7 @@
 // namespace's policies and those of the entity the token is for; the claim is kept on the connection and checked when links attach.
 import { resourcePath, SasError, verifySasFor } from "../../identity/sas.js";
 import type { Claim, ClientConnection } from "./connection.js";
-import type { Reply } from "./replies.js";
+import { errorReply, type Reply } from "./replies.js";
 
 export interface TokenValidator {
   /** Validates a token of a type other than SAS (JWT, added by the identity layer): its claims (none is valid too). */
@@ -12,7 +12,7 @@ export interface TokenValidator {
 export function putToken(conn: ClientConnection, request: any, validateOther?: TokenValidator): Reply {
   const props = request.application_properties ?? {};
   if (props.operation !== "put-token") {
-    return { status: 400, description: `The operation '${props.operation}' is not supported by $cbs.`, condition: "amqp:not-implemented" };
+    return errorReply("CbsOperationNotSupported", `The operation '${props.operation}' is not supported by $cbs.`);
   }
   const type = String(props.type ?? "");
   const audience = String(props.name ?? "");
@@ -35,5 +35,5 @@ export function putToken(conn: ClientConnection, request: any, validateOther?: T
 }
 
 function unauthorized(description: string): Reply {
-  return { status: 401, description, condition: "amqp:unauthorized-access" };
+  return errorReply("Unauthorized", description);
 }

@@ -4,10 +4,11 @@
 // handlers behind it only ever see well-formed performatives. Transfer payloads are not looked at here:
 // messages are checked when they are parsed (message/codec.ts). Cost per frame: a walk over the
 // performative's few values.
+import { conditionOf } from "../errors.js";
 import { MalformedMessageError, MAX_NESTING, primitiveEnd, walkValue } from "../message/codec.js";
 
-export const FRAMING_ERROR = "amqp:connection:framing-error";
-export const DECODE_ERROR = "amqp:decode-error";
+export const FRAMING_ERROR = conditionOf("FramingError");
+export const DECODE_ERROR = conditionOf("DecodeError");
 
 export interface FrameFault {
   condition: string;
@@ -68,7 +69,7 @@ function checkFrame(buf: Buffer, start: number, end: number, frameType: number, 
     throw e;
   }
   if (code === ATTACH && ++state.links > limits.maxLinks) {
-    return { condition: "amqp:resource-limit-exceeded", description: `A connection may have at most ${limits.maxLinks} links attached.` };
+    return { condition: conditionOf("QuotaExceeded"), description: `A connection may have at most ${limits.maxLinks} links attached.` };
   }
   if (code === DETACH && state.links > 0) state.links--;
   return undefined;

@@ -5,7 +5,7 @@ import { parseMessage } from "../message/codec.js";
 import { uuidToBuffer, uuidToString } from "../message/ids.js";
 import type { ClientConnection } from "./connection.js";
 import { encodeForDelivery } from "./delivery.js";
-import type { Reply } from "./replies.js";
+import { errorReply, type Reply } from "./replies.js";
 import { ok, sessionIdOf, sessionOperations, type Body, type Operation } from "./session-management.js";
 
 const types = rhea.types as any; // rhea's typings omit Reader, Writer and Map32
@@ -116,7 +116,7 @@ export async function handleManagement(
     const body = (request.body && typeof request.body === "object" ? request.body : {}) as Body;
     return await handler.run(entity, body, conn, entityPath);
   } catch (e) {
-    if (e instanceof BrokerError) return { status: e.status, description: e.message, condition: e.condition };
-    return { status: 500, description: `Internal error: ${(e as Error).message}`, condition: "amqp:internal-error" };
+    if (e instanceof BrokerError) return errorReply(e);
+    return errorReply("InternalError", `Internal error: ${(e as Error).message}`);
   }
 }

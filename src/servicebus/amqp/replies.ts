@@ -2,6 +2,7 @@
 // connection whose source is the node, typed the way both SDKs require (int status, correlation-id of the
 // request id's type), and only after the request's own disposition (uamqp needs that order).
 import rhea from "rhea";
+import { BrokerError, type ErrorCode } from "../errors.js";
 
 const { types } = rhea;
 type Link = any; // rhea links have no usable TypeScript types
@@ -11,6 +12,14 @@ export interface Reply {
   description: string;
   condition?: string;
   body?: unknown;
+}
+
+/** The reply for a failed request: the table's status and condition (errors.ts), with the error's text. */
+export function errorReply(e: BrokerError): Reply;
+export function errorReply(code: ErrorCode, description: string): Reply;
+export function errorReply(e: BrokerError | ErrorCode, description?: string): Reply {
+  const err = e instanceof BrokerError ? e : new BrokerError(e, description ?? "");
+  return { status: err.status, description: err.message, condition: err.condition };
 }
 
 /** The reply links of one connection, by node address. */

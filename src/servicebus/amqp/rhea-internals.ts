@@ -8,6 +8,7 @@
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import rhea from "rhea";
+import { BrokerError } from "../errors.js";
 import { splitSections } from "../message/codec.js";
 import { checkFrames, FRAMING_ERROR, SASL_FRAME, type FrameFault, type FrameState } from "./frame-check.js";
 
@@ -223,7 +224,7 @@ function peerError(connection: Any, g: Guard, e: Any): void {
   // rhea throws ProtocolError, or a plain Error, for frames that break the protocol's rules
   const peer = e instanceof rheaErrors.ProtocolError || e?.constructor === Error;
   if (!peer) g.opts.log?.(`amqp: closing a connection after an internal error: ${e?.name}: ${e?.message}`);
-  fail(connection, g, peer ? { condition: "amqp:not-allowed", description: String(e.message) } : { condition: "amqp:internal-error", description: "Internal error." });
+  fail(connection, g, (peer ? new BrokerError("NotAllowed", String(e.message)) : new BrokerError("InternalError", "Internal error.")).toAmqp());
 }
 
 /** A protocol header we do not speak: answer with one we do (-1: ours is out already), then hang up. */
@@ -263,7 +264,8 @@ function abortLater(connection: Any): void {
 }
 
 /** Closes a served connection with an error (and its socket soon after), as a frame fault does. */
-export function closeConnection(connection: Any, condition: string, description: string): void {
+export function closeConnection(connection: Any, error: BrokerError): void {
+  const { condition, description } = error.toAmqp();
   const g: Guard | undefined = connection[GUARD];
   if (g) return fail(connection, g, { condition, description });
   connection.close({ condition, description });

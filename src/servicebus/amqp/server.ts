@@ -12,7 +12,7 @@ import { ClientConnection, entityPathOf } from "./connection.js";
 import { DeliveryLink } from "./delivery.js";
 import { asksForSession, openSessionLink } from "./session-link.js";
 import { handleManagement } from "./management.js";
-import { ReplyLinks, type Reply } from "./replies.js";
+import { errorReply, ReplyLinks, type Reply } from "./replies.js";
 import { closeConnection, decoded, installRheaHooks, rawOf, serveSocket, serveWebSocket, type ConnectionLimits, type ServeOptions } from "./rhea-internals.js";
 
 type Any = any; // rhea's objects have no usable TypeScript types
@@ -128,7 +128,7 @@ export class AmqpServer {
     const timer = setTimeout(() => {
       const s = this.conns.get(connection);
       if (s) s.authTimer = undefined;
-      closeConnection(connection, "amqp:unauthorized-access", `The connection was not authorized within ${this.authTimeoutMs} ms: put a token on $cbs first.`);
+      closeConnection(connection, new BrokerError("Unauthorized", `The connection was not authorized within ${this.authTimeoutMs} ms: put a token on $cbs first.`));
     }, this.authTimeoutMs);
     timer.unref();
     this.state(connection).authTimer = timer;
@@ -177,10 +177,9 @@ export class AmqpServer {
     const host: string = connection.remote.open?.hostname ?? "";
     const ns = this.opts.broker.namespaceForHost(host);
     if (!ns) {
-      connection.close({
-        condition: "amqp:not-found",
-        description: `The namespace for host '${host}' could not be found. Define it in the config or connect to localhost.`,
-      });
+      connection.close(
+        new BrokerError("EntityNotFound", `The namespace for host '${host}' could not be found. Define it in the config or connect to localhost.`).toAmqp(),
+      );
       return;
     }
     this.state(connection).client = new ClientConnection(ns, host.replace(/:\d+$/, "") || "localhost");
@@ -195,7 +194,7 @@ export class AmqpServer {
       // refusing an attach: reply with null source/target, then detach with the error
       link.local.attach.source = null;
       link.local.attach.target = null;
-      link.close({ condition: err.condition, description: err.message });
+      link.close(err.toAmqp());
     }
   }
 
@@ -263,18 +262,18 @@ export class AmqpServer {
       const respond = (reply: Reply): void => void setImmediate(() => state.replies.send(node, request, reply));
       if (lower === "$cbs") {
         const client = state.client;
-        const reply = client ? putToken(client, request, this.opts.validateToken) : { status: 401, description: "No namespace", condition: "amqp:unauthorized-access" };
+        const reply = client ? putToken(client, request, this.opts.validateToken) : errorReply("Unauthorized", "No namespace");
         if (reply.status === 200) this.authorized(connection);
         respond(reply);
       } else {
         const client = state.client;
-        if (!client) return respond({ status: 401, description: "No namespace", condition: "amqp:unauthorized-access" });
+        if (!client) return respond(errorReply("Unauthorized", "No namespace"));
         void handleManagement(client, address.slice(0, -"/$management".length), request).then(respond);
       }
       return;
     }
     const entity = this.entityOf.get(receiver);
-    if (!entity) return delivery.reject({ condition: "amqp:not-found", description: `No entity for '${address}'.` });
+    if (!entity) return delivery.reject(new BrokerError("EntityNotFound", `No entity for '${address}'.`).toAmqp());
     let parsed: ParsedMessage[];
     try {
       state.client!.authorize(address, "Send");
@@ -334,7 +333,7 @@ export class AmqpServer {
       () => answer(delivery.remote_state ? remoteOutcome(outcome) : undefined),
       (e) => {
         const err = e instanceof BrokerError ? e : new BrokerError("InternalError", String(e?.message ?? e));
-        answer((rhea.message as Any).rejected({ error: { condition: err.condition, description: err.message } }).described());
+        answer((rhea.message as Any).rejected({ error: err.toAmqp() }).described());
       },
     );
   }
@@ -384,5 +383,5 @@ function rejectDelivery(delivery: Any, e: unknown): void {
       : e instanceof MalformedMessageError
         ? new BrokerError("DecodeError", e.message)
         : new BrokerError("InternalError", String((e as Error)?.message ?? e));
-  delivery.reject({ condition: err.condition, description: err.message });
+  delivery.reject(err.toAmqp());
 }

@@ -29,7 +29,7 @@ export class SessionLink extends DeliveryLink implements SessionReceiver {
 
   /** The service detaches a session receiver whose lock expired. */
   sessionLost(e: BrokerError): void {
-    if (this.sender.is_open()) this.sender.close({ condition: e.condition, description: e.message });
+    if (this.sender.is_open()) this.sender.close(e.toAmqp());
   }
 }
 
@@ -77,7 +77,7 @@ export function openSessionLink(sender: Sender, entity: QueueEntity, owner: Clie
       sender.local.attach.source = null;
       sender.local.attach.target = null;
       sender.attach();
-      sender.close({ condition: e.condition, description: e.message });
+      sender.close(e.toAmqp());
     },
   );
   return link;

@@ -54,35 +54,53 @@ export class MinHeap<T> {
   }
 }
 
+/** Largest chunk of SeqQueue's FIFO; chunks start small (one per session on session queues) and double. */
+const FIFO_CHUNK = 4096;
+
 /**
  * Sequence numbers popped smallest first, like a MinHeap. Most arrive in increasing order (new messages), so
  * those go to a plain FIFO and only the ones that come back out of order (abandoned, unlocked, scheduled,
- * moved) to a heap; pop takes the smaller head. Keeps delivery cheap however long the queue is.
+ * moved) to a heap; pop takes the smaller head. Keeps delivery cheap however long the queue is. The FIFO is a
+ * list of Float64Array chunks: 8 bytes a message, nothing for the GC to trace, no copy as it grows.
  */
 export class SeqQueue {
-  private fifo: number[] = [];
+  private chunks: Float64Array[] = [];
+  /** next slot to pop in chunks[0] */
   private head = 0;
+  /** slots used in the last chunk */
+  private tail = 0;
+  private count = 0;
   private readonly late = new MinHeap<number>((s) => s);
 
   get size(): number {
-    return this.fifo.length - this.head + this.late.size;
+    return this.count + this.late.size;
   }
 
   push(seq: number): void {
-    const n = this.fifo.length;
-    if (n === this.head || seq >= this.fifo[n - 1]) this.fifo.push(seq);
-    else this.late.push(seq);
+    const last = this.chunks[this.chunks.length - 1];
+    if (this.count > 0 && seq < last[this.tail - 1]) {
+      this.late.push(seq);
+      return;
+    }
+    let c = last;
+    if (!c || this.tail === c.length) {
+      c = new Float64Array(c ? Math.min(FIFO_CHUNK, c.length * 2) : 16);
+      this.chunks.push(c);
+      this.tail = 0;
+    }
+    c[this.tail++] = seq;
+    this.count++;
   }
 
   pop(): number | undefined {
     const late = this.late.peek();
-    if (this.head < this.fifo.length && (late === undefined || this.fifo[this.head] <= late)) {
-      const seq = this.fifo[this.head++];
-      if (this.head === this.fifo.length) {
-        this.fifo = [];
-        this.head = 0;
-      } else if (this.head >= 4096 && this.head * 2 >= this.fifo.length) {
-        this.fifo = this.fifo.slice(this.head);
+    if (this.count > 0 && (late === undefined || this.chunks[0][this.head] <= late)) {
+      const seq = this.chunks[0][this.head++];
+      if (--this.count === 0) {
+        // empty: the chunk is kept for the next messages (a queue kept near empty empties it all the time)
+        this.head = this.tail = 0;
+      } else if (this.head === this.chunks[0].length) {
+        this.chunks.shift();
         this.head = 0;
       }
       return seq;
@@ -91,8 +109,8 @@ export class SeqQueue {
   }
 }
 
-type TimerKind = "lock" | "schedule" | "expire";
-const KINDS: readonly TimerKind[] = ["lock", "schedule", "expire"];
+export type TimerKind = "lock" | "schedule" | "expire" | "sweep";
+const KINDS: readonly TimerKind[] = ["lock", "schedule", "expire", "sweep"];
 
 /** Timers due at one millisecond, as parallel arrays of small numbers (nothing for the GC to trace). */
 interface Due {
@@ -104,9 +122,9 @@ interface Due {
 const MAX_DELAY = 2_147_000_000;
 
 /**
- * One setTimeout per entity, armed for the earliest due timer. Every peek-lock delivery adds a lock timer
- * that outlives most locks (settled long before they expire), so timers are grouped by due millisecond:
- * a delivery adds two array slots rather than an object that lives for the whole lock duration.
+ * One setTimeout per entity, armed for the earliest due timer: schedules, and the expiries and locks that do
+ * not come due in the order they were made (those that do need no timer each: see message-index.ts and
+ * locks.ts). Timers are grouped by due millisecond, so many due at once cost two array slots each.
  */
 export class TimerQueue {
   private readonly times = new MinHeap<number>((t) => t);

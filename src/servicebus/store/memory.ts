@@ -1,5 +1,5 @@
 // In-memory MessageStore (`eventjobs up --in-memory`): same semantics, nothing survives a restart.
-import { metaOf, type EntityRecord, type MessageMeta, type MessageStore, type RecoveredEntity, type StoredMessage } from "./types.js";
+import { metaOf, type EntityRecord, type MessageStore, type MessageUpdate, type RecoveredEntity, type StoredBody, type StoredMessage } from "./types.js";
 
 interface EntityData {
   lastSequence: number;
@@ -33,10 +33,20 @@ export class MemoryStore implements MessageStore {
   }
   recover(path: string): RecoveredEntity {
     const d = this.data(path);
-    return { lastSequence: d.lastSequence, messages: [...d.messages.values()].map(metaOf) };
+    const sorted = [...d.messages.keys()].sort((a, b) => a - b);
+    return { lastSequence: d.lastSequence, messages: (function* () { for (const seq of sorted) yield metaOf(d.messages.get(seq)!); })() };
   }
-  load(path: string, seq: number): StoredMessage | undefined {
+  load(path: string, seq: number): StoredBody | undefined {
     return this.entities.get(path)?.messages.get(seq);
+  }
+  loadMany(path: string, seqs: number[]): StoredBody[] {
+    const messages = this.entities.get(path)?.messages;
+    const out: StoredBody[] = [];
+    for (const seq of seqs) {
+      const m = messages?.get(seq);
+      if (m) out.push(m);
+    }
+    return out;
   }
   async enqueue(path: string, messages: StoredMessage[]): Promise<void> {
     const d = this.data(path);
@@ -45,9 +55,15 @@ export class MemoryStore implements MessageStore {
       if (m.seq > d.lastSequence) d.lastSequence = m.seq;
     }
   }
-  async update(path: string, meta: MessageMeta): Promise<void> {
-    const m = this.entities.get(path)?.messages.get(meta.seq);
-    if (m) Object.assign(m, metaOf(meta));
+  async update(path: string, u: MessageUpdate): Promise<void> {
+    const m = this.entities.get(path)?.messages.get(u.seq);
+    if (!m) return;
+    m.state = u.state;
+    m.scheduledAt = u.scheduledAt;
+    m.expiresAt = u.expiresAt;
+    m.deliveryCount = u.deliveryCount;
+    m.lockToken = u.lockToken;
+    m.lockedUntil = u.lockedUntil;
   }
   async rewrite(path: string, message: StoredMessage): Promise<void> {
     this.data(path).messages.set(message.seq, message);

@@ -2,7 +2,7 @@
 // event-loop turn (group commit); every write of a group gets the group's promise, which resolves after
 // that transaction commits.
 import Database from "better-sqlite3";
-import type { EntityRecord, MessageMeta, MessageStore, RecoveredEntity, StoredMessage } from "./types.js";
+import { NO_ANNOTATIONS, type EntityRecord, type MessageMeta, type MessageStore, type MessageUpdate, type RecoveredEntity, type StoredBody, type StoredMessage } from "./types.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS entities (
@@ -54,8 +54,10 @@ class Inserts {
   ) {}
 }
 
-/** Largest IN-list of one removal statement; batches are cut into power-of-two chunks up to this size. */
-const MAX_REMOVE_CHUNK = 64;
+/** Largest IN-list of one removal or load statement; lists are cut into power-of-two chunks up to this size. */
+const MAX_IN_CHUNK = 64;
+/** Rows read per statement when recovering an entity: the index is rebuilt without a million row objects at once. */
+const RECOVER_PAGE = 4096;
 
 interface Group {
   promise: Promise<void>;
@@ -66,7 +68,7 @@ interface Group {
 interface Row {
   seq: number; state: number; enqueued_at: number; scheduled_at: number | null; expires_at: number | null;
   delivery_count: number; lock_token: string | null; locked_until: number | null; session_id: string | null;
-  message_id: string | null; size: number; annotations?: Buffer | null; bare?: Buffer;
+  message_id: string | null; size: number;
 }
 
 function metaFromRow(r: Row): MessageMeta {
@@ -85,12 +87,39 @@ function metaFromRow(r: Row): MessageMeta {
   };
 }
 
+const BODY_COLUMNS = "seq, enqueued_at, message_id, annotations, bare";
+
+interface BodyRow {
+  seq: number;
+  enqueued_at: number;
+  message_id: string | null;
+  annotations: Buffer | null;
+  bare: Buffer;
+}
+
+function bodyFromRow(r: BodyRow): StoredBody {
+  return { seq: r.seq, enqueuedAt: r.enqueued_at, messageId: r.message_id ?? undefined, annotations: r.annotations ?? NO_ANNOTATIONS, bare: r.bare };
+}
+
+/** Calls `fn(start, n)` for consecutive chunks of `items` whose sizes are powers of two up to MAX_IN_CHUNK. */
+function inChunks(items: unknown[], fn: (start: number, n: number) => void): void {
+  let i = 0;
+  while (i < items.length) {
+    let n = MAX_IN_CHUNK;
+    while (n > items.length - i) n >>= 1;
+    fn(i, n);
+    i += n;
+  }
+}
+
 export class SqliteStore implements MessageStore {
   private readonly db: Database.Database;
   private readonly ids = new Map<string, number>();
   private pending: Array<Write | Removals | Inserts> = [];
   private group?: Group;
+  /** DELETE / SELECT … WHERE seq IN (n placeholders), by n */
   private readonly removeIn = new Map<number, Database.Statement>();
+  private readonly loadIn = new Map<number, Database.Statement>();
   private readonly runGroup: (ops: Array<Write | Removals | Inserts>) => void;
   private readonly stmt;
 
@@ -102,6 +131,9 @@ export class SqliteStore implements MessageStore {
     this.db.pragma("journal_mode = WAL");
     // NORMAL in WAL mode survives a process crash (kill -9); only an OS crash can lose the last commits.
     this.db.pragma("synchronous = NORMAL");
+    // better-sqlite3 builds with a 16 MB page cache. Delivery reads in sequence order and writes append, so a
+    // few MB hold the pages that are reused (the B-tree's inner pages); the OS caches the file anyway.
+    this.db.pragma("cache_size = -4096");
     this.db.exec(SCHEMA);
     const db = this.db;
     this.stmt = {
@@ -118,9 +150,9 @@ export class SqliteStore implements MessageStore {
       setLastSeq: db.prepare("UPDATE entities SET last_seq = max(last_seq, ?) WHERE id = ?"),
       metas: db.prepare(
         `SELECT seq, state, enqueued_at, scheduled_at, expires_at, delivery_count, lock_token, locked_until,
-                session_id, message_id, size FROM messages WHERE entity = ? ORDER BY seq`,
+                session_id, message_id, size FROM messages WHERE entity = ? AND seq > ? ORDER BY seq LIMIT ${RECOVER_PAGE}`,
       ),
-      load: db.prepare("SELECT * FROM messages WHERE entity = ? AND seq = ?"),
+      load: db.prepare(`SELECT ${BODY_COLUMNS} FROM messages WHERE entity = ? AND seq = ?`),
       // positional parameters: binding a 14-field object by name costs more than the insert's bookkeeping
       insert: db.prepare(
         `INSERT OR REPLACE INTO messages (entity, seq, state, enqueued_at, scheduled_at, expires_at, delivery_count,
@@ -202,24 +234,20 @@ export class SqliteStore implements MessageStore {
   }
 
   private removeAll(r: Removals): void {
-    const seqs = r.seqs;
-    let i = 0;
-    while (i < seqs.length) {
-      let n = MAX_REMOVE_CHUNK;
-      while (n > seqs.length - i) n >>= 1;
-      if (n === 1) this.stmt.remove.run(r.entity, seqs[i]);
-      else {
-        let stmt = this.removeIn.get(n);
-        if (!stmt) {
-          stmt = this.db.prepare(`DELETE FROM messages WHERE entity = ? AND seq IN (${"?,".repeat(n - 1)}?)`);
-          this.removeIn.set(n, stmt);
-        }
-        const args: number[] = [r.entity];
-        for (let j = i; j < i + n; j++) args.push(seqs[j]);
-        stmt.run(args);
-      }
-      i += n;
+    inChunks(r.seqs, (i, n) => {
+      if (n === 1) this.stmt.remove.run(r.entity, r.seqs[i]);
+      else this.inList(this.removeIn, "DELETE FROM messages", n).run(r.entity, ...r.seqs.slice(i, i + n));
+    });
+  }
+
+  /** The prepared statement `<head> WHERE entity = ? AND seq IN (n placeholders)`. */
+  private inList(cache: Map<number, Database.Statement>, head: string, n: number): Database.Statement {
+    let stmt = cache.get(n);
+    if (!stmt) {
+      stmt = this.db.prepare(`${head} WHERE entity = ? AND seq IN (${"?,".repeat(n - 1)}?)`);
+      cache.set(n, stmt);
     }
+    return stmt;
   }
 
   listEntities(): EntityRecord[] {
@@ -247,14 +275,32 @@ export class SqliteStore implements MessageStore {
   recover(path: string): RecoveredEntity {
     const id = this.id(path);
     const last = (this.stmt.lastSeq.get(id) as { last_seq: number }).last_seq;
-    const messages = (this.stmt.metas.all(id) as Row[]).map(metaFromRow);
-    return { lastSequence: last, messages };
+    const page = this.stmt.metas;
+    function* messages(): Generator<MessageMeta> {
+      // each page is a finished statement, so the connection is free for other statements between pages
+      for (let after = 0; ; ) {
+        const rows = page.all(id, after) as Row[];
+        for (const r of rows) yield metaFromRow(r);
+        if (rows.length < RECOVER_PAGE) return;
+        after = rows[rows.length - 1].seq;
+      }
+    }
+    return { lastSequence: last, messages: messages() };
   }
 
-  load(path: string, seq: number): StoredMessage | undefined {
-    const r = this.stmt.load.get(this.id(path), seq) as Row | undefined;
-    if (!r) return undefined;
-    return { ...metaFromRow(r), annotations: r.annotations ?? Buffer.alloc(0), bare: r.bare! };
+  load(path: string, seq: number): StoredBody | undefined {
+    const r = this.stmt.load.get(this.id(path), seq) as BodyRow | undefined;
+    return r && bodyFromRow(r);
+  }
+
+  loadMany(path: string, seqs: number[]): StoredBody[] {
+    const entity = this.id(path);
+    const out: StoredBody[] = [];
+    inChunks(seqs, (i, n) => {
+      const stmt = n === 1 ? this.stmt.load : this.inList(this.loadIn, `SELECT ${BODY_COLUMNS} FROM messages`, n);
+      for (const r of stmt.all(entity, ...seqs.slice(i, i + n)) as BodyRow[]) out.push(bodyFromRow(r));
+    });
+    return out;
   }
 
   private insertRow(entity: number, m: StoredMessage): void {
@@ -285,7 +331,7 @@ export class SqliteStore implements MessageStore {
     return this.commitSoon();
   }
 
-  update(path: string, meta: MessageMeta): Promise<void> {
+  update(path: string, meta: MessageUpdate): Promise<void> {
     const entity = this.id(path);
     const row = {
       entity,

@@ -8,7 +8,7 @@ export const enum MessageState {
   Scheduled = 2,
 }
 
-/** Everything about a stored message except its body; kept in memory by the entities. */
+/** Everything about a stored message except its body (the entities keep these fields compactly: entities/meta-table.ts). */
 export interface MessageMeta {
   seq: number;
   enqueuedAt: number;
@@ -26,6 +26,9 @@ export interface MessageMeta {
   size: number;
 }
 
+/** The fields of a message that change while it is queued (what `update` persists). */
+export type MessageUpdate = Pick<MessageMeta, "seq" | "state" | "scheduledAt" | "expiresAt" | "deliveryCount" | "lockToken" | "lockedUntil">;
+
 /** A message with the bytes that go back on the wire. */
 export interface StoredMessage extends MessageMeta {
   /** the client's message annotations section, encoded (may be empty) */
@@ -33,6 +36,9 @@ export interface StoredMessage extends MessageMeta {
   /** properties + application-properties + body + footer, byte-exact */
   bare: Buffer;
 }
+
+/** What a store reads back of a message for delivery: its bytes and the fields that never change. */
+export type StoredBody = Pick<StoredMessage, "seq" | "enqueuedAt" | "messageId" | "annotations" | "bare">;
 
 export interface EntityRecord {
   /** e.g. "sbemulatorns/orders" or "sbemulatorns/orders/$DeadLetterQueue" */
@@ -43,7 +49,8 @@ export interface EntityRecord {
 
 export interface RecoveredEntity {
   lastSequence: number;
-  messages: MessageMeta[];
+  /** in sequence order; read a page at a time, so a long queue is never all in memory as objects at once */
+  messages: Iterable<MessageMeta>;
 }
 
 export interface MessageStore {
@@ -55,13 +62,15 @@ export interface MessageStore {
 
   /** Everything the broker needs to rebuild an entity's in-memory index after a restart. */
   recover(path: string): RecoveredEntity;
-  /** The wire bytes of a stored message (bodies are not kept in memory for every message). */
-  load(path: string, seq: number): StoredMessage | undefined;
+  /** The bytes of a stored message and what never changes about it (the entity's index has the rest). */
+  load(path: string, seq: number): StoredBody | undefined;
+  /** load() for several messages at once (reading ahead of delivery); those not found are left out, in any order. */
+  loadMany(path: string, seqs: number[]): StoredBody[];
 
   /** Adds messages (their seq already assigned) and records the entity's last sequence number. */
   enqueue(path: string, messages: StoredMessage[]): Promise<void>;
   /** Persists a changed lock, delivery count or state of a message. */
-  update(path: string, meta: MessageMeta): Promise<void>;
+  update(path: string, meta: MessageUpdate): Promise<void>;
   /** Persists changed bytes (properties modified on abandon/defer) together with the meta. */
   rewrite(path: string, message: StoredMessage): Promise<void>;
   /** Settles a message for good (complete, receive-and-delete, expiry without dead-lettering). */
@@ -95,3 +104,6 @@ export function metaOf(m: MessageMeta): MessageMeta {
     size: m.size,
   };
 }
+
+/** The empty annotations section most messages have: one shared Buffer instead of one per message. */
+export const NO_ANNOTATIONS: Buffer = Buffer.alloc(0);

@@ -1,0 +1,35 @@
+// What the broker's entities and their users (the wire layer, the namespace, the admin API) exchange.
+import type { StoredMessage } from "../store/types.js";
+
+export type ReceiveMode = "peekLock" | "receiveAndDelete";
+
+/** A consumer of messages: a receiver link, implemented by the wire layer. */
+export interface Receiver {
+  readonly mode: ReceiveMode;
+  /** How many more messages it can take right now. */
+  capacity(): number;
+  deliver(message: StoredMessage): void;
+}
+
+export interface SettleOptions {
+  propertiesToModify?: Record<string, unknown>;
+}
+
+export interface DeadLetterOptions extends SettleOptions {
+  reason?: string;
+  description?: string;
+}
+
+export interface EntityCounts {
+  active: number;
+  deadLetter: number;
+  scheduled: number;
+  deferred: number;
+  total: number;
+  sizeInBytes: number;
+}
+
+/** Where dead-lettered and forwarded messages go; provided by the namespace. */
+export interface Router {
+  forward(target: string, messages: StoredMessage[]): Promise<void>;
+}
