@@ -2,9 +2,9 @@
 // (`rights` flattened, as az prints it), listKeys (keyName, keys, connection strings) and regenerateKeys.
 // listKeys and regenerateKeys are the only routes that return keys.
 import type { SasPolicyConfig } from "../config/model.js";
-import { AuthorizationRules, RuleError } from "../servicebus/authorization-rules.js";
+import { AuthorizationRules } from "../servicebus/authorization-rules.js";
 import { LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, namespaceId } from "./arm.js";
-import { ApiError, jsonBody, type ApiRoute } from "./control.js";
+import { jsonBody, type ApiRoute } from "./control.js";
 import type { Request } from "../http/router.js";
 
 export interface ConnectionStringOptions {
@@ -54,14 +54,8 @@ export function registerAuthorizationRulesApi(route: ApiRoute, o: AuthorizationR
     ["/servicebus/namespaces/:ns/queues/:queue", (req: Request) => req.params.queue],
   ] as Array<[string, (req: Request) => string | undefined]>) {
     const base = `${prefix}/authorizationRules`;
-    const handle = (fn: (req: Request, ns: string, queue: string | undefined) => unknown) => async (req: Request) => {
-      try {
-        return await fn(req, req.params.ns, queueOf(req));
-      } catch (e) {
-        if (e instanceof RuleError) throw new ApiError(e.status, e.code, e.message);
-        throw e;
-      }
-    };
+    // a RuleError becomes its status and code in toApiError (control.ts)
+    const handle = (fn: (req: Request, ns: string, queue: string | undefined) => unknown) => async (req: Request) => fn(req, req.params.ns, queueOf(req));
     const nsName = (ns: string) => rules.namespaceName(ns);
     route("GET", base, handle((_req, ns, q) => ({ value: rules.list(ns, q).map((p) => ruleResource(nsName(ns), q, p)) })));
     route("GET", `${base}/:rule`, handle((req, ns, q) => ruleResource(nsName(ns), q, rules.get(ns, q, req.params.rule))));

@@ -8,6 +8,7 @@ import { writeFileAtomic } from "../files.js";
 import { ConfigError } from "../config/model.js";
 import { RefError } from "../config/refs.js";
 import { JobDefinitionError } from "../jobs/model.js";
+import { RuleError } from "../servicebus/authorization-rules.js";
 import type { Jobs } from "../triggering/jobs-service.js";
 import type { LogQuery } from "../jobs/store.js";
 import { masked, SENSITIVE, unmasked } from "../control/secrets.js";
@@ -204,8 +205,10 @@ export async function jsonBody(req: Request, optional = false): Promise<Record<s
   }
 }
 
+/** The one place an error becomes the control API's HTTP status and Azure error code. */
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
+  if (e instanceof RuleError) return new ApiError(e.status, e.code, e.message);
   if (e instanceof ConfigError) return new ApiError(400, "InvalidConfig", e.message, e.issues);
   if (e instanceof JobDefinitionError || e instanceof RefError) return new ApiError(400, "InvalidParameter", e.message);
   const status = (e as { status?: number }).status;

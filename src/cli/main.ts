@@ -1,9 +1,6 @@
 #!/usr/bin/env node
 // The eventjobs command line: one module per command group, registered here.
 import { Command } from "commander";
-import { ConfigError } from "../config/model.js";
-import { RefError } from "../config/refs.js";
-import { JobDefinitionError } from "../jobs/model.js";
 import { registerAcr } from "./acr.js";
 import { registerCa } from "./ca.js";
 import { registerExec } from "./exec.js";
@@ -15,7 +12,7 @@ import { registerIdentity } from "./identity.js";
 import { registerRole } from "./role.js";
 import { registerServiceBus } from "./servicebus.js";
 import { registerUp } from "./up.js";
-import { CliError } from "./util.js";
+import { exitOnError } from "./util.js";
 
 const program = new Command("eventjobs")
   .description("Azure Service Bus, KEDA and Container Apps Jobs on one machine")
@@ -32,11 +29,4 @@ registerServiceBus(program);
 registerIdentity(program);
 registerRole(program);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof CliError || err instanceof ConfigError || err instanceof JobDefinitionError || err instanceof RefError) {
-    console.error(`eventjobs: ${err.message}`);
-  } else {
-    console.error(err);
-  }
-  process.exit(1);
-});
+program.parseAsync(process.argv).catch(exitOnError);

@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { formatPlan, summary, type Plan } from "../control/diff.js";
 import { ApiClient, addDataDirOption, readNdjson } from "./client.js";
 import { print } from "./output.js";
-import { fail } from "./util.js";
+import { EXIT, fail } from "./util.js";
 
 type Obj = Record<string, any>;
 const FORMATS = ["text", "json", "yaml"];
@@ -54,7 +54,7 @@ function done(result: Obj, verb: string): string {
 function report(result: Obj, verb: string, format: string): void {
   if (format === "text") console.log(done(result, verb));
   else print(result, format, []);
-  if (result.errors.length) process.exitCode = 1;
+  if (result.errors.length) process.exitCode = EXIT.error;
 }
 
 export function registerProject(program: Command): void {
@@ -72,7 +72,7 @@ export function registerProject(program: Command): void {
       const plan = (await new ApiClient(o.dataDir).request("POST", "/plan", projectFile(o.config))) as Plan;
       if (o.output === "text") console.log(plan.changes.length ? formatPlan(plan).join("\n") : `${summary(plan)} The running server matches ${plan.source ?? "the project"}.`);
       else print(plan, o.output, []);
-      if (o.detailedExitcode && plan.changes.length) process.exitCode = 2;
+      if (o.detailedExitcode && plan.changes.length) process.exitCode = EXIT.changes;
     });
 
   common(program.command("apply"))

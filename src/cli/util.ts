@@ -1,6 +1,30 @@
-// Shared CLI helpers: one-line errors with a non-zero exit.
+// Shared CLI helpers: one-line errors with a non-zero exit, and the one place errors become exit codes.
+import { ConfigError } from "../config/model.js";
+import { RefError } from "../config/refs.js";
+import { JobDefinitionError } from "../jobs/model.js";
 
 export class CliError extends Error {}
+
+/** The CLI's exit codes (a command run by `exec` passes its own through). */
+export const EXIT = {
+  ok: 0,
+  /** any error, and apply/destroy when a deletion failed */
+  error: 1,
+  /** plan --detailed-exitcode: there are changes */
+  changes: 2,
+} as const;
+
+/** Errors the user can act on: printed as one `eventjobs: …` line. Anything else is a bug, printed whole. */
+function isUserError(err: unknown): err is Error {
+  return err instanceof CliError || err instanceof ConfigError || err instanceof JobDefinitionError || err instanceof RefError;
+}
+
+/** Reports an error that ended a command and exits with EXIT.error. */
+export function exitOnError(err: unknown): never {
+  if (isUserError(err)) console.error(`eventjobs: ${err.message}`);
+  else console.error(err);
+  process.exit(EXIT.error);
+}
 
 export function fail(message: string): never {
   throw new CliError(message);

@@ -54,6 +54,27 @@ export function verifySasToken(token: string, policies: SasPolicyConfig[], now =
   return { resource: decodeField(sr), rights: policy.rights, expiresAt: expiry * 1000, keyName };
 }
 
+/**
+ * A connection string's key (SharedAccessKeyName + SharedAccessKey) against the policies, for callers that
+ * hold the key itself rather than a token signed with it: the named policy whose primary or secondary key it
+ * is. Throws SasError with the service's wording.
+ */
+export function verifySharedAccessKey(keyName: string | undefined, key: string | undefined, policies: SasPolicyConfig[]): SasPolicyConfig {
+  const given = Buffer.from(key ?? "", "utf8");
+  const policy = policies.find(
+    (p) =>
+      keyName !== undefined &&
+      p.name === keyName &&
+      [p.primaryKey, p.secondaryKey].some((k) => {
+        if (!k || !key) return false;
+        const expected = Buffer.from(k, "utf8");
+        return expected.length === given.length && timingSafeEqual(expected, given);
+      }),
+  );
+  if (!policy) throw new SasError("InvalidSignature: The token has an invalid signature.");
+  return policy;
+}
+
 /** A token field's percent-decoding: a broken escape is a malformed token, not an internal error. */
 function decodeField(v: string): string {
   try {

@@ -1,6 +1,7 @@
 // azure-servicebus over the embedded broker: counts read in-process, and a wake-up on every change of
 // the entities the rule watches. Authorisation mirrors what KEDA meets over the admin API: the
 // connection string's key must be valid for the namespace and carry Manage rights.
+import { grants, SasError, verifySharedAccessKey } from "../../identity/sas.js";
 import type { Broker } from "../../servicebus/broker.js";
 import type { Namespace } from "../../servicebus/entities/namespace.js";
 import type { TriggerSource } from "../loop.js";
@@ -47,10 +48,18 @@ export function isExternal(cs: ParsedConnectionString): boolean {
   return PUBLIC_SUFFIXES.some((s) => host.endsWith(s)) || !(host === "localhost" || host.endsWith(".localhost") || /^[\d.]+$/.test(host) || host.startsWith("[") || !host.includes("."));
 }
 
+/** The connection string's key against the namespace's policies (identity/sas.ts), with the admin API's 401 texts. */
 function authorize(ns: Namespace, cs: ParsedConnectionString): void {
-  const policy = ns.policies.find((p) => p.name === cs.keyName && (p.primaryKey === cs.key || p.secondaryKey === cs.key));
-  if (!policy) throw new Error(`401 Unauthorized: InvalidSignature: The token has an invalid signature (policy ${cs.keyName ?? "(none)"} on namespace ${ns.name})`);
-  if (!policy.rights.includes("Manage")) throw new Error(`401 Unauthorized: Manage,EntityRead claims required for this operation (policy ${policy.name} has ${policy.rights.join(", ")})`);
+  let policy;
+  try {
+    policy = verifySharedAccessKey(cs.keyName, cs.key, ns.policies);
+  } catch (e) {
+    if (!(e instanceof SasError)) throw e;
+    throw new SasError(`401 Unauthorized: ${e.message.replace(/\.$/, "")} (policy ${cs.keyName ?? "(none)"} on namespace ${ns.name})`);
+  }
+  if (!grants(policy.rights, "Manage")) {
+    throw new SasError(`401 Unauthorized: Manage,EntityRead claims required for this operation (policy ${policy.name} has ${policy.rights.join(", ")})`);
+  }
 }
 
 /** A TriggerSource reading the embedded broker's namespace that the connection string addresses. */
