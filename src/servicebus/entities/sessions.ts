@@ -6,7 +6,22 @@ import type { ParsedMessage } from "../message/codec.js";
 import { BrokerError, errors } from "../errors.js";
 import type { MessageStore, StoredMessage } from "../store/types.js";
 import { SeqQueue } from "./heap.js";
-import type { QueueEntity, ReceiveMode, Receiver } from "./queue.js";
+import type { QueueProperties } from "../../config/model.js";
+import type { IndexedMeta } from "./meta-table.js";
+import type { ReceiveMode, Receiver } from "./types.js";
+
+/** What sessions need of their queue (QueueEntity provides it); declared here so the queue may own a SessionSet. */
+export interface SessionQueue {
+  readonly path: string;
+  readonly props: QueueProperties;
+  pump(): void;
+  messageMeta(seq: number): IndexedMeta | undefined;
+  takeReady(seq: number, mode: ReceiveMode, lockedUntil?: number): StoredMessage | undefined;
+  receiveDeferred(seqs: number[], mode: ReceiveMode): StoredMessage[];
+  release(lockToken: string): Promise<void>;
+  hasLock(lockToken: string): boolean;
+  renewLock(lockToken: string, until?: number): Promise<number>;
+}
 
 /** A receiver that holds a session (implemented by the wire layer). */
 export interface SessionReceiver extends Receiver {
@@ -55,7 +70,7 @@ export class SessionSet {
   private pumping = false;
 
   constructor(
-    private readonly queue: QueueEntity,
+    private readonly queue: SessionQueue,
     private readonly store: MessageStore,
   ) {}
 
