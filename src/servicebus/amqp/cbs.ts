@@ -1,13 +1,11 @@
 // $cbs put-token: claims-based security as Service Bus does it. SAS tokens are verified against the
 // namespace's policies and those of the entity the token is for; the claim is kept on the connection and checked when links attach.
 import { resourcePath, SasError, verifySasFor } from "../../identity/sas.js";
-import type { Claim, ClientConnection } from "./connection.js";
+import type { Claim, TokenValidator } from "../../identity/claims.js";
+import type { ClientConnection } from "./connection.js";
 import { errorReply, type Reply } from "./replies.js";
 
-export interface TokenValidator {
-  /** Validates a token of a type other than SAS (JWT, added by the identity layer): its claims (none is valid too). */
-  (type: string, token: string, audience: string, connection: ClientConnection): Claim | Claim[];
-}
+export type { TokenValidator };
 
 export function putToken(conn: ClientConnection, request: any, validateOther?: TokenValidator): Reply {
   const props = request.application_properties ?? {};

@@ -1,15 +1,11 @@
 // Per-connection state: the namespace chosen by the open frame's hostname and the claims put on $cbs.
 import type { AccessRight } from "../../config/model.js";
+import type { Claim } from "../../identity/claims.js";
 import { covers, entityScope, grants } from "../../identity/sas.js";
 import type { Namespace } from "../entities/namespace.js";
 import { errors } from "../errors.js";
 
-export interface Claim {
-  /** entity path the token covers ("" = whole namespace), lowercase */
-  scope: string;
-  rights: AccessRight[];
-  expiresAt: number;
-}
+export type { Claim };
 
 export class ClientConnection {
   readonly claims: Claim[] = [];
