@@ -114,12 +114,12 @@ export class JobStore {
       ),
       pruneLogs: this.db.prepare("DELETE FROM logs WHERE time < ?"),
       delJobLogs: this.db.prepare("DELETE FROM logs WHERE job = ?"),
-      // oldest finished first out; ties broken as executions() orders them (start time, then name)
+      // oldest finished first out; executions that finished and started in the same millisecond go in the order they were created (rowid)
       pruneSucceeded: this.db.prepare(
-        "DELETE FROM executions WHERE job = @job AND status = 'Succeeded' AND name NOT IN (SELECT name FROM executions WHERE job = @job AND status = 'Succeeded' ORDER BY end_time DESC, start_time DESC, name DESC LIMIT @keep)",
+        "DELETE FROM executions WHERE job = @job AND status = 'Succeeded' AND name NOT IN (SELECT name FROM executions WHERE job = @job AND status = 'Succeeded' ORDER BY end_time DESC, start_time DESC, rowid DESC LIMIT @keep)",
       ),
       pruneFailed: this.db.prepare(
-        "DELETE FROM executions WHERE job = @job AND status NOT IN ('Succeeded', 'Running', 'Processing') AND name NOT IN (SELECT name FROM executions WHERE job = @job AND status NOT IN ('Succeeded', 'Running', 'Processing') ORDER BY end_time DESC, start_time DESC, name DESC LIMIT @keep)",
+        "DELETE FROM executions WHERE job = @job AND status NOT IN ('Succeeded', 'Running', 'Processing') AND name NOT IN (SELECT name FROM executions WHERE job = @job AND status NOT IN ('Succeeded', 'Running', 'Processing') ORDER BY end_time DESC, start_time DESC, rowid DESC LIMIT @keep)",
       ),
     };
   }

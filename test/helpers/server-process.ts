@@ -77,7 +77,8 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
   const timeoutMs = opts.readyTimeoutMs ?? 30_000;
   await new Promise<void>((resolveReady, reject) => {
     const check = () => {
-      if (/^eventjobs ready$[\s\S]*https:\/\/\S+:\d+/m.test(out)) return done(resolveReady);
+      // the ready block ends with the namespaces line (after the URLs and the CA path)
+      if (/^eventjobs ready$[\s\S]*^ {2}namespaces: .*\n/m.test(out)) return done(resolveReady);
       if (gone()) return done(() => reject(new Error(`eventjobs up exited (${child.exitCode ?? child.signalCode}) before ready\nstdout:\n${out}\nstderr:\n${err}`)));
     };
     const timer = setTimeout(() => done(() => reject(new Error(`eventjobs up not ready within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`))), timeoutMs);
