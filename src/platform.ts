@@ -20,7 +20,7 @@ import { serviceBusTriggers } from "./scaling/triggers/embedded.js";
 import { registerAdminApi } from "./servicebus/admin/routes.js";
 import { AmqpServer } from "./servicebus/amqp/server.js";
 import { AuthorizationRules } from "./servicebus/authorization-rules.js";
-import { Broker, parseRuntimeDefinition } from "./servicebus/broker.js";
+import { Broker } from "./servicebus/broker.js";
 import { MemoryStore } from "./servicebus/store/memory.js";
 import { SqliteStore } from "./servicebus/store/sqlite.js";
 import type { MessageStore } from "./servicebus/store/types.js";
@@ -145,8 +145,7 @@ export class Platform {
     keepGeneratedKeys(opts.config, stateKeys(previous));
     // a data dir with an applied project starts as it was left, with what was made outside the project
     // (sbemulatorns and its run-time queues); apply (below) then makes the file's changes
-    const runtime = store.listEntities().flatMap((r) => (parseRuntimeDefinition(r.definition) ? [r.path.split("/")[0]] : []));
-    const base = servedConfig(previous, opts.config, runtime);
+    const base = servedConfig(previous, opts.config);
     const broker = new Broker(store, base);
 
     // rules created and keys renewed at run time (authorization-rule ...) come back; the file's keys still win at apply

@@ -60,17 +60,14 @@ export function lastAppliedConfig(dir: string): ProjectConfig | undefined {
 
 /**
  * What the broker serves at start: the project last applied (else `file`), every other namespace the server
- * served when that project was applied (the emulator's namespace, one the project could not delete), and any
- * namespace the store holds queues made at run time for (CLI, admin API): their queues and messages come back
- * only if their namespace is served.
+ * served when that project was applied (the emulator's namespace, one the project could not delete). A namespace
+ * that only holds queues made at run time (CLI, admin API) is served by the Broker from the store itself.
  */
-export function servedConfig(state: ProjectState | undefined, file: ProjectConfig, runtimeNamespaces: string[] = []): ProjectConfig {
+export function servedConfig(state: ProjectState | undefined, file: ProjectConfig): ProjectConfig {
   const config = state?.config ?? file;
   const namespaces = [...config.namespaces];
   const served = (name: string) => namespaces.some((n) => n.name.toLowerCase() === name.toLowerCase());
   for (const r of state?.retained ?? []) if (!served(r.name)) namespaces.push({ name: r.name, queues: [], topics: [], policies: r.policies });
-  // no policies: the emulator's root one (Broker), as for a namespace served without a config
-  for (const name of runtimeNamespaces) if (!served(name)) namespaces.push({ name, queues: [], topics: [], policies: [] });
   return { ...config, namespaces };
 }
 

@@ -38,6 +38,11 @@ export class Broker extends EventEmitter {
     for (const ns of config.namespaces) this.serve(ns, records);
     this.defaultNamespace = (config.defaultNamespace ?? config.namespaces[0]?.name ?? DEFAULT_NAMESPACE).toLowerCase();
     if (!this.namespaces.has(this.defaultNamespace)) this.serve({ name: this.defaultNamespace, queues: [], policies: [] }, records);
+    // a namespace that only holds queues created at run time (its project was replaced) is served too
+    for (const rec of records) {
+      const name = rec.path.split("/")[0].toLowerCase();
+      if (!this.namespaces.has(name) && parseRuntimeDefinition(rec.definition)) this.serve({ name, queues: [], policies: [] }, records);
+    }
   }
 
   /**
