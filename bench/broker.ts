@@ -46,7 +46,10 @@ if (args.help) {
 
 const int = (name: keyof typeof args, min: number) => {
   const v = Number(args[name]);
-  if (!Number.isInteger(v) || v < min) { console.error(`--${name} must be an integer ≥ ${min}`); process.exit(2); }
+  if (!Number.isInteger(v) || v < min) {
+    console.error(`--${name} must be an integer ≥ ${min}`);
+    process.exit(2);
+  }
   return v;
 };
 const messages = int("messages", 1);
@@ -98,19 +101,33 @@ async function main(): Promise<number> {
   try {
     if (args["no-eventjobs"]) failures.set("eventjobs", "skipped (--no-eventjobs)");
     else eventjobsPort = (await start("eventjobs", () => startEventjobs(log), ["eventjobs"]))?.amqpPort;
-    if (args["no-rabbit"]) for (const n of ["rabbit-classic", "rabbit-quorum"]) failures.set(n, "skipped (--no-rabbit)");
-    else rabbitVersion = (await start("RabbitMQ", () => startRabbitTargets(log), ["rabbit-classic", "rabbit-quorum"]))?.version;
+    if (args["no-rabbit"])
+      for (const n of ["rabbit-classic", "rabbit-quorum"]) failures.set(n, "skipped (--no-rabbit)");
+    else
+      rabbitVersion = (await start("RabbitMQ", () => startRabbitTargets(log), ["rabbit-classic", "rabbit-quorum"]))
+        ?.version;
     await start("ceiling", () => startCeiling(), ["ceiling"]);
 
     const probe = (name: string, messages: number) =>
-      runProbe({ ...targets.get(name)!, messages, size: cfg.size, window: cfg.window, credit: cfg.credit, encodeEach: cfg.encodeEach,
-        tcpNoDelay: cfg.clientNoDelay ? true : undefined });
+      runProbe({
+        ...targets.get(name)!,
+        messages,
+        size: cfg.size,
+        window: cfg.window,
+        credit: cfg.credit,
+        encodeEach: cfg.encodeEach,
+        tcpNoDelay: cfg.clientNoDelay ? true : undefined,
+      });
 
     if (cfg.warmup > 0) {
       for (const name of ORDER) {
         if (!targets.has(name) || isStopping()) continue;
         log(`warm-up ${name}: ${cfg.warmup} messages`);
-        try { await probe(name, cfg.warmup); } catch (err) { log(`warm-up ${name} failed: ${(err as Error).message}`); }
+        try {
+          await probe(name, cfg.warmup);
+        } catch (err) {
+          log(`warm-up ${name} failed: ${(err as Error).message}`);
+        }
       }
     }
 
@@ -120,8 +137,10 @@ async function main(): Promise<number> {
         try {
           const r = await probe(name, cfg.messages);
           results.get(name)!.push(r);
-          log(`round ${round} ${name}: send ${Math.round(r.sendRate)}/s, receive ${Math.round(r.receiveRate)}/s, ` +
-            `accept p50 ${r.acceptP50.toFixed(2)} ms p99 ${r.acceptP99.toFixed(2)} ms${r.stale ? `, stale ${r.stale}` : ""}`);
+          log(
+            `round ${round} ${name}: send ${Math.round(r.sendRate)}/s, receive ${Math.round(r.receiveRate)}/s, ` +
+              `accept p50 ${r.acceptP50.toFixed(2)} ms p99 ${r.acceptP99.toFixed(2)} ms${r.stale ? `, stale ${r.stale}` : ""}`,
+          );
         } catch (err) {
           const msg = `round ${round} ${name}: ${(err as Error).message}`;
           log(msg);
@@ -130,10 +149,20 @@ async function main(): Promise<number> {
       }
       if (eventjobsPort !== undefined && !args["no-sdk"] && !isStopping()) {
         try {
-          const r = await runSdk({ port: eventjobsPort, queue: QUEUE, keyName: KEY_NAME, key: KEY, messages: cfg.messages,
-            size: cfg.size, batch: cfg.sdkBatch, concurrency: cfg.sdkConcurrency });
+          const r = await runSdk({
+            port: eventjobsPort,
+            queue: QUEUE,
+            keyName: KEY_NAME,
+            key: KEY,
+            messages: cfg.messages,
+            size: cfg.size,
+            batch: cfg.sdkBatch,
+            concurrency: cfg.sdkConcurrency,
+          });
           sdkResults.push(r);
-          log(`round ${round} eventjobs via @azure/service-bus: send ${Math.round(r.sendRate)}/s, receive ${Math.round(r.receiveRate)}/s`);
+          log(
+            `round ${round} eventjobs via @azure/service-bus: send ${Math.round(r.sendRate)}/s, receive ${Math.round(r.receiveRate)}/s`,
+          );
         } catch (err) {
           const msg = `round ${round} @azure/service-bus: ${(err as Error).message}`;
           log(msg);
@@ -148,16 +177,28 @@ async function main(): Promise<number> {
   }
 
   if (isStopping()) return 130; // interrupted: no report
-  const report: Report = { cfg, order: [...ORDER], results, failures, sdkResults, sdkEnabled: eventjobsPort !== undefined && !args["no-sdk"],
-    rabbitVersion, problems, loadStart };
+  const report: Report = {
+    cfg,
+    order: [...ORDER],
+    results,
+    failures,
+    sdkResults,
+    sdkEnabled: eventjobsPort !== undefined && !args["no-sdk"],
+    rabbitVersion,
+    problems,
+    loadStart,
+  };
   const md = await renderReport(report);
   process.stdout.write(md);
   if (!args["no-write"]) log(`written to ${writeReport(md)}`);
   return 0;
 }
 
-main().then((code) => process.exit(code), async (err) => {
-  console.error(err);
-  await runCleanups();
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  async (err) => {
+    console.error(err);
+    await runCleanups();
+    process.exit(1);
+  },
+);

@@ -1,4 +1,5 @@
-// CBS put-token over an open rhea connection (docs/admin-api.md and docs/compatibility.md describe $cbs), as the JS SDK does it.
+// CBS put-token over an open rhea connection (docs/admin-api.md and docs/compatibility.md describe $cbs), as the JS
+// SDK does it.
 import { randomUUID } from "node:crypto";
 import type { Connection, EventContext } from "rhea";
 import { createSasToken as sasToken } from "../src/identity/sas.js";
@@ -17,7 +18,12 @@ export function putToken(conn: Connection, opts: CbsOptions): Promise<void> {
     session.begin();
     const receiverName = `cbs-${randomUUID()}`;
     const sender = session.attach_sender({ name: randomUUID(), target: { address: "$cbs" }, source: {} });
-    const receiver = session.attach_receiver({ name: receiverName, source: { address: "$cbs" }, target: {}, credit_window: 10 });
+    const receiver = session.attach_receiver({
+      name: receiverName,
+      source: { address: "$cbs" },
+      target: {},
+      credit_window: 10,
+    });
     const messageId = randomUUID();
     let sent = false;
     let receiverOpen = false;
@@ -27,9 +33,18 @@ export function putToken(conn: Connection, opts: CbsOptions): Promise<void> {
       done = true;
       clearTimeout(timer);
       // Close the CBS links; don't wait for the broker.
-      try { sender.close(); } catch { /* ignore */ }
-      try { receiver.close(); } catch { /* ignore */ }
-      if (err) reject(err); else resolve();
+      try {
+        sender.close();
+      } catch {
+        /* ignore */
+      }
+      try {
+        receiver.close();
+      } catch {
+        /* ignore */
+      }
+      if (err) reject(err);
+      else resolve();
     };
     const timer = setTimeout(() => finish(new Error(`CBS put-token: no response within ${timeoutMs} ms`)), timeoutMs);
     const trySend = () => {
@@ -47,7 +62,10 @@ export function putToken(conn: Connection, opts: CbsOptions): Promise<void> {
         body: sasToken(opts.audience, opts.keyName, opts.key),
       });
     };
-    receiver.on("receiver_open", () => { receiverOpen = true; trySend(); });
+    receiver.on("receiver_open", () => {
+      receiverOpen = true;
+      trySend();
+    });
     sender.on("sendable", trySend);
     sender.on("sender_open", trySend);
     const linkError = (what: string) => (ctx: EventContext) => {
@@ -65,7 +83,12 @@ export function putToken(conn: Connection, opts: CbsOptions): Promise<void> {
       const props = (msg.application_properties ?? {}) as Record<string, unknown>;
       const status = Number(props["status-code"] ?? props["statusCode"]);
       if (status >= 200 && status < 300) finish();
-      else finish(new Error(`CBS put-token failed: status ${status} ${String(props["status-description"] ?? props["statusDescription"] ?? "")}`));
+      else
+        finish(
+          new Error(
+            `CBS put-token failed: status ${status} ${String(props["status-description"] ?? props["statusDescription"] ?? "")}`,
+          ),
+        );
     });
   });
 }

@@ -7,7 +7,12 @@ import rhea, { type EventContext, type Message, type Sender } from "rhea";
 type Attach = { remote: { attach?: { source?: { address?: string }; target?: { address?: string } } } };
 type Outgoing = Sender & Attach & { credit: number; __unsent?: number };
 // messages[head..] are queued (a head index instead of shift(), which is O(n) on big arrays).
-interface Queue { messages: Message[]; head: number; consumers: Outgoing[]; next: number }
+interface Queue {
+  messages: Message[];
+  head: number;
+  consumers: Outgoing[];
+  next: number;
+}
 
 const queues = new Map<string, Queue>();
 const queue = (name: string): Queue => {
@@ -24,13 +29,18 @@ function dispatch(q: Queue): void {
   while (q.head < q.messages.length && q.consumers.length > 0 && idle < q.consumers.length) {
     q.next = (q.next + 1) % q.consumers.length;
     const s = q.consumers[q.next];
-    if (room(s) <= 0 || !s.sendable()) { idle++; continue; }
+    if (room(s) <= 0 || !s.sendable()) {
+      idle++;
+      continue;
+    }
     idle = 0;
     const msg = q.messages[q.head++];
     const d = s.send(msg) as unknown as { __msg?: Message };
     d.__msg = msg;
     s.__unsent = (s.__unsent ?? 0) + 1;
-    setImmediate(() => { s.__unsent = Math.max(0, (s.__unsent ?? 0) - 1); });
+    setImmediate(() => {
+      s.__unsent = Math.max(0, (s.__unsent ?? 0) - 1);
+    });
   }
   if (q.head > 4096 && q.head * 2 > q.messages.length) {
     q.messages = q.messages.slice(q.head);
@@ -86,14 +96,24 @@ container.on("sender_close", detach);
 container.on("disconnected", (ctx: EventContext) => {
   for (const q of queues.values()) q.consumers = q.consumers.filter((s) => s.connection !== ctx.connection);
 });
-container.on("error", () => { /* connection errors are per client */ });
+container.on("error", () => {
+  /* connection errors are per client */
+});
 
 const port = Number(process.argv[2] ?? 0);
 // tcp_no_delay: without it Nagle + delayed ACK add ~40 ms stalls to small disposition frames.
-const server = container.listen({ port, host: "127.0.0.1", tcp_no_delay: true } as Parameters<typeof container.listen>[0]);
+const server = container.listen({ port, host: "127.0.0.1", tcp_no_delay: true } as Parameters<
+  typeof container.listen
+>[0]);
 server.on("listening", () => {
   const addr = server.address();
   console.log(`ceiling listening on ${typeof addr === "object" && addr ? addr.port : port}`);
 });
-process.on("SIGTERM", () => { server.close(); process.exit(0); });
-process.on("SIGINT", () => { server.close(); process.exit(0); });
+process.on("SIGTERM", () => {
+  server.close();
+  process.exit(0);
+});
+process.on("SIGINT", () => {
+  server.close();
+  process.exit(0);
+});

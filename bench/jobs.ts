@@ -48,7 +48,10 @@ if (args.help) {
 
 const int = (name: keyof typeof args, min: number) => {
   const v = Number(args[name]);
-  if (!Number.isInteger(v) || v < min) { console.error(`--${name} must be an integer ≥ ${min}`); process.exit(2); }
+  if (!Number.isInteger(v) || v < min) {
+    console.error(`--${name} must be an integer ≥ ${min}`);
+    process.exit(2);
+  }
   return v;
 };
 const cfg = {
@@ -63,7 +66,6 @@ const cfg = {
 const TARGET = { startP50: 100, startP99: 500, startsPerSecond: 20 };
 const NS = "sbemulatorns";
 const PROCESSOR = fileURLToPath(new URL("./processor.mjs", import.meta.url));
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (s: string) => console.error(`[bench:jobs] ${s}`);
 dns.setDefaultResultOrder("ipv4first");
 
@@ -99,27 +101,38 @@ function jobEntry(name: string, queue: string, maxExecutions: number): Record<st
             pollingInterval: 30,
             minExecutions: 0,
             maxExecutions,
-            rules: [{
-              name: "azure-servicebus-queue-rule",
-              type: "azure-servicebus",
-              metadata: { namespace: NS, queueName: queue, messageCount: "1" },
-              auth: [{ triggerParameter: "connection", secretRef: "service-bus-connection-string" }],
-            }],
+            rules: [
+              {
+                name: "azure-servicebus-queue-rule",
+                type: "azure-servicebus",
+                metadata: { namespace: NS, queueName: queue, messageCount: "1" },
+                auth: [{ triggerParameter: "connection", secretRef: "service-bus-connection-string" }],
+              },
+            ],
           },
         },
       },
       template: {
-        containers: [{
-          name: "main",
-          image: "mcr.microsoft.com/k8se/quickstart-jobs:latest", // not a local image: the command runs
-          command: cfg.nice ? ["/bin/sh", "-c", `echo ${cfg.nice} > /proc/self/autogroup 2>/dev/null; exec nice -n ${cfg.nice} "$0" "$1"`, process.execPath, PROCESSOR]
-            : [process.execPath, PROCESSOR],
-          env: [
-            { name: "SB_CONNECTION", secretRef: "service-bus-connection-string" },
-            { name: "SB_QUEUE", value: queue },
-          ],
-          resources: { cpu: 0.25, memory: "0.5Gi" },
-        }],
+        containers: [
+          {
+            name: "main",
+            image: "mcr.microsoft.com/k8se/quickstart-jobs:latest", // not a local image: the command runs
+            command: cfg.nice
+              ? [
+                  "/bin/sh",
+                  "-c",
+                  `echo ${cfg.nice} > /proc/self/autogroup 2>/dev/null; exec nice -n ${cfg.nice} "$0" "$1"`,
+                  process.execPath,
+                  PROCESSOR,
+                ]
+              : [process.execPath, PROCESSOR],
+            env: [
+              { name: "SB_CONNECTION", secretRef: "service-bus-connection-string" },
+              { name: "SB_QUEUE", value: queue },
+            ],
+            resources: { cpu: 0.25, memory: "0.5Gi" },
+          },
+        ],
       },
     },
   };
@@ -129,10 +142,25 @@ async function startBed(tmp: string, caDir: string, label: string, maxExecutions
   const dir = mkdtempSync(path.join(tmp, `${label}-`));
   const queue = `bench-${label}`;
   const job = `bench-${label}-job`;
-  const yaml = ["namespaces:", `  - name: ${NS}`, "    queues:", `      - name: ${queue}`, "        properties:",
-    "          lockDuration: PT1M", ""].join("\n");
+  const yaml = [
+    "namespaces:",
+    `  - name: ${NS}`,
+    "    queues:",
+    `      - name: ${queue}`,
+    "        properties:",
+    "          lockDuration: PT1M",
+    "",
+  ].join("\n");
   const config = parseConfigText(yaml, path.join(dir, "eventjobs.yaml"));
-  const p = await Platform.start({ config, dataDir: path.join(dir, "data"), amqpPort: 0, httpPort: 0, amqpsPort: 0, httpsPort: 0, caDir });
+  const p = await Platform.start({
+    config,
+    dataDir: path.join(dir, "data"),
+    amqpPort: 0,
+    httpPort: 0,
+    amqpsPort: 0,
+    httpsPort: 0,
+    caDir,
+  });
   const client = new ServiceBusClient(p.connectionString(), { retryOptions: { maxRetries: 0, timeoutInMs: 30_000 } });
   let closed = false;
   const close = async () => {
@@ -157,13 +185,24 @@ async function startBed(tmp: string, caDir: string, label: string, maxExecutions
 function processorMarks(bed: Bed, execution: string): ProcMarks | undefined {
   for (const l of bed.p.jobs.logs.query({ execution, kind: "console" })) {
     if (l.text.startsWith("bench-timing ")) {
-      try { return JSON.parse(l.text.slice("bench-timing ".length)) as ProcMarks; } catch { return undefined; }
+      try {
+        return JSON.parse(l.text.slice("bench-timing ".length)) as ProcMarks;
+      } catch {
+        return undefined;
+      }
     }
   }
   return undefined;
 }
 
-interface ProcMarks { boot: number; loaded: number; received: number; completed: number; exiting: number; cpu: number }
+interface ProcMarks {
+  boot: number;
+  loaded: number;
+  received: number;
+  completed: number;
+  exiting: number;
+  cpu: number;
+}
 
 // ---- 1. latency: one message at a time -----------------------------------------------------------
 
@@ -215,7 +254,10 @@ async function latencyRun(bed: Bed, warmup: number, n: number): Promise<LatencyR
   };
   const onStarted = (e: ExecutionRecord) => {
     if (e.job !== bed.job || !cur) return;
-    if (cur.started !== undefined) { cur.extra++; return; }
+    if (cur.started !== undefined) {
+      cur.extra++;
+      return;
+    }
     cur.started = now();
     cur.execution = e.name;
   };
@@ -250,7 +292,9 @@ async function latencyRun(bed: Bed, warmup: number, n: number): Promise<LatencyR
       const ok = s.status === "Succeeded" && s.completed !== undefined;
       if (!ok) {
         failures++;
-        log(`message ${i}: execution ${s.execution ?? "(none)"} ${s.status ?? "did not finish"}${s.completed === undefined ? ", message not completed" : ""}`);
+        log(
+          `message ${i}: execution ${s.execution ?? "(none)"} ${s.status ?? "did not finish"}${s.completed === undefined ? ", message not completed" : ""}`,
+        );
         if (s.status === undefined) await withTimeout(waitIdle(bed), 60_000, "queue to drain").catch(() => {});
       }
       if (i >= warmup) samples.push(s);
@@ -264,13 +308,16 @@ async function latencyRun(bed: Bed, warmup: number, n: number): Promise<LatencyR
     await sender.close().catch(() => {});
   }
   const extra = samples.reduce((a, s) => a + s.extra, 0);
-  const acceptedFirst = samples.filter((s) => s.accepted !== undefined && s.started !== undefined && s.accepted < s.started).length;
+  const acceptedFirst = samples.filter(
+    (s) => s.accepted !== undefined && s.started !== undefined && s.accepted < s.started,
+  ).length;
   return { samples, failures, extra, acceptedFirst };
 }
 
 /** Resolves once the queue is empty and no execution of the job is running. */
 async function waitIdle(bed: Bed): Promise<void> {
-  while (bed.queue.counts().total > 0 || bed.p.jobs.engine.counts(bed.job).running > 0) await new Promise((r) => setTimeout(r, 50));
+  while (bed.queue.counts().total > 0 || bed.p.jobs.engine.counts(bed.job).running > 0)
+    await new Promise((r) => setTimeout(r, 50));
 }
 
 /** Latency metrics (ms) computed per sample; undefined when a mark is missing. */
@@ -279,7 +326,11 @@ const LATENCY_METRICS: { key: string; label: string; of: (s: Sample) => number |
   { key: "sendStart", label: "sendMessages() called → execution started", of: (s) => d(s.send, s.started) },
   { key: "spawn", label: "message enqueued → replica process spawned", of: (s) => d(s.enqueued, s.replica) },
   { key: "completed", label: "message enqueued → message completed (broker)", of: (s) => d(s.enqueued, s.completed) },
-  { key: "succeeded", label: "message enqueued → execution Succeeded", of: (s) => d(s.enqueued, s.status === "Succeeded" ? s.finished : undefined) },
+  {
+    key: "succeeded",
+    label: "message enqueued → execution Succeeded",
+    of: (s) => d(s.enqueued, s.status === "Succeeded" ? s.finished : undefined),
+  },
   { key: "accept", label: "sendMessages() called → resolved (SDK send)", of: (s) => d(s.send, s.accepted) },
 ];
 /** Where the time between start and Succeeded goes (processor marks; same clock). */
@@ -287,7 +338,10 @@ const BREAKDOWN: { label: string; of: (s: Sample) => number | undefined }[] = [
   { label: "execution started → replica spawned (record, log, mkdir, spawn)", of: (s) => d(s.started, s.replica) },
   { label: "execution started → node process start (performance.timeOrigin)", of: (s) => d(s.started, s.proc?.boot) },
   { label: "node start → @azure/service-bus imported", of: (s) => d(s.proc?.boot, s.proc?.loaded) },
-  { label: "SDK imported → message received (connect, CBS, attach, receive)", of: (s) => d(s.proc?.loaded, s.proc?.received) },
+  {
+    label: "SDK imported → message received (connect, CBS, attach, receive)",
+    of: (s) => d(s.proc?.loaded, s.proc?.received),
+  },
   { label: "received → completeMessage() resolved", of: (s) => d(s.proc?.received, s.proc?.completed) },
   { label: "completed → client closed, about to exit", of: (s) => d(s.proc?.completed, s.proc?.exiting) },
   { label: "about to exit → execution Succeeded (exit, pipes, engine)", of: (s) => d(s.proc?.exiting, s.finished) },
@@ -339,7 +393,9 @@ async function throughputRun(bed: Bed, n: number): Promise<ThroughputRun> {
     names.push(e.name);
     peakRunning = Math.max(peakRunning, p.jobs.engine.counts(bed.job).running);
   };
-  const onFinished = (e: ExecutionRecord) => { if (e.job === bed.job) finishes.push({ t: now(), status: e.status }); };
+  const onFinished = (e: ExecutionRecord) => {
+    if (e.job === bed.job) finishes.push({ t: now(), status: e.status });
+  };
   queue.on("change", onChange);
   p.jobs.engine.on("executionStarted", onStarted);
   p.jobs.engine.on("executionFinished", onFinished);
@@ -352,14 +408,22 @@ async function throughputRun(bed: Bed, n: number): Promise<ThroughputRun> {
     await sender.sendMessages(batch);
     accepted = now();
     const budget = Math.max(120_000, n * 2_000);
-    await withTimeout((async () => {
-      for (;;) {
-        const done = completions.length >= n && finishes.length >= starts.length && p.jobs.engine.counts(bed.job).running === 0;
-        if (done || isStopping()) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await p.jobs.runtime.settled(bed.job);
-    })(), budget, `draining ${n} messages`).catch((e: Error) => { timedOut = true; log(e.message); });
+    await withTimeout(
+      (async () => {
+        for (;;) {
+          const done =
+            completions.length >= n && finishes.length >= starts.length && p.jobs.engine.counts(bed.job).running === 0;
+          if (done || isStopping()) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await p.jobs.runtime.settled(bed.job);
+      })(),
+      budget,
+      `draining ${n} messages`,
+    ).catch((e: Error) => {
+      timedOut = true;
+      log(e.message);
+    });
   } finally {
     queue.off("change", onChange);
     p.jobs.engine.off("executionStarted", onStarted);
@@ -369,7 +433,18 @@ async function throughputRun(bed: Bed, n: number): Promise<ThroughputRun> {
   // an execution whose processor found no message exits 3 (Failed)
   const emptyExecutions = finishes.filter((f) => f.status !== "Succeeded").length;
   const processorCpuMs = median(names.map((x) => processorMarks(bed, x)?.cpu ?? NaN));
-  return { messages: n, enqueued, accepted, starts, finishes, completions, peakRunning, emptyExecutions, timedOut, processorCpuMs };
+  return {
+    messages: n,
+    enqueued,
+    accepted,
+    starts,
+    finishes,
+    completions,
+    peakRunning,
+    emptyExecutions,
+    timedOut,
+    processorCpuMs,
+  };
 }
 
 interface ThroughputStats {
@@ -417,7 +492,12 @@ function throughputStats(r: ThroughputRun, max: number): ThroughputStats {
 
 // ---- report ----------------------------------------------------------------------------------------
 
-interface LatencyStats { p50: number; p99: number; max: number; n: number }
+interface LatencyStats {
+  p50: number;
+  p99: number;
+  max: number;
+  n: number;
+}
 
 function latencyStats(samples: Sample[], of: (s: Sample) => number | undefined): LatencyStats {
   const v = values(samples, of);
@@ -428,34 +508,51 @@ const met = (ok: boolean | undefined) => (ok === undefined ? "—" : ok ? "✅" 
 const fmtS = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : "n/a");
 const fmt1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "n/a");
 
-async function render(lat: LatencyRun[], thr: ThroughputStats[], loadStart: number, problems: string[]): Promise<string> {
+async function render(
+  lat: LatencyRun[],
+  thr: ThroughputStats[],
+  loadStart: number,
+  problems: string[],
+): Promise<string> {
   const L: string[] = [];
   L.push(`# Jobs benchmark — ${new Date().toISOString().replace("T", " ").slice(0, 16)} UTC`, "");
-  L.push(`- Machine: ${os.cpus().length} CPUs (${cpuModel()}), Node ${process.version}; eventjobs ${await gitRev()}; ` +
-    `load average (1 min) ${loadStart.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end (other work shares the machine)`);
-  L.push("- Setup: `Platform.start` in the bench process (ports 0, SQLite in a temp data dir, temp CA dir); one queue; " +
-    "one Event job like the lab's (azure-servicebus rule, `messageCount` 1, `pollingMode: push`, pollingInterval 30, " +
-    "parallelism 1, replicaRetryLimit 0) whose replica is `node bench/processor.mjs`: import `@azure/service-bus`, " +
-    "receive 1 message (peek-lock), complete it, close, exit 0. Messages are sent with `@azure/service-bus` 7.9.5 " +
-    "from the bench process. A fresh platform for every phase of every run.");
-  if (cfg.nice) L.push(`- Replicas run as \`nice -n ${cfg.nice} node bench/processor.mjs\` (lower CPU priority than the platform).`);
+  L.push(
+    `- Machine: ${os.cpus().length} CPUs (${cpuModel()}), Node ${process.version}; eventjobs ${await gitRev()}; ` +
+      `load average (1 min) ${loadStart.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end (other work shares the machine)`,
+  );
+  L.push(
+    "- Setup: `Platform.start` in the bench process (ports 0, SQLite in a temp data dir, temp CA dir); one queue; " +
+      "one Event job like the lab's (azure-servicebus rule, `messageCount` 1, `pollingMode: push`, pollingInterval 30, " +
+      "parallelism 1, replicaRetryLimit 0) whose replica is `node bench/processor.mjs`: import `@azure/service-bus`, " +
+      "receive 1 message (peek-lock), complete it, close, exit 0. Messages are sent with `@azure/service-bus` 7.9.5 " +
+      "from the bench process. A fresh platform for every phase of every run.",
+  );
+  if (cfg.nice)
+    L.push(
+      `- Replicas run as \`nice -n ${cfg.nice} node bench/processor.mjs\` (lower CPU priority than the platform).`,
+    );
   L.push(`- ${cfg.runs} run(s); the tables show the median over runs of each run's figure.`, "");
 
   if (lat.length) {
     const per = (of: (s: Sample) => number | undefined) => lat.map((r) => latencyStats(r.samples, of));
     const n = lat.map((r) => r.samples.length);
     L.push(`## 1. Latency: ${median(n)} messages one at a time, maxExecutions ${cfg.maxExecutions}`, "");
-    L.push(`Each message is sent after the previous execution finished (uncontended; ${cfg.warmup} unrecorded warm-up messages per run). ` +
-      "\"Message enqueued\" is the broker's queue `change` event that makes the message visible, after its durable " +
-      "write: the scale loop (push mode) is woken by the same event. \"Execution started\" is the engine's " +
-      "`executionStarted` event (the execution record exists; its replica is launched next, synchronously). " +
-      "\"Message completed\" is the queue `change` event of the processor's complete (queue total back to 0). " +
-      "\"Execution Succeeded\" is `executionFinished` with status Succeeded (process exited, pipes closed). " +
-      "All marks are taken in the bench process, which also runs the broker and the engine.", "");
+    L.push(
+      `Each message is sent after the previous execution finished (uncontended; ${cfg.warmup} unrecorded warm-up messages per run). ` +
+        '"Message enqueued" is the broker\'s queue `change` event that makes the message visible, after its durable ' +
+        'write: the scale loop (push mode) is woken by the same event. "Execution started" is the engine\'s ' +
+        "`executionStarted` event (the execution record exists; its replica is launched next, synchronously). " +
+        '"Message completed" is the queue `change` event of the processor\'s complete (queue total back to 0). ' +
+        '"Execution Succeeded" is `executionFinished` with status Succeeded (process exited, pipes closed). ' +
+        "All marks are taken in the bench process, which also runs the broker and the engine.",
+      "",
+    );
     L.push("| ms | p50 | p99 | max | target | met |", "|---|---:|---:|---:|---|:-:|");
     for (const m of LATENCY_METRICS) {
       const s = per(m.of);
-      const p50 = median(s.map((x) => x.p50)), p99 = median(s.map((x) => x.p99)), mx = median(s.map((x) => x.max));
+      const p50 = median(s.map((x) => x.p50)),
+        p99 = median(s.map((x) => x.p99)),
+        mx = median(s.map((x) => x.max));
       const target = m.key === "start" ? `p50 < ${TARGET.startP50}, p99 < ${TARGET.startP99}` : "";
       const ok = m.key === "start" && Number.isFinite(p50) ? p50 < TARGET.startP50 && p99 < TARGET.startP99 : undefined;
       L.push(`| ${m.label} | ${fmtMs(p50)} | ${fmtMs(p99)} | ${fmtMs(mx)} | ${target} | ${met(ok)} |`);
@@ -465,59 +562,95 @@ async function render(lat: LatencyRun[], thr: ThroughputStats[], loadStart: numb
     L.push("| step | p50 ms |", "|---|---:|");
     for (const b of BREAKDOWN) L.push(`| ${b.label} | ${fmtMs(median(per(b.of).map((x) => x.p50)))} |`);
     L.push("");
-    const fails = lat.reduce((a, r) => a + r.failures, 0), extra = lat.reduce((a, r) => a + r.extra, 0);
-    const acceptedFirst = lat.reduce((a, r) => a + r.acceptedFirst, 0), total = lat.reduce((a, r) => a + r.samples.length, 0);
-    L.push(`Failed or unfinished samples: ${fails}; extra executions (more than one per message): ${extra}. ` +
-      `The execution had started before the SDK's sendMessages() resolved in ${total - acceptedFirst} of ${total} samples: ` +
-      "the broker and the scale loop share one event loop, and the start (with its synchronous spawn) runs before the " +
-      "accepted disposition goes out, so \"accepted → started\" would be negative; the enqueue mark is the origin instead.", "");
+    const fails = lat.reduce((a, r) => a + r.failures, 0),
+      extra = lat.reduce((a, r) => a + r.extra, 0);
+    const acceptedFirst = lat.reduce((a, r) => a + r.acceptedFirst, 0),
+      total = lat.reduce((a, r) => a + r.samples.length, 0);
+    L.push(
+      `Failed or unfinished samples: ${fails}; extra executions (more than one per message): ${extra}. ` +
+        `The execution had started before the SDK's sendMessages() resolved in ${total - acceptedFirst} of ${total} samples: ` +
+        "the broker and the scale loop share one event loop, and the start (with its synchronous spawn) runs before the " +
+        'accepted disposition goes out, so "accepted → started" would be negative; the enqueue mark is the origin instead.',
+      "",
+    );
   }
 
   if (thr.length) {
     const m = (k: keyof ThroughputStats) => median(thr.map((t) => t[k]));
-    L.push(`## 2. Throughput: ${cfg.throughput} messages in one sendMessages() call, maxExecutions ${cfg.maxExecutions}`, "");
-    L.push("Clock starts when the broker makes the batch visible (queue `change` with all N messages, after the durable write; " +
-      "the push-mode scale loop wakes on that event). " +
-      `Starts/s is (N − 1) / (N-th start − 1st start) with N = ${cfg.throughput}: ` +
-      `after the first ${cfg.maxExecutions} starts, each new start waits for a running execution to finish, so this ` +
-      `rate is bounded by how fast the processors (node + SDK, up to ${cfg.maxExecutions} at once) get through on this machine; ` +
-      "the first starts (slots free) show how fast the platform itself starts executions — that is the target's measure. " +
-      "The scale loop starts one execution per event-loop turn, so the broker keeps answering meanwhile: compare " +
-      "\"batch enqueued → sendMessages() resolved\".", "");
+    L.push(
+      `## 2. Throughput: ${cfg.throughput} messages in one sendMessages() call, maxExecutions ${cfg.maxExecutions}`,
+      "",
+    );
+    L.push(
+      "Clock starts when the broker makes the batch visible (queue `change` with all N messages, after the durable write; " +
+        "the push-mode scale loop wakes on that event). " +
+        `Starts/s is (N − 1) / (N-th start − 1st start) with N = ${cfg.throughput}: ` +
+        `after the first ${cfg.maxExecutions} starts, each new start waits for a running execution to finish, so this ` +
+        `rate is bounded by how fast the processors (node + SDK, up to ${cfg.maxExecutions} at once) get through on this machine; ` +
+        "the first starts (slots free) show how fast the platform itself starts executions — that is the target's measure. " +
+        "The scale loop starts one execution per event-loop turn, so the broker keeps answering meanwhile: compare " +
+        '"batch enqueued → sendMessages() resolved".',
+      "",
+    );
     L.push("| metric | value | target | met |", "|---|---:|---|:-:|");
     const sps = m("startsPerSecond");
     const burst = m("burstRate");
-    L.push(`| executions started per second while filling ${cfg.maxExecutions} free slots (first ${cfg.maxExecutions} starts; span ms) | ${fmt1(burst)} (${fmt1(m("burstMs"))} ms) | ≥ ${TARGET.startsPerSecond} | ${met(Number.isFinite(burst) ? burst >= TARGET.startsPerSecond : undefined)} |`);
-    L.push(`| sustained starts per second (1st → ${cfg.throughput}th start; bound by the processors' CPU) | ${fmt1(sps)} | | |`);
+    L.push(
+      `| executions started per second while filling ${cfg.maxExecutions} free slots (first ${cfg.maxExecutions} starts; span ms) | ${fmt1(burst)} (${fmt1(m("burstMs"))} ms) | ≥ ${TARGET.startsPerSecond} | ${met(Number.isFinite(burst) ? burst >= TARGET.startsPerSecond : undefined)} |`,
+    );
+    L.push(
+      `| sustained starts per second (1st → ${cfg.throughput}th start; bound by the processors' CPU) | ${fmt1(sps)} | | |`,
+    );
     L.push(`| batch enqueued → first execution started, ms | ${fmtMs(m("firstStartMs"))} | | |`);
     L.push(`| batch enqueued → sendMessages() resolved, ms | ${fmtMs(m("acceptMs"))} | | |`);
     L.push(`| batch enqueued → last message completed (drain), s | ${fmtS(m("drainMs"))} | | |`);
     L.push(`| batch enqueued → last execution finished, s | ${fmtS(m("lastFinishMs"))} | | |`);
     L.push(`| messages completed per second | ${fmt1(m("messagesPerSecond"))} | | |`);
-    L.push(`| CPU time of one processor process, ms (→ at most ${os.cpus().length} CPUs × 1000 / that = processors/s) | ${fmt1(m("processorCpuMs"))} (${fmt1(m("cpuCeiling"))}/s) | | |`);
-    L.push(`| executions (peak running) | ${m("executions")} (${m("peakRunning")}) | ${cfg.throughput} (≤ ${cfg.maxExecutions}) | ${met(thr.every((t) => t.executions === cfg.throughput && t.peakRunning <= cfg.maxExecutions))} |`);
+    L.push(
+      `| CPU time of one processor process, ms (→ at most ${os.cpus().length} CPUs × 1000 / that = processors/s) | ${fmt1(m("processorCpuMs"))} (${fmt1(m("cpuCeiling"))}/s) | | |`,
+    );
+    L.push(
+      `| executions (peak running) | ${m("executions")} (${m("peakRunning")}) | ${cfg.throughput} (≤ ${cfg.maxExecutions}) | ${met(thr.every((t) => t.executions === cfg.throughput && t.peakRunning <= cfg.maxExecutions))} |`,
+    );
     L.push("");
   }
 
   L.push("## Cloud reference (not measured)", "");
-  L.push("KEDA on Azure Container Apps polls the queue every `pollingInterval` (default 30 s), so a message waits on " +
-    "average ≈ 15 s (up to 30 s) for the next poll, and the execution then starts after a cold start of ≈ 30 s " +
-    "(reported for Azure Container Apps: ~30 s cold start, ~15 s cleanup): ≈ 45 s from message to a running replica on average, up to ≈ 60 s. `pollingMode: poll` reproduces " +
-    "the polling part locally.", "");
+  L.push(
+    "KEDA on Azure Container Apps polls the queue every `pollingInterval` (default 30 s), so a message waits on " +
+      "average ≈ 15 s (up to 30 s) for the next poll, and the execution then starts after a cold start of ≈ 30 s " +
+      "(reported for Azure Container Apps: ~30 s cold start, ~15 s cleanup): ≈ 45 s from message to a running replica on average, up to ≈ 60 s. `pollingMode: poll` reproduces " +
+      "the polling part locally.",
+    "",
+  );
 
   L.push("<details><summary>All runs</summary>", "");
   if (lat.length) {
-    L.push("| run | samples | start p50 / p99 / max ms | completed p50 / p99 ms | Succeeded p50 / p99 ms | failed | extra |", "|---:|---:|---|---|---|---:|---:|");
+    L.push(
+      "| run | samples | start p50 / p99 / max ms | completed p50 / p99 ms | Succeeded p50 / p99 ms | failed | extra |",
+      "|---:|---:|---|---|---|---:|---:|",
+    );
     lat.forEach((r, i) => {
-      const s = latencyStats(r.samples, LATENCY_METRICS[0].of), c = latencyStats(r.samples, LATENCY_METRICS[3].of), f = latencyStats(r.samples, LATENCY_METRICS[4].of);
-      L.push(`| ${i + 1} | ${r.samples.length} | ${fmtMs(s.p50)} / ${fmtMs(s.p99)} / ${fmtMs(s.max)} | ${fmtMs(c.p50)} / ${fmtMs(c.p99)} | ${fmtMs(f.p50)} / ${fmtMs(f.p99)} | ${r.failures} | ${r.extra} |`);
+      const s = latencyStats(r.samples, LATENCY_METRICS[0].of),
+        c = latencyStats(r.samples, LATENCY_METRICS[3].of),
+        f = latencyStats(r.samples, LATENCY_METRICS[4].of);
+      L.push(
+        `| ${i + 1} | ${r.samples.length} | ${fmtMs(s.p50)} / ${fmtMs(s.p99)} / ${fmtMs(s.max)} | ${fmtMs(c.p50)} / ${fmtMs(c.p99)} | ${fmtMs(f.p50)} / ${fmtMs(f.p99)} | ${r.failures} | ${r.extra} |`,
+      );
     });
     L.push("");
   }
   if (thr.length) {
-    L.push("| run | starts/s | burst ms (/s) | first start ms | drain s | last finish s | msg/s | executions | peak running | empty | processor CPU ms |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    thr.forEach((t, i) => L.push(`| ${i + 1} | ${fmt1(t.startsPerSecond)} | ${fmt1(t.burstMs)} (${fmt1(t.burstRate)}) | ${fmtMs(t.firstStartMs)} | ${fmtS(t.drainMs)} | ` +
-      `${fmtS(t.lastFinishMs)} | ${fmt1(t.messagesPerSecond)} | ${t.executions} | ${t.peakRunning} | ${t.emptyExecutions} | ${fmt1(t.processorCpuMs)} |`));
+    L.push(
+      "| run | starts/s | burst ms (/s) | first start ms | drain s | last finish s | msg/s | executions | peak running | empty | processor CPU ms |",
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    );
+    thr.forEach((t, i) =>
+      L.push(
+        `| ${i + 1} | ${fmt1(t.startsPerSecond)} | ${fmt1(t.burstMs)} (${fmt1(t.burstRate)}) | ${fmtMs(t.firstStartMs)} | ${fmtS(t.drainMs)} | ` +
+          `${fmtS(t.lastFinishMs)} | ${fmt1(t.messagesPerSecond)} | ${t.executions} | ${t.peakRunning} | ${t.emptyExecutions} | ${fmt1(t.processorCpuMs)} |`,
+      ),
+    );
     L.push("");
   }
   L.push("</details>", "");
@@ -547,9 +680,12 @@ async function main(): Promise<number> {
         try {
           const r = await latencyRun(bed, cfg.warmup, cfg.latency);
           lat.push(r);
-          const s = latencyStats(r.samples, LATENCY_METRICS[0].of), f = latencyStats(r.samples, LATENCY_METRICS[4].of);
-          log(`run ${run} latency: enqueued → started p50 ${fmtMs(s.p50)} p99 ${fmtMs(s.p99)} max ${fmtMs(s.max)} ms; ` +
-            `→ Succeeded p50 ${fmtMs(f.p50)} p99 ${fmtMs(f.p99)} ms; failures ${r.failures}, extra ${r.extra}`);
+          const s = latencyStats(r.samples, LATENCY_METRICS[0].of),
+            f = latencyStats(r.samples, LATENCY_METRICS[4].of);
+          log(
+            `run ${run} latency: enqueued → started p50 ${fmtMs(s.p50)} p99 ${fmtMs(s.p99)} max ${fmtMs(s.max)} ms; ` +
+              `→ Succeeded p50 ${fmtMs(f.p50)} p99 ${fmtMs(f.p99)} ms; failures ${r.failures}, extra ${r.extra}`,
+          );
           if (r.failures) problems.push(`run ${run} latency: ${r.failures} failed or unfinished samples`);
         } catch (e) {
           problems.push(`run ${run} latency: ${(e as Error).message}`);
@@ -565,10 +701,16 @@ async function main(): Promise<number> {
           const r = await throughputRun(bed, cfg.throughput);
           const t = throughputStats(r, cfg.maxExecutions);
           thr.push(t);
-          log(`run ${run} throughput: ${fmt1(t.startsPerSecond)} starts/s (first ${cfg.maxExecutions} in ${fmt1(t.burstMs)} ms), ` +
-            `drained in ${fmtS(t.drainMs)} s, ${t.executions} executions, peak ${t.peakRunning}, empty ${t.emptyExecutions}`);
-          if (r.timedOut) problems.push(`run ${run} throughput: timed out (${r.completions.length}/${r.messages} completed)`);
-          if (t.emptyExecutions) problems.push(`run ${run} throughput: ${t.emptyExecutions} executions did not succeed (no message or error)`);
+          log(
+            `run ${run} throughput: ${fmt1(t.startsPerSecond)} starts/s (first ${cfg.maxExecutions} in ${fmt1(t.burstMs)} ms), ` +
+              `drained in ${fmtS(t.drainMs)} s, ${t.executions} executions, peak ${t.peakRunning}, empty ${t.emptyExecutions}`,
+          );
+          if (r.timedOut)
+            problems.push(`run ${run} throughput: timed out (${r.completions.length}/${r.messages} completed)`);
+          if (t.emptyExecutions)
+            problems.push(
+              `run ${run} throughput: ${t.emptyExecutions} executions did not succeed (no message or error)`,
+            );
         } catch (e) {
           problems.push(`run ${run} throughput: ${(e as Error).message}`);
           log(`run ${run} throughput failed: ${(e as Error).stack}`);
@@ -588,8 +730,11 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => process.exit(code), async (err) => {
-  console.error(err);
-  await runCleanups();
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  async (err) => {
+    console.error(err);
+    await runCleanups();
+    process.exit(1);
+  },
+);

@@ -41,7 +41,9 @@ export interface ProbeResult {
   stale: number;
 }
 
-interface DeliveryWithIndex { __i?: number }
+interface DeliveryWithIndex {
+  __i?: number;
+}
 
 export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   const container = rhea.create_container({ id: `bench-probe-${process.pid}` });
@@ -72,8 +74,12 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   // Unhandled rhea errors are emitted on the container; without a listener they would crash us.
   const rheaError = (ctx: EventContext) => {
     if (closing) return;
-    const e = (ctx.session?.error ?? ctx.sender?.error ?? ctx.receiver?.error ?? ctx.connection?.error ??
-      (ctx as unknown as { error?: unknown }).error) as { condition?: string; description?: string; message?: string } | undefined;
+    const e = (ctx.session?.error ??
+      ctx.sender?.error ??
+      ctx.receiver?.error ??
+      ctx.connection?.error ??
+      (ctx as unknown as { error?: unknown }).error) as
+      { condition?: string; description?: string; message?: string } | undefined;
     abort(new Error(`AMQP error: ${e?.condition ?? ""} ${e?.description ?? e?.message ?? ""}`.trim()));
   };
   conn.on("session_error", rheaError);
@@ -82,11 +88,21 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   container.on("error", rheaError);
 
   const phase = <T>(what: string, ms: number, body: (resolve: (v: T) => void, reject: (e: Error) => void) => void) =>
-    withTimeout(new Promise<T>((resolve, reject) => { abort = reject; body(resolve, reject); }), ms, what);
+    withTimeout(
+      new Promise<T>((resolve, reject) => {
+        abort = reject;
+        body(resolve, reject);
+      }),
+      ms,
+      what,
+    );
 
   try {
     await phase<void>("connection open", 15_000, (resolve) => conn.once("connection_open", () => resolve()));
-    if (o.beforeAttach) await phase<void>("before attach", 20_000, (resolve, reject) => { o.beforeAttach!(conn).then(resolve, reject); });
+    if (o.beforeAttach)
+      await phase<void>("before attach", 20_000, (resolve, reject) => {
+        o.beforeAttach!(conn).then(resolve, reject);
+      });
 
     const send = await sendPhase(conn, o, phase);
     const recv = await receivePhase(conn, o, phase, send.runId);
@@ -104,7 +120,10 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     closing = true;
     try {
       if (conn.is_open()) {
-        const closed = new Promise<void>((r) => { conn.once("connection_close", () => r()); conn.once("disconnected", () => r()); });
+        const closed = new Promise<void>((r) => {
+          conn.once("connection_close", () => r());
+          conn.once("disconnected", () => r());
+        });
         conn.close();
         await withTimeout(closed, 5000, "connection close").catch(() => {});
       }
@@ -114,7 +133,11 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   }
 }
 
-type Phase = <T>(what: string, ms: number, body: (resolve: (v: T) => void, reject: (e: Error) => void) => void) => Promise<T>;
+type Phase = <T>(
+  what: string,
+  ms: number,
+  body: (resolve: (v: T) => void, reject: (e: Error) => void) => void,
+) => Promise<T>;
 
 /** Encoded message template whose message-id digits are patched per message. */
 function messageTemplate(runId: string, size: number): { buf: Buffer; idOffset: number; body: Buffer } {
@@ -154,7 +177,11 @@ async function sendPhase(conn: Connection, o: ProbeOptions, phase: Phase) {
     const watchdog = setInterval(() => {
       if (Date.now() - lastProgress > stallMs) {
         clearInterval(watchdog);
-        reject(new Error(`send stalled: sent ${sent}, accepted ${accepted}, credit ${(sender as unknown as { credit: number }).credit}`));
+        reject(
+          new Error(
+            `send stalled: sent ${sent}, accepted ${accepted}, credit ${(sender as unknown as { credit: number }).credit}`,
+          ),
+        );
       }
     }, 1000);
     const pump = () => {
@@ -164,7 +191,11 @@ async function sendPhase(conn: Connection, o: ProbeOptions, phase: Phase) {
         const id = String(sent).padStart(10, "0");
         let d: DeliveryWithIndex;
         if (o.encodeEach) {
-          d = sender.send({ durable: true, message_id: `${runId}-${id}`, body: rhea.message.data_section(tpl.body) }) as unknown as DeliveryWithIndex;
+          d = sender.send({
+            durable: true,
+            message_id: `${runId}-${id}`,
+            body: rhea.message.data_section(tpl.body),
+          }) as unknown as DeliveryWithIndex;
         } else {
           const buf = Buffer.from(tpl.buf);
           buf.write(id, tpl.idOffset, 10, "latin1");
@@ -198,7 +229,10 @@ async function sendPhase(conn: Connection, o: ProbeOptions, phase: Phase) {
     sender.on("released", outcome(false));
     sender.on("modified", outcome(false));
     sender.on("sendable", pump);
-    sender.on("sender_close", () => { clearInterval(watchdog); reject(new Error(`sender closed: ${JSON.stringify(sender.error)}`)); });
+    sender.on("sender_close", () => {
+      clearInterval(watchdog);
+      reject(new Error(`sender closed: ${JSON.stringify(sender.error)}`));
+    });
     pump();
   });
   sender.removeAllListeners("sender_close");
@@ -233,12 +267,21 @@ async function receivePhase(conn: Connection, o: ProbeOptions, phase: Phase, run
       snd_settle_mode: 0,
       rcv_settle_mode: 0,
     });
-    receiver.once("receiver_open", () => { t0 = performance.now(); lastProgress = Date.now(); });
-    receiver.on("receiver_close", () => { clearInterval(watchdog); reject(new Error(`receiver closed: ${JSON.stringify(receiver?.error)}`)); });
+    receiver.once("receiver_open", () => {
+      t0 = performance.now();
+      lastProgress = Date.now();
+    });
+    receiver.on("receiver_close", () => {
+      clearInterval(watchdog);
+      reject(new Error(`receiver closed: ${JSON.stringify(receiver?.error)}`));
+    });
     receiver.on("message", (ctx: EventContext) => {
       lastProgress = Date.now();
       const id = ctx.message?.message_id;
-      if (typeof id !== "string" || !id.startsWith(prefix)) { stale++; return; }
+      if (typeof id !== "string" || !id.startsWith(prefix)) {
+        stale++;
+        return;
+      }
       received++;
       if (received === n) {
         t1 = performance.now();

@@ -16,5 +16,7 @@ if (message) await receiver.completeMessage(message);
 const completed = now();
 await client.close();
 const { user, system } = process.cpuUsage();
-console.log(`bench-timing ${JSON.stringify({ boot, loaded, received, completed, exiting: now(), cpu: (user + system) / 1000 })}`);
+console.log(
+  `bench-timing ${JSON.stringify({ boot, loaded, received, completed, exiting: now(), cpu: (user + system) / 1000 })}`,
+);
 process.exit(message ? 0 : 3);

@@ -42,7 +42,9 @@ export function runCleanups(): Promise<void> {
         console.error(`cleanup failed: ${(err as Error).message}`);
       }
     }
-  })().finally(() => { cleaning = undefined; });
+  })().finally(() => {
+    cleaning = undefined;
+  });
   return cleaning;
 }
 
@@ -71,7 +73,13 @@ function installHandlers(): void {
   // Library-internal stray rejections are logged, not fatal (our own awaits handle errors).
   process.on("unhandledRejection", (err) => console.error("unhandled rejection:", (err as Error)?.message ?? err));
   process.on("exit", () => {
-    for (const fn of exitKills) { try { fn(); } catch { /* best effort */ } }
+    for (const fn of exitKills) {
+      try {
+        fn();
+      } catch {
+        /* best effort */
+      }
+    }
   });
 }
 
@@ -114,9 +122,15 @@ export async function waitForPort(port: number, timeoutMs: number, isDead?: () =
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect({ host: "127.0.0.1", port });
       s.setTimeout(1000);
-      s.once("connect", () => { s.destroy(); resolve(true); });
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once("error", () => resolve(false));
-      s.once("timeout", () => { s.destroy(); resolve(false); });
+      s.once("timeout", () => {
+        s.destroy();
+        resolve(false);
+      });
     });
     if (ok) return;
     await sleep(250);
@@ -137,7 +151,12 @@ export interface Child {
 }
 
 /** Spawn a registered child in its own process group (so the whole tree can be killed). */
-export function startChild(name: string, cmd: string, args: string[], opts: SpawnOptions & { ownCleanup?: boolean } = {}): Child {
+export function startChild(
+  name: string,
+  cmd: string,
+  args: string[],
+  opts: SpawnOptions & { ownCleanup?: boolean } = {},
+): Child {
   const { ownCleanup = true, ...spawnOpts } = opts;
   const proc = spawn(cmd, args, { ...spawnOpts, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
@@ -167,7 +186,15 @@ export function startChild(name: string, cmd: string, args: string[], opts: Spaw
 
   const killGroup = (sig: NodeJS.Signals) => {
     if (proc.pid === undefined) return;
-    try { process.kill(-proc.pid, sig); } catch { try { proc.kill(sig); } catch { /* gone */ } }
+    try {
+      process.kill(-proc.pid, sig);
+    } catch {
+      try {
+        proc.kill(sig);
+      } catch {
+        /* gone */
+      }
+    }
   };
   let stopPromise: Promise<void> | undefined;
   const stop = (graceMs = 5000) => (stopPromise ??= doStop(graceMs));
@@ -187,7 +214,9 @@ export function startChild(name: string, cmd: string, args: string[], opts: Spaw
   };
   // ownCleanup false: the caller's cleanup stops this child (e.g. gracefully via a CLI first).
   const unregister = ownCleanup ? onCleanup(() => stop()) : () => false;
-  const unregisterExit = onExitSync(() => { if (exitInfo === undefined) killGroup("SIGKILL"); });
+  const unregisterExit = onExitSync(() => {
+    if (exitInfo === undefined) killGroup("SIGKILL");
+  });
 
   return {
     proc,
@@ -225,19 +254,36 @@ export function startChild(name: string, cmd: string, args: string[], opts: Spaw
 }
 
 /** Run a command to completion (bounded), capturing output. Never throws. */
-export function run(cmd: string, args: string[], opts: SpawnOptions & { timeoutMs?: number } = {}):
-  Promise<{ code: number | null; out: string; error?: string }> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: SpawnOptions & { timeoutMs?: number } = {},
+): Promise<{ code: number | null; out: string; error?: string }> {
   return new Promise((resolve) => {
     const proc = spawn(cmd, args, { ...opts, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
-    proc.stdout?.on("data", (c: Buffer) => { out += c.toString(); });
-    proc.stderr?.on("data", (c: Buffer) => { out += c.toString(); });
+    proc.stdout?.on("data", (c: Buffer) => {
+      out += c.toString();
+    });
+    proc.stderr?.on("data", (c: Buffer) => {
+      out += c.toString();
+    });
     const timer = setTimeout(() => {
-      try { process.kill(-proc.pid!, "SIGKILL"); } catch { /* gone */ }
+      try {
+        process.kill(-proc.pid!, "SIGKILL");
+      } catch {
+        /* gone */
+      }
       resolve({ code: null, out, error: `timeout after ${opts.timeoutMs} ms` });
     }, opts.timeoutMs ?? 60_000);
-    proc.once("error", (err) => { clearTimeout(timer); resolve({ code: null, out, error: err.message }); });
-    proc.once("close", (code) => { clearTimeout(timer); resolve({ code, out }); });
+    proc.once("error", (err) => {
+      clearTimeout(timer);
+      resolve({ code: null, out, error: err.message });
+    });
+    proc.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
   });
 }
 

@@ -22,7 +22,8 @@ export interface Rabbit {
 /** Install rabbitmq-server from Debian when missing, never letting the package start the system service. */
 export async function ensureRabbitInstalled(log: (s: string) => void): Promise<void> {
   if (existsSync(SERVER)) return;
-  if (process.getuid?.() !== 0) throw new Error("rabbitmq-server is not installed and we are not root to apt-get install it");
+  if (process.getuid?.() !== 0)
+    throw new Error("rabbitmq-server is not installed and we are not root to apt-get install it");
   log("installing rabbitmq-server (apt-get)…");
   const policy = "/usr/sbin/policy-rc.d";
   const addedPolicy = !existsSync(policy);
@@ -35,8 +36,12 @@ export async function ensureRabbitInstalled(log: (s: string) => void): Promise<v
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     const upd = await run("apt-get", ["update", "-q"], { env, timeoutMs: 300_000 });
     if (upd.code !== 0) throw new Error(`apt-get update failed: ${upd.error ?? ""}\n${tail(upd.out)}`);
-    const inst = await run("apt-get", ["install", "-y", "-q", "--no-install-recommends", "rabbitmq-server"], { env, timeoutMs: 600_000 });
-    if (inst.code !== 0) throw new Error(`apt-get install rabbitmq-server failed: ${inst.error ?? ""}\n${tail(inst.out)}`);
+    const inst = await run("apt-get", ["install", "-y", "-q", "--no-install-recommends", "rabbitmq-server"], {
+      env,
+      timeoutMs: 600_000,
+    });
+    if (inst.code !== 0)
+      throw new Error(`apt-get install rabbitmq-server failed: ${inst.error ?? ""}\n${tail(inst.out)}`);
   } finally {
     if (addedPolicy) rmSync(policy, { force: true });
   }
@@ -53,13 +58,16 @@ export async function startRabbit(log: (s: string) => void): Promise<Rabbit> {
   const ctlDistMin = await freePort(40000, 50000);
   const node = `bench-${process.pid}@localhost`;
 
-  writeFileSync(path.join(dir, "rabbitmq.conf"), [
-    `listeners.tcp.1 = 127.0.0.1:${port}`,
-    "loopback_users.guest = true",
-    "amqp1_0.default_user = guest",
-    "amqp1_0.default_vhost = /",
-    "",
-  ].join("\n"));
+  writeFileSync(
+    path.join(dir, "rabbitmq.conf"),
+    [
+      `listeners.tcp.1 = 127.0.0.1:${port}`,
+      "loopback_users.guest = true",
+      "amqp1_0.default_user = guest",
+      "amqp1_0.default_vhost = /",
+      "",
+    ].join("\n"),
+  );
   writeFileSync(path.join(dir, "enabled_plugins"), "[rabbitmq_amqp1_0].\n");
   writeFileSync(path.join(dir, "rabbitmq-env.conf"), "");
   writeFileSync(path.join(dir, ".erlang.cookie"), randomBytes(16).toString("hex").toUpperCase(), { mode: 0o400 });
@@ -103,7 +111,13 @@ export async function startRabbit(log: (s: string) => void): Promise<Rabbit> {
   const unregister = onCleanup(stop);
   // After a crash: the server group is SIGKILLed by startChild's exit hook; epmd lives outside it.
   const unregisterExit = onExitSync(() => {
-    for (const pid of epmdPids(epmdPort)) { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } }
+    for (const pid of epmdPids(epmdPort)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -114,12 +128,18 @@ export async function startRabbit(log: (s: string) => void): Promise<Rabbit> {
     const up = await ctl(["await_startup", "--timeout", "60"], 90_000);
     if (up.code !== 0) throw new Error(`rabbitmqctl await_startup failed: ${up.error ?? ""}\n${tail(up.out)}`);
     const plugins = await ctl(["eval", "application:which_applications()."]);
-    if (!plugins.out.includes("rabbitmq_amqp1_0")) throw new Error(`AMQP 1.0 plugin not running:\n${tail(plugins.out)}`);
-    for (const [name, type] of [["bench-classic", "classic"], ["bench-quorum", "quorum"]]) {
-      const expr = `rabbit_amqqueue:declare(rabbit_misc:r(<<"/">>, queue, <<"${name}">>), true, false, ` +
+    if (!plugins.out.includes("rabbitmq_amqp1_0"))
+      throw new Error(`AMQP 1.0 plugin not running:\n${tail(plugins.out)}`);
+    for (const [name, type] of [
+      ["bench-classic", "classic"],
+      ["bench-quorum", "quorum"],
+    ]) {
+      const expr =
+        `rabbit_amqqueue:declare(rabbit_misc:r(<<"/">>, queue, <<"${name}">>), true, false, ` +
         `[{<<"x-queue-type">>, longstr, <<"${type}">>}], none, <<"guest">>).`;
       const r = await ctl(["eval", expr]);
-      if (r.code !== 0 || !/\{(new|existing),/.test(r.out)) throw new Error(`declaring ${type} queue failed:\n${tail(r.out)}`);
+      if (r.code !== 0 || !/\{(new|existing),/.test(r.out))
+        throw new Error(`declaring ${type} queue failed:\n${tail(r.out)}`);
     }
     const ver = await ctl(["version"]);
     const version = ver.out.trim().split(/\s+/).pop() || "unknown";
@@ -138,9 +158,13 @@ export async function startRabbit(log: (s: string) => void): Promise<Rabbit> {
 
 function readLogs(dir: string): string {
   try {
-    return readdirSync(dir).filter((f) => f.endsWith(".log"))
-      .map((f) => tail(readFileSync(path.join(dir, f), "utf8"), 10)).join("\n");
-  } catch { return ""; }
+    return readdirSync(dir)
+      .filter((f) => f.endsWith(".log"))
+      .map((f) => tail(readFileSync(path.join(dir, f), "utf8"), 10))
+      .join("\n");
+  } catch {
+    return "";
+  }
 }
 
 /** Stop the epmd this instance started (it daemonises out of our process group). */
@@ -149,7 +173,14 @@ async function killEpmd(epmdPort: number, env: NodeJS.ProcessEnv, log: (s: strin
   for (let i = 0; i < 10; i++) {
     const pids = epmdPids(epmdPort);
     if (pids.length === 0) return;
-    if (i === 5) for (const pid of pids) { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } }
+    if (i === 5)
+      for (const pid of pids) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          /* gone */
+        }
+      }
     await sleep(200);
   }
   log(`warning: epmd on port ${epmdPort} still running`);
@@ -164,7 +195,9 @@ function epmdPids(epmdPort: number): number[] {
       if (readFileSync(`/proc/${ent}/comm`, "utf8").trim() !== "epmd") continue;
       const environ = readFileSync(`/proc/${ent}/environ`, "latin1").split("\0");
       if (environ.includes(`ERL_EPMD_PORT=${epmdPort}`)) out.push(Number(ent));
-    } catch { /* raced with exit */ }
+    } catch {
+      /* raced with exit */
+    }
   }
   return out;
 }

@@ -10,7 +10,18 @@ import { fmtMs, fmtRate, fmtRatio, median } from "./stats.js";
 import { run } from "./procs.js";
 
 export interface Report {
-  cfg: { rounds: number; messages: number; size: number; window: number; credit: number; warmup: number; sdkBatch: number; sdkConcurrency: number; encodeEach: boolean; clientNoDelay: boolean };
+  cfg: {
+    rounds: number;
+    messages: number;
+    size: number;
+    window: number;
+    credit: number;
+    warmup: number;
+    sdkBatch: number;
+    sdkConcurrency: number;
+    encodeEach: boolean;
+    clientNoDelay: boolean;
+  };
   order: string[];
   results: Map<string, ProbeResult[]>;
   failures: Map<string, string>;
@@ -29,7 +40,9 @@ export function cpuModel(): string {
   try {
     const m = readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.+)$/m);
     return m ? m[1].trim() : "unknown";
-  } catch { return "unknown"; }
+  } catch {
+    return "unknown";
+  }
 }
 
 async function nproc(): Promise<string> {
@@ -49,61 +62,109 @@ export async function renderReport(r: Report): Promise<string> {
   const med = (name: string, key: keyof ProbeResult) => median((r.results.get(name) ?? []).map((x) => x[key]));
   const L: string[] = [];
   L.push(`# Broker benchmark — ${now.toISOString().replace("T", " ").slice(0, 16)} UTC`, "");
-  L.push(`- Machine: nproc ${await nproc()}, CPU ${cpuModel()}; Node ${process.version}; ` +
-    `RabbitMQ ${r.rabbitVersion ?? "not run"}; eventjobs ${await gitRev()}; ` +
-    `load average (1 min) ${r.loadStart.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end`);
-  L.push(`- Probe (rhea, one connection): ${r.cfg.messages.toLocaleString("en-US")} × ${r.cfg.size} B durable messages; ` +
-    `send with at most ${r.cfg.window} unsettled (wait for each accept); then receive with credit ${r.cfg.credit}, ` +
-    "unsettled deliveries (peek-lock) accepted one by one. " +
-    (r.cfg.encodeEach ? "Each message rhea-encoded by the probe." : "The probe sends one pre-encoded message with the id patched in (no per-message encode cost).") +
-    (r.cfg.clientNoDelay ? " Probe socket: TCP_NODELAY from the start." : " Probe socket: rhea defaults (Nagle on during the send phase, off once the receiver attaches)."));
-  L.push(`- ${r.cfg.rounds} round(s) alternating ${r.order.join(" → ")}` +
-    `${r.cfg.warmup ? ` after a ${r.cfg.warmup}-message warm-up per target` : ""}; medians over rounds.`);
-  L.push("- RabbitMQ: private node, AMQP 1.0 plugin, durable classic queue and durable quorum queue (`/amq/queue/<name>`).",
-    "- Ceiling: `bench/ceiling-broker.ts`, a bare in-memory rhea broker.", "");
+  L.push(
+    `- Machine: nproc ${await nproc()}, CPU ${cpuModel()}; Node ${process.version}; ` +
+      `RabbitMQ ${r.rabbitVersion ?? "not run"}; eventjobs ${await gitRev()}; ` +
+      `load average (1 min) ${r.loadStart.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end`,
+  );
+  L.push(
+    `- Probe (rhea, one connection): ${r.cfg.messages.toLocaleString("en-US")} × ${r.cfg.size} B durable messages; ` +
+      `send with at most ${r.cfg.window} unsettled (wait for each accept); then receive with credit ${r.cfg.credit}, ` +
+      "unsettled deliveries (peek-lock) accepted one by one. " +
+      (r.cfg.encodeEach
+        ? "Each message rhea-encoded by the probe."
+        : "The probe sends one pre-encoded message with the id patched in (no per-message encode cost).") +
+      (r.cfg.clientNoDelay
+        ? " Probe socket: TCP_NODELAY from the start."
+        : " Probe socket: rhea defaults (Nagle on during the send phase, off once the receiver attaches)."),
+  );
+  L.push(
+    `- ${r.cfg.rounds} round(s) alternating ${r.order.join(" → ")}` +
+      `${r.cfg.warmup ? ` after a ${r.cfg.warmup}-message warm-up per target` : ""}; medians over rounds.`,
+  );
+  L.push(
+    "- RabbitMQ: private node, AMQP 1.0 plugin, durable classic queue and durable quorum queue (`/amq/queue/<name>`).",
+    "- Ceiling: `bench/ceiling-broker.ts`, a bare in-memory rhea broker.",
+    "",
+  );
 
-  L.push("| target | send msg/s | receive msg/s | accept p50 ms | accept p99 ms | runs |", "|---|---:|---:|---:|---:|---:|");
+  L.push(
+    "| target | send msg/s | receive msg/s | accept p50 ms | accept p99 ms | runs |",
+    "|---|---:|---:|---:|---:|---:|",
+  );
   for (const name of r.order) {
     const runs = r.results.get(name) ?? [];
-    if (runs.length === 0) { L.push(`| ${name} | — | — | — | — | 0 (${r.failures.get(name) ?? "failed"}) |`); continue; }
-    L.push(`| ${name} | ${fmtRate(med(name, "sendRate"))} | ${fmtRate(med(name, "receiveRate"))} | ` +
-      `${fmtMs(med(name, "acceptP50"))} | ${fmtMs(med(name, "acceptP99"))} | ${runs.length} |`);
+    if (runs.length === 0) {
+      L.push(`| ${name} | — | — | — | — | 0 (${r.failures.get(name) ?? "failed"}) |`);
+      continue;
+    }
+    L.push(
+      `| ${name} | ${fmtRate(med(name, "sendRate"))} | ${fmtRate(med(name, "receiveRate"))} | ` +
+        `${fmtMs(med(name, "acceptP50"))} | ${fmtMs(med(name, "acceptP99"))} | ${runs.length} |`,
+    );
   }
   if (r.sdkEnabled || r.sdkResults.length) {
-    const label = `eventjobs via @azure/service-bus (sendMessages ×${r.cfg.sdkBatch}; subscribe peekLock, ` +
+    const label =
+      `eventjobs via @azure/service-bus (sendMessages ×${r.cfg.sdkBatch}; subscribe peekLock, ` +
       `maxConcurrentCalls ${r.cfg.sdkConcurrency}, autoComplete)`;
-    L.push(r.sdkResults.length
-      ? `| ${label} | ${fmtRate(median(r.sdkResults.map((x) => x.sendRate)))} | ${fmtRate(median(r.sdkResults.map((x) => x.receiveRate)))} | — | — | ${r.sdkResults.length} |`
-      : `| ${label} | — | — | — | — | 0 (failed) |`);
+    L.push(
+      r.sdkResults.length
+        ? `| ${label} | ${fmtRate(median(r.sdkResults.map((x) => x.sendRate)))} | ${fmtRate(median(r.sdkResults.map((x) => x.receiveRate)))} | — | — | ${r.sdkResults.length} |`
+        : `| ${label} | — | — | — | — | 0 (failed) |`,
+    );
   }
   L.push("");
 
   // Ratios: ours against the better RabbitMQ queue type (per metric) and against the ceiling.
   const ours = { send: med("eventjobs", "sendRate"), recv: med("eventjobs", "receiveRate") };
-  const rabbitSend = Math.max(...["rabbit-classic", "rabbit-quorum"].map((n) => med(n, "sendRate")).filter(Number.isFinite));
-  const rabbitRecv = Math.max(...["rabbit-classic", "rabbit-quorum"].map((n) => med(n, "receiveRate")).filter(Number.isFinite));
+  const rabbitSend = Math.max(
+    ...["rabbit-classic", "rabbit-quorum"].map((n) => med(n, "sendRate")).filter(Number.isFinite),
+  );
+  const rabbitRecv = Math.max(
+    ...["rabbit-classic", "rabbit-quorum"].map((n) => med(n, "receiveRate")).filter(Number.isFinite),
+  );
   const ceil = { send: med("ceiling", "sendRate"), recv: med("ceiling", "receiveRate") };
   const verdict = (v: number, min: number) => (Number.isFinite(v) ? (v >= min ? "✅" : "❌") : "—");
   const bestOf = (key: keyof ProbeResult) => {
-    const c = med("rabbit-classic", key), q = med("rabbit-quorum", key);
+    const c = med("rabbit-classic", key),
+      q = med("rabbit-quorum", key);
     return !Number.isFinite(c) && !Number.isFinite(q) ? "" : c >= q || !Number.isFinite(q) ? "classic" : "quorum";
   };
   L.push("| ratio | send | target | met | receive | target | met |", "|---|---:|---:|:-:|---:|---:|:-:|");
-  const sR = ours.send / rabbitSend, rR = ours.recv / rabbitRecv;
-  L.push(`| eventjobs / best RabbitMQ (send: ${bestOf("sendRate") || "n/a"}, receive: ${bestOf("receiveRate") || "n/a"}) | ` +
-    `${fmtRatio(sR)} | ≥ ${TARGET.sendVsRabbit.toFixed(2)}× | ${verdict(sR, TARGET.sendVsRabbit)} | ` +
-    `${fmtRatio(rR)} | ≥ ${TARGET.receiveVsRabbit.toFixed(2)}× | ${verdict(rR, TARGET.receiveVsRabbit)} |`);
-  const sC = ours.send / ceil.send, rC = ours.recv / ceil.recv;
-  L.push(`| eventjobs / ceiling | ${fmtRatio(sC)} | ≥ ${TARGET.vsCeiling.toFixed(2)}× | ${verdict(sC, TARGET.vsCeiling)} | ` +
-    `${fmtRatio(rC)} | ≥ ${TARGET.vsCeiling.toFixed(2)}× | ${verdict(rC, TARGET.vsCeiling)} |`);
+  const sR = ours.send / rabbitSend,
+    rR = ours.recv / rabbitRecv;
+  L.push(
+    `| eventjobs / best RabbitMQ (send: ${bestOf("sendRate") || "n/a"}, receive: ${bestOf("receiveRate") || "n/a"}) | ` +
+      `${fmtRatio(sR)} | ≥ ${TARGET.sendVsRabbit.toFixed(2)}× | ${verdict(sR, TARGET.sendVsRabbit)} | ` +
+      `${fmtRatio(rR)} | ≥ ${TARGET.receiveVsRabbit.toFixed(2)}× | ${verdict(rR, TARGET.receiveVsRabbit)} |`,
+  );
+  const sC = ours.send / ceil.send,
+    rC = ours.recv / ceil.recv;
+  L.push(
+    `| eventjobs / ceiling | ${fmtRatio(sC)} | ≥ ${TARGET.vsCeiling.toFixed(2)}× | ${verdict(sC, TARGET.vsCeiling)} | ` +
+      `${fmtRatio(rC)} | ≥ ${TARGET.vsCeiling.toFixed(2)}× | ${verdict(rC, TARGET.vsCeiling)} |`,
+  );
   L.push("");
 
-  L.push("<details><summary>All runs</summary>", "", "| target | run | send msg/s | receive msg/s | accept p50 ms | accept p99 ms | stale msgs |", "|---|---:|---:|---:|---:|---:|---:|");
+  L.push(
+    "<details><summary>All runs</summary>",
+    "",
+    "| target | run | send msg/s | receive msg/s | accept p50 ms | accept p99 ms | stale msgs |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+  );
   for (const name of r.order) {
-    (r.results.get(name) ?? []).forEach((x, i) => L.push(`| ${name} | ${i + 1} | ${fmtRate(x.sendRate)} | ${fmtRate(x.receiveRate)} | ` +
-      `${fmtMs(x.acceptP50)} | ${fmtMs(x.acceptP99)} | ${x.stale} |`));
+    (r.results.get(name) ?? []).forEach((x, i) =>
+      L.push(
+        `| ${name} | ${i + 1} | ${fmtRate(x.sendRate)} | ${fmtRate(x.receiveRate)} | ` +
+          `${fmtMs(x.acceptP50)} | ${fmtMs(x.acceptP99)} | ${x.stale} |`,
+      ),
+    );
   }
-  r.sdkResults.forEach((x, i) => L.push(`| @azure/service-bus | ${i + 1} | ${fmtRate(x.sendRate)} | ${fmtRate(x.receiveRate)} | — | — | ${x.stale} |`));
+  r.sdkResults.forEach((x, i) =>
+    L.push(
+      `| @azure/service-bus | ${i + 1} | ${fmtRate(x.sendRate)} | ${fmtRate(x.receiveRate)} | — | — | ${x.stale} |`,
+    ),
+  );
   L.push("", "</details>", "");
 
   if (r.problems.length) {

@@ -16,7 +16,11 @@ export interface SdkOptions {
   concurrency: number;
 }
 
-export interface SdkResult { sendRate: number; receiveRate: number; stale: number }
+export interface SdkResult {
+  sendRate: number;
+  receiveRate: number;
+  stale: number;
+}
 
 export async function runSdk(o: SdkOptions): Promise<SdkResult> {
   const cs = `Endpoint=sb://localhost:${o.port};SharedAccessKeyName=${o.keyName};SharedAccessKey=${o.key};UseDevelopmentEmulator=true`;
@@ -28,13 +32,17 @@ export async function runSdk(o: SdkOptions): Promise<SdkResult> {
     // Send: sequential sendMessages(array of `batch`), as an application would.
     const sender = client.createSender(o.queue);
     const s0 = performance.now();
-    await withTimeout((async () => {
-      for (let i = 0; i < o.messages; i += o.batch) {
-        const chunk = [];
-        for (let j = i; j < Math.min(o.messages, i + o.batch); j++) chunk.push({ body, messageId: `${runId}-${j}` });
-        await sender.sendMessages(chunk);
-      }
-    })(), budget, "SDK send");
+    await withTimeout(
+      (async () => {
+        for (let i = 0; i < o.messages; i += o.batch) {
+          const chunk = [];
+          for (let j = i; j < Math.min(o.messages, i + o.batch); j++) chunk.push({ body, messageId: `${runId}-${j}` });
+          await sender.sendMessages(chunk);
+        }
+      })(),
+      budget,
+      "SDK send",
+    );
     const sendMs = performance.now() - s0;
     await withTimeout(sender.close(), 10_000, "SDK sender close").catch(() => {});
 
@@ -44,16 +52,28 @@ export async function runSdk(o: SdkOptions): Promise<SdkResult> {
     let stale = 0;
     let r0 = 0;
     let sub: { close(): Promise<void> } | undefined;
-    const receiveMs = await withTimeout(new Promise<number>((resolve, reject) => {
-      r0 = performance.now();
-      sub = receiver.subscribe({
-        processMessage: async (m: ServiceBusReceivedMessage) => {
-          if (typeof m.messageId !== "string" || !m.messageId.startsWith(`${runId}-`)) { stale++; return; }
-          if (++received === o.messages) resolve(performance.now() - r0);
-        },
-        processError: async (args) => { reject(new Error(`SDK receive error (${args.errorSource}): ${args.error.message}`)); },
-      }, { maxConcurrentCalls: o.concurrency, autoCompleteMessages: true });
-    }), budget, "SDK receive");
+    const receiveMs = await withTimeout(
+      new Promise<number>((resolve, reject) => {
+        r0 = performance.now();
+        sub = receiver.subscribe(
+          {
+            processMessage: async (m: ServiceBusReceivedMessage) => {
+              if (typeof m.messageId !== "string" || !m.messageId.startsWith(`${runId}-`)) {
+                stale++;
+                return;
+              }
+              if (++received === o.messages) resolve(performance.now() - r0);
+            },
+            processError: async (args) => {
+              reject(new Error(`SDK receive error (${args.errorSource}): ${args.error.message}`));
+            },
+          },
+          { maxConcurrentCalls: o.concurrency, autoCompleteMessages: true },
+        );
+      }),
+      budget,
+      "SDK receive",
+    );
     // Let the last completions reach the broker before closing.
     await withTimeout(sub!.close(), 15_000, "SDK subscription close").catch(() => {});
     await withTimeout(receiver.close(), 10_000, "SDK receiver close").catch(() => {});

@@ -26,7 +26,8 @@ async function buildProgram(): Promise<Command> {
   // import { registerUp } from "./up.js";  →  registerUp: ./up.js
   const modules = new Map<string, string>();
   for (const m of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*"(\.\/[^"]+)"/g)) {
-    for (const name of m[1].split(",").map((s) => s.trim().replace(/^type\s+/, ""))) if (/^register\w+$/.test(name)) modules.set(name, m[2]);
+    for (const name of m[1].split(",").map((s) => s.trim().replace(/^type\s+/, "")))
+      if (/^register\w+$/.test(name)) modules.set(name, m[2]);
   }
   const calls = [...source.matchAll(/^\s*(register\w+)\((\w+)\);/gm)].map((m) => m[1]);
   if (!calls.length) throw new Error(`${MAIN}: found neither buildProgram() nor registerX(program) calls`);
@@ -35,7 +36,10 @@ async function buildProgram(): Promise<Command> {
   for (const fn of calls) {
     const file = modules.get(fn);
     if (!file) throw new Error(`${MAIN}: ${fn} is called but not imported from a ./module`);
-    const mod = (await import(pathToFileURL(join(dirname(MAIN), file.replace(/\.js$/, ".ts"))).href)) as Record<string, (p: Command) => void>;
+    const mod = (await import(pathToFileURL(join(dirname(MAIN), file.replace(/\.js$/, ".ts"))).href)) as Record<
+      string,
+      (p: Command) => void
+    >;
     mod[fn](program);
   }
   return program;
@@ -43,9 +47,19 @@ async function buildProgram(): Promise<Command> {
 
 const path = (cmd: Command): string[] => (cmd.parent ? [...path(cmd.parent), cmd.name()] : [cmd.name()]);
 const title = (cmd: Command) => path(cmd).join(" ");
-const anchor = (cmd: Command) => title(cmd).toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-");
+const anchor = (cmd: Command) =>
+  title(cmd)
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, "")
+    .replace(/ /g, "-");
 /** Text for a markdown table cell or paragraph: no raw HTML, no column breaks. */
-const md = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/\s*\n\s*/g, " ");
+const md = (s: string) =>
+  s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/\|/g, "\\|")
+    .replace(/\s*\n\s*/g, " ");
 const code = (s: string) => "`" + s.replace(/\|/g, "\\|") + "`";
 
 function all(cmd: Command): Command[] {
@@ -73,9 +87,19 @@ function helpSections(text: string): string[] {
   }
   const out = lines.length ? [lines.join(" "), ""] : [];
   for (const s of sections) {
-    const body = s.body.join("\n").replace(/^\n+|\s+$/g, "").split("\n");
+    const body = s.body
+      .join("\n")
+      .replace(/^\n+|\s+$/g, "")
+      .split("\n");
     const indent = Math.min(...body.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
-    out.push(`**${s.name}**`, "", s.name === "Examples" ? "```sh" : "```text", ...body.map((l) => l.slice(indent)), "```", "");
+    out.push(
+      `**${s.name}**`,
+      "",
+      s.name === "Examples" ? "```sh" : "```text",
+      ...body.map((l) => l.slice(indent)),
+      "```",
+      "",
+    );
   }
   return out;
 }
@@ -93,7 +117,8 @@ function section(cmd: Command, help: Help): string[] {
   const options: Option[] = help.visibleOptions(cmd).filter((o) => o.long !== "--help");
   if (options.length) {
     out.push("| option | description |", "|---|---|");
-    for (const o of options) out.push(`| ${code(help.optionTerm(o))} | ${md(help.optionDescription(o))}${o.mandatory ? " (required)" : ""} |`);
+    for (const o of options)
+      out.push(`| ${code(help.optionTerm(o))} | ${md(help.optionDescription(o))}${o.mandatory ? " (required)" : ""} |`);
     out.push("");
   }
   const subs = cmd.commands.filter((c) => !(c as Command & { _hidden?: boolean })._hidden);
@@ -121,4 +146,9 @@ const doc = [
   "",
   ...commands.flatMap((c) => section(c, help)),
 ];
-process.stdout.write(doc.join("\n").replace(/\n{3,}/g, "\n\n").replace(/\n*$/, "\n"));
+process.stdout.write(
+  doc
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .replace(/\n*$/, "\n"),
+);

@@ -42,11 +42,17 @@ export class Addresses {
     if (kind !== "servicebus") return undefined;
     const ns = this.broker.namespace(name);
     if (!ns) return undefined;
-    return this.namespaceRef({ name: ns.name, isDefault: ns.name === this.broker.defaultNamespace, policy: ns.policies[0] }, prop);
+    return this.namespaceRef(
+      { name: ns.name, isDefault: ns.name === this.broker.defaultNamespace, policy: ns.policies[0] },
+      prop,
+    );
   };
 
   /** A namespace's `connectionString|fqdn|host`, also for one that apply is about to create. */
-  namespaceRef(ns: { name: string; isDefault: boolean; policy: { name: string; primaryKey: string } }, prop: string): string | undefined {
+  namespaceRef(
+    ns: { name: string; isDefault: boolean; policy: { name: string; primaryKey: string } },
+    prop: string,
+  ): string | undefined {
     const host = namespaceHost(ns.name, ns.isDefault);
     if (prop === "connectionString") return this.format(host, ns.policy);
     if (prop === "host") return host;

@@ -2,10 +2,21 @@
 // handshake the first byte tells them apart ("A" of the AMQP protocol header; no HTTP method starts with it).
 // The SDKs send everything (AMQPS, WebSockets, the ATOM admin API) to the one port of the connection string's
 // Endpoint, so with this one TLS connection string serves them all.
-import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server as HttpServer, type ServerResponse } from "node:http";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server as HttpServer,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo, Server as NetServer, Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from "node:tls";
+import {
+  createServer as createTlsServer,
+  type SecureContextOptions,
+  type Server as TlsServer,
+  type TLSSocket,
+} from "node:tls";
 import { WebSocketServer } from "ws";
 import { MAX_WEBSOCKET_MESSAGE, type AmqpServer } from "./servicebus/amqp/server.js";
 
@@ -27,18 +38,28 @@ const FIRST_BYTE_TIMEOUT_MS = HEADERS_TIMEOUT_MS;
  * or header, headers too large, timeout) is answered with a 4xx and its connection closed.
  */
 export function createHttpListener(handler: RequestListener): HttpServer {
-  const server = createHttpServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 }, handler);
+  const server = createHttpServer(
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+    handler,
+  );
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
     // only where nothing was answered yet: a pipelined response may be half written
     if (err.code !== "ECONNRESET" && socket.writable && (socket as Socket).bytesWritten === 0) {
-      const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
+      const status =
+        err.code === "HPE_HEADER_OVERFLOW"
+          ? "431 Request Header Fields Too Large"
+          : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+            ? "408 Request Timeout"
+            : "400 Bad Request";
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
     } else socket.destroy();
   });
   // CONNECT (a proxy's method) is no request here; node:http hands its socket over without an 'error' listener
   server.on("connect", (_req: IncomingMessage, socket: Duplex) => {
     socket.on("error", () => socket.destroy());
-    socket.end("HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", () => socket.destroy());
+    socket.end("HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", () =>
+      socket.destroy(),
+    );
   });
   // Node's own headersTimeout/requestTimeout miss connections that stall (on Node 20 a half-sent request head
   // or a silent connection was never timed out), so every connection also gets deadlines of its own: one for
@@ -84,23 +105,26 @@ export class TlsListener {
   readonly server: TlsServer;
 
   constructor(credentials: { key: string; cert: string }, amqp: AmqpServer, http: HttpServer) {
-    this.server = createTlsServer({ ...credentials, noDelay: true, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, (socket) => {
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
-      // A reset must never become an unhandled 'error' (which ends the process): not before a protocol owns
-      // the socket, and not after either (rhea drops its listeners when it aborts a connection, and an
-      // upgraded HTTP socket loses node:http's).
-      socket.on("error", () => socket.destroy());
-      socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
-      socket.once("data", (first: Buffer) => {
-        socket.setTimeout(0);
-        socket.pause();
-        socket.unshift(first);
-        if (first[0] === 0x41) amqp.accept(socket);
-        else http.emit("connection", socket);
-        socket.resume();
-      });
-    });
+    this.server = createTlsServer(
+      { ...credentials, noDelay: true, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
+      (socket) => {
+        this.sockets.add(socket);
+        socket.once("close", () => this.sockets.delete(socket));
+        // A reset must never become an unhandled 'error' (which ends the process): not before a protocol owns
+        // the socket, and not after either (rhea drops its listeners when it aborts a connection, and an
+        // upgraded HTTP socket loses node:http's).
+        socket.on("error", () => socket.destroy());
+        socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
+        socket.once("data", (first: Buffer) => {
+          socket.setTimeout(0);
+          socket.pause();
+          socket.unshift(first);
+          if (first[0] === 0x41) amqp.accept(socket);
+          else http.emit("connection", socket);
+          socket.resume();
+        });
+      },
+    );
     // a failed or timed-out handshake is only reported here: without this the raw socket stays open
     this.server.on("tlsClientError", (_err, socket) => socket.destroy());
   }
@@ -132,13 +156,15 @@ export function serveAmqpWebSockets(http: HttpServer, amqp: AmqpServer): WebSock
     // AMQP checks frames only once ws hands over a message: bound the message as well (server.ts)
     maxPayload: MAX_WEBSOCKET_MESSAGE,
     // the SDKs ask for AMQPWSB10; answer with whatever was asked so other AMQP clients work too
-    handleProtocols: (protocols) => (protocols.has(AMQP_WS_PROTOCOL) ? AMQP_WS_PROTOCOL : (protocols.values().next().value ?? false)),
+    handleProtocols: (protocols) =>
+      protocols.has(AMQP_WS_PROTOCOL) ? AMQP_WS_PROTOCOL : (protocols.values().next().value ?? false),
   });
   http.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
     // node:http hands an upgraded socket over without its 'error' listener; a reset must not end the process
     socket.on("error", () => socket.destroy());
     disarm(socket); // the request head is complete; AMQP's own timeouts apply from here
-    const refuse = (status: string) => socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+    const refuse = (status: string) =>
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
     try {
       const path = (req.url ?? "").split("?")[0].replace(/\/+$/, "");
       if (path.toLowerCase() === WEBSOCKET_PATH) {

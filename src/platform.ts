@@ -151,14 +151,26 @@ export class Platform {
     // rules created and keys renewed at run time (authorization-rule ...) come back; the file's keys still win at apply
     const rules = new AuthorizationRules(broker, persist ? dataDir : undefined);
     rules.restore();
-    keepGeneratedKeys(opts.config, (ns, queue) => (queue === undefined ? broker.namespace(ns)?.policies : broker.namespace(ns)?.queuePolicies(queue)));
+    keepGeneratedKeys(opts.config, (ns, queue) =>
+      queue === undefined ? broker.namespace(ns)?.policies : broker.namespace(ns)?.queuePolicies(queue),
+    );
 
-    const running: Running = { store, broker, stopping: new AbortController(), serverFile: join(dataDir, "server.json"), tls: [] };
+    const running: Running = {
+      store,
+      broker,
+      stopping: new AbortController(),
+      serverFile: join(dataDir, "server.json"),
+      tls: [],
+    };
     try {
       // CA; the server certificate names the namespaces served, so it is issued again when they change
       const ca = ensureCa(opts.caDir);
       const certificate = (): Credentials => {
-        const { key, cert } = ensureServerCert(ca, serverNames([...broker.namespaces.keys()], [host]), join(dataDir, "tls", "server.pem"));
+        const { key, cert } = ensureServerCert(
+          ca,
+          serverNames([...broker.namespaces.keys()], [host]),
+          join(dataDir, "tls", "server.pem"),
+        );
         return { key, cert };
       };
 
@@ -180,11 +192,18 @@ export class Platform {
       const amqpPort = await amqp.listen({ port: opts.amqpPort ?? 5672, host });
       const router = new Router();
       // Host, Origin and Content-Type checks against cross-site requests and DNS rebinding
-      const guard = new RequestGuard({ listenHost: host, namespaces: () => broker.namespaces.keys(), allowedHosts: opts.allowedHosts });
+      const guard = new RequestGuard({
+        listenHost: host,
+        namespaces: () => broker.namespaces.keys(),
+        allowedHosts: opts.allowedHosts,
+      });
       router.use(guard.check);
-      router.on("GET", "/health", (_req, res) => sendJson(res, 200, { status: "healthy", message: "Service is healthy." }));
+      router.on("GET", "/health", (_req, res) =>
+        sendJson(res, 200, { status: "healthy", message: "Service is healthy." }),
+      );
       identity.register(router);
-      registerAdminApi(router, broker); // ATOM admin API; its entity paths are a catch-all that leaves the control API's prefixes alone
+      // ATOM admin API; its entity paths are a catch-all that leaves the control API's prefixes alone
+      registerAdminApi(router, broker);
       const http = (running.http = createHttpListener(router.handle));
       const httpPort = await listenOn(http, opts.httpPort ?? 5300, host);
       tokenUrl = tokenEndpointUrl(host, httpPort);
@@ -223,7 +242,15 @@ export class Platform {
 
       // project service, then the file's changes
       const project = (running.project = new ProjectService(
-        { broker, identity, jobs, imagesDir, lookupRef: addresses.lookupRef, namespaceRef: (ns, prop) => addresses.namespaceRef(ns, prop), serverCertificate },
+        {
+          broker,
+          identity,
+          jobs,
+          imagesDir,
+          lookupRef: addresses.lookupRef,
+          namespaceRef: (ns, prop) => addresses.namespaceRef(ns, prop),
+          serverCertificate,
+        },
         persist ? dataDir : undefined,
       ));
       await project.apply(opts.config, progress, { imagesBuilt: true });
@@ -233,7 +260,19 @@ export class Platform {
       const connectionString = (ns: string, o: ConnectionOptions) => addresses.connectionString(ns, o);
       registerV1(router, { host, project, broker, rules, identity, jobs, connectionString }, dataDir, persist);
 
-      return new Platform({ broker, rules, ca, identity, router, endpoints, jobs, project, addresses, serverCertificate, running });
+      return new Platform({
+        broker,
+        rules,
+        ca,
+        identity,
+        router,
+        endpoints,
+        jobs,
+        project,
+        addresses,
+        serverCertificate,
+        running,
+      });
     } catch (e) {
       await shutdown(running);
       throw e;
@@ -257,7 +296,10 @@ export class Platform {
   }
 
   /** A namespace's `connectionString|fqdn|host`, also for one that apply is about to create. */
-  namespaceRef(ns: { name: string; isDefault: boolean; policy: { name: string; primaryKey: string } }, prop: string): string | undefined {
+  namespaceRef(
+    ns: { name: string; isDefault: boolean; policy: { name: string; primaryKey: string } },
+    prop: string,
+  ): string | undefined {
     return this.addresses.namespaceRef(ns, prop);
   }
 
@@ -269,7 +311,14 @@ export class Platform {
 /** server.json: how the CLI and `eventjobs exec` find this server. */
 function writeServerFile(file: string, e: Endpoints, caFile: string): void {
   mkdirSync(dirname(file), { recursive: true });
-  const addresses = { pid: process.pid, amqp: `amqp://${e.host}:${e.amqpPort}`, http: `http://${e.host}:${e.httpPort}`, amqps: `amqps://${e.host}:${e.amqpsPort}`, https: `https://${e.host}:${e.httpsPort}`, caFile };
+  const addresses = {
+    pid: process.pid,
+    amqp: `amqp://${e.host}:${e.amqpPort}`,
+    http: `http://${e.host}:${e.httpPort}`,
+    amqps: `amqps://${e.host}:${e.amqpsPort}`,
+    https: `https://${e.host}:${e.httpsPort}`,
+    caFile,
+  };
   writeFileSync(file, JSON.stringify(addresses, null, 2));
 }
 

@@ -15,10 +15,19 @@ export async function startCeiling(): Promise<Server> {
     const m = await child.waitForLine(/ceiling listening on (\d+)/, 30_000);
     const port = Number(m[1]);
     return {
-      targets: [{
-        name: "ceiling",
-        probe: { host: "127.0.0.1", port, hostname: "localhost", username: "bench", sendAddress: "bench", receiveAddress: "bench" },
-      }],
+      targets: [
+        {
+          name: "ceiling",
+          probe: {
+            host: "127.0.0.1",
+            port,
+            hostname: "localhost",
+            username: "bench",
+            sendAddress: "bench",
+            receiveAddress: "bench",
+          },
+        },
+      ],
       stop: () => child.stop(5000),
     };
   } catch (err) {

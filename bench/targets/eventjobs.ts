@@ -15,18 +15,34 @@ export const KEY = "SAS_KEY_VALUE";
 
 export async function startEventjobs(log: (s: string) => void): Promise<Server> {
   const main = path.join(root, "src", "cli", "main.ts");
-  if (!existsSync(main)) throw new Error(`${path.relative(root, main)} does not exist yet (the broker CLI is not written) — skipping eventjobs`);
+  if (!existsSync(main))
+    throw new Error(
+      `${path.relative(root, main)} does not exist yet (the broker CLI is not written) — skipping eventjobs`,
+    );
   const dir = mkdtempSync(path.join(tmpdir(), "bench-eventjobs-"));
   const config = path.join(dir, "eventjobs.yaml");
-  writeFileSync(config, [
-    "namespaces:",
-    "  - name: sbemulatorns",
-    "    queues:",
-    `      - name: ${QUEUE}`,
-    "",
-  ].join("\n"));
-  const args = ["--import", "tsx", main, "up", "--config", config, "--data-dir", path.join(dir, "data"),
-    "--amqp-port", "0", "--amqps-port", "0", "--http-port", "0", "--https-port", "0"];
+  writeFileSync(
+    config,
+    ["namespaces:", "  - name: sbemulatorns", "    queues:", `      - name: ${QUEUE}`, ""].join("\n"),
+  );
+  const args = [
+    "--import",
+    "tsx",
+    main,
+    "up",
+    "--config",
+    config,
+    "--data-dir",
+    path.join(dir, "data"),
+    "--amqp-port",
+    "0",
+    "--amqps-port",
+    "0",
+    "--http-port",
+    "0",
+    "--https-port",
+    "0",
+  ];
   const child = startChild("eventjobs", process.execPath, args, { cwd: root, env: { ...process.env } });
   const unregisterExit = onExitSync(() => rmSync(dir, { recursive: true, force: true }));
   const stop = async () => {
@@ -43,18 +59,20 @@ export async function startEventjobs(log: (s: string) => void): Promise<Server> 
     const audience = `sb://localhost/${QUEUE}`;
     return {
       amqpPort: port,
-      targets: [{
-        name: "eventjobs",
-        probe: {
-          host: "127.0.0.1",
-          port,
-          hostname: "localhost",
-          username: "bench", // no password: rhea uses SASL ANONYMOUS, as the JS SDK does
-          sendAddress: QUEUE,
-          receiveAddress: QUEUE,
-          beforeAttach: (conn) => putToken(conn, { audience, keyName: KEY_NAME, key: KEY }),
+      targets: [
+        {
+          name: "eventjobs",
+          probe: {
+            host: "127.0.0.1",
+            port,
+            hostname: "localhost",
+            username: "bench", // no password: rhea uses SASL ANONYMOUS, as the JS SDK does
+            sendAddress: QUEUE,
+            receiveAddress: QUEUE,
+            beforeAttach: (conn) => putToken(conn, { audience, keyName: KEY_NAME, key: KEY }),
+          },
         },
-      }],
+      ],
       stop,
     };
   } catch (err) {

@@ -22,9 +22,11 @@ export function jobResource(entry: Obj, extras: { resourceGroup?: string; enviro
   const name = String(entry.name);
   const props = (entry.properties ?? {}) as Obj;
   const configuration = structuredClone((props.configuration ?? {}) as Obj);
-  const resourceGroup = extras.resourceGroup ?? /\/resourceGroups\/([^/]+)/i.exec(String(props.environmentId ?? ""))?.[1];
+  const resourceGroup =
+    extras.resourceGroup ?? /\/resourceGroups\/([^/]+)/i.exec(String(props.environmentId ?? ""))?.[1];
   // secret values are never returned (az shows names only; `secret list --show-values` is separate)
-  if (Array.isArray(configuration.secrets)) configuration.secrets = (configuration.secrets as Obj[]).map((s) => ({ name: s.name }));
+  if (Array.isArray(configuration.secrets))
+    configuration.secrets = (configuration.secrets as Obj[]).map((s) => ({ name: s.name }));
   return {
     id: jobId(name, resourceGroup),
     name,
@@ -34,7 +36,9 @@ export function jobResource(entry: Obj, extras: { resourceGroup?: string; enviro
     ...(entry.identity ? { identity: entry.identity } : {}),
     properties: {
       provisioningState: "Succeeded",
-      environmentId: (props.environmentId as string) ?? `${base(resourceGroup)}/providers/Microsoft.App/managedEnvironments/${extras.environment ?? "local"}`,
+      environmentId:
+        (props.environmentId as string) ??
+        `${base(resourceGroup)}/providers/Microsoft.App/managedEnvironments/${extras.environment ?? "local"}`,
       workloadProfileName: (props.workloadProfileName as string) ?? "Consumption",
       configuration,
       template: props.template,
@@ -61,7 +65,12 @@ export function executionResource(e: ExecutionRecord): Obj {
   };
 }
 
-export function queueResource(namespace: string, name: string, p: QueueProperties, counts: { active: number; deadLetter: number; scheduled: number; total: number; sizeInBytes: number }): Obj {
+export function queueResource(
+  namespace: string,
+  name: string,
+  p: QueueProperties,
+  counts: { active: number; deadLetter: number; scheduled: number; total: number; sizeInBytes: number },
+): Obj {
   return {
     id: `${namespaceId(namespace)}/queues/${name}`,
     name,

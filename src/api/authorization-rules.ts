@@ -25,16 +25,28 @@ export function ruleResource(ns: string, queue: string | undefined, p: SasPolicy
   return {
     id: `${namespaceId(ns)}${queue === undefined ? "" : `/queues/${queue}`}/authorizationRules/${p.name}`,
     name: p.name,
-    type: queue === undefined ? "Microsoft.ServiceBus/Namespaces/AuthorizationRules" : "Microsoft.ServiceBus/Namespaces/Queues/AuthorizationRules",
+    type:
+      queue === undefined
+        ? "Microsoft.ServiceBus/Namespaces/AuthorizationRules"
+        : "Microsoft.ServiceBus/Namespaces/Queues/AuthorizationRules",
     location: LOCAL_LOCATION,
     resourceGroup: LOCAL_RESOURCE_GROUP,
     rights: [...p.rights].sort(),
   };
 }
 
-/** A rule's keys and connection strings, as `az servicebus namespace|queue authorization-rule keys list` prints them. */
-export function ruleKeys(connectionString: AuthorizationRulesApiOptions["connectionString"], ns: string, queue: string | undefined, p: SasPolicyConfig, tls: boolean) {
-  const cs = (key: string) => connectionString(ns, { tls, keyName: p.name, key, ...(queue === undefined ? {} : { entityPath: queue }) });
+/**
+ * A rule's keys and connection strings, as `az servicebus namespace|queue authorization-rule keys list` prints them.
+ */
+export function ruleKeys(
+  connectionString: AuthorizationRulesApiOptions["connectionString"],
+  ns: string,
+  queue: string | undefined,
+  p: SasPolicyConfig,
+  tls: boolean,
+) {
+  const cs = (key: string) =>
+    connectionString(ns, { tls, keyName: p.name, key, ...(queue === undefined ? {} : { entityPath: queue }) });
   return {
     keyName: p.name,
     primaryKey: p.primaryKey,
@@ -46,7 +58,8 @@ export function ruleKeys(connectionString: AuthorizationRulesApiOptions["connect
 
 export function registerAuthorizationRulesApi(route: ApiRoute, o: AuthorizationRulesApiOptions): void {
   const { rules } = o;
-  const keys = (ns: string, queue: string | undefined, p: SasPolicyConfig, tls: boolean) => ruleKeys(o.connectionString, ns, queue, p, tls);
+  const keys = (ns: string, queue: string | undefined, p: SasPolicyConfig, tls: boolean) =>
+    ruleKeys(o.connectionString, ns, queue, p, tls);
 
   // one set of routes per scope: `.../namespaces/:ns` and `.../namespaces/:ns/queues/:queue`
   for (const [prefix, queueOf] of [
@@ -55,10 +68,19 @@ export function registerAuthorizationRulesApi(route: ApiRoute, o: AuthorizationR
   ] as Array<[string, (req: Request) => string | undefined]>) {
     const base = `${prefix}/authorizationRules`;
     // a RuleError becomes its status and code in toApiError (control.ts)
-    const handle = (fn: (req: Request, ns: string, queue: string | undefined) => unknown) => async (req: Request) => fn(req, req.params.ns, queueOf(req));
+    const handle = (fn: (req: Request, ns: string, queue: string | undefined) => unknown) => async (req: Request) =>
+      fn(req, req.params.ns, queueOf(req));
     const nsName = (ns: string) => rules.namespaceName(ns);
-    route("GET", base, handle((_req, ns, q) => ({ value: rules.list(ns, q).map((p) => ruleResource(nsName(ns), q, p)) })));
-    route("GET", `${base}/:rule`, handle((req, ns, q) => ruleResource(nsName(ns), q, rules.get(ns, q, req.params.rule))));
+    route(
+      "GET",
+      base,
+      handle((_req, ns, q) => ({ value: rules.list(ns, q).map((p) => ruleResource(nsName(ns), q, p)) })),
+    );
+    route(
+      "GET",
+      `${base}/:rule`,
+      handle((req, ns, q) => ruleResource(nsName(ns), q, rules.get(ns, q, req.params.rule))),
+    );
     route(
       "PUT",
       `${base}/:rule`,
@@ -68,8 +90,16 @@ export function registerAuthorizationRulesApi(route: ApiRoute, o: AuthorizationR
         return { ...ruleResource(nsName(ns), q, rule), created };
       }),
     );
-    route("DELETE", `${base}/:rule`, handle((req, ns, q) => void rules.delete(ns, q, req.params.rule)));
-    route("POST", `${base}/:rule/listKeys`, handle((req, ns, q) => keys(nsName(ns), q, rules.get(ns, q, req.params.rule), req.query.get("tls") === "true")));
+    route(
+      "DELETE",
+      `${base}/:rule`,
+      handle((req, ns, q) => void rules.delete(ns, q, req.params.rule)),
+    );
+    route(
+      "POST",
+      `${base}/:rule/listKeys`,
+      handle((req, ns, q) => keys(nsName(ns), q, rules.get(ns, q, req.params.rule), req.query.get("tls") === "true")),
+    );
     route(
       "POST",
       `${base}/:rule/regenerateKeys`,

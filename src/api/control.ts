@@ -39,7 +39,8 @@ export interface ControlApiOptions {
 
 export const API_PREFIX = "/api/v1";
 
-const isLoopback = (host: string) => host === "127.0.0.1" || host === "::1" || host === "localhost" || host.startsWith("127.");
+const isLoopback = (host: string) =>
+  host === "127.0.0.1" || host === "::1" || host === "localhost" || host.startsWith("127.");
 
 /** Reads or creates the API token (0600 in the data dir). */
 export function apiToken(dataDir: string): string {
@@ -69,12 +70,25 @@ export function apiRoute(router: Router, o: { dataDir: string; host: string }): 
     const pattern = new RegExp(`^${API_PREFIX}${path.replace(/:(\w+)/g, "(?<$1>[^/]+)")}$`);
     router.on(method, pattern, async (req, res) => {
       try {
-        if (token && !sameToken(req.headers.authorization, `Bearer ${token}`)) throw new ApiError(401, "Unauthorized", "the control API needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)");
+        if (token && !sameToken(req.headers.authorization, `Bearer ${token}`))
+          throw new ApiError(
+            401,
+            "Unauthorized",
+            "the control API needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)",
+          );
         const out = await fn(req, res);
-        if (!res.headersSent) sendJson(res, out === undefined ? 204 : method === "PUT" && (out as { created?: boolean }).created ? 201 : 200, stripCreated(out));
+        if (!res.headersSent)
+          sendJson(
+            res,
+            out === undefined ? 204 : method === "PUT" && (out as { created?: boolean }).created ? 201 : 200,
+            stripCreated(out),
+          );
       } catch (e) {
         const err = toApiError(e);
-        if (!res.headersSent) sendJson(res, err.status, { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
+        if (!res.headersSent)
+          sendJson(res, err.status, {
+            error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+          });
         else res.end();
       }
     });
@@ -92,26 +106,36 @@ export function registerControlApi(router: Router, o: ControlApiOptions): void {
   const route = apiRoute(router, o);
   const jobEntry = (name: string) => {
     const stored = jobs.store.listJobs().find((j) => j.name === name);
-    if (!stored) throw new ApiError(404, "ResourceNotFound", `The Resource 'Microsoft.App/jobs/${name}' was not found.`);
+    if (!stored)
+      throw new ApiError(404, "ResourceNotFound", `The Resource 'Microsoft.App/jobs/${name}' was not found.`);
     return stored.definition as Record<string, unknown>;
   };
   const execution = (job: string, name: string) => {
     const e = jobs.engine.execution(name);
-    if (!e || e.job !== job) throw new ApiError(404, "ResourceNotFound", `Job execution '${name}' of job '${job}' was not found.`);
+    if (!e || e.job !== job)
+      throw new ApiError(404, "ResourceNotFound", `Job execution '${name}' of job '${job}' was not found.`);
     return e;
   };
 
   // secrets never leave as they are (control/secrets.ts): every job and execution is masked on the way out
-  route("GET", "/jobs", () => ({ value: jobs.store.listJobs().map((j) => jobResource(masked(j.definition as Record<string, unknown>))) }));
+  route("GET", "/jobs", () => ({
+    value: jobs.store.listJobs().map((j) => jobResource(masked(j.definition as Record<string, unknown>))),
+  }));
   route("GET", "/jobs/:name", (req) => jobResource(masked(jobEntry(req.params.name))));
   // the entry as written (references unresolved, secrets masked), for read-modify-write updates
   route("GET", "/jobs/:name/definition", (req) => masked(jobEntry(req.params.name)));
   route("PUT", "/jobs/:name", async (req) => {
     const body = await jsonBody(req);
-    const stored = jobs.store.listJobs().find((j) => j.name === req.params.name)?.definition as Record<string, unknown> | undefined;
+    const stored = jobs.store.listJobs().find((j) => j.name === req.params.name)?.definition as
+      Record<string, unknown> | undefined;
     // what came back masked keeps the stored value (job update sends back what it read)
     const { entry, missing } = unmasked({ ...body, name: req.params.name }, stored);
-    if (missing.length) throw new ApiError(400, "InvalidParameter", `${missing.join(", ")}: "${SENSITIVE}" stands for a value this job does not have; give the value itself`);
+    if (missing.length)
+      throw new ApiError(
+        400,
+        "InvalidParameter",
+        `${missing.join(", ")}: "${SENSITIVE}" stands for a value this job does not have; give the value itself`,
+      );
     jobs.apply(entry);
     return { ...jobResource(masked(entry)), created: !stored };
   });
@@ -131,15 +155,24 @@ export function registerControlApi(router: Router, o: ControlApiOptions): void {
     const body = (await jsonBody(req, true)) as { jobExecutionName?: string; executionNameList?: string[] } | undefined;
     const names = body?.executionNameList ?? (body?.jobExecutionName ? [body.jobExecutionName] : undefined);
     if (names) for (const n of names) execution(req.params.name, n);
-    const stopped = names ? names.flatMap((n) => jobs.engine.stop(req.params.name, n)) : jobs.engine.stop(req.params.name);
+    const stopped = names
+      ? names.flatMap((n) => jobs.engine.stop(req.params.name, n))
+      : jobs.engine.stop(req.params.name);
     return { value: stopped.map((e) => ({ name: e.name, id: executionResource(e).id })) };
   });
   route("GET", "/jobs/:name/executions", (req) => {
     jobEntry(req.params.name);
     // newest first, as the portal and `az containerapp job execution list` show them
-    return { value: jobs.engine.executions(req.params.name).reverse().map((e) => masked(executionResource(e))) };
+    return {
+      value: jobs.engine
+        .executions(req.params.name)
+        .reverse()
+        .map((e) => masked(executionResource(e))),
+    };
   });
-  route("GET", "/jobs/:name/executions/:execution", (req) => masked(executionResource(execution(req.params.name, req.params.execution))));
+  route("GET", "/jobs/:name/executions/:execution", (req) =>
+    masked(executionResource(execution(req.params.name, req.params.execution))),
+  );
   route("POST", "/jobs/:name/executions/:execution/stop", (req) => {
     const e = execution(req.params.name, req.params.execution);
     jobs.engine.stop(req.params.name, e.name);
@@ -182,7 +215,8 @@ function logQuery(req: Request): LogQuery {
   q.execution = str("execution");
   q.replica = str("replica");
   const kind = str("kind");
-  if (kind && kind !== "console" && kind !== "system") throw new ApiError(400, "InvalidParameter", `kind: "${kind}" — expected console or system`);
+  if (kind && kind !== "console" && kind !== "system")
+    throw new ApiError(400, "InvalidParameter", `kind: "${kind}" — expected console or system`);
   q.kind = kind as LogQuery["kind"];
   q.since = num("since");
   q.until = num("until");

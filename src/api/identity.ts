@@ -6,7 +6,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../files.js";
 import { GUID, parseScope, ROLES, type RoleAssignmentDecl, type RoleName } from "../identity/config.js";
-import { LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION, userIdentityResourceId, type Identity } from "../identity/registry.js";
+import {
+  LOCAL_RESOURCE_GROUP,
+  LOCAL_SUBSCRIPTION,
+  userIdentityResourceId,
+  type Identity,
+} from "../identity/registry.js";
 import type { IdentityService } from "../identity/service.js";
 import type { Jobs } from "../triggering/jobs-service.js";
 import type { Broker } from "../servicebus/broker.js";
@@ -46,13 +51,24 @@ const armScope = (ns: string, entity: string) => {
 };
 
 export function identityResource(i: Identity, tenantId: string, tags: Record<string, string> = {}) {
-  return { id: userIdentityResourceId(i.name), name: i.name, type: "Microsoft.ManagedIdentity/userAssignedIdentities", location: LOCAL_LOCATION, resourceGroup: LOCAL_RESOURCE_GROUP, tags, clientId: i.clientId, principalId: i.principalId, tenantId };
+  return {
+    id: userIdentityResourceId(i.name),
+    name: i.name,
+    type: "Microsoft.ManagedIdentity/userAssignedIdentities",
+    location: LOCAL_LOCATION,
+    resourceGroup: LOCAL_RESOURCE_GROUP,
+    tags,
+    clientId: i.clientId,
+    principalId: i.principalId,
+    tenantId,
+  };
 }
 
 export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): void {
   const { registry } = o.identity;
   const file = o.dir && join(o.dir, "cli-resources.json");
-  const kept: Kept = file && existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : { identities: [], roleAssignments: [] };
+  const kept: Kept =
+    file && existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : { identities: [], roleAssignments: [] };
   const save = () => {
     if (!file) return;
     writeFileAtomic(file, JSON.stringify(kept, null, 2) + "\n", { dirMode: 0o700 });
@@ -60,7 +76,12 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
   const tagsOf = (name: string) => kept.identities.find((i) => i.name.toLowerCase() === name.toLowerCase())?.tags ?? {};
   const userOf = (name: string) => {
     const i = registry.user(name);
-    if (!i) throw new ApiError(404, "ResourceNotFound", `The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/${name}' under resource group '${LOCAL_RESOURCE_GROUP}' was not found.`);
+    if (!i)
+      throw new ApiError(
+        404,
+        "ResourceNotFound",
+        `The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/${name}' under resource group '${LOCAL_RESOURCE_GROUP}' was not found.`,
+      );
     return i;
   };
   /** An assignee: identity name, client id, principal id, or a job with a system-assigned identity. */
@@ -69,19 +90,48 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
     if (found) return found;
     const job = o.jobs().engine.job(assignee);
     if (job?.identity?.type.includes("SystemAssigned")) return registry.system(job.name);
-    const known = registry.userIdentities().map((i) => i.name).join(", ") || "none";
-    throw new ApiError(400, "PrincipalNotFound", `Cannot find user or service principal in graph database for '${assignee}'. (identities: ${known}; a job name works for a job with a system-assigned identity)`);
+    const known =
+      registry
+        .userIdentities()
+        .map((i) => i.name)
+        .join(", ") || "none";
+    throw new ApiError(
+      400,
+      "PrincipalNotFound",
+      `Cannot find user or service principal in graph database for '${assignee}'. (identities: ${known}; a job name works for a job with a system-assigned identity)`,
+    );
   };
   const scopeOf = (text: string) => {
     const s = parseScope(text);
     const ns = s && o.broker.namespace(s.namespace);
-    if (!s) throw new ApiError(400, "InvalidScope", `--scope "${text}": expected <namespace>[/queues/<queue>|/topics/<topic>[/subscriptions/<subscription>]] or /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ServiceBus/namespaces/<namespace>[/queues/<queue>]`);
-    if (!ns) throw new ApiError(400, "InvalidScope", `--scope "${text}": no namespace '${s.namespace}' on this server (namespaces: ${[...o.broker.namespaces.values()].map((n) => n.name).join(", ")})`);
+    if (!s)
+      throw new ApiError(
+        400,
+        "InvalidScope",
+        `--scope "${text}": expected <namespace>[/queues/<queue>|/topics/<topic>[/subscriptions/<subscription>]] or /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ServiceBus/namespaces/<namespace>[/queues/<queue>]`,
+      );
+    if (!ns)
+      throw new ApiError(
+        400,
+        "InvalidScope",
+        `--scope "${text}": no namespace '${s.namespace}' on this server (namespaces: ${[...o.broker.namespaces.values()].map((n) => n.name).join(", ")})`,
+      );
     return { namespace: ns.name, entity: s.entity };
   };
   const roleOf = (text: unknown): RoleName => {
-    const role = (Object.keys(ROLES) as RoleName[]).find((r) => typeof text === "string" && (r.toLowerCase() === text.trim().toLowerCase() || ROLE_IDS[r] === text.trim().toLowerCase()));
-    if (!role) throw new ApiError(400, "RoleDefinitionNotFound", `Role '${String(text)}' doesn't exist. Service Bus data roles: ${Object.keys(ROLES).map((r) => `"${r}"`).join(", ")}`);
+    const role = (Object.keys(ROLES) as RoleName[]).find(
+      (r) =>
+        typeof text === "string" &&
+        (r.toLowerCase() === text.trim().toLowerCase() || ROLE_IDS[r] === text.trim().toLowerCase()),
+    );
+    if (!role)
+      throw new ApiError(
+        400,
+        "RoleDefinitionNotFound",
+        `Role '${String(text)}' doesn't exist. Service Bus data roles: ${Object.keys(ROLES)
+          .map((r) => `"${r}"`)
+          .join(", ")}`,
+      );
     return role;
   };
   const assignmentResource = (a: RoleAssignmentDecl) => {
@@ -108,9 +158,12 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
     const role = q.get("role") ? roleOf(q.get("role")) : undefined;
     const scope = q.get("scope") ? scopeOf(q.get("scope")!) : undefined;
     return (a: RoleAssignmentDecl) =>
-      (!who || registry.find(a.assignee)?.principalId === who.principalId || (registry.hasSystem(a.assignee) && registry.system(a.assignee).principalId === who.principalId)) &&
+      (!who ||
+        registry.find(a.assignee)?.principalId === who.principalId ||
+        (registry.hasSystem(a.assignee) && registry.system(a.assignee).principalId === who.principalId)) &&
       (!role || a.role === role) &&
-      (!scope || (a.scope.namespace.toLowerCase() === scope.namespace.toLowerCase() && a.scope.entity === scope.entity));
+      (!scope ||
+        (a.scope.namespace.toLowerCase() === scope.namespace.toLowerCase() && a.scope.entity === scope.entity));
   };
   const add = (role: RoleName, assignee: string, scopeText: string) => {
     const scope = scopeOf(scopeText);
@@ -120,31 +173,56 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
   };
 
   // what was made here before the restart
-  for (const i of kept.identities) registry.user(i.name) ?? registry.upsertUser(i);
+  for (const i of kept.identities) {
+    if (!registry.user(i.name)) registry.upsertUser(i);
+  }
   for (const a of kept.roleAssignments) {
     try {
-      if (!registry.roleAssignments().some((x) => x.role === a.role && x.assignee === a.assignee && x.scopeText === a.scope)) add(a.role, a.assignee, a.scope);
+      if (
+        !registry
+          .roleAssignments()
+          .some((x) => x.role === a.role && x.assignee === a.assignee && x.scopeText === a.scope)
+      )
+        add(a.role, a.assignee, a.scope);
     } catch {
       // its namespace is gone: the assignment is dropped, as Azure drops assignments with their scope
     }
   }
 
-  route("GET", "/identities", () => ({ value: registry.userIdentities().map((i) => identityResource(i, registry.tenantId, tagsOf(i.name))) }));
-  route("GET", "/identities/:name", (req) => identityResource(userOf(req.params.name), registry.tenantId, tagsOf(req.params.name)));
+  route("GET", "/identities", () => ({
+    value: registry.userIdentities().map((i) => identityResource(i, registry.tenantId, tagsOf(i.name))),
+  }));
+  route("GET", "/identities/:name", (req) =>
+    identityResource(userOf(req.params.name), registry.tenantId, tagsOf(req.params.name)),
+  );
   route("PUT", "/identities/:name", async (req) => {
     const name = req.params.name;
-    if (!IDENTITY_NAME.test(name)) throw new ApiError(400, "InvalidResourceName", `Resource name '${name}' is invalid. The name can contain only letters, numbers, underscores and hyphens. The name must start with a letter or number, and be 3-128 characters.`);
+    if (!IDENTITY_NAME.test(name))
+      throw new ApiError(
+        400,
+        "InvalidResourceName",
+        `Resource name '${name}' is invalid. The name can contain only letters, numbers, underscores and hyphens. The name must start with a letter or number, and be 3-128 characters.`,
+      );
     const b = await jsonBody(req, true);
     for (const k of ["clientId", "principalId"] as const) {
-      if (b[k] !== undefined && (typeof b[k] !== "string" || !GUID.test(b[k] as string))) throw new ApiError(400, "InvalidParameter", `${k}: ${JSON.stringify(b[k])} — expected a GUID`);
+      if (b[k] !== undefined && (typeof b[k] !== "string" || !GUID.test(b[k] as string)))
+        throw new ApiError(400, "InvalidParameter", `${k}: ${JSON.stringify(b[k])} — expected a GUID`);
       const other = b[k] && registry.find(b[k] as string);
-      if (other && other.name.toLowerCase() !== name.toLowerCase()) throw new ApiError(409, "Conflict", `${k} ${b[k]} belongs to ${other.name}`);
+      if (other && other.name.toLowerCase() !== name.toLowerCase())
+        throw new ApiError(409, "Conflict", `${k} ${b[k]} belongs to ${other.name}`);
     }
     const created = !registry.user(name);
-    const decl = { name, ...(b.clientId ? { clientId: String(b.clientId).toLowerCase() } : {}), ...(b.principalId ? { principalId: String(b.principalId).toLowerCase() } : {}) };
+    const decl = {
+      name,
+      ...(b.clientId ? { clientId: String(b.clientId).toLowerCase() } : {}),
+      ...(b.principalId ? { principalId: String(b.principalId).toLowerCase() } : {}),
+    };
     const identity = registry.upsertUser(decl);
     const tags = (b.tags && typeof b.tags === "object" ? b.tags : {}) as Record<string, string>;
-    kept.identities = [...kept.identities.filter((i) => i.name.toLowerCase() !== name.toLowerCase()), { ...decl, clientId: identity.clientId, principalId: identity.principalId, tags }];
+    kept.identities = [
+      ...kept.identities.filter((i) => i.name.toLowerCase() !== name.toLowerCase()),
+      { ...decl, clientId: identity.clientId, principalId: identity.principalId, tags },
+    ];
     save();
     return { ...identityResource(identity, registry.tenantId, tags), created };
   });
@@ -156,15 +234,27 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
     return undefined;
   });
 
-  route("GET", "/roleAssignments", (req) => ({ value: registry.roleAssignments().filter(matching(req.query)).map(assignmentResource) }));
+  route("GET", "/roleAssignments", (req) => ({
+    value: registry.roleAssignments().filter(matching(req.query)).map(assignmentResource),
+  }));
   route("POST", "/roleAssignments", async (req) => {
     const b = await jsonBody(req);
-    if (typeof b.assignee !== "string" || !b.assignee.trim()) throw new ApiError(400, "InvalidParameter", "assignee: expected an identity name, client id or principal id");
-    if (typeof b.scope !== "string") throw new ApiError(400, "InvalidParameter", "scope: expected a namespace or entity scope");
+    if (typeof b.assignee !== "string" || !b.assignee.trim())
+      throw new ApiError(400, "InvalidParameter", "assignee: expected an identity name, client id or principal id");
+    if (typeof b.scope !== "string")
+      throw new ApiError(400, "InvalidParameter", "scope: expected a namespace or entity scope");
     const role = roleOf(b.role);
     const who = principal(b.assignee.trim());
     const scope = scopeOf(b.scope);
-    const exists = registry.roleAssignments().some((a) => a.role === role && matching(new URLSearchParams({ assignee: who.principalId }))(a) && a.scope.namespace.toLowerCase() === scope.namespace.toLowerCase() && a.scope.entity === scope.entity);
+    const exists = registry
+      .roleAssignments()
+      .some(
+        (a) =>
+          a.role === role &&
+          matching(new URLSearchParams({ assignee: who.principalId }))(a) &&
+          a.scope.namespace.toLowerCase() === scope.namespace.toLowerCase() &&
+          a.scope.entity === scope.entity,
+      );
     if (exists) throw new ApiError(409, "RoleAssignmentExists", "The role assignment already exists.");
     const decl = add(role, b.assignee.trim(), b.scope);
     kept.roleAssignments.push({ role, assignee: decl.assignee, scope: b.scope });
@@ -172,7 +262,12 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
     return assignmentResource(decl);
   });
   route("DELETE", "/roleAssignments", (req) => {
-    if (!["assignee", "role", "scope"].some((k) => req.query.get(k))) throw new ApiError(400, "InvalidParameter", "give at least one of assignee, role, scope (deleting every assignment needs them named)");
+    if (!["assignee", "role", "scope"].some((k) => req.query.get(k)))
+      throw new ApiError(
+        400,
+        "InvalidParameter",
+        "give at least one of assignee, role, scope (deleting every assignment needs them named)",
+      );
     const gone = registry.removeAssignments(matching(req.query));
     const left = new Set(registry.roleAssignments().map((a) => `${a.role}|${a.assignee}|${a.scopeText}`));
     kept.roleAssignments = kept.roleAssignments.filter((a) => left.has(`${a.role}|${a.assignee}|${a.scope}`));

@@ -44,12 +44,19 @@ export function decodeStored(m: StoredMessage, withLock = false): Obj {
     state: STATES[m.state] ?? "Active",
     ...(m.expiresAt !== undefined ? { expiresAtUtc: new Date(m.expiresAt).toISOString() } : {}),
     ...(ann["x-opt-dead-letter-reason"] ? { deadLetterReason: ann["x-opt-dead-letter-reason"] } : {}),
-    ...(withLock && m.lockToken ? { lockToken: m.lockToken, lockedUntilUtc: new Date(m.lockedUntil!).toISOString() } : {}),
+    ...(withLock && m.lockToken
+      ? { lockToken: m.lockToken, lockedUntilUtc: new Date(m.lockedUntil!).toISOString() }
+      : {}),
   };
 }
 
 /** Up to `count` messages, waiting at most `waitMs` for the first (then briefly for more, as the SDKs do). */
-export function receiveBatch(q: QueueEntity, count: number, mode: ReceiveMode, waitMs: number): Promise<StoredMessage[]> {
+export function receiveBatch(
+  q: QueueEntity,
+  count: number,
+  mode: ReceiveMode,
+  waitMs: number,
+): Promise<StoredMessage[]> {
   return new Promise((resolve) => {
     const got: StoredMessage[] = [];
     let done = false;

@@ -10,13 +10,18 @@ import type { Request } from "../http/router.js";
 
 async function projectBody(req: Request, service: ProjectService) {
   const body = await jsonBody(req);
-  if (typeof body.text !== "string") throw new ApiError(400, "InvalidRequestContent", "text: expected the project file's content as a string");
-  if (typeof body.file !== "string" || !isAbsolute(body.file)) throw new ApiError(400, "InvalidRequestContent", "file: expected the project file's absolute path");
+  if (typeof body.text !== "string")
+    throw new ApiError(400, "InvalidRequestContent", "text: expected the project file's content as a string");
+  if (typeof body.file !== "string" || !isAbsolute(body.file))
+    throw new ApiError(400, "InvalidRequestContent", "file: expected the project file's absolute path");
   return service.keepKeys(parseConfigText(body.text, body.file));
 }
 
 /** Streams progress events, then the result (or the error) as the last line. */
-async function stream(res: ServerResponse, run: (progress: (e: ProgressEvent) => void) => Promise<unknown>): Promise<void> {
+async function stream(
+  res: ServerResponse,
+  run: (progress: (e: ProgressEvent) => void) => Promise<unknown>,
+): Promise<void> {
   res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-cache" });
   const send = (e: unknown) => res.write(JSON.stringify(e) + "\n");
   try {

@@ -21,7 +21,12 @@ export interface ServiceBusApiOptions {
 /** A JSON value as the config checker's tree (no positions: errors name the field and value). */
 function tree(v: unknown): SrcNode {
   if (Array.isArray(v)) return { kind: "seq", pos: {}, items: v.map(tree) };
-  if (v && typeof v === "object") return { kind: "map", pos: {}, entries: Object.entries(v).map(([key, x]) => ({ key, keyPos: {}, value: tree(x) })) };
+  if (v && typeof v === "object")
+    return {
+      kind: "map",
+      pos: {},
+      entries: Object.entries(v).map(([key, x]) => ({ key, keyPos: {}, value: tree(x) })),
+    };
   return { kind: "scalar", pos: {}, value: (v ?? null) as string | number | boolean | null };
 }
 
@@ -32,7 +37,13 @@ export function queueProperties(ns: Namespace, name: string, input: unknown): Qu
   const props = readProps(c, tree(input ?? {}), "", QUEUE_SPECS, QUEUE_DEFAULTS, refs);
   const targets = new Map(ns.queueNames().map((q) => [q.toLowerCase(), q] as const));
   resolveRefs(c, name, props as unknown as Record<string, unknown>, refs, targets, "a queue");
-  if (c.issues.length) throw new ApiError(400, "InvalidParameter", c.issues.map((i) => `${i.path}: ${i.value} — expected ${i.expected}`).join("\n"), c.issues);
+  if (c.issues.length)
+    throw new ApiError(
+      400,
+      "InvalidParameter",
+      c.issues.map((i) => `${i.path}: ${i.value} — expected ${i.expected}`).join("\n"),
+      c.issues,
+    );
   return props;
 }
 
@@ -40,19 +51,31 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
   const { broker } = o;
   const nsOf = (name: string) => {
     const ns = broker.namespace(name);
-    if (!ns) throw new ApiError(404, "ResourceNotFound", `The Resource 'Microsoft.ServiceBus/namespaces/${name}' under resource group '${LOCAL_RESOURCE_GROUP}' was not found.`);
+    if (!ns)
+      throw new ApiError(
+        404,
+        "ResourceNotFound",
+        `The Resource 'Microsoft.ServiceBus/namespaces/${name}' under resource group '${LOCAL_RESOURCE_GROUP}' was not found.`,
+      );
     return ns;
   };
   const queueOf = (nsName: string, name: string) => {
     const ns = nsOf(nsName);
     const q = ns.queue(name);
-    if (!q) throw new ApiError(404, "ResourceNotFound", `The messaging entity '${ns.name}:Queue:${name}' was not found.`);
+    if (!q)
+      throw new ApiError(404, "ResourceNotFound", `The messaging entity '${ns.name}:Queue:${name}' was not found.`);
     return { ns, q };
   };
   const resource = (ns: Namespace, name: string) => {
     const q = ns.queue(name)!;
     const c = q.counts();
-    return queueResource(ns.name, q.path.slice(ns.name.length + 1), q.props, { active: c.active + c.deferred, deadLetter: c.deadLetter, scheduled: c.scheduled, total: c.total, sizeInBytes: c.sizeInBytes });
+    return queueResource(ns.name, q.path.slice(ns.name.length + 1), q.props, {
+      active: c.active + c.deferred,
+      deadLetter: c.deadLetter,
+      scheduled: c.scheduled,
+      total: c.total,
+      sizeInBytes: c.sizeInBytes,
+    });
   };
   const namespaceResource = (ns: Namespace) => ({
     id: namespaceId(ns.name),
@@ -79,7 +102,12 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
 
   route("GET", "/servicebus/namespaces/:ns/queues", (req) => {
     const ns = nsOf(req.params.ns);
-    return { value: ns.queueNames().sort((a, b) => a.localeCompare(b)).map((n) => resource(ns, n)) };
+    return {
+      value: ns
+        .queueNames()
+        .sort((a, b) => a.localeCompare(b))
+        .map((n) => resource(ns, n)),
+    };
   });
   route("GET", "/servicebus/namespaces/:ns/queues/:queue", (req) => {
     const { ns, q } = queueOf(req.params.ns, req.params.queue);
@@ -89,12 +117,18 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
   route("PUT", "/servicebus/namespaces/:ns/queues/:queue", async (req) => {
     const ns = nsOf(req.params.ns);
     const name = req.params.queue;
-    if (!ENTITY_NAME.test(name)) throw new ApiError(400, "InvalidParameter", `The entity name '${name}' is invalid: expected ${ENTITY_NAME.expected}.`);
+    if (!ENTITY_NAME.test(name))
+      throw new ApiError(
+        400,
+        "InvalidParameter",
+        `The entity name '${name}' is invalid: expected ${ENTITY_NAME.expected}.`,
+      );
     const body = await jsonBody(req, true);
     const props = queueProperties(ns, name, body.properties);
     const created = !ns.queue(name);
     const now = Date.now();
-    const q = await broker.defineQueue(ns, name, { properties: props, createdAt: now, updatedAt: now }); // survives a restart
+    // survives a restart
+    const q = await broker.defineQueue(ns, name, { properties: props, createdAt: now, updatedAt: now });
     return { ...resource(ns, q.path.slice(ns.name.length + 1)), created };
   });
   route("DELETE", "/servicebus/namespaces/:ns/queues/:queue", async (req) => {
@@ -106,10 +140,24 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
   route("POST", "/servicebus/namespaces/:ns/queues/:queue/messages", async (req) => {
     const { q } = queueOf(req.params.ns, req.params.queue);
     const b = await jsonBody(req);
-    if (typeof b.body !== "string") throw new ApiError(400, "InvalidParameter", "body: expected the message body as a string");
-    if (q.props.requiresSession && typeof b.sessionId !== "string") throw new ApiError(400, "InvalidParameter", `The queue '${req.params.queue}' requires sessions: give the message a session id`);
+    if (typeof b.body !== "string")
+      throw new ApiError(400, "InvalidParameter", "body: expected the message body as a string");
+    if (q.props.requiresSession && typeof b.sessionId !== "string")
+      throw new ApiError(
+        400,
+        "InvalidParameter",
+        `The queue '${req.params.queue}' requires sessions: give the message a session id`,
+      );
     const str = (k: string) => (typeof b[k] === "string" ? (b[k] as string) : undefined);
-    const msg = composeMessage({ body: b.body, messageId: str("messageId"), contentType: str("contentType"), subject: str("subject"), correlationId: str("correlationId"), sessionId: str("sessionId"), applicationProperties: b.applicationProperties as Record<string, string | number | boolean> | undefined });
+    const msg = composeMessage({
+      body: b.body,
+      messageId: str("messageId"),
+      contentType: str("contentType"),
+      subject: str("subject"),
+      correlationId: str("correlationId"),
+      sessionId: str("sessionId"),
+      applicationProperties: b.applicationProperties as Record<string, string | number | boolean> | undefined,
+    });
     const [seq] = await q.send([msg]);
     return { sequenceNumber: seq, messageId: msg.messageId };
   });
@@ -124,10 +172,21 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
     const { q } = queueOf(req.params.ns, req.params.queue);
     const b = await jsonBody(req, true);
     const mode = b.mode === "receiveAndDelete" ? "receiveAndDelete" : "peekLock";
-    if (b.mode !== undefined && b.mode !== "peekLock" && b.mode !== "receiveAndDelete") throw new ApiError(400, "InvalidParameter", `mode: ${JSON.stringify(b.mode)} — expected peekLock or receiveAndDelete`);
-    if (q.props.requiresSession) throw new ApiError(400, "InvalidParameter", `The queue '${req.params.queue}' requires sessions: receive with a session receiver (an SDK)`);
+    if (b.mode !== undefined && b.mode !== "peekLock" && b.mode !== "receiveAndDelete")
+      throw new ApiError(
+        400,
+        "InvalidParameter",
+        `mode: ${JSON.stringify(b.mode)} — expected peekLock or receiveAndDelete`,
+      );
+    if (q.props.requiresSession)
+      throw new ApiError(
+        400,
+        "InvalidParameter",
+        `The queue '${req.params.queue}' requires sessions: receive with a session receiver (an SDK)`,
+      );
     const count = intParam(b.count === undefined ? null : String(b.count), 1, "count", 1, 1000);
-    const waitMs = intParam(b.waitSeconds === undefined ? null : String(b.waitSeconds), 5, "waitSeconds", 0, 300) * 1000;
+    const waitMs =
+      intParam(b.waitSeconds === undefined ? null : String(b.waitSeconds), 5, "waitSeconds", 0, 300) * 1000;
     const messages = await receiveBatch(q, count, mode, waitMs);
     return { value: messages.map((m) => decodeStored(m, mode === "peekLock")) };
   });
@@ -138,7 +197,12 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
     if (!tokens) throw new ApiError(400, "InvalidParameter", "lockTokens: expected a list of lock tokens");
     const failed: string[] = [];
     for (const t of tokens) await q.complete(t).catch(() => failed.push(t));
-    if (failed.length) throw new ApiError(410, "MessageLockLost", `The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue (lock tokens: ${failed.join(", ")})`);
+    if (failed.length)
+      throw new ApiError(
+        410,
+        "MessageLockLost",
+        `The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue (lock tokens: ${failed.join(", ")})`,
+      );
     return { completed: tokens.length };
   });
 }
@@ -146,6 +210,7 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
 function intParam(raw: string | null, def: number, name: string, min: number, max: number): number {
   if (raw === null || raw === "") return def;
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(n >= min && n <= max)) throw new ApiError(400, "InvalidParameter", `${name}: "${raw}" — expected an integer from ${min} to ${max}`);
+  if (!(n >= min && n <= max))
+    throw new ApiError(400, "InvalidParameter", `${name}: "${raw}" — expected an integer from ${min} to ${max}`);
   return n;
 }

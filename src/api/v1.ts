@@ -32,5 +32,10 @@ export function registerV1(router: Router, p: V1Parts, dataDir: string, persist:
   const connectionString = (ns: string, o: ConnectionStringOptions) => p.connectionString(ns, o);
   registerServiceBusApi(route, { broker: p.broker, connectionString });
   registerAuthorizationRulesApi(route, { rules: p.rules, connectionString });
-  registerIdentityApi(route, { identity: p.identity, broker: p.broker, jobs: () => p.jobs, dir: persist ? join(dataDir, "identity") : undefined });
+  registerIdentityApi(route, {
+    identity: p.identity,
+    broker: p.broker,
+    jobs: () => p.jobs,
+    dir: persist ? join(dataDir, "identity") : undefined,
+  });
 }

@@ -26,25 +26,45 @@ const COLUMNS: Column[] = [
 ];
 
 export function registerAcr(program: Command): void {
-  const acr = program.command("acr").description("Local images, referenced as <registry>.azurecr.io/<name>:<tag> (like Azure Container Registry)");
+  const acr = program
+    .command("acr")
+    .description("Local images, referenced as <registry>.azurecr.io/<name>:<tag> (like Azure Container Registry)");
   acr
     .command("build")
-    .description("Snapshot DIR as a local image and read its Dockerfile (WORKDIR, ENV, ENTRYPOINT, CMD); RUN steps are not executed")
+    .description(
+      "Snapshot DIR as a local image and read its Dockerfile (WORKDIR, ENV, ENTRYPOINT, CMD); RUN steps are not executed",
+    )
     .argument("<dir>", "the build context (source directory)")
     .requiredOption("-r, --registry <name>", "registry name or login server, e.g. myregistry or myregistry.azurecr.io")
     .requiredOption("-t, --image <name:tag>", "image name and tag, e.g. job-python:1.0.0 (tag defaults to latest)")
     .option("-f, --file <path>", "Dockerfile, relative to DIR (default: DIR/Dockerfile)")
-    .option("--build-arg <name=value>", "a Dockerfile ARG value (repeatable); NAME alone takes it from the environment", (v: string, all: string[]) => [...all, v], [])
-    .option("--data-dir <dir>", "data directory (images live in <data-dir>/images)", process.env.EVENTJOBS_DATA_DIR ?? DEFAULT_DATA_DIR)
-    .option("-o, --output <format>", `output format: ${FORMATS.join(", ")} (default: the build log and the image reference)`)
+    .option(
+      "--build-arg <name=value>",
+      "a Dockerfile ARG value (repeatable); NAME alone takes it from the environment",
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
+    .option(
+      "--data-dir <dir>",
+      "data directory (images live in <data-dir>/images)",
+      process.env.EVENTJOBS_DATA_DIR ?? DEFAULT_DATA_DIR,
+    )
+    .option(
+      "-o, --output <format>",
+      `output format: ${FORMATS.join(", ")} (default: the build log and the image reference)`,
+    )
     .option("--no-logs", "do not print the build steps")
     .option("-g, --resource-group <name>", "accepted for az compatibility; not used locally")
     .option("--subscription <id>", "accepted for az compatibility; not used locally")
     .option("--platform <platform>", "accepted for az compatibility; replicas run on this machine")
     .option("--no-wait", "accepted for az compatibility; the build is always synchronous")
-    .addHelpText("after", "\nExamples:\n  eventjobs acr build --registry myregistry --image job-python:1.0.0 examples/seed/app\n  eventjobs acr build -r myregistry -t tools/worker:2 -f docker/Dockerfile.worker . -o json\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs acr build --registry myregistry --image job-python:1.0.0 examples/seed/app\n  eventjobs acr build -r myregistry -t tools/worker:2 -f docker/Dockerfile.worker . -o json\n",
+    )
     .action((dir: string, o: BuildOptions) => {
-      if (o.output !== undefined && !FORMATS.includes(o.output)) fail(`--output "${o.output}": expected one of ${FORMATS.join(", ")}`);
+      if (o.output !== undefined && !FORMATS.includes(o.output))
+        fail(`--output "${o.output}": expected one of ${FORMATS.join(", ")}`);
       const buildArgs: Record<string, string> = {};
       for (const a of o.buildArg) {
         const eq = a.indexOf("=");
@@ -55,7 +75,14 @@ export function registerAcr(program: Command): void {
       }
       let image: ImageRecord;
       try {
-        image = buildImage({ imagesDir: join(resolve(o.dataDir), "images"), registry: o.registry, image: o.image, contextDir: dir, dockerfile: o.file, buildArgs });
+        image = buildImage({
+          imagesDir: join(resolve(o.dataDir), "images"),
+          registry: o.registry,
+          image: o.image,
+          contextDir: dir,
+          dockerfile: o.file,
+          buildArgs,
+        });
       } catch (e) {
         if (e instanceof ImageError || e instanceof DockerfileError) fail(e.message);
         throw e;
@@ -69,7 +96,11 @@ export function registerAcr(program: Command): void {
 }
 
 function size(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1024 ** 2
+      ? `${(bytes / 1024).toFixed(1)} KiB`
+      : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
 
 function printLog(image: ImageRecord, log: (s: string) => void): void {
@@ -82,7 +113,9 @@ function printLog(image: ImageRecord, log: (s: string) => void): void {
   });
   const runs = image.steps.filter((s) => s.instruction === "RUN");
   if (runs.length) {
-    log(`${runs.length} RUN step${runs.length === 1 ? " was" : "s were"} not executed; install what ${runs.length === 1 ? "it installs" : "they install"} on this machine if the job needs it:`);
+    log(
+      `${runs.length} RUN step${runs.length === 1 ? " was" : "s were"} not executed; install what ${runs.length === 1 ? "it installs" : "they install"} on this machine if the job needs it:`,
+    );
     for (const r of runs) log(`  line ${r.line}: ${r.text.replace(/\s+/g, " ")}`);
   }
   log(`Successfully tagged ${image.ref}`);

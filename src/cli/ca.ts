@@ -41,7 +41,10 @@ export function registerCa(program: Command): void {
 
   ca.command("path")
     .description("Print the CA certificate file (created on first use), e.g. for NODE_EXTRA_CA_CERTS or SSL_CERT_FILE")
-    .addHelpText("after", "\nExamples:\n  eventjobs ca path\n  NODE_EXTRA_CA_CERTS=$(eventjobs ca path) node processor.js\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs ca path\n  NODE_EXTRA_CA_CERTS=$(eventjobs ca path) node processor.js\n",
+    )
     .action(() => {
       console.log(loadCa().certPath);
     });
@@ -54,7 +57,9 @@ export function registerCa(program: Command): void {
       const c = loadCa();
       const store = STORES.find((s) => existsSync(s.dir) && onPath(s.update[0]));
       if (!store) {
-        fail(`ca trust: no supported system trust store here (Debian's update-ca-certificates or Fedora's update-ca-trust); add ${c.certPath} to your system's trust store by hand`);
+        fail(
+          `ca trust: no supported system trust store here (Debian's update-ca-certificates or Fedora's update-ca-trust); add ${c.certPath} to your system's trust store by hand`,
+        );
       }
       const target = join(store.dir, `eventjobs-${c.shortId}.crt`);
       if (existsSync(target) && readFileSync(target, "utf8") === c.certPem) {
@@ -62,7 +67,10 @@ export function registerCa(program: Command): void {
         return;
       }
       if (!o.yes) {
-        if (!process.stdin.isTTY) fail(`ca trust: confirmation needed but stdin is not a terminal; run \`eventjobs ca trust --yes\` to add ${c.certPath} to the system store`);
+        if (!process.stdin.isTTY)
+          fail(
+            `ca trust: confirmation needed but stdin is not a terminal; run \`eventjobs ca trust --yes\` to add ${c.certPath} to the system store`,
+          );
         const rl = createInterface({ input: process.stdin, output: process.stdout });
         const answer = await rl.question(
           `Add the eventjobs CA (${c.certPath}, SHA-256 ${c.fingerprint}) to the ${store.name} trust store as ${target}? ` +

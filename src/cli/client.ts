@@ -18,7 +18,11 @@ export interface ServerInfo {
 export const DEFAULT_DATA_DIR = ".eventjobs";
 
 export function addDataDirOption(cmd: Command): Command {
-  return cmd.option("--data-dir <dir>", "data directory of the running server (env EVENTJOBS_DATA_DIR)", process.env.EVENTJOBS_DATA_DIR ?? DEFAULT_DATA_DIR);
+  return cmd.option(
+    "--data-dir <dir>",
+    "data directory of the running server (env EVENTJOBS_DATA_DIR)",
+    process.env.EVENTJOBS_DATA_DIR ?? DEFAULT_DATA_DIR,
+  );
 }
 
 /** --data-dir, -o, and the flags az takes for Azure only: accepted, recorded nowhere, never needed here. */
@@ -66,11 +70,16 @@ export class ApiClient {
     try {
       return await fetch(this.base + path, {
         method,
-        headers: { "content-type": "application/json", ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        headers: {
+          "content-type": "application/json",
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
-      fail(`cannot reach the eventjobs server at ${this.base} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}); is it still running?`);
+      fail(
+        `cannot reach the eventjobs server at ${this.base} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}); is it still running?`,
+      );
     }
   }
 }

@@ -34,7 +34,9 @@ type Image = { registry: string; image: string; context: string };
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("Run the lab end to end: a message in queue-messages starts an execution of job-python, which reads it with its managed identity")
+    .description(
+      "Run the lab end to end: a message in queue-messages starts an execution of job-python, which reads it with its managed identity",
+    )
     .option("--once", "exit after the first execution finishes (0 if it Succeeded)")
     .option("--data-dir <dir>", "data directory", ".eventjobs-demo")
     .option("--processor <which>", "auto, python or ts", "auto")
@@ -48,9 +50,10 @@ export function registerDemo(program: Command): void {
 }
 
 async function runDemo(o: DemoOptions): Promise<void> {
-  if (!["auto", "python", "ts"].includes(o.processor)) fail(`--processor "${o.processor}": expected auto, python or ts`);
+  if (!["auto", "python", "ts"].includes(o.processor))
+    fail(`--processor "${o.processor}": expected auto, python or ts`);
   const say = (s = "") => console.log(s);
-  say("eventjobs demo: the lab \"Autoscaling Jobs using KEDA and Service Bus\" on this machine");
+  say('eventjobs demo: the lab "Autoscaling Jobs using KEDA and Service Bus" on this machine');
   say(`  project: ${SEED}`);
   const config = loadConfigFile(SEED);
   const dataDir = resolve(o.dataDir);
@@ -58,9 +61,16 @@ async function runDemo(o: DemoOptions): Promise<void> {
   // 1. images, as `az acr build` would push them
   const images = (config.extra?.images ?? []) as Image[];
   for (const img of images) {
-    const built = buildImage({ imagesDir: join(dataDir, "images"), registry: img.registry, image: img.image, contextDir: join(dirname(SEED), img.context) });
+    const built = buildImage({
+      imagesDir: join(dataDir, "images"),
+      registry: img.registry,
+      image: img.image,
+      contextDir: join(dirname(SEED), img.context),
+    });
     const skipped = built.steps.filter((s) => s.instruction === "RUN").length;
-    say(`  image: ${built.ref} built from examples/seed/${img.context} (${skipped} RUN step${skipped === 1 ? "" : "s"} not executed)`);
+    say(
+      `  image: ${built.ref} built from examples/seed/${img.context} (${skipped} RUN step${skipped === 1 ? "" : "s"} not executed)`,
+    );
   }
 
   // 2. which processor: Python when Debian's SDK can run here, else the same flow in TypeScript
@@ -78,22 +88,35 @@ async function runDemo(o: DemoOptions): Promise<void> {
     httpPort: parsePort("--http-port", o.httpPort),
     httpsPort: parsePort("--https-port", o.httpsPort),
   }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === "EADDRINUSE") fail(`port in use: ${e.message.replace(/^listen EADDRINUSE: address already in use /, "")} (is eventjobs already running? pick other ports with --amqp-port/--amqps-port/--http-port/--https-port)`);
+    if (e.code === "EADDRINUSE")
+      fail(
+        `port in use: ${e.message.replace(/^listen EADDRINUSE: address already in use /, "")} (is eventjobs already running? pick other ports with --amqp-port/--amqps-port/--http-port/--https-port)`,
+      );
     throw e;
   });
   if (usePython) say("  processor: examples/seed/app/processor.py (Debian's python3-azure)");
   else say(`  processor: examples/seed/app-ts/processor.ts (TypeScript; Python not used: ${python.why})`);
   const e = platform.endpoints;
-  say(`  eventjobs ready: amqp://${e.host}:${e.amqpPort}, amqps://${e.host}:${e.amqpsPort}, http://${e.host}:${e.httpPort}`);
+  say(
+    `  eventjobs ready: amqp://${e.host}:${e.amqpPort}, amqps://${e.host}:${e.amqpsPort}, http://${e.host}:${e.httpPort}`,
+  );
 
   // 4. the job as the user sees it: its settings and env vars, secrets masked
   const job = platform.jobs.engine.job(JOB)!;
   const rule = job.scale!.rules[0];
   say();
-  say(`job ${JOB}: trigger Event, maxExecutions ${job.scale!.maxExecutions}, scale rule ${rule.name} (${rule.type}: ${Object.entries(rule.metadata).map(([k, v]) => `${k}=${v}`).join(" ")})`);
+  say(
+    `job ${JOB}: trigger Event, maxExecutions ${job.scale!.maxExecutions}, scale rule ${rule.name} (${rule.type}: ${Object.entries(
+      rule.metadata,
+    )
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ")})`,
+  );
   say("  env:");
-  for (const v of job.template.containers[0].env ?? []) say(`    ${v.name}=${v.secretRef ? `secretref:${v.secretRef}` : v.value}`);
-  for (const [k, v] of Object.entries(platform.identity.replicaEnv(job))) say(`    ${k}=${/HEADER|SECRET/.test(k) ? "(sensitive)" : v}`);
+  for (const v of job.template.containers[0].env ?? [])
+    say(`    ${v.name}=${v.secretRef ? `secretref:${v.secretRef}` : v.value}`);
+  for (const [k, v] of Object.entries(platform.identity.replicaEnv(job)))
+    say(`    ${k}=${/HEADER|SECRET/.test(k) ? "(sensitive)" : v}`);
 
   // 5. send, then follow what happens
   const text = o.message ?? `Hello from eventjobs at ${new Date().toISOString()}`;
@@ -104,7 +127,9 @@ async function runDemo(o: DemoOptions): Promise<void> {
     platform.jobs.engine.on("executionStarted", (x) => {
       if (x.job !== JOB || execution) return;
       execution = x.name;
-      say(`execution ${x.name} started ${Date.now() - sentAt} ms after the message was sent (the cloud polls every 30 s)`);
+      say(
+        `execution ${x.name} started ${Date.now() - sentAt} ms after the message was sent (the cloud polls every 30 s)`,
+      );
       platform.jobs.logs.follow({ execution: x.name }, (l) => say(formatLog(l)));
     });
     platform.jobs.engine.on("executionFinished", (x) => {
@@ -127,7 +152,9 @@ async function runDemo(o: DemoOptions): Promise<void> {
   say();
   say("eventjobs keeps running (Ctrl-C stops it). In another terminal:");
   const dd = o.dataDir === ".eventjobs-demo" ? " --data-dir .eventjobs-demo" : ` --data-dir ${o.dataDir}`;
-  say(`  npx eventjobs servicebus message send --namespace-name servicebus-ns-job --queue-name ${QUEUE} --body "another one"${dd}`);
+  say(
+    `  npx eventjobs servicebus message send --namespace-name servicebus-ns-job --queue-name ${QUEUE} --body "another one"${dd}`,
+  );
   say(`  npx eventjobs containerapp job execution list -n ${JOB} -o table${dd}`);
   say(`  npx eventjobs containerapp job logs show -n ${JOB} --format text --follow${dd}`);
   say(`  npx eventjobs containerapp job explain -n ${JOB}${dd}`);

@@ -24,11 +24,19 @@ interface ExecGrant {
 export function registerExec(program: Command): void {
   const exec = program
     .command("exec")
-    .description("Run a command with a job replica's identity and CA environment (IDENTITY_ENDPOINT, IDENTITY_HEADER, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE)")
+    .description(
+      "Run a command with a job replica's identity and CA environment (IDENTITY_ENDPOINT, IDENTITY_HEADER, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, REQUESTS_CA_BUNDLE)",
+    )
     .argument("<command...>", "the command and its arguments (put them after --)")
-    .option("--identity <name>", "a user-assigned identity (name, client id or principal id) or a job name (that job's identities); default: every user-assigned identity, picked by client id");
+    .option(
+      "--identity <name>",
+      "a user-assigned identity (name, client id or principal id) or a job name (that job's identities); default: every user-assigned identity, picked by client id",
+    );
   addDataDirOption(exec)
-    .addHelpText("after", "\nExamples:\n  eventjobs exec --identity identity-aca -- python processor.py\n  eventjobs exec -- node processor.js\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs exec --identity identity-aca -- python processor.py\n  eventjobs exec -- node processor.js\n",
+    )
     .action(async (argv: string[], o: ExecOptions) => {
       const grant = await requestGrant(o);
       process.exitCode = await run(argv, { ...process.env, ...grant.env });
@@ -50,16 +58,27 @@ function server(dataDir: string): { http: string; secret: string } {
   }
   if (!info.http) fail(none);
   const secretFile = join(dir, "identity", EXEC_TOKEN_FILE);
-  if (!existsSync(secretFile)) fail(`the server on ${dataDir} has no exec secret (${secretFile}); restart it with this version of eventjobs`);
+  if (!existsSync(secretFile))
+    fail(`the server on ${dataDir} has no exec secret (${secretFile}); restart it with this version of eventjobs`);
   return { http: info.http.replace(/\/$/, ""), secret: readFileSync(secretFile, "utf8").trim() };
 }
 
-async function call(o: ExecOptions, method: string, init: { body?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+async function call(
+  o: ExecOptions,
+  method: string,
+  init: { body?: string; headers?: Record<string, string> } = {},
+): Promise<Response> {
   const s = server(o.dataDir);
   try {
-    return await fetch(s.http + EXEC_PATH, { method, body: init.body, headers: { "content-type": "application/json", authorization: `Bearer ${s.secret}`, ...init.headers } });
+    return await fetch(s.http + EXEC_PATH, {
+      method,
+      body: init.body,
+      headers: { "content-type": "application/json", authorization: `Bearer ${s.secret}`, ...init.headers },
+    });
   } catch (e) {
-    fail(`cannot reach the eventjobs server at ${s.http} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message})`);
+    fail(
+      `cannot reach the eventjobs server at ${s.http} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message})`,
+    );
   }
 }
 
@@ -74,7 +93,9 @@ async function revoke(o: ExecOptions, header: string): Promise<void> {
   await call(o, "DELETE", { headers: { "x-identity-header": header } });
 }
 
-/** Runs the command with inherited stdio, passing SIGINT/SIGTERM on; resolves with its exit code (128+n for a signal). */
+/**
+ * Runs the command with inherited stdio, passing SIGINT/SIGTERM on; resolves with its exit code (128+n for a signal).
+ */
 function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((done) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: "inherit", env });
@@ -87,7 +108,9 @@ function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       done(code);
     };
     child.once("error", (e) => {
-      console.error(`eventjobs: cannot run ${argv[0]}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "command not found" : e.message}`);
+      console.error(
+        `eventjobs: cannot run ${argv[0]}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "command not found" : e.message}`,
+      );
       finish(127);
     });
     child.once("exit", (code, signal) => finish(code ?? 128 + (signal ? signalNumber(signal) : 1)));

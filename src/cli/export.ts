@@ -17,7 +17,9 @@ interface ExportOptions {
 export function registerExport(program: Command): void {
   program
     .command("export")
-    .description("Export the project (namespaces, queues, identities, role assignments, jobs) to Azure or Kubernetes + KEDA; secrets become placeholders")
+    .description(
+      "Export the project (namespaces, queues, identities, role assignments, jobs) to Azure or Kubernetes + KEDA; secrets become placeholders",
+    )
     .requiredOption("--format <format>", `${EXPORT_FORMATS.join(" | ")}`)
     .option("--job <name>", "only this job (Service Bus resources, identities and role assignments are still exported)")
     .option("--config <file>", "eventjobs.yaml or the emulator's Config.json", "eventjobs.yaml")
@@ -32,7 +34,8 @@ export function registerExport(program: Command): void {
         "\nExamples:\n  eventjobs export --format az > deploy.sh\n  eventjobs export --format aca-yaml --job job-python -o job-python.yaml\n",
     )
     .action((o: ExportOptions) => {
-      if (!(EXPORT_FORMATS as readonly string[]).includes(o.format)) fail(`--format "${o.format}": expected one of ${EXPORT_FORMATS.join(", ")}`);
+      if (!(EXPORT_FORMATS as readonly string[]).includes(o.format))
+        fail(`--format "${o.format}": expected one of ${EXPORT_FORMATS.join(", ")}`);
       const config = loadConfigFile(o.config);
       let text: string;
       try {

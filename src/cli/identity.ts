@@ -14,7 +14,9 @@ const COLUMNS: Column[] = [
 ];
 
 export function registerIdentity(program: Command): void {
-  const identity = program.command("identity").description("User-assigned managed identities (tokens from the local issuer, RBAC on Service Bus)");
+  const identity = program
+    .command("identity")
+    .description("User-assigned managed identities (tokens from the local issuer, RBAC on Service Bus)");
   addAzCommandOptions(identity.command("create"))
     .description("Create a user-assigned identity (client and principal ids are generated and kept)")
     .requiredOption("-n, --name <name>", "3-128 letters, digits, hyphens or underscores")
@@ -22,7 +24,10 @@ export function registerIdentity(program: Command): void {
     .option("--tags <pairs...>", "KEY=VALUE tags")
     .option("--client-id <guid>", "eventjobs: use this client id (to match one from Azure)")
     .option("--principal-id <guid>", "eventjobs: use this principal id")
-    .addHelpText("after", "\nExamples:\n  eventjobs identity create --name identity-aca --resource-group rg-lab\n  eventjobs identity create -n worker-id --client-id 6f1c2f7e-1111-4c4c-9d9d-000000000001 -o table\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs identity create --name identity-aca --resource-group rg-lab\n  eventjobs identity create -n worker-id --client-id 6f1c2f7e-1111-4c4c-9d9d-000000000001 -o table\n",
+    )
     .action(async (o: Obj) => {
       checkFormat(o.output);
       const tags: Obj = {};
@@ -31,17 +36,36 @@ export function registerIdentity(program: Command): void {
         if (i <= 0) fail(`--tags "${t}": expected KEY=VALUE`);
         tags[t.slice(0, i)] = t.slice(i + 1);
       }
-      print(await new ApiClient(o.dataDir).request("PUT", `/identities/${encodeURIComponent(o.name)}`, { clientId: o.clientId, principalId: o.principalId, tags }), o.output, COLUMNS);
+      print(
+        await new ApiClient(o.dataDir).request("PUT", `/identities/${encodeURIComponent(o.name)}`, {
+          clientId: o.clientId,
+          principalId: o.principalId,
+          tags,
+        }),
+        o.output,
+        COLUMNS,
+      );
     });
   addAzCommandOptions(identity.command("show"))
     .description("Show an identity")
     .requiredOption("-n, --name <name>", "the identity")
-    .addHelpText("after", "\nExamples:\n  eventjobs identity show -n identity-aca\n  eventjobs identity show -n identity-aca -o table\n")
-    .action(async (o: Obj) => print(await new ApiClient(o.dataDir).request("GET", `/identities/${encodeURIComponent(o.name)}`), o.output, COLUMNS));
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs identity show -n identity-aca\n  eventjobs identity show -n identity-aca -o table\n",
+    )
+    .action(async (o: Obj) =>
+      print(
+        await new ApiClient(o.dataDir).request("GET", `/identities/${encodeURIComponent(o.name)}`),
+        o.output,
+        COLUMNS,
+      ),
+    );
   addAzCommandOptions(identity.command("list"))
     .description("List the identities")
     .addHelpText("after", "\nExamples:\n  eventjobs identity list -o table\n")
-    .action(async (o: Obj) => print((await new ApiClient(o.dataDir).request("GET", "/identities")).value, o.output, COLUMNS));
+    .action(async (o: Obj) =>
+      print((await new ApiClient(o.dataDir).request("GET", "/identities")).value, o.output, COLUMNS),
+    );
   addAzCommandOptions(identity.command("delete"))
     .description("Delete an identity (its role assignments stay until deleted, as in Azure)")
     .requiredOption("-n, --name <name>", "the identity")

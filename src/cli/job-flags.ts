@@ -74,14 +74,20 @@ function pairs(flag: string, items: string[] | undefined): [string, string][] {
 }
 
 /** `--env-vars A=1 B=secretref:name` (or `--set-env-vars`) → env entries. */
-export function envVars(items: string[] | undefined, flag = "--env-vars"): { name: string; value?: string; secretRef?: string }[] {
-  return pairs(flag, items).map(([name, value]) => (value.startsWith("secretref:") ? { name, secretRef: value.slice("secretref:".length) } : { name, value }));
+export function envVars(
+  items: string[] | undefined,
+  flag = "--env-vars",
+): { name: string; value?: string; secretRef?: string }[] {
+  return pairs(flag, items).map(([name, value]) =>
+    value.startsWith("secretref:") ? { name, secretRef: value.slice("secretref:".length) } : { name, value },
+  );
 }
 
 /** az appends Gi to a bare number. */
 export function memoryFlag(m: string): string {
   const size = /^\d+(\.\d+)?$/.test(m.trim()) ? `${m.trim()}Gi` : m.trim();
-  if (parseMemory(size) === undefined) fail(`Invalid value "${m}" for --memory: expected a size such as 0.5Gi or 512Mi (a bare number is Gi)`);
+  if (parseMemory(size) === undefined)
+    fail(`Invalid value "${m}" for --memory: expected a size such as 0.5Gi or 512Mi (a bare number is Gi)`);
   return size;
 }
 
@@ -115,7 +121,8 @@ export function jobFromYaml(file: string, name: string): Record<string, unknown>
   } catch (e) {
     fail(`--yaml ${file}: not valid YAML: ${(e as Error).message.split("\n")[0]}`);
   }
-  if (!doc || typeof doc !== "object" || !("properties" in doc)) fail(`--yaml ${file}: expected a Container Apps job body with properties.configuration and properties.template`);
+  if (!doc || typeof doc !== "object" || !("properties" in doc))
+    fail(`--yaml ${file}: expected a Container Apps job body with properties.configuration and properties.template`);
   // the ARM body minus its identifiers is exactly our job entry
   const { id: _id, type: _type, name: _name, systemData: _sd, ...body } = doc as Record<string, unknown>;
   return { ...body, name };
@@ -131,7 +138,12 @@ export function jobFromFlags(f: JobFlags): Record<string, unknown> {
   if (!triggerType) fail(`Invalid value "${trigger}" for --trigger-type: allowed values are Event, Manual, Schedule`);
   const counts = {
     parallelism: intFlag("--parallelism", f.parallelism, AZ_JOB_DEFAULTS.parallelism, 1),
-    replicaCompletionCount: intFlag("--replica-completion-count", f.replicaCompletionCount, AZ_JOB_DEFAULTS.replicaCompletionCount, 1),
+    replicaCompletionCount: intFlag(
+      "--replica-completion-count",
+      f.replicaCompletionCount,
+      AZ_JOB_DEFAULTS.replicaCompletionCount,
+      1,
+    ),
   };
   const secrets = pairs("--secrets", f.secrets).map(([name, value]) => ({ name, value }));
   const configuration: Record<string, unknown> = {
@@ -148,7 +160,10 @@ export function jobFromFlags(f: JobFlags): Record<string, unknown> {
         name: f.scaleRuleName,
         type: f.scaleRuleType ?? "azure-servicebus",
         metadata: Object.fromEntries(pairs("--scale-rule-metadata", f.scaleRuleMetadata)),
-        auth: pairs("--scale-rule-auth", f.scaleRuleAuth).map(([triggerParameter, secretRef]) => ({ triggerParameter, secretRef })),
+        auth: pairs("--scale-rule-auth", f.scaleRuleAuth).map(([triggerParameter, secretRef]) => ({
+          triggerParameter,
+          secretRef,
+        })),
       });
     }
     configuration.eventTriggerConfig = {
@@ -168,13 +183,19 @@ export function jobFromFlags(f: JobFlags): Record<string, unknown> {
   const container: Record<string, unknown> = {
     name: f.containerName ?? f.name,
     image: f.image ?? AZ_JOB_DEFAULTS.image,
-    resources: { cpu: f.cpu ? cpuFlag(f.cpu) : AZ_JOB_DEFAULTS.cpu, memory: f.memory ? memoryFlag(f.memory) : AZ_JOB_DEFAULTS.memory },
+    resources: {
+      cpu: f.cpu ? cpuFlag(f.cpu) : AZ_JOB_DEFAULTS.cpu,
+      memory: f.memory ? memoryFlag(f.memory) : AZ_JOB_DEFAULTS.memory,
+    },
   };
   if (f.command?.length) container.command = f.command;
   if (f.args?.length) container.args = f.args;
   const env = envVars(f.envVars);
   if (env.length) container.env = env;
-  const entry: Record<string, unknown> = { name: f.name, properties: { configuration, template: { containers: [container] } } };
+  const entry: Record<string, unknown> = {
+    name: f.name,
+    properties: { configuration, template: { containers: [container] } },
+  };
   if (f.resourceGroup || f.environment) (entry.properties as Record<string, unknown>).environmentId = environmentId(f);
   const identity = identityFlags(f);
   if (identity) entry.identity = identity;
@@ -190,12 +211,20 @@ function environmentId(f: { resourceGroup?: string; environment?: string }): str
 function identityFlags(f: JobFlags): Record<string, unknown> | undefined {
   const user = f.miUserAssigned ?? [];
   if (!f.miSystemAssigned && !user.length) return undefined;
-  const type = f.miSystemAssigned && user.length ? "SystemAssigned,UserAssigned" : f.miSystemAssigned ? "SystemAssigned" : "UserAssigned";
+  const type =
+    f.miSystemAssigned && user.length
+      ? "SystemAssigned,UserAssigned"
+      : f.miSystemAssigned
+        ? "SystemAssigned"
+        : "UserAssigned";
   return { type, ...(user.length ? { userAssignedIdentities: Object.fromEntries(user.map((u) => [u, {}])) } : {}) };
 }
 
 /** `job start` overrides: a template for that execution only. */
-export function startTemplate(f: Pick<JobFlags, "image" | "cpu" | "memory" | "command" | "args" | "envVars" | "containerName" | "yaml">, baseContainer: string): unknown | undefined {
+export function startTemplate(
+  f: Pick<JobFlags, "image" | "cpu" | "memory" | "command" | "args" | "envVars" | "containerName" | "yaml">,
+  baseContainer: string,
+): unknown | undefined {
   if (f.yaml) {
     const doc = parse(readFileSync(f.yaml, "utf8")) as Record<string, unknown>;
     return (doc?.template ?? (doc?.properties as Record<string, unknown>)?.template ?? doc) as unknown;
@@ -205,6 +234,7 @@ export function startTemplate(f: Pick<JobFlags, "image" | "cpu" | "memory" | "co
   if (f.command?.length) c.command = f.command;
   if (f.args?.length) c.args = f.args;
   if (f.envVars?.length) c.env = envVars(f.envVars);
-  if (f.cpu || f.memory) c.resources = { ...(f.cpu ? { cpu: cpuFlag(f.cpu) } : {}), ...(f.memory ? { memory: memoryFlag(f.memory) } : {}) };
+  if (f.cpu || f.memory)
+    c.resources = { ...(f.cpu ? { cpu: cpuFlag(f.cpu) } : {}), ...(f.memory ? { memory: memoryFlag(f.memory) } : {}) };
   return Object.keys(c).length > 1 ? { containers: [c] } : undefined;
 }

@@ -1,12 +1,22 @@
 // `eventjobs containerapp job ...`: az's job commands against the running server's control API.
 import { Option, type Command } from "commander";
 import { ApiClient, addDataDirOption, readNdjson } from "./client.js";
-import { checkJobName, cpuFlag, cronFlag, envVars, intFlag, jobFromFlags, jobFromYaml, memoryFlag, startTemplate, type JobFlags } from "./job-flags.js";
+import {
+  checkJobName,
+  cpuFlag,
+  cronFlag,
+  envVars,
+  intFlag,
+  jobFromFlags,
+  jobFromYaml,
+  memoryFlag,
+  startTemplate,
+  type JobFlags,
+} from "./job-flags.js";
 import { addOutputOption, checkFormat, print, type Column } from "./output.js";
 import { fail } from "./util.js";
 
 type Obj = Record<string, any>;
-const collect = (v: string, all: string[] = []) => [...all, v];
 
 const JOB_COLUMNS: Column[] = [
   { header: "Name", get: (j) => j.name },
@@ -37,7 +47,9 @@ function common(cmd: Command): Command {
 const nameOption = (cmd: Command) => cmd.requiredOption("-n, --name <name>", "the job's name");
 
 export function registerJob(program: Command): void {
-  const containerapp = program.commands.find((c) => c.name() === "containerapp") ?? program.command("containerapp").description("Container Apps jobs, run as local processes");
+  const containerapp =
+    program.commands.find((c) => c.name() === "containerapp") ??
+    program.command("containerapp").description("Container Apps jobs, run as local processes");
   const job = containerapp.command("job").description("Jobs: create, inspect, start and stop executions, read logs");
 
   common(nameOption(job.command("create")))
@@ -116,7 +128,10 @@ Examples:
     .option("--polling-interval <seconds>", "seconds between scale checks")
     .option("--cron-expression <cron>", "5-field cron in UTC")
     .option("--yaml <file>", "a Container Apps job body merged over the current one")
-    .addHelpText("after", "\nExamples:\n  eventjobs containerapp job update -n my-job --image myreg.azurecr.io/worker:1.1\n  eventjobs containerapp job update -n my-job --max-executions 5 --set-env-vars LOG_LEVEL=debug\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs containerapp job update -n my-job --image myreg.azurecr.io/worker:1.1\n  eventjobs containerapp job update -n my-job --max-executions 5 --set-env-vars LOG_LEVEL=debug\n",
+    )
     .action(async (o: Obj) => {
       checkFormat(o.output);
       checkJobName(o.name);
@@ -128,13 +143,20 @@ Examples:
 
   common(nameOption(job.command("show")))
     .description("Show a job")
-    .addHelpText("after", "\nExamples:\n  eventjobs containerapp job show -n my-job\n  eventjobs containerapp job show -n my-job -o yaml\n")
-    .action(async (o: Obj) => print(await new ApiClient(o.dataDir).request("GET", `/jobs/${o.name}`), o.output, JOB_COLUMNS));
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs containerapp job show -n my-job\n  eventjobs containerapp job show -n my-job -o yaml\n",
+    )
+    .action(async (o: Obj) =>
+      print(await new ApiClient(o.dataDir).request("GET", `/jobs/${o.name}`), o.output, JOB_COLUMNS),
+    );
 
   common(job.command("list"))
     .description("List jobs")
     .addHelpText("after", "\nExamples:\n  eventjobs containerapp job list -o table\n")
-    .action(async (o: Obj) => print((await new ApiClient(o.dataDir).request("GET", "/jobs")).value, o.output, JOB_COLUMNS));
+    .action(async (o: Obj) =>
+      print((await new ApiClient(o.dataDir).request("GET", "/jobs")).value, o.output, JOB_COLUMNS),
+    );
 
   common(nameOption(job.command("delete")))
     .description("Delete a job, stopping its executions")
@@ -154,7 +176,10 @@ Examples:
     .option("--args <args...>", "overrides CMD")
     .option("--env-vars <pairs...>", "KEY=VALUE or KEY=secretref:NAME, merged over the job's")
     .option("--yaml <file>", "an execution template in YAML (containers: ...)")
-    .addHelpText("after", "\nExamples:\n  eventjobs containerapp job start -n my-job\n  eventjobs containerapp job start -n my-job --env-vars MODE=backfill\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs containerapp job start -n my-job\n  eventjobs containerapp job start -n my-job --env-vars MODE=backfill\n",
+    )
     .action(async (o: Obj) => {
       checkFormat(o.output);
       const api = new ApiClient(o.dataDir);
@@ -170,10 +195,23 @@ Examples:
     .description("Stop every running execution of a job, or the ones named")
     .option("--job-execution-name <name>", "stop this execution only")
     .option("--execution-name-list <names>", "comma-separated executions to stop")
-    .addHelpText("after", "\nExamples:\n  eventjobs containerapp job stop -n my-job\n  eventjobs containerapp job stop -n my-job --job-execution-name my-job-abc1234\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs containerapp job stop -n my-job\n  eventjobs containerapp job stop -n my-job --job-execution-name my-job-abc1234\n",
+    )
     .action(async (o: Obj) => {
-      const body = o.executionNameList ? { executionNameList: String(o.executionNameList).split(",").map((s) => s.trim()) } : o.jobExecutionName ? { jobExecutionName: o.jobExecutionName } : {};
-      print((await new ApiClient(o.dataDir).request("POST", `/jobs/${o.name}/stop`, body)).value, o.output, [{ header: "Name", get: (e) => e.name }]);
+      const body = o.executionNameList
+        ? {
+            executionNameList: String(o.executionNameList)
+              .split(",")
+              .map((s) => s.trim()),
+          }
+        : o.jobExecutionName
+          ? { jobExecutionName: o.jobExecutionName }
+          : {};
+      print((await new ApiClient(o.dataDir).request("POST", `/jobs/${o.name}/stop`, body)).value, o.output, [
+        { header: "Name", get: (e) => e.name },
+      ]);
     });
 
   addDataDirOption(azureFlags(nameOption(job.command("explain"))))
@@ -186,7 +224,10 @@ Examples:
       print(o.all ? all : all.slice(-10), o.output, [
         { header: "Time", get: (d) => d.time },
         { header: "Cause", get: (d) => d.cause },
-        { header: "Queue", get: (d) => d.rules.map((r: Obj) => `${r.name}=${r.error ? "error" : r.queueLength}`).join(" ") },
+        {
+          header: "Queue",
+          get: (d) => d.rules.map((r: Obj) => `${r.name}=${r.error ? "error" : r.queueLength}`).join(" "),
+        },
         { header: "Running", get: (d) => d.running },
         { header: "Max", get: (d) => d.maxExecutions },
         { header: "Started", get: (d) => d.started },
@@ -198,12 +239,27 @@ Examples:
   common(nameOption(execution.command("list")))
     .description("List a job's executions, newest first")
     .addHelpText("after", "\nExamples:\n  eventjobs containerapp job execution list -n my-job -o table\n")
-    .action(async (o: Obj) => print((await new ApiClient(o.dataDir).request("GET", `/jobs/${o.name}/executions`)).value, o.output, EXECUTION_COLUMNS));
+    .action(async (o: Obj) =>
+      print(
+        (await new ApiClient(o.dataDir).request("GET", `/jobs/${o.name}/executions`)).value,
+        o.output,
+        EXECUTION_COLUMNS,
+      ),
+    );
   common(nameOption(execution.command("show")))
     .description("Show one execution with its replicas")
     .requiredOption("--job-execution-name <name>", "the execution")
-    .addHelpText("after", "\nExamples:\n  eventjobs containerapp job execution show -n my-job --job-execution-name my-job-abc1234\n")
-    .action(async (o: Obj) => print(await new ApiClient(o.dataDir).request("GET", `/jobs/${o.name}/executions/${o.jobExecutionName}`), o.output, EXECUTION_COLUMNS));
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs containerapp job execution show -n my-job --job-execution-name my-job-abc1234\n",
+    )
+    .action(async (o: Obj) =>
+      print(
+        await new ApiClient(o.dataDir).request("GET", `/jobs/${o.name}/executions/${o.jobExecutionName}`),
+        o.output,
+        EXECUTION_COLUMNS,
+      ),
+    );
 
   registerLogs(job);
 }
@@ -219,12 +275,18 @@ function registerLogs(job: Command): void {
     .option("--follow", "keep streaming new lines")
     .option("--tail <n>", "lines from the end, 0-300", "20")
     .option("--format <format>", "json or text", "json")
-    .addHelpText("after", "\nExamples:\n  eventjobs containerapp job logs show -n job-python --format text\n  eventjobs containerapp job logs show -n job-python --follow\n  eventjobs containerapp job logs show -n job-python --type system --tail 100\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs containerapp job logs show -n job-python --format text\n  eventjobs containerapp job logs show -n job-python --follow\n  eventjobs containerapp job logs show -n job-python --type system --tail 100\n",
+    )
     .action(async (o: Obj) => {
       const tail = Number(o.tail);
-      if (!Number.isInteger(tail) || tail < 0 || tail > 300) fail(`Invalid value "${o.tail}" for --tail: expected an integer from 0 to 300`);
-      if (o.format !== "json" && o.format !== "text") fail(`Invalid value "${o.format}" for --format: expected json or text`);
-      if (o.type !== "console" && o.type !== "system") fail(`Invalid value "${o.type}" for --type: expected console or system`);
+      if (!Number.isInteger(tail) || tail < 0 || tail > 300)
+        fail(`Invalid value "${o.tail}" for --tail: expected an integer from 0 to 300`);
+      if (o.format !== "json" && o.format !== "text")
+        fail(`Invalid value "${o.format}" for --format: expected json or text`);
+      if (o.type !== "console" && o.type !== "system")
+        fail(`Invalid value "${o.type}" for --type: expected console or system`);
       const api = new ApiClient(o.dataDir);
       let execution = o.execution as string | undefined;
       if (!execution && o.type === "console") {
@@ -237,8 +299,21 @@ function registerLogs(job: Command): void {
       if (o.replica) params.set("replica", o.replica);
       const show = (e: Obj) => {
         if (o.container && e.container !== o.container) return;
-        if (o.format === "text") console.log(`${new Date(e.time).toISOString()} ${e.stream ?? ""} ${e.replica ?? e.reason ?? ""}: ${e.text}`);
-        else console.log(JSON.stringify({ TimeStamp: new Date(e.time).toISOString(), Log: e.text, Stream: e.stream, ...(e.reason ? { Reason: e.reason } : {}), ContainerGroupName: e.replica, ContainerName: e.container, ContainerJobName: e.job, ExecutionName: e.execution }));
+        if (o.format === "text")
+          console.log(`${new Date(e.time).toISOString()} ${e.stream ?? ""} ${e.replica ?? e.reason ?? ""}: ${e.text}`);
+        else
+          console.log(
+            JSON.stringify({
+              TimeStamp: new Date(e.time).toISOString(),
+              Log: e.text,
+              Stream: e.stream,
+              ...(e.reason ? { Reason: e.reason } : {}),
+              ContainerGroupName: e.replica,
+              ContainerName: e.container,
+              ContainerJobName: e.job,
+              ExecutionName: e.execution,
+            }),
+          );
       };
       if (!o.follow) {
         for (const e of (await api.request("GET", `/jobs/${o.name}/logs?${params}`)).value) show(e);
@@ -246,8 +321,10 @@ function registerLogs(job: Command): void {
       }
       params.set("follow", "true");
       const res = await api.fetch("GET", `/jobs/${o.name}/logs?${params}`);
-      if (!res.ok || !res.body) fail(((await res.json().catch(() => ({}))) as Obj).error?.message ?? `HTTP ${res.status}`);
-      // the stream only ends when the server goes away: say so and exit 1, as kubectl logs -f does when it loses the server
+      if (!res.ok || !res.body)
+        fail(((await res.json().catch(() => ({}))) as Obj).error?.message ?? `HTTP ${res.status}`);
+      // the stream only ends when the server goes away: say so and exit 1, as kubectl logs -f does when it loses the
+      // server
       await readNdjson(res, show);
       fail(`the eventjobs server on ${o.dataDir} stopped; no more logs to follow`);
     });
@@ -265,7 +342,8 @@ function applyUpdate(entry: Obj, o: Obj): Obj {
   const c = next.properties.template.containers[0];
   const set = (obj: Obj | undefined, key: string, v: unknown) => v !== undefined && obj && (obj[key] = v);
   const scale = (flag: string, v: string | undefined, min: number) => {
-    if (v !== undefined && !conf.eventTriggerConfig) fail(`Usage error: ${flag} applies to Event jobs only (the trigger type of ${o.name} is ${conf.triggerType})`);
+    if (v !== undefined && !conf.eventTriggerConfig)
+      fail(`Usage error: ${flag} applies to Event jobs only (the trigger type of ${o.name} is ${conf.triggerType})`);
     return intFlag(flag, v, undefined, min);
   };
   const cpu = o.cpu === undefined ? undefined : cpuFlag(o.cpu);
@@ -280,11 +358,19 @@ function applyUpdate(entry: Obj, o: Obj): Obj {
     pollingInterval: scale("--polling-interval", o.pollingInterval, 1),
   };
   if (o.cronExpression !== undefined) {
-    if (!conf.scheduleTriggerConfig) fail(`Usage error: --cron-expression applies to Schedule jobs only (the trigger type of ${o.name} is ${conf.triggerType})`);
+    if (!conf.scheduleTriggerConfig)
+      fail(
+        `Usage error: --cron-expression applies to Schedule jobs only (the trigger type of ${o.name} is ${conf.triggerType})`,
+      );
     conf.scheduleTriggerConfig.cronExpression = cronFlag(o.cronExpression);
   }
   set(c, "image", o.image);
-  if (cpu !== undefined || memory !== undefined) c.resources = { ...c.resources, ...(cpu !== undefined ? { cpu } : {}), ...(memory !== undefined ? { memory } : {}) };
+  if (cpu !== undefined || memory !== undefined)
+    c.resources = {
+      ...c.resources,
+      ...(cpu !== undefined ? { cpu } : {}),
+      ...(memory !== undefined ? { memory } : {}),
+    };
   set(c, "command", o.command);
   set(c, "args", o.args);
   if (o.setEnvVars || o.removeEnvVars) {
@@ -305,6 +391,10 @@ function applyUpdate(entry: Obj, o: Obj): Obj {
 
 function mergeDeep(base: Obj, over: Obj): Obj {
   const out: Obj = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = v && typeof v === "object" && !Array.isArray(v) && base[k] && typeof base[k] === "object" ? mergeDeep(base[k], v) : v;
+  for (const [k, v] of Object.entries(over))
+    out[k] =
+      v && typeof v === "object" && !Array.isArray(v) && base[k] && typeof base[k] === "object"
+        ? mergeDeep(base[k], v)
+        : v;
   return out;
 }

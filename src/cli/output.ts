@@ -18,11 +18,13 @@ export function addOutputOption(cmd: Command): Command {
 }
 
 export function checkFormat(format: string): OutputFormat {
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) fail(`--output "${format}": expected one of ${OUTPUT_FORMATS.join(", ")}`);
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(format))
+    fail(`--output "${format}": expected one of ${OUTPUT_FORMATS.join(", ")}`);
   return format as OutputFormat;
 }
 
-const cell = (v: unknown) => (v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
+const cell = (v: unknown) =>
+  v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
 
 /** Prints a value (an object, or a list for list commands) in the chosen format. */
 export function print(value: unknown, format: string, columns: Column[]): void {
@@ -34,7 +36,11 @@ export function print(value: unknown, format: string, columns: Column[]): void {
   const table = rows.map((r) => columns.map((c) => cell(c.get(r))));
   if (f === "tsv") return void console.log(table.map((r) => r.join("\t")).join("\n"));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...table.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((s, i) => s.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((s, i) => s.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   console.log(line(columns.map((c) => c.header)));
   console.log(line(widths.map((w) => "-".repeat(w))));
   for (const r of table) console.log(line(r));

@@ -14,7 +14,8 @@ const FORMATS = ["text", "json", "yaml"];
 
 function projectFile(config?: string): { file: string; text: string } {
   const file = resolve(config ?? "eventjobs.yaml");
-  if (!existsSync(file)) fail(config ? `--config "${config}": no such file` : `no eventjobs.yaml in ${process.cwd()} (pass --config FILE)`);
+  if (!existsSync(file))
+    fail(config ? `--config "${config}": no such file` : `no eventjobs.yaml in ${process.cwd()} (pass --config FILE)`);
   return { file, text: readFileSync(file, "utf8") };
 }
 
@@ -26,7 +27,9 @@ function checkOutput(o: string): void {
 async function follow(res: Response, format: string): Promise<Obj> {
   if (!res.ok || !res.body) {
     const data = (await res.json().catch(() => ({}))) as Obj;
-    fail(`${data.error?.message ?? `HTTP ${res.status}`}${data.error?.code === "InvalidConfig" ? "\nNothing was changed." : ""}`);
+    fail(
+      `${data.error?.message ?? `HTTP ${res.status}`}${data.error?.code === "InvalidConfig" ? "\nNothing was changed." : ""}`,
+    );
   }
   const text = format === "text";
   const say = (s: string) => (text ? process.stdout.write(s) : process.stderr.write(s));
@@ -34,7 +37,12 @@ async function follow(res: Response, format: string): Promise<Obj> {
   await readNdjson(res, (e: Obj) => {
     if (e.event === "step" && e.status === "start") say(`${e.text}... `);
     else if (e.event === "step") say(e.status === "done" ? "done\n" : `failed\n  ${e.error}\n`);
-    else if (e.event === "plan" && text && e.plan.changes.length) say(formatPlan(e.plan as Plan).slice(0, -1).join("\n") + "\n\n");
+    else if (e.event === "plan" && text && e.plan.changes.length)
+      say(
+        formatPlan(e.plan as Plan)
+          .slice(0, -1)
+          .join("\n") + "\n\n",
+      );
     else if (e.event === "error") fail(`${e.error.message}\nNothing was changed.`);
     else if (e.event === "result") return Boolean((result = e));
   });
@@ -64,20 +72,35 @@ export function registerProject(program: Command): void {
       .option("-o, --output <format>", `output format: ${FORMATS.join(", ")}`, def);
 
   common(program.command("plan"))
-    .description("Show what apply would change on the running server: + create, ~ update (each changed field), - delete; secrets masked")
+    .description(
+      "Show what apply would change on the running server: + create, ~ update (each changed field), - delete; secrets masked",
+    )
     .option("--detailed-exitcode", "exit 2 when there are changes, 0 when there are none")
-    .addHelpText("after", "\nExamples:\n  eventjobs plan\n  eventjobs plan --config examples/seed/eventjobs.yaml -o json\n  eventjobs plan --detailed-exitcode || echo changes\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs plan\n  eventjobs plan --config examples/seed/eventjobs.yaml -o json\n  eventjobs plan --detailed-exitcode || echo changes\n",
+    )
     .action(async (o: Obj) => {
       checkOutput(o.output);
       const plan = (await new ApiClient(o.dataDir).request("POST", "/plan", projectFile(o.config))) as Plan;
-      if (o.output === "text") console.log(plan.changes.length ? formatPlan(plan).join("\n") : `${summary(plan)} The running server matches ${plan.source ?? "the project"}.`);
+      if (o.output === "text")
+        console.log(
+          plan.changes.length
+            ? formatPlan(plan).join("\n")
+            : `${summary(plan)} The running server matches ${plan.source ?? "the project"}.`,
+        );
       else print(plan, o.output, []);
       if (o.detailedExitcode && plan.changes.length) process.exitCode = EXIT.changes;
     });
 
   common(program.command("apply"))
-    .description("Make the running server match the project file: build images, create, update and delete resources; all or nothing")
-    .addHelpText("after", "\nExamples:\n  eventjobs apply\n  eventjobs apply --config examples/seed/eventjobs.yaml\n  eventjobs apply -o json > result.json\n")
+    .description(
+      "Make the running server match the project file: build images, create, update and delete resources; all or nothing",
+    )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs apply\n  eventjobs apply --config examples/seed/eventjobs.yaml\n  eventjobs apply -o json > result.json\n",
+    )
     .action(async (o: Obj) => {
       checkOutput(o.output);
       const res = await new ApiClient(o.dataDir).fetch("POST", "/apply", projectFile(o.config));
@@ -87,21 +110,30 @@ export function registerProject(program: Command): void {
   common(program.command("destroy"))
     .description("Delete everything the project created on the running server (resources made by other commands stay)")
     .option("-y, --yes", "do not ask for confirmation")
-    .addHelpText("after", "\nExamples:\n  eventjobs destroy --yes\n  eventjobs destroy --config examples/seed/eventjobs.yaml\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs destroy --yes\n  eventjobs destroy --config examples/seed/eventjobs.yaml\n",
+    )
     .action(async (o: Obj) => {
       checkOutput(o.output);
       const api = new ApiClient(o.dataDir);
       const project = await api.request("GET", "/project");
-      if (o.config && project.source && resolve(o.config) !== project.source) fail(`the server's project is ${project.source}, not ${resolve(o.config)}; nothing was destroyed`);
+      if (o.config && project.source && resolve(o.config) !== project.source)
+        fail(`the server's project is ${project.source}, not ${resolve(o.config)}; nothing was destroyed`);
       if (!project.resources.length) {
         if (o.output === "text") console.log("No changes. The project owns nothing on this server.");
         else print({ plan: { changes: [], unchanged: 0 }, errors: [] }, o.output, []);
         return;
       }
       if (!o.yes) {
-        if (!process.stdin.isTTY) fail(`destroy deletes ${project.resources.length} resources of ${project.source ?? "the project"}: pass --yes to confirm`);
+        if (!process.stdin.isTTY)
+          fail(
+            `destroy deletes ${project.resources.length} resources of ${project.source ?? "the project"}: pass --yes to confirm`,
+          );
         const rl = createInterface({ input: process.stdin, output: process.stdout });
-        const answer = await rl.question(`Delete the ${project.resources.length} resources ${project.source ?? "the project"} created? (y/N) `);
+        const answer = await rl.question(
+          `Delete the ${project.resources.length} resources ${project.source ?? "the project"} created? (y/N) `,
+        );
         rl.close();
         if (!/^y(es)?$/i.test(answer.trim())) fail("destroy cancelled; nothing was changed");
       }

@@ -16,7 +16,8 @@ function common(cmd: Command): Command {
   return addOutputOption(addDataDirOption(cmd)).option("--subscription <id>", "accepted for az compatibility");
 }
 
-const SCOPE_HELP = "<namespace>[/queues/<queue>], or the ARM id /subscriptions/<any>/resourceGroups/<any>/providers/Microsoft.ServiceBus/namespaces/<namespace>[/queues/<queue>]";
+const SCOPE_HELP =
+  "<namespace>[/queues/<queue>], or the ARM id /subscriptions/<any>/resourceGroups/<any>/providers/Microsoft.ServiceBus/namespaces/<namespace>[/queues/<queue>]";
 
 function filters(o: Obj): URLSearchParams {
   const q = new URLSearchParams();
@@ -28,11 +29,19 @@ function filters(o: Obj): URLSearchParams {
 
 export function registerRole(program: Command): void {
   const role = program.command("role").description("Role-based access control for Service Bus (data roles only)");
-  const assignment = role.command("assignment").description("Role assignments: Azure Service Bus Data Owner, Sender, Receiver");
+  const assignment = role
+    .command("assignment")
+    .description("Role assignments: Azure Service Bus Data Owner, Sender, Receiver");
   common(assignment.command("create"))
     .description("Assign a Service Bus data role to an identity on a namespace or entity")
-    .requiredOption("--assignee <id>", "identity name, client id or principal id (a job name: its system-assigned identity)")
-    .requiredOption("--role <role>", '"Azure Service Bus Data Owner", "Azure Service Bus Data Sender" or "Azure Service Bus Data Receiver" (or its definition id)')
+    .requiredOption(
+      "--assignee <id>",
+      "identity name, client id or principal id (a job name: its system-assigned identity)",
+    )
+    .requiredOption(
+      "--role <role>",
+      '"Azure Service Bus Data Owner", "Azure Service Bus Data Sender" or "Azure Service Bus Data Receiver" (or its definition id)',
+    )
     .requiredOption("--scope <scope>", SCOPE_HELP)
     .option("--assignee-object-id <id>", "the principal id (az's alternative to --assignee)")
     .option("--assignee-principal-type <type>", "accepted for az compatibility")
@@ -42,7 +51,15 @@ export function registerRole(program: Command): void {
     )
     .action(async (o: Obj) => {
       checkFormat(o.output);
-      print(await new ApiClient(o.dataDir).request("POST", "/roleAssignments", { assignee: o.assigneeObjectId ?? o.assignee, role: o.role, scope: o.scope }), o.output, COLUMNS);
+      print(
+        await new ApiClient(o.dataDir).request("POST", "/roleAssignments", {
+          assignee: o.assigneeObjectId ?? o.assignee,
+          role: o.role,
+          scope: o.scope,
+        }),
+        o.output,
+        COLUMNS,
+      );
     });
   common(assignment.command("list"))
     .description("List role assignments, optionally only an assignee's, a role's or a scope's")
@@ -50,10 +67,17 @@ export function registerRole(program: Command): void {
     .option("--role <role>", "role name or definition id")
     .option("--scope <scope>", SCOPE_HELP)
     .option("--all", "accepted for az compatibility (every assignment is listed anyway)")
-    .addHelpText("after", "\nExamples:\n  eventjobs role assignment list -o table\n  eventjobs role assignment list --assignee identity-aca --scope servicebus-ns-job/queues/queue-messages\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs role assignment list -o table\n  eventjobs role assignment list --assignee identity-aca --scope servicebus-ns-job/queues/queue-messages\n",
+    )
     .action(async (o: Obj) => {
       const q = filters(o);
-      print((await new ApiClient(o.dataDir).request("GET", `/roleAssignments${q.size ? `?${q}` : ""}`)).value, o.output, COLUMNS);
+      print(
+        (await new ApiClient(o.dataDir).request("GET", `/roleAssignments${q.size ? `?${q}` : ""}`)).value,
+        o.output,
+        COLUMNS,
+      );
     });
   common(assignment.command("delete"))
     .description("Delete the role assignments that match every filter given")
@@ -61,7 +85,10 @@ export function registerRole(program: Command): void {
     .option("--role <role>", "role name or definition id")
     .option("--scope <scope>", SCOPE_HELP)
     .option("-y, --yes", "accepted for az compatibility")
-    .addHelpText("after", '\nExamples:\n  eventjobs role assignment delete --assignee identity-aca --role "Azure Service Bus Data Receiver" --scope servicebus-ns-job/queues/queue-messages\n')
+    .addHelpText(
+      "after",
+      '\nExamples:\n  eventjobs role assignment delete --assignee identity-aca --role "Azure Service Bus Data Receiver" --scope servicebus-ns-job/queues/queue-messages\n',
+    )
     .action(async (o: Obj) => {
       const q = filters(o);
       if (!q.size) fail("Usage error: give --assignee, --role or --scope (deleting every assignment needs them named)");

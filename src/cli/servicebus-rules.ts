@@ -28,14 +28,19 @@ function rulesPath(scope: Scope, o: Obj, rule?: string): string {
 
 /** az's --rights takes space-separated values (and, from scripts, a comma-separated one). */
 function rights(values: string[] | undefined): string[] | undefined {
-  return values?.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  return values
+    ?.flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 export function registerAuthorizationRules(parent: Command, scope: Scope): void {
   const az = `az servicebus ${scope} authorization-rule`;
   const rule = parent.command("authorization-rule").description(`Shared access policies of a ${scope} (${az})`);
-  const where = scope === "queue" ? "--namespace-name sbemulatorns --queue-name orders" : "--namespace-name sbemulatorns";
-  const ex = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  eventjobs servicebus ${scope} authorization-rule ${l}\n`).join("")}`;
+  const where =
+    scope === "queue" ? "--namespace-name sbemulatorns --queue-name orders" : "--namespace-name sbemulatorns";
+  const ex = (...lines: string[]) =>
+    `\nExamples:\n${lines.map((l) => `  eventjobs servicebus ${scope} authorization-rule ${l}\n`).join("")}`;
   const base = (cmd: Command, named: boolean) => {
     addOutputOption(addDataDirOption(cmd))
       .requiredOption("--namespace-name <namespace>", "the namespace")
@@ -57,14 +62,25 @@ export function registerAuthorizationRules(parent: Command, scope: Scope): void 
     .action(async (o: Obj) => print(await api(o).request("GET", rulesPath(scope, o, o.name)), o.output, RULE_COLUMNS));
   for (const verb of ["create", "update"] as const) {
     base(rule.command(verb), true)
-      .description(verb === "create" ? "Create an authorization rule with new keys (Base64 of 32 random bytes), or set an existing one's rights" : "Change an existing rule's rights (its keys stay)")
+      .description(
+        verb === "create"
+          ? "Create an authorization rule with new keys (Base64 of 32 random bytes), or set an existing one's rights"
+          : "Change an existing rule's rights (its keys stay)",
+      )
       .requiredOption("--rights <rights...>", "Listen, Send, Manage (Manage needs the other two)")
-      .addHelpText("after", ex(`${verb} ${where} --name app --rights Send Listen`, `${verb} ${where} -n monitor --rights Listen -o table`))
+      .addHelpText(
+        "after",
+        ex(`${verb} ${where} --name app --rights Send Listen`, `${verb} ${where} -n monitor --rights Listen -o table`),
+      )
       .action(async (o: Obj) => {
         checkFormat(o.output);
         const client = api(o);
         if (verb === "update") await client.request("GET", rulesPath(scope, o, o.name)); // "not found", as az says
-        print(await client.request("PUT", rulesPath(scope, o, o.name), { rights: rights(o.rights) }), o.output, RULE_COLUMNS);
+        print(
+          await client.request("PUT", rulesPath(scope, o, o.name), { rights: rights(o.rights) }),
+          o.output,
+          RULE_COLUMNS,
+        );
       });
   }
   base(rule.command("delete"), true)
@@ -77,21 +93,48 @@ export function registerAuthorizationRules(parent: Command, scope: Scope): void 
   const keys = rule.command("keys").description("The keys and connection strings of an authorization rule");
   base(keys.command("list"), true)
     .description("Print the rule's keys and connection strings (the emulator form; --tls for AMQPS)")
-    .option("--tls", "connection strings in the AMQPS form (no UseDevelopmentEmulator), for clients that trust the local CA")
-    .addHelpText("after", ex(`keys list ${where} --name RootManageSharedAccessKey`, `keys list ${where} -n app --query primaryConnectionString -o tsv`, `keys list ${where} -n app --tls -o yaml`))
-    .option("--query <field>", "print one field only (az's JMESPath, for a top-level field: primaryConnectionString, primaryKey, ...)")
-    .action(async (o: Obj) => output(await api(o).request("POST", `${rulesPath(scope, o, o.name)}/listKeys${o.tls ? "?tls=true" : ""}`), o));
+    .option(
+      "--tls",
+      "connection strings in the AMQPS form (no UseDevelopmentEmulator), for clients that trust the local CA",
+    )
+    .addHelpText(
+      "after",
+      ex(
+        `keys list ${where} --name RootManageSharedAccessKey`,
+        `keys list ${where} -n app --query primaryConnectionString -o tsv`,
+        `keys list ${where} -n app --tls -o yaml`,
+      ),
+    )
+    .option(
+      "--query <field>",
+      "print one field only (az's JMESPath, for a top-level field: primaryConnectionString, primaryKey, ...)",
+    )
+    .action(async (o: Obj) =>
+      output(await api(o).request("POST", `${rulesPath(scope, o, o.name)}/listKeys${o.tls ? "?tls=true" : ""}`), o),
+    );
   base(keys.command("renew"), true)
-    .description("Regenerate one of the rule's keys (or set it with --key-value): tokens signed with the old key are refused at once")
+    .description(
+      "Regenerate one of the rule's keys (or set it with --key-value): tokens signed with the old key are refused at once",
+    )
     .requiredOption("--key <which>", "PrimaryKey or SecondaryKey")
     .option("--key-value <key>", "the new key (default: Base64 of 32 random bytes)")
     .option("--tls", "connection strings in the AMQPS form")
     .option("--query <field>", "print one field only (primaryConnectionString, primaryKey, ...)")
-    .addHelpText("after", ex(`keys renew ${where} --name app --key PrimaryKey`, `keys renew ${where} -n app --key SecondaryKey --key-value "$(openssl rand -base64 32)"`))
+    .addHelpText(
+      "after",
+      ex(
+        `keys renew ${where} --name app --key PrimaryKey`,
+        `keys renew ${where} -n app --key SecondaryKey --key-value "$(openssl rand -base64 32)"`,
+      ),
+    )
     .action(async (o: Obj) => {
-      if (o.key !== "PrimaryKey" && o.key !== "SecondaryKey") fail(`argument --key: invalid choice: '${o.key}' (choose from 'PrimaryKey', 'SecondaryKey')`);
+      if (o.key !== "PrimaryKey" && o.key !== "SecondaryKey")
+        fail(`argument --key: invalid choice: '${o.key}' (choose from 'PrimaryKey', 'SecondaryKey')`);
       const body = { keyType: o.key, ...(o.keyValue === undefined ? {} : { key: o.keyValue }) };
-      output(await api(o).request("POST", `${rulesPath(scope, o, o.name)}/regenerateKeys${o.tls ? "?tls=true" : ""}`, body), o);
+      output(
+        await api(o).request("POST", `${rulesPath(scope, o, o.name)}/regenerateKeys${o.tls ? "?tls=true" : ""}`, body),
+        o,
+      );
     });
 }
 

@@ -50,15 +50,27 @@ function int(flag: string, v: string | undefined): number | undefined {
   return Number(v);
 }
 
-/** The flags → queue properties as eventjobs.yaml names them (the server checks ranges, with these names mapped back). */
+/**
+ * The flags → queue properties as eventjobs.yaml names them (the server checks ranges, with these names mapped back).
+ */
 const QUEUE_FLAGS: Array<[flag: string, key: string, prop: string, kind: "str" | "int" | "bool"]> = [
   ["--lock-duration", "lockDuration", "lockDuration", "str"],
   ["--max-delivery-count", "maxDeliveryCount", "maxDeliveryCount", "int"],
   ["--default-message-time-to-live", "defaultMessageTimeToLive", "defaultMessageTimeToLive", "str"],
-  ["--enable-dead-lettering-on-message-expiration", "enableDeadLetteringOnMessageExpiration", "deadLetteringOnMessageExpiration", "bool"],
+  [
+    "--enable-dead-lettering-on-message-expiration",
+    "enableDeadLetteringOnMessageExpiration",
+    "deadLetteringOnMessageExpiration",
+    "bool",
+  ],
   ["--enable-session", "enableSession", "requiresSession", "bool"],
   ["--enable-duplicate-detection", "enableDuplicateDetection", "requiresDuplicateDetection", "bool"],
-  ["--duplicate-detection-history-time-window", "duplicateDetectionHistoryTimeWindow", "duplicateDetectionHistoryTimeWindow", "str"],
+  [
+    "--duplicate-detection-history-time-window",
+    "duplicateDetectionHistoryTimeWindow",
+    "duplicateDetectionHistoryTimeWindow",
+    "str",
+  ],
   ["--forward-to", "forwardTo", "forwardTo", "str"],
   ["--forward-dead-lettered-messages-to", "forwardDeadLetteredMessagesTo", "forwardDeadLetteredMessagesTo", "str"],
   ["--max-size", "maxSize", "maxSizeInMegabytes", "int"],
@@ -83,7 +95,9 @@ function asFlags(message: string): string {
 }
 
 export function registerServiceBus(program: Command): void {
-  const sb = program.command("servicebus").description("Service Bus namespaces, queues and messages on the running server");
+  const sb = program
+    .command("servicebus")
+    .description("Service Bus namespaces, queues and messages on the running server");
   registerNamespace(sb);
   registerQueue(sb);
   registerMessage(sb);
@@ -95,22 +109,43 @@ function registerNamespace(sb: Command): void {
   addAzCommandOptions(ns.command("list"))
     .description("List the namespaces")
     .addHelpText("after", "\nExamples:\n  eventjobs servicebus namespace list -o table\n")
-    .action(async (o: Obj) => print((await new ApiClient(o.dataDir).request("GET", "/servicebus/namespaces")).value, o.output, NAMESPACE_COLUMNS));
+    .action(async (o: Obj) =>
+      print(
+        (await new ApiClient(o.dataDir).request("GET", "/servicebus/namespaces")).value,
+        o.output,
+        NAMESPACE_COLUMNS,
+      ),
+    );
   addAzCommandOptions(ns.command("show"))
     .description("Show a namespace")
     .requiredOption("-n, --name <namespace>", "the namespace")
     .addHelpText("after", "\nExamples:\n  eventjobs servicebus namespace show -n servicebus-ns-job\n")
-    .action(async (o: Obj) => print(await new ApiClient(o.dataDir).request("GET", `/servicebus/namespaces/${enc(o.name)}`), o.output, NAMESPACE_COLUMNS));
+    .action(async (o: Obj) =>
+      print(
+        await new ApiClient(o.dataDir).request("GET", `/servicebus/namespaces/${enc(o.name)}`),
+        o.output,
+        NAMESPACE_COLUMNS,
+      ),
+    );
   addDataDirOption(ns.command("connection-string"))
     .description("Print the namespace's connection string (the emulator's well-known one for the default namespace)")
     .option("-n, --name <namespace>", "the namespace (default: the default namespace)")
     .option("--tls", "the AMQPS form (no UseDevelopmentEmulator), for clients that trust the local CA")
-    .option("-o, --output <format>", "tsv (the string alone), json or yaml (az's `authorization-rule keys list` shape)", "tsv")
-    .addHelpText("after", "\nExamples:\n  eventjobs servicebus namespace connection-string\n  export SB=$(eventjobs servicebus namespace connection-string --name servicebus-ns-job)\n  eventjobs servicebus namespace connection-string --tls -o json\n")
+    .option(
+      "-o, --output <format>",
+      "tsv (the string alone), json or yaml (az's `authorization-rule keys list` shape)",
+      "tsv",
+    )
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs servicebus namespace connection-string\n  export SB=$(eventjobs servicebus namespace connection-string --name servicebus-ns-job)\n  eventjobs servicebus namespace connection-string --tls -o json\n",
+    )
     .action(async (o: Obj) => {
       checkFormat(o.output);
       const api = new ApiClient(o.dataDir);
-      const name = o.name ?? (await api.request("GET", "/servicebus/namespaces")).value.find((n: Obj) => n.properties.isDefault).name;
+      const name =
+        o.name ??
+        (await api.request("GET", "/servicebus/namespaces")).value.find((n: Obj) => n.properties.isDefault).name;
       const keys = await api.request("GET", `/servicebus/namespaces/${enc(name)}/keys${o.tls ? "?tls=true" : ""}`);
       if (o.output === "tsv" || o.output === "table") console.log(keys.primaryConnectionString);
       else print(keys, o.output, []);
@@ -120,8 +155,11 @@ function registerNamespace(sb: Command): void {
 function registerQueue(sb: Command): void {
   const queue = sb.command("queue").description("Queues: create, show, list, delete (az servicebus queue)");
   registerAuthorizationRules(queue, "queue");
-  const withNs = (cmd: Command) => addAzCommandOptions(cmd).requiredOption("--namespace-name <namespace>", "the namespace");
-  const create = withNs(queue.command("create")).description("Create a queue, or replace an existing queue's properties (unset ones take the defaults)").requiredOption("-n, --name <name>", "the queue");
+  const withNs = (cmd: Command) =>
+    addAzCommandOptions(cmd).requiredOption("--namespace-name <namespace>", "the namespace");
+  const create = withNs(queue.command("create"))
+    .description("Create a queue, or replace an existing queue's properties (unset ones take the defaults)")
+    .requiredOption("-n, --name <name>", "the queue");
   create
     .option("--lock-duration <duration>", "ISO-8601, PT5S to PT5M (default PT1M)")
     .option("--max-delivery-count <n>", "deliveries before dead-lettering, 1-2000 (default 10)")
@@ -134,7 +172,10 @@ function registerQueue(sb: Command): void {
     .option("--forward-dead-lettered-messages-to <queue>", "forward dead-lettered messages to this queue")
     .option("--max-size <megabytes>", "1024, 2048, 3072, 4096 or 5120 (default 1024)")
     .option("--max-message-size <kilobytes>", "256 (Standard) or 1024-102400 (Premium)")
-    .addHelpText("after", "\nExamples:\n  eventjobs servicebus queue create --namespace-name servicebus-ns-job --name queue-messages --lock-duration PT5M --max-delivery-count 1\n  eventjobs servicebus queue create --namespace-name sbemulatorns -n orders --enable-session true -o table\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs servicebus queue create --namespace-name servicebus-ns-job --name queue-messages --lock-duration PT5M --max-delivery-count 1\n  eventjobs servicebus queue create --namespace-name sbemulatorns -n orders --enable-session true -o table\n",
+    )
     .action(async (o: Obj) => {
       checkFormat(o.output);
       const res = await new ApiClient(o.dataDir).fetch("PUT", queuePath(o), { properties: queueProperties(o) });
@@ -145,24 +186,46 @@ function registerQueue(sb: Command): void {
   withNs(queue.command("show"))
     .description("Show a queue with its message counts")
     .requiredOption("-n, --name <name>", "the queue")
-    .addHelpText("after", "\nExamples:\n  eventjobs servicebus queue show --namespace-name servicebus-ns-job -n queue-messages\n  eventjobs servicebus queue show --namespace-name servicebus-ns-job -n queue-messages --output yaml\n")
-    .action(async (o: Obj) => print(await new ApiClient(o.dataDir).request("GET", queuePath(o)), o.output, QUEUE_COLUMNS));
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs servicebus queue show --namespace-name servicebus-ns-job -n queue-messages\n  eventjobs servicebus queue show --namespace-name servicebus-ns-job -n queue-messages --output yaml\n",
+    )
+    .action(async (o: Obj) =>
+      print(await new ApiClient(o.dataDir).request("GET", queuePath(o)), o.output, QUEUE_COLUMNS),
+    );
   withNs(queue.command("list"))
     .description("List a namespace's queues")
-    .addHelpText("after", "\nExamples:\n  eventjobs servicebus queue list --namespace-name servicebus-ns-job -o table\n")
-    .action(async (o: Obj) => print((await new ApiClient(o.dataDir).request("GET", `/servicebus/namespaces/${enc(o.namespaceName)}/queues`)).value, o.output, QUEUE_COLUMNS));
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs servicebus queue list --namespace-name servicebus-ns-job -o table\n",
+    )
+    .action(async (o: Obj) =>
+      print(
+        (await new ApiClient(o.dataDir).request("GET", `/servicebus/namespaces/${enc(o.namespaceName)}/queues`)).value,
+        o.output,
+        QUEUE_COLUMNS,
+      ),
+    );
   withNs(queue.command("delete"))
     .description("Delete a queue and its messages")
     .requiredOption("-n, --name <name>", "the queue")
-    .addHelpText("after", "\nExamples:\n  eventjobs servicebus queue delete --namespace-name servicebus-ns-job -n queue-messages\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs servicebus queue delete --namespace-name servicebus-ns-job -n queue-messages\n",
+    )
     .action(async (o: Obj) => {
       await new ApiClient(o.dataDir).request("DELETE", queuePath(o));
     });
 }
 
 function registerMessage(sb: Command): void {
-  const message = sb.command("message").description("Messages: send, peek, receive (data plane; az has no such commands)");
-  const withQueue = (cmd: Command) => addAzCommandOptions(cmd).requiredOption("--namespace-name <namespace>", "the namespace").requiredOption("--queue-name <queue>", "the queue");
+  const message = sb
+    .command("message")
+    .description("Messages: send, peek, receive (data plane; az has no such commands)");
+  const withQueue = (cmd: Command) =>
+    addAzCommandOptions(cmd)
+      .requiredOption("--namespace-name <namespace>", "the namespace")
+      .requiredOption("--queue-name <queue>", "the queue");
   withQueue(message.command("send"))
     .description("Send one message")
     .requiredOption("--body <text>", "the message body (sent as a string, as the SDKs send strings)")
@@ -172,16 +235,33 @@ function registerMessage(sb: Command): void {
     .option("--subject <subject>", "subject (label)")
     .option("--correlation-id <id>", "correlation id")
     .option("--session-id <id>", "session id (required by session queues)")
-    .addHelpText("after", '\nExamples:\n  eventjobs servicebus message send --namespace-name servicebus-ns-job --queue-name queue-messages --body "hello"\n  eventjobs servicebus message send --namespace-name sbemulatorns --queue-name orders --body \'{"id":1}\' --content-type application/json --properties region=eu priority=2\n')
+    .addHelpText(
+      "after",
+      '\nExamples:\n  eventjobs servicebus message send --namespace-name servicebus-ns-job --queue-name queue-messages --body "hello"\n  eventjobs servicebus message send --namespace-name sbemulatorns --queue-name orders --body \'{"id":1}\' --content-type application/json --properties region=eu priority=2\n',
+    )
     .action(async (o: Obj) => {
       const applicationProperties: Obj = {};
       for (const p of o.properties ?? []) {
         const i = p.indexOf("=");
         if (i <= 0) fail(`--properties "${p}": expected KEY=VALUE`);
         const v = p.slice(i + 1);
-        applicationProperties[p.slice(0, i)] = /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v === "true" ? true : v === "false" ? false : v;
+        applicationProperties[p.slice(0, i)] = /^-?\d+(\.\d+)?$/.test(v)
+          ? Number(v)
+          : v === "true"
+            ? true
+            : v === "false"
+              ? false
+              : v;
       }
-      const body = { body: o.body, contentType: o.contentType, messageId: o.messageId, subject: o.subject, correlationId: o.correlationId, sessionId: o.sessionId, ...(o.properties ? { applicationProperties } : {}) };
+      const body = {
+        body: o.body,
+        contentType: o.contentType,
+        messageId: o.messageId,
+        subject: o.subject,
+        correlationId: o.correlationId,
+        sessionId: o.sessionId,
+        ...(o.properties ? { applicationProperties } : {}),
+      };
       print(await new ApiClient(o.dataDir).request("POST", `${queuePath(o, o.queueName)}/messages`, body), o.output, [
         { header: "SequenceNumber", get: (m) => m.sequenceNumber },
         { header: "MessageId", get: (m) => m.messageId },
@@ -192,26 +272,52 @@ function registerMessage(sb: Command): void {
     .option("--count <n>", "how many, 1-1000", "1")
     .option("--from-sequence-number <n>", "start at this sequence number", "0")
     .option("--dead-letter", "peek the queue's dead-letter queue")
-    .addHelpText("after", "\nExamples:\n  eventjobs servicebus message peek --namespace-name servicebus-ns-job --queue-name queue-messages --count 10 -o table\n  eventjobs servicebus message peek --namespace-name sbemulatorns --queue-name orders --dead-letter\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs servicebus message peek --namespace-name servicebus-ns-job --queue-name queue-messages --count 10 -o table\n  eventjobs servicebus message peek --namespace-name sbemulatorns --queue-name orders --dead-letter\n",
+    )
     .action(async (o: Obj) => {
-      const q = new URLSearchParams({ count: String(int("--count", o.count)), from: String(int("--from-sequence-number", o.fromSequenceNumber)) });
+      const q = new URLSearchParams({
+        count: String(int("--count", o.count)),
+        from: String(int("--from-sequence-number", o.fromSequenceNumber)),
+      });
       if (o.deadLetter) q.set("deadLetter", "true");
-      print((await new ApiClient(o.dataDir).request("GET", `${queuePath(o, o.queueName)}/messages?${q}`)).value, o.output, MESSAGE_COLUMNS);
+      print(
+        (await new ApiClient(o.dataDir).request("GET", `${queuePath(o, o.queueName)}/messages?${q}`)).value,
+        o.output,
+        MESSAGE_COLUMNS,
+      );
     });
   withQueue(message.command("receive"))
-    .description("Receive messages: peeklock prints them, then completes them (a message whose print fails comes back when its lock expires)")
+    .description(
+      "Receive messages: peeklock prints them, then completes them (a message whose print fails comes back when its lock expires)",
+    )
     .option("--count <n>", "at most this many, 1-1000", "1")
     .option("--mode <mode>", "peeklock or receiveanddelete", "peeklock")
     .option("--max-wait-time <seconds>", "how long to wait for the first message", "5")
-    .addHelpText("after", "\nExamples:\n  eventjobs servicebus message receive --namespace-name servicebus-ns-job --queue-name queue-messages\n  eventjobs servicebus message receive --namespace-name sbemulatorns --queue-name orders --count 10 --mode receiveanddelete -o table\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs servicebus message receive --namespace-name servicebus-ns-job --queue-name queue-messages\n  eventjobs servicebus message receive --namespace-name sbemulatorns --queue-name orders --count 10 --mode receiveanddelete -o table\n",
+    )
     .action(async (o: Obj) => {
       checkFormat(o.output);
       const mode = String(o.mode).toLowerCase();
-      if (mode !== "peeklock" && mode !== "receiveanddelete") fail(`argument --mode: invalid choice: '${o.mode}' (choose from 'peeklock', 'receiveanddelete')`);
+      if (mode !== "peeklock" && mode !== "receiveanddelete")
+        fail(`argument --mode: invalid choice: '${o.mode}' (choose from 'peeklock', 'receiveanddelete')`);
       const api = new ApiClient(o.dataDir);
       const path = queuePath(o, o.queueName);
-      const got = (await api.request("POST", `${path}/messages/receive`, { count: int("--count", o.count), mode: mode === "peeklock" ? "peekLock" : "receiveAndDelete", waitSeconds: int("--max-wait-time", o.maxWaitTime) })).value as Obj[];
-      print(got.map(({ lockToken: _t, lockedUntilUtc: _u, ...m }) => m), o.output, MESSAGE_COLUMNS);
+      const got = (
+        await api.request("POST", `${path}/messages/receive`, {
+          count: int("--count", o.count),
+          mode: mode === "peeklock" ? "peekLock" : "receiveAndDelete",
+          waitSeconds: int("--max-wait-time", o.maxWaitTime),
+        })
+      ).value as Obj[];
+      print(
+        got.map(({ lockToken: _t, lockedUntilUtc: _u, ...m }) => m),
+        o.output,
+        MESSAGE_COLUMNS,
+      );
       const tokens = got.map((m) => m.lockToken).filter(Boolean);
       if (tokens.length) await api.request("POST", `${path}/messages/complete`, { lockTokens: tokens });
     });

@@ -24,26 +24,45 @@ interface UpOptions {
 export function registerUp(program: Command): void {
   program
     .command("up")
-    .description("Start eventjobs: the Service Bus-compatible broker, the scaler and the job runner, with the project applied")
-    .option("--config <file>", "eventjobs.yaml or the emulator's Config.json, applied at start (default: ./eventjobs.yaml if present, else the project last applied to the data dir)")
+    .description(
+      "Start eventjobs: the Service Bus-compatible broker, the scaler and the job runner, with the project applied",
+    )
+    .option(
+      "--config <file>",
+      "eventjobs.yaml or the emulator's Config.json, applied at start (default: ./eventjobs.yaml if present, else the project last applied to the data dir)",
+    )
     .option("--data-dir <dir>", "data directory", process.env.EVENTJOBS_DATA_DIR ?? DEFAULT_DATA_DIR)
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--amqp-port <port>", "plain AMQP port (0 = a free port)", "5672")
     .option("--amqps-port <port>", "AMQP over TLS port (0 = a free port)", "5671")
-    .option("--http-port <port>", "HTTP port: health, admin API, control API, identity endpoint, AMQP over ws (0 = a free port)", "5300")
-    .option("--https-port <port>", "HTTPS port: the same as --http-port over TLS, plus AMQPS and AMQP over wss (0 = a free port)", "5301")
+    .option(
+      "--http-port <port>",
+      "HTTP port: health, admin API, control API, identity endpoint, AMQP over ws (0 = a free port)",
+      "5300",
+    )
+    .option(
+      "--https-port <port>",
+      "HTTPS port: the same as --http-port over TLS, plus AMQPS and AMQP over wss (0 = a free port)",
+      "5301",
+    )
     .option("--in-memory", "keep messages in memory only")
     .option(
       "--allowed-host <name>",
       "a host name the control API, dashboard and identity endpoint answer to besides localhost, *.localhost, 127.0.0.0/8, [::1], --host and the namespaces' names; a leading dot allows its subdomains (repeatable)",
       (v: string, all: string[] = []) => [...all, v],
     )
-    .addHelpText("after", "\nExamples:\n  eventjobs up\n  eventjobs up --config examples/seed/eventjobs.yaml --amqp-port 0\n  eventjobs up --host 0.0.0.0 --allowed-host devbox.example.com\n")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs up\n  eventjobs up --config examples/seed/eventjobs.yaml --amqp-port 0\n  eventjobs up --host 0.0.0.0 --allowed-host devbox.example.com\n",
+    )
     .action(async (o: UpOptions) => {
       const file = o.config ?? (existsSync("eventjobs.yaml") ? "eventjobs.yaml" : undefined);
       // without a file, the project last applied to this data dir (so a restart keeps what apply made)
       const kept = file || o.inMemory ? undefined : lastAppliedConfig(o.dataDir);
-      if (kept) console.error(`using the project last applied to ${o.dataDir} (${kept.source ?? "no file"}); pass --config to apply another`);
+      if (kept)
+        console.error(
+          `using the project last applied to ${o.dataDir} (${kept.source ?? "no file"}); pass --config to apply another`,
+        );
       const config = file ? loadConfigFile(file) : (kept ?? emptyConfig());
       const platform = await Platform.start({
         config,
@@ -57,7 +76,10 @@ export function registerUp(program: Command): void {
         httpsPort: parsePort("--https-port", o.httpsPort),
         log: (line) => console.error(line),
       }).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === "EADDRINUSE") fail(`port in use: ${e.message.replace(/^listen EADDRINUSE: address already in use /, "")} (pick another with --amqp-port/--amqps-port/--http-port/--https-port, or 0 for a free one)`);
+        if (e.code === "EADDRINUSE")
+          fail(
+            `port in use: ${e.message.replace(/^listen EADDRINUSE: address already in use /, "")} (pick another with --amqp-port/--amqps-port/--http-port/--https-port, or 0 for a free one)`,
+          );
         if (e instanceof CaError) fail(e.message);
         throw e;
       });
@@ -74,7 +96,9 @@ export function registerUp(program: Command): void {
       console.log(`  http: http://${e.host}:${e.httpPort}`);
       console.log(`  https: https://${e.host}:${e.httpsPort}`);
       console.log(`  ca: ${platform.ca.certPath}`);
-      console.log(`  namespaces: ${[...platform.broker.namespaces.values()].map((n) => `${n.name} (${n.queueNames().length} queues)`).join(", ")}`);
+      console.log(
+        `  namespaces: ${[...platform.broker.namespaces.values()].map((n) => `${n.name} (${n.queueNames().length} queues)`).join(", ")}`,
+      );
       let stopping = false;
       const stop = async () => {
         if (stopping) return;

@@ -16,7 +16,12 @@ export const EXIT = {
 
 /** Errors the user can act on: printed as one `eventjobs: …` line. Anything else is a bug, printed whole. */
 function isUserError(err: unknown): err is Error {
-  return err instanceof CliError || err instanceof ConfigError || err instanceof JobDefinitionError || err instanceof RefError;
+  return (
+    err instanceof CliError ||
+    err instanceof ConfigError ||
+    err instanceof JobDefinitionError ||
+    err instanceof RefError
+  );
 }
 
 /** Reports an error that ended a command and exits with EXIT.error. */

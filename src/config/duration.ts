@@ -56,7 +56,11 @@ export function parseDuration(text: string): number {
     const [, d, h, mi, s, f] = ts;
     if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return NaN;
     return toMs(
-      big(d) * TICKS_PER_DAY + big(h) * TICKS_PER_HOUR + big(mi) * TICKS_PER_MINUTE + big(s) * TICKS_PER_SECOND + fractionTicks(f),
+      big(d) * TICKS_PER_DAY +
+        big(h) * TICKS_PER_HOUR +
+        big(mi) * TICKS_PER_MINUTE +
+        big(s) * TICKS_PER_SECOND +
+        fractionTicks(f),
     );
   }
   return NaN;

@@ -65,7 +65,13 @@ const spec = {
     expected: "an integer from 1 to 2000",
     valid: (n: number) => n >= 1 && n <= 2000,
   },
-  ttl: { key: "DefaultMessageTimeToLive", field: "defaultMessageTimeToLiveMs", type: "duration", min: SEC, max: TIMESPAN_MAX_MS },
+  ttl: {
+    key: "DefaultMessageTimeToLive",
+    field: "defaultMessageTimeToLiveMs",
+    type: "duration",
+    min: SEC,
+    max: TIMESPAN_MAX_MS,
+  },
   deadLetter: { key: "DeadLetteringOnMessageExpiration", field: "deadLetteringOnMessageExpiration", type: "bool" },
   session: { key: "RequiresSession", field: "requiresSession", type: "bool" },
   dedupe: { key: "RequiresDuplicateDetection", field: "requiresDuplicateDetection", type: "bool" },
@@ -82,14 +88,36 @@ const spec = {
 } satisfies Record<string, PropSpec>;
 
 const QUEUE_SPECS: PropSpec[] = [
-  spec.deadLetter, spec.ttl, spec.window, spec.forwardDlq, spec.forward, spec.lock, spec.deliveries, spec.dedupe, spec.session,
+  spec.deadLetter,
+  spec.ttl,
+  spec.window,
+  spec.forwardDlq,
+  spec.forward,
+  spec.lock,
+  spec.deliveries,
+  spec.dedupe,
+  spec.session,
 ];
 const TOPIC_SPECS: PropSpec[] = [spec.ttl, spec.window, spec.dedupe];
 const SUBSCRIPTION_SPECS: PropSpec[] = [
-  spec.deadLetter, spec.ttl, spec.lock, spec.deliveries, spec.forwardDlq, spec.forward, spec.session,
+  spec.deadLetter,
+  spec.ttl,
+  spec.lock,
+  spec.deliveries,
+  spec.forwardDlq,
+  spec.forward,
+  spec.session,
 ];
 const CORRELATION_KEYS = [
-  "ContentType", "CorrelationId", "Label", "MessageId", "ReplyTo", "ReplyToSessionId", "SessionId", "To", "Properties",
+  "ContentType",
+  "CorrelationId",
+  "Label",
+  "MessageId",
+  "ReplyTo",
+  "ReplyToSessionId",
+  "SessionId",
+  "To",
+  "Properties",
 ];
 const LOGGING_TYPES = ["File", "Console", "File,Console", "Console,File"];
 
@@ -100,7 +128,14 @@ interface Owner {
 }
 
 /** The name of an item from its `Name` entry, reported when absent or invalid. */
-function readName(c: Checker, f: Map<string, MapEntry> | undefined, node: SrcNode, path: string, what: string, rule = ENTITY): Named | undefined {
+function readName(
+  c: Checker,
+  f: Map<string, MapEntry> | undefined,
+  node: SrcNode,
+  path: string,
+  what: string,
+  rule = ENTITY,
+): Named | undefined {
   if (!f) return undefined;
   const p = at(path, "Name");
   const expected = `${what} name (${rule.expected})`;
@@ -118,7 +153,9 @@ function readRule(c: Checker, node: SrcNode, path: string): RuleConfig | undefin
   const pf = c.fields(propsNode, pp, ["FilterType", "CorrelationFilter", "SqlFilter", "Action"]);
   if (!pf) return undefined;
   const typeNode = c.need(pf.get("FilterType"), propsNode, at(pp, "FilterType"), '"Correlation" or "Sql"');
-  const type = typeNode && c.str(typeNode, at(pp, "FilterType"), '"Correlation" or "Sql"', (s) => s === "Correlation" || s === "Sql");
+  const type =
+    typeNode &&
+    c.str(typeNode, at(pp, "FilterType"), '"Correlation" or "Sql"', (s) => s === "Correlation" || s === "Sql");
   const sql = (key: string, required: boolean): void => {
     const entry = pf.get(key);
     if (!entry && !required) return;
@@ -127,7 +164,13 @@ function readRule(c: Checker, node: SrcNode, path: string): RuleConfig | undefin
     const sf = v && c.fields(v, kp, ["SqlExpression"]);
     if (!sf) return;
     const expr = c.need(sf.get("SqlExpression"), v!, at(kp, "SqlExpression"), "a SQL expression");
-    if (expr) c.str(expr, at(kp, "SqlExpression"), "a non-empty SQL expression (at most 1024 characters)", (s) => s.trim() !== "" && s.length <= 1024);
+    if (expr)
+      c.str(
+        expr,
+        at(kp, "SqlExpression"),
+        "a non-empty SQL expression (at most 1024 characters)",
+        (s) => s.trim() !== "" && s.length <= 1024,
+      );
   };
   const correlation = pf.get("CorrelationFilter");
   if (type === "Correlation" || correlation) {
@@ -137,8 +180,12 @@ function readRule(c: Checker, node: SrcNode, path: string): RuleConfig | undefin
     if (cf && cf.size === 0) c.bad(v!, kp, "at least one of " + CORRELATION_KEYS.join(", "));
     for (const [key, entry] of cf ?? []) {
       if (key !== "Properties") c.str(entry.value, at(kp, key), "a string");
-      else if (entry.value.kind !== "map" || entry.value.entries.length === 0) c.bad(entry.value, at(kp, key), "an object with at least one application property");
-      else for (const e of entry.value.entries) if (e.value.kind !== "scalar" || e.value.value === null) c.bad(e.value, at(at(kp, key), e.key), "a string, number or boolean");
+      else if (entry.value.kind !== "map" || entry.value.entries.length === 0)
+        c.bad(entry.value, at(kp, key), "an object with at least one application property");
+      else
+        for (const e of entry.value.entries)
+          if (e.value.kind !== "scalar" || e.value.value === null)
+            c.bad(e.value, at(at(kp, key), e.key), "a string, number or boolean");
     }
   }
   if (type === "Sql" || pf.has("SqlFilter")) sql("SqlFilter", type === "Sql");
@@ -158,7 +205,14 @@ function readSubscription(c: Checker, node: SrcNode, path: string, owners: Owner
     deadLetteringOnMessageExpiration: false,
     requiresSession: false,
   };
-  const properties = readProps(c, f?.get("Properties")?.value, at(path, "Properties"), SUBSCRIPTION_SPECS, defaults, refs);
+  const properties = readProps(
+    c,
+    f?.get("Properties")?.value,
+    at(path, "Properties"),
+    SUBSCRIPTION_SPECS,
+    defaults,
+    refs,
+  );
   const rules: RuleConfig[] = [];
   const ruleNames: Named[] = [];
   const rulesEntry = f?.get("Rules");
@@ -191,7 +245,14 @@ function readNamespace(c: Checker, node: SrcNode, path: string): NamespaceConfig
     const qf = c.fields(q, p, ["Name", "Properties"]);
     const qn = readName(c, qf, q, p, "a queue");
     const refs: EntityRef[] = [];
-    const properties = readProps(c, qf?.get("Properties")?.value, at(p, "Properties"), QUEUE_SPECS, EMULATOR_QUEUE_DEFAULTS, refs);
+    const properties = readProps(
+      c,
+      qf?.get("Properties")?.value,
+      at(p, "Properties"),
+      QUEUE_SPECS,
+      EMULATOR_QUEUE_DEFAULTS,
+      refs,
+    );
     if (!qn) return;
     entityNames.push(qn);
     queues.push({ name: qn.name, properties });
@@ -233,7 +294,12 @@ function readNamespace(c: Checker, node: SrcNode, path: string): NamespaceConfig
   const targets = new Map(entityNames.map((n) => [n.name.toLowerCase(), n.name] as const).reverse());
   for (const o of [...queueOwners, ...subOwners]) resolveRefs(c, o.name, o.props, o.refs, targets, "a queue or topic");
   if (!named) return undefined;
-  return { name: named.name, queues, topics, policies: [{ ...EMULATOR_ROOT_POLICY, rights: [...EMULATOR_ROOT_POLICY.rights] }] };
+  return {
+    name: named.name,
+    queues,
+    topics,
+    policies: [{ ...EMULATOR_ROOT_POLICY, rights: [...EMULATOR_ROOT_POLICY.rights] }],
+  };
 }
 
 /** Parses the emulator's Config.json text; throws ConfigError listing every problem. */
@@ -244,7 +310,12 @@ export function parseEmulatorConfig(text: string, file = "Config.json"): Project
     root = parseJsonc(text);
   } catch (err) {
     if (!(err instanceof JsoncSyntaxError)) throw err;
-    c.report({ line: err.line, col: err.col }, "", `(syntax error: ${err.message})`, "JSON (comments and trailing commas allowed)");
+    c.report(
+      { line: err.line, col: err.col },
+      "",
+      `(syntax error: ${err.message})`,
+      "JSON (comments and trailing commas allowed)",
+    );
     throw new ConfigError(c.issues);
   }
   const top = c.fields(root, "", ["UserConfig"]);
@@ -268,7 +339,10 @@ export function parseEmulatorConfig(text: string, file = "Config.json"): Project
   if (logging) {
     const lf = c.fields(logging.value, "UserConfig.Logging", ["Type"]);
     const type = lf?.get("Type");
-    if (type) c.str(type.value, "UserConfig.Logging.Type", LOGGING_TYPES.map((t) => JSON.stringify(t)).join(" or "), (s) => LOGGING_TYPES.includes(s));
+    if (type)
+      c.str(type.value, "UserConfig.Logging.Type", LOGGING_TYPES.map((t) => JSON.stringify(t)).join(" or "), (s) =>
+        LOGGING_TYPES.includes(s),
+      );
     extra.Logging = toJS(logging.value);
   }
   c.throwIfAny();

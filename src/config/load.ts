@@ -13,7 +13,9 @@ export function loadConfigFile(path: string): ProjectConfig {
     text = readFileSync(path, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new ConfigError([{ file: path, path: "", value: `(cannot read: ${code})`, expected: "a readable config file" }]);
+    throw new ConfigError([
+      { file: path, path: "", value: `(cannot read: ${code})`, expected: "a readable config file" },
+    ]);
   }
   return parseConfigText(text, path);
 }
@@ -29,7 +31,12 @@ export function parseConfigText(text: string, file: string): ProjectConfig {
 export function emptyConfig(): ProjectConfig {
   return {
     namespaces: [
-      { name: DEFAULT_NAMESPACE, queues: [], topics: [], policies: [{ ...EMULATOR_ROOT_POLICY, rights: [...EMULATOR_ROOT_POLICY.rights] }] },
+      {
+        name: DEFAULT_NAMESPACE,
+        queues: [],
+        topics: [],
+        policies: [{ ...EMULATOR_ROOT_POLICY, rights: [...EMULATOR_ROOT_POLICY.rights] }],
+      },
     ],
     defaultNamespace: DEFAULT_NAMESPACE,
     extra: {},

@@ -14,7 +14,15 @@ import {
 } from "./model.js";
 import { IDENTITY_KEYS, ROLE_ASSIGNMENT_KEYS } from "../identity/config.js";
 import { checkIdentities, checkImages, checkJobs, locate } from "./sections.js";
-import { readTopics, RULE_KEYS, SUBSCRIPTION_KEYS, SUBSCRIPTION_SPECS, TOPIC_KEYS, TOPIC_SPECS, type ForwardOwner } from "./topics.js";
+import {
+  readTopics,
+  RULE_KEYS,
+  SUBSCRIPTION_KEYS,
+  SUBSCRIPTION_SPECS,
+  TOPIC_KEYS,
+  TOPIC_SPECS,
+  type ForwardOwner,
+} from "./topics.js";
 import { TIMESPAN_MAX_MS } from "./duration.js";
 import {
   at,
@@ -51,7 +59,13 @@ export const QUEUE_SPECS: PropSpec[] = [
     expected: "an integer from 1 to 2000",
     valid: (n) => n >= 1 && n <= 2000,
   },
-  { key: "defaultMessageTimeToLive", field: "defaultMessageTimeToLiveMs", type: "duration", min: SEC, max: TIMESPAN_MAX_MS },
+  {
+    key: "defaultMessageTimeToLive",
+    field: "defaultMessageTimeToLiveMs",
+    type: "duration",
+    min: SEC,
+    max: TIMESPAN_MAX_MS,
+  },
   { key: "deadLetteringOnMessageExpiration", field: "deadLetteringOnMessageExpiration", type: "bool" },
   { key: "requiresSession", field: "requiresSession", type: "bool" },
   { key: "requiresDuplicateDetection", field: "requiresDuplicateDetection", type: "bool" },
@@ -92,7 +106,8 @@ function convert(node: unknown, doc: Document, lc: LineCounter, depth = 0): SrcN
       entries: node.items.map((pair) => {
         const key = isScalar(pair.key) ? pair.key : undefined;
         const keyPos = key ? pos(key) : pos(node);
-        const value: SrcNode = pair.value == null ? { kind: "scalar", pos: keyPos, value: null } : convert(pair.value, doc, lc, depth + 1);
+        const value: SrcNode =
+          pair.value == null ? { kind: "scalar", pos: keyPos, value: null } : convert(pair.value, doc, lc, depth + 1);
         return { key: String(key?.value ?? pair.key), keyPos, value };
       }),
     };
@@ -100,7 +115,12 @@ function convert(node: unknown, doc: Document, lc: LineCounter, depth = 0): SrcN
   if (isSeq(node)) return { kind: "seq", pos: pos(node), items: node.items.map((n) => convert(n, doc, lc, depth + 1)) };
   if (isScalar(node)) {
     const v = node.value;
-    const value = v === null || v === undefined ? null : ["string", "number", "boolean"].includes(typeof v) ? (v as string | number | boolean) : String(v);
+    const value =
+      v === null || v === undefined
+        ? null
+        : ["string", "number", "boolean"].includes(typeof v)
+          ? (v as string | number | boolean)
+          : String(v);
     return { kind: "scalar", pos: pos(node), value };
   }
   return { kind: "scalar", pos: {}, value: null };
@@ -117,7 +137,12 @@ function readPolicy(c: Checker, node: SrcNode, path: string): (SasPolicyConfig &
   const items = rightsNode && c.seq(rightsNode, rp, "Listen, Send, Manage");
   const rights: AccessRight[] = [];
   items?.forEach((r, i) => {
-    const right = c.str(r, at(rp, i), "Listen, Send or Manage, each once", (s) => RIGHTS.includes(s as AccessRight) && !rights.includes(s as AccessRight));
+    const right = c.str(
+      r,
+      at(rp, i),
+      "Listen, Send or Manage, each once",
+      (s) => RIGHTS.includes(s as AccessRight) && !rights.includes(s as AccessRight),
+    );
     if (right) rights.push(right as AccessRight);
   });
   if (items?.length === 0) c.bad(rightsNode!, rp, "at least one of Listen, Send, Manage");
@@ -126,14 +151,30 @@ function readPolicy(c: Checker, node: SrcNode, path: string): (SasPolicyConfig &
   }
   const key = (k: "primaryKey" | "secondaryKey"): string | undefined => {
     const e = f.get(k);
-    return e && c.str(e.value, at(path, k), "a non-empty string of at most 256 characters", (s) => s.length > 0 && s.length <= 256, true);
+    return (
+      e &&
+      c.str(
+        e.value,
+        at(path, k),
+        "a non-empty string of at most 256 characters",
+        (s) => s.length > 0 && s.length <= 256,
+        true,
+      )
+    );
   };
   const given = key("primaryKey");
   const secondaryKey = key("secondaryKey");
   if (name === undefined) return undefined;
   // a generated key is marked so that apply keeps the key already in use instead of changing it
   const primaryKey = given ?? randomBytes(32).toString("base64");
-  return { name, rights, primaryKey, ...(secondaryKey === undefined ? {} : { secondaryKey }), ...(given === undefined ? { generatedKey: true } : {}), named: { name, node: nameNode!, path: np } };
+  return {
+    name,
+    rights,
+    primaryKey,
+    ...(secondaryKey === undefined ? {} : { secondaryKey }),
+    ...(given === undefined ? { generatedKey: true } : {}),
+    named: { name, node: nameNode!, path: np },
+  };
 }
 
 /** A list of authorization rules (a namespace's or a queue's). */
@@ -141,11 +182,19 @@ function readPolicies(c: Checker, node: SrcNode, rp: string, hint: string): SasP
   const items = c.seq(node, rp, "authorization rules");
   if (items?.length === 0) c.bad(node, rp, `at least one rule (${hint})`);
   const read = (items ?? []).map((r, i) => readPolicy(c, r, at(rp, i))).filter((p) => p !== undefined);
-  checkUnique(c, read.map((p) => p.named), "authorization rule");
+  checkUnique(
+    c,
+    read.map((p) => p.named),
+    "authorization rule",
+  );
   return read.map(({ named: _, ...p }) => p);
 }
 
-function readNamespace(c: Checker, node: SrcNode, path: string): (NamespaceConfig & { named?: Named; isDefault?: SrcNode }) | undefined {
+function readNamespace(
+  c: Checker,
+  node: SrcNode,
+  path: string,
+): (NamespaceConfig & { named?: Named; isDefault?: SrcNode }) | undefined {
   const f = c.fields(node, path, NAMESPACE_KEYS);
   if (!f) return undefined;
   const np = at(path, "name");
@@ -156,7 +205,14 @@ function readNamespace(c: Checker, node: SrcNode, path: string): (NamespaceConfi
   const isDefault = def && c.bool(def.value, at(path, "default")) ? def.value : undefined;
 
   const rules = f.get("authorizationRules");
-  const policies = rules ? readPolicies(c, rules.value, at(path, "authorizationRules"), "leave the key out for the emulator's RootManageSharedAccessKey") : [{ ...EMULATOR_ROOT_POLICY, rights: [...EMULATOR_ROOT_POLICY.rights] }];
+  const policies = rules
+    ? readPolicies(
+        c,
+        rules.value,
+        at(path, "authorizationRules"),
+        "leave the key out for the emulator's RootManageSharedAccessKey",
+      )
+    : [{ ...EMULATOR_ROOT_POLICY, rights: [...EMULATOR_ROOT_POLICY.rights] }];
 
   const queues: QueueConfig[] = [];
   const names: Named[] = [];
@@ -171,9 +227,23 @@ function readNamespace(c: Checker, node: SrcNode, path: string): (NamespaceConfi
     const qnNode = c.need(qf.get("name"), q, qnp, `a queue name (${ENTITY_NAME.expected})`);
     const qn = qnNode && c.str(qnNode, qnp, `a queue name (${ENTITY_NAME.expected})`, ENTITY_NAME.test);
     const queueRefs: EntityRef[] = [];
-    const properties = readProps(c, qf.get("properties")?.value, at(p, "properties"), QUEUE_SPECS, QUEUE_DEFAULTS, queueRefs);
+    const properties = readProps(
+      c,
+      qf.get("properties")?.value,
+      at(p, "properties"),
+      QUEUE_SPECS,
+      QUEUE_DEFAULTS,
+      queueRefs,
+    );
     const qRules = qf.get("authorizationRules");
-    const qPolicies = qRules && readPolicies(c, qRules.value, at(p, "authorizationRules"), "leave the key out for none: the namespace's rules apply");
+    const qPolicies =
+      qRules &&
+      readPolicies(
+        c,
+        qRules.value,
+        at(p, "authorizationRules"),
+        "leave the key out for none: the namespace's rules apply",
+      );
     if (qn === undefined) return;
     const queue: QueueConfig = { name: qn, properties, ...(qPolicies?.length ? { policies: qPolicies } : {}) };
     queues.push(queue);
@@ -187,10 +257,18 @@ function readNamespace(c: Checker, node: SrcNode, path: string): (NamespaceConfi
   // Reversed so the first of two equally named entities (already reported) is the target.
   const targets = new Map([...queues, ...topics].map((q) => [q.name.toLowerCase(), q.name] as const).reverse());
   const what = topics.length ? "a queue or topic" : "a queue";
-  for (const q of queues) resolveRefs(c, q.name, q.properties as unknown as Record<string, unknown>, refs.get(q)!, targets, what);
+  for (const q of queues)
+    resolveRefs(c, q.name, q.properties as unknown as Record<string, unknown>, refs.get(q)!, targets, what);
   for (const s of subscriptions) resolveRefs(c, s.name, s.props, s.refs, targets, what);
   if (name === undefined) return undefined;
-  return { name, queues, topics: topics.map(({ named: _, ...t }) => t), policies, named: { name, node: nameNode!, path: np }, isDefault };
+  return {
+    name,
+    queues,
+    topics: topics.map(({ named: _, ...t }) => t),
+    policies,
+    named: { name, node: nameNode!, path: np },
+    isDefault,
+  };
 }
 
 /** Parses eventjobs.yaml text; throws ConfigError listing every problem. */
@@ -205,7 +283,10 @@ export function parseProjectYaml(text: string, file = "eventjobs.yaml"): Project
     c.report(p, "", `(syntax error: ${message})`, "valid YAML");
   }
   c.throwIfAny();
-  const root = doc.contents == null ? ({ kind: "map", pos: { line: 1, col: 1 }, entries: [] } as SrcNode) : convert(doc.contents, doc, lc);
+  const root =
+    doc.contents == null
+      ? ({ kind: "map", pos: { line: 1, col: 1 }, entries: [] } as SrcNode)
+      : convert(doc.contents, doc, lc);
 
   const top = c.fields(root, "", TOP_KEYS, (k) =>
     k === "UserConfig" ? "this looks like the emulator's Config.json: give the file a .json extension" : undefined,
@@ -215,25 +296,50 @@ export function parseProjectYaml(text: string, file = "eventjobs.yaml"): Project
 
   const namespaces: ReturnType<typeof readNamespace>[] = [];
   const list = top?.get("namespaces");
-  (list ? c.seq(list.value, "namespaces", "namespaces") : [])?.forEach((n, i) => namespaces.push(readNamespace(c, n, at("namespaces", i))));
+  (list ? c.seq(list.value, "namespaces", "namespaces") : [])?.forEach((n, i) =>
+    namespaces.push(readNamespace(c, n, at("namespaces", i))),
+  );
   const read = namespaces.filter((n) => n !== undefined);
-  checkUnique(c, read.map((n) => n.named!), "namespace");
+  checkUnique(
+    c,
+    read.map((n) => n.named!),
+    "namespace",
+  );
   const defaults = read.filter((n) => n.isDefault);
   for (const extraDefault of defaults.slice(1)) {
-    c.bad(extraDefault.isDefault!, `${extraDefault.named!.path.replace(/\.name$/, "")}.default`, `one default namespace (${defaults[0].name} is already the default)`);
+    c.bad(
+      extraDefault.isDefault!,
+      `${extraDefault.named!.path.replace(/\.name$/, "")}.default`,
+      `one default namespace (${defaults[0].name} is already the default)`,
+    );
   }
 
   const out: NamespaceConfig[] = read.map(({ named: _n, isDefault: _d, ...ns }) => ns);
   if (out.length === 0) {
-    out.push({ name: DEFAULT_NAMESPACE, queues: [], topics: [], policies: [{ ...EMULATOR_ROOT_POLICY, rights: [...EMULATOR_ROOT_POLICY.rights] }] });
+    out.push({
+      name: DEFAULT_NAMESPACE,
+      queues: [],
+      topics: [],
+      policies: [{ ...EMULATOR_ROOT_POLICY, rights: [...EMULATOR_ROOT_POLICY.rights] }],
+    });
   }
   const images = top?.get("images");
   if (images) checkImages(c, images.value, root);
   const jobs = top?.get("jobs");
   if (jobs) checkJobs(c, jobs.value, extra.jobs, root);
-  checkIdentities(c, extra, out.map((n) => n.name), root); // identities, roleAssignments, jobs' identity
+  checkIdentities(
+    c,
+    extra,
+    out.map((n) => n.name),
+    root,
+  ); // identities, roleAssignments, jobs' identity
   c.throwIfAny();
-  const config: ProjectConfig = { source: file, namespaces: out, defaultNamespace: defaults[0]?.name ?? out[0].name, extra };
+  const config: ProjectConfig = {
+    source: file,
+    namespaces: out,
+    defaultNamespace: defaults[0]?.name ?? out[0].name,
+    extra,
+  };
   trees.set(config, root);
   return config;
 }

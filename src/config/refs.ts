@@ -9,7 +9,9 @@ export class RefError extends Error {
     readonly path: string,
     readonly ref: string,
   ) {
-    super(`${path}: \${${ref}} — no such value (known: servicebus.<namespace>.connectionString|fqdn|host, identity.<name>.clientId|principalId|resourceId)`);
+    super(
+      `${path}: \${${ref}} — no such value (known: servicebus.<namespace>.connectionString|fqdn|host, identity.<name>.clientId|principalId|resourceId)`,
+    );
     this.name = "RefError";
   }
 }

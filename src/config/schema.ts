@@ -20,7 +20,10 @@ export function deref(s: JsonSchema, root: JsonSchema = projectSchema()): JsonSc
   let out = s;
   for (let i = 0; out?.$ref && i < 20; i++) {
     const { $ref, ...rest } = out;
-    const target = String($ref).replace(/^#\//, "").split("/").reduce((o: any, k) => o?.[k], root);
+    const target = String($ref)
+      .replace(/^#\//, "")
+      .split("/")
+      .reduce((o: any, k) => o?.[k], root);
     if (!target) throw new Error(`schema: unresolved $ref ${$ref}`);
     out = { ...target, ...rest };
   }
@@ -40,7 +43,10 @@ const TYPE_NAMES: Record<string, string> = {
 /** What a value must be, in words, from the schema (its `x-expected` when it has one). */
 export function expectedText(s: JsonSchema): string {
   if (s["x-expected"]) return s["x-expected"];
-  if (s.enum) return s.enum.length === 1 ? JSON.stringify(s.enum[0]) : `one of ${s.enum.map((v: unknown) => JSON.stringify(v)).join(", ")}`;
+  if (s.enum)
+    return s.enum.length === 1
+      ? JSON.stringify(s.enum[0])
+      : `one of ${s.enum.map((v: unknown) => JSON.stringify(v)).join(", ")}`;
   const types: string[] = [].concat(s.type ?? []);
   let text = types.length ? types.map((t) => TYPE_NAMES[t] ?? t).join(" or ") : "a value";
   if (s.minimum !== undefined && s.maximum !== undefined) text += ` from ${s.minimum} to ${s.maximum}`;
@@ -72,9 +78,17 @@ export function checkSchema(c: Checker, node: SrcNode, schema: JsonSchema, path:
     if (s.enum && !s.enum.includes(v)) return bad();
     if (typeof v === "string") {
       if (s.pattern && !new RegExp(s.pattern).test(v)) return bad();
-      if ((s.minLength !== undefined && v.length < s.minLength) || (s.maxLength !== undefined && v.length > s.maxLength)) return bad();
+      if (
+        (s.minLength !== undefined && v.length < s.minLength) ||
+        (s.maxLength !== undefined && v.length > s.maxLength)
+      )
+        return bad();
     }
-    if (typeof v === "number" && ((s.minimum !== undefined && v < s.minimum) || (s.maximum !== undefined && v > s.maximum))) return bad();
+    if (
+      typeof v === "number" &&
+      ((s.minimum !== undefined && v < s.minimum) || (s.maximum !== undefined && v > s.maximum))
+    )
+      return bad();
     if (v !== null) return;
   }
   const items = node.kind === "seq" ? node.items : [];
@@ -86,7 +100,9 @@ export function checkSchema(c: Checker, node: SrcNode, schema: JsonSchema, path:
   if (!types.includes("object") && !s.properties) return;
   const props: Record<string, JsonSchema> = s.properties ?? {};
   const closed = s.additionalProperties === false;
-  const fields = closed ? c.fields(node, path, Object.keys(props)) : c.fields(node, path, node.kind === "map" ? node.entries.map((e) => e.key) : []);
+  const fields = closed
+    ? c.fields(node, path, Object.keys(props))
+    : c.fields(node, path, node.kind === "map" ? node.entries.map((e) => e.key) : []);
   if (!fields) return;
   for (const key of s.required ?? []) {
     if (!fields.has(key)) c.report(node.pos, at(path, key), "(missing)", expectedText(deref(props[key] ?? {})));

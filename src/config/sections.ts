@@ -32,7 +32,9 @@ export function locate(root: SrcNode, path: string): Pos {
 
 /** Whether a problem at `path` is already covered by one reported at `path` or an enclosing field. */
 function covered(c: Checker, path: string): boolean {
-  return c.issues.some((i) => i.path === path || (i.path !== "" && (path.startsWith(i.path + ".") || path.startsWith(i.path + "["))));
+  return c.issues.some(
+    (i) => i.path === path || (i.path !== "" && (path.startsWith(i.path + ".") || path.startsWith(i.path + "["))),
+  );
 }
 
 /** Adds problems found by another layer (paths without positions), skipping those already reported. */
@@ -44,11 +46,16 @@ export function addIssues(c: Checker, root: SrcNode, issues: ConfigIssue[]): voi
   }
 }
 
-const showValue = (v: unknown): string => (v === undefined ? "(missing)" : v === "(not shown)" ? '"***"' : (JSON.stringify(v) ?? String(v)));
+const showValue = (v: unknown): string =>
+  v === undefined ? "(missing)" : v === "(not shown)" ? '"***"' : (JSON.stringify(v) ?? String(v));
 
 /** A job entry's problems as config issues under `jobs[i]`. */
 export function jobIssues(prefix: string, issues: JobIssue[]): ConfigIssue[] {
-  return issues.map((i) => ({ path: i.path ? `${prefix}.${i.path}` : prefix, value: showValue(i.value), expected: i.expected.replace(/^required$/, "a value (required)") }));
+  return issues.map((i) => ({
+    path: i.path ? `${prefix}.${i.path}` : prefix,
+    value: showValue(i.value),
+    expected: i.expected.replace(/^required$/, "a value (required)"),
+  }));
 }
 
 /** images: the schema, then Docker's naming rules and no image listed twice. */
@@ -61,13 +68,25 @@ export function checkImages(c: Checker, node: SrcNode, root: SrcNode): void {
     const get = (k: string) => item.entries.find((e) => e.key === k)?.value;
     const reg = get("registry");
     const img = get("image");
-    if (reg?.kind !== "scalar" || img?.kind !== "scalar" || typeof reg.value !== "string" || typeof img.value !== "string") return;
+    if (
+      reg?.kind !== "scalar" ||
+      img?.kind !== "scalar" ||
+      typeof reg.value !== "string" ||
+      typeof img.value !== "string"
+    )
+      return;
     // the schema's patterns catch most bad names; Docker's full rules (acr build's messages) the rest
     let registry: string;
     try {
       registry = normalizeRegistry(reg.value);
     } catch (e) {
-      return addIssues(c, root, [{ path: `images[${i}].registry`, value: JSON.stringify(reg.value), expected: (e as Error).message.replace(/^--registry "[^"]*": /, "") }]);
+      return addIssues(c, root, [
+        {
+          path: `images[${i}].registry`,
+          value: JSON.stringify(reg.value),
+          expected: (e as Error).message.replace(/^--registry "[^"]*": /, ""),
+        },
+      ]);
     }
     try {
       const { repository, tag } = parseImageName(img.value, registry);
@@ -76,7 +95,13 @@ export function checkImages(c: Checker, node: SrcNode, root: SrcNode): void {
       if (first) c.bad(img, at(`images[${i}]`, "image"), `an image not listed before (${first} builds ${ref})`);
       else seen.set(ref, `images[${i}]`);
     } catch (e) {
-      addIssues(c, root, [{ path: `images[${i}].image`, value: JSON.stringify(img.value), expected: (e as Error).message.replace(/^--image "[^"]*": /, "") }]);
+      addIssues(c, root, [
+        {
+          path: `images[${i}].image`,
+          value: JSON.stringify(img.value),
+          expected: (e as Error).message.replace(/^--image "[^"]*": /, ""),
+        },
+      ]);
     }
   });
 }
@@ -90,7 +115,14 @@ export function checkJobs(c: Checker, node: SrcNode, raw: unknown, root: SrcNode
     try {
       const job = normalizeJob(entry);
       const first = names.get(job.name);
-      if (first !== undefined) addIssues(c, root, [{ path: `jobs[${i}].name`, value: JSON.stringify(job.name), expected: `a job name not used before (jobs[${first}] has it)` }]);
+      if (first !== undefined)
+        addIssues(c, root, [
+          {
+            path: `jobs[${i}].name`,
+            value: JSON.stringify(job.name),
+            expected: `a job name not used before (jobs[${first}] has it)`,
+          },
+        ]);
       else names.set(job.name, i);
     } catch (e) {
       if (!(e instanceof JobDefinitionError)) throw e;

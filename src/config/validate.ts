@@ -43,7 +43,8 @@ function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[b.length];
@@ -79,14 +80,23 @@ export class Checker {
 
   /** The entries of a mapping by key; unknown and repeated keys are reported (their values masked when
    *  `secretUnknown`, e.g. inside a SAS rule where a misspelt key likely holds a key). A null value reads as empty. */
-  fields(node: SrcNode, path: string, allowed: readonly string[], hint?: (key: string) => string | undefined, secretUnknown = false) {
+  fields(
+    node: SrcNode,
+    path: string,
+    allowed: readonly string[],
+    hint?: (key: string) => string | undefined,
+    secretUnknown = false,
+  ) {
     const out = new Map<string, MapEntry>();
     if (node.kind === "scalar" && node.value === null) return out;
     if (node.kind !== "map") return this.bad(node, path, `a mapping with keys ${allowed.join(", ")}`);
     for (const e of node.entries) {
       const p = at(path, e.key);
       const near = allowed.includes(e.key) ? undefined : suggest(e.key, allowed);
-      const secret = SECRET_KEY.test(e.key) || (near !== undefined && SECRET_KEY.test(near)) || (secretUnknown && !allowed.includes(e.key));
+      const secret =
+        SECRET_KEY.test(e.key) ||
+        (near !== undefined && SECRET_KEY.test(near)) ||
+        (secretUnknown && !allowed.includes(e.key));
       const value = show(e.value, secret);
       if (!allowed.includes(e.key)) {
         const extra = hint?.(e.key);
@@ -121,7 +131,12 @@ export class Checker {
   }
 
   int(node: SrcNode, path: string, expected: string, valid: (n: number) => boolean): number | undefined {
-    if (node.kind !== "scalar" || typeof node.value !== "number" || !Number.isInteger(node.value) || !valid(node.value)) {
+    if (
+      node.kind !== "scalar" ||
+      typeof node.value !== "number" ||
+      !Number.isInteger(node.value) ||
+      !valid(node.value)
+    ) {
       return this.bad(node, path, expected);
     }
     return node.value;
@@ -172,7 +187,11 @@ export function readProps<T extends object>(
 ): T {
   const props = { ...defaults } as Record<string, unknown>;
   if (!node) return props as T;
-  const fields = c.fields(node, path, specs.map((s) => s.key));
+  const fields = c.fields(
+    node,
+    path,
+    specs.map((s) => s.key),
+  );
   for (const spec of specs) {
     const entry = fields?.get(spec.key);
     if (!entry) continue;
@@ -185,7 +204,12 @@ export function readProps<T extends object>(
     else {
       // "" (the emulator's way) and null both mean: not forwarding.
       if (v.kind === "scalar" && (v.value === "" || v.value === null)) continue;
-      const name = c.str(v, p, `the name of an entity in the same namespace (${ENTITY_NAME.expected})`, ENTITY_NAME.test);
+      const name = c.str(
+        v,
+        p,
+        `the name of an entity in the same namespace (${ENTITY_NAME.expected})`,
+        ENTITY_NAME.test,
+      );
       if (name !== undefined) refs.push({ field: spec.field, name, node: v, path: p });
       continue;
     }
@@ -222,7 +246,12 @@ export function checkUnique(c: Checker, items: Named[], what: string): void {
   const seen = new Map<string, Named>();
   for (const item of items) {
     const first = seen.get(item.name.toLowerCase());
-    if (first) c.bad(item.node, item.path, `${/^[aeiou]/i.test(what) ? "an" : "a"} ${what} name not used before (${first.path} is ${JSON.stringify(first.name)})`);
+    if (first)
+      c.bad(
+        item.node,
+        item.path,
+        `${/^[aeiou]/i.test(what) ? "an" : "a"} ${what} name not used before (${first.path} is ${JSON.stringify(first.name)})`,
+      );
     else seen.set(item.name.toLowerCase(), item);
   }
 }

@@ -34,7 +34,11 @@ const mask = (path: string, v: unknown) => (v === undefined ? undefined : isSens
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Field by field; `partial` compares only the fields `desired` has (ids a file may leave to the platform). */
-export function fieldChanges(desired: Record<string, unknown>, live: Record<string, unknown> | undefined, partial = false): FieldChange[] {
+export function fieldChanges(
+  desired: Record<string, unknown>,
+  live: Record<string, unknown> | undefined,
+  partial = false,
+): FieldChange[] {
   const out: FieldChange[] = [];
   const keys = new Set([...Object.keys(desired), ...(partial || !live ? [] : Object.keys(live))]);
   for (const path of [...keys].sort()) {
@@ -53,7 +57,12 @@ export function fieldChanges(desired: Record<string, unknown>, live: Record<stri
  * Desired vs running. `live(r)` reads what runs now; `owned` are the resources the project created before
  * (deleting one from the file deletes it); `partialKinds` compare only the fields the file gives.
  */
-export function diff(desired: Resource[], live: (r: { kind: Kind; id: string }) => Resource | undefined, owned: Array<{ kind: Kind; id: string }>, partialKinds: Kind[] = ["identity"]): Plan {
+export function diff(
+  desired: Resource[],
+  live: (r: { kind: Kind; id: string }) => Resource | undefined,
+  owned: Array<{ kind: Kind; id: string }>,
+  partialKinds: Kind[] = ["identity"],
+): Plan {
   const changes: Change[] = [];
   let unchanged = 0;
   const wanted = new Set(desired.map(resourceKey));
@@ -75,7 +84,10 @@ export function diff(desired: Resource[], live: (r: { kind: Kind; id: string }) 
 /** Creates and updates parents first; deletes children first. */
 export function order(changes: Change[]): Change[] {
   const rank = (c: Change) => (c.action === "delete" ? 100 - KINDS.indexOf(c.kind) : KINDS.indexOf(c.kind));
-  return changes.map((c, i) => [c, i] as const).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([c]) => c);
+  return changes
+    .map((c, i) => [c, i] as const)
+    .sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1])
+    .map(([c]) => c);
 }
 
 const show = (v: unknown) => (v === SENSITIVE ? SENSITIVE : JSON.stringify(v));

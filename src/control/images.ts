@@ -14,7 +14,8 @@ export interface StagedImage {
   final: string;
 }
 
-const dirOf = (root: string, r: { registry: string; repository: string; tag: string }) => join(root, r.registry, ...r.repository.split("/"), r.tag);
+const dirOf = (root: string, r: { registry: string; repository: string; tag: string }) =>
+  join(root, r.registry, ...r.repository.split("/"), r.tag);
 
 /** The resource an image is, for diffs: what it is built from and the digest of the result. */
 export function imageResource(r: ImageRecord, decl?: ImageDecl): Resource {
@@ -33,7 +34,14 @@ export class ImageStaging {
 
   /** Builds one image into the staging area; throws ImageError/DockerfileError as `acr build` would. */
   build(decl: ImageDecl): StagedImage {
-    const record = buildImage({ imagesDir: this.root, registry: decl.registry, image: decl.image, contextDir: decl.context, dockerfile: decl.dockerfile, buildArgs: decl.buildArgs });
+    const record = buildImage({
+      imagesDir: this.root,
+      registry: decl.registry,
+      image: decl.image,
+      contextDir: decl.context,
+      dockerfile: decl.dockerfile,
+      buildArgs: decl.buildArgs,
+    });
     return { decl, record, staged: dirOf(this.root, record), final: dirOf(this.imagesDir, record) };
   }
 
@@ -53,7 +61,8 @@ export class ImageStaging {
   /** Forgets what the previous images were (after a successful apply) and the staging area. */
   finish(): void {
     rmSync(this.root, { recursive: true, force: true });
-    for (const r of listImages(this.imagesDir)) rmSync(`${dirOf(this.imagesDir, r)}.old-${process.pid}`, { recursive: true, force: true });
+    for (const r of listImages(this.imagesDir))
+      rmSync(`${dirOf(this.imagesDir, r)}.old-${process.pid}`, { recursive: true, force: true });
   }
 }
 

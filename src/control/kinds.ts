@@ -1,13 +1,28 @@
 // The running platform seen as resources (what plan compares with), and how apply changes each kind.
 // Every create or update returns how to undo it, so a failure part-way leaves the platform as it was.
-import { DEFAULT_NAMESPACE, EMULATOR_ROOT_POLICY, type NamespaceConfig, type QueueConfig, type SasPolicyConfig } from "../config/model.js";
+import {
+  DEFAULT_NAMESPACE,
+  EMULATOR_ROOT_POLICY,
+  type NamespaceConfig,
+  type QueueConfig,
+  type SasPolicyConfig,
+} from "../config/model.js";
 import type { RefLookup } from "../config/refs.js";
 import type { IdentityDecl } from "../identity/config.js";
 import type { IdentityService } from "../identity/service.js";
 import type { Jobs } from "../triggering/jobs-service.js";
 import type { Broker } from "../servicebus/broker.js";
 import { imageResource, installedImages, removeImage } from "./images.js";
-import { flatten, namespaceFields, queueResourceFields, resourceKey, roleAssignmentId, type Kind, type Resource, type RoleAssignmentSpec } from "./resources.js";
+import {
+  flatten,
+  namespaceFields,
+  queueResourceFields,
+  resourceKey,
+  roleAssignmentId,
+  type Kind,
+  type Resource,
+  type RoleAssignmentSpec,
+} from "./resources.js";
 
 /** What apply works on; the Platform provides it. */
 export interface PlatformParts {
@@ -17,7 +32,10 @@ export interface PlatformParts {
   imagesDir: string;
   lookupRef: RefLookup;
   /** a namespace's `connectionString|fqdn|host`, also for one not created yet */
-  namespaceRef(ns: { name: string; isDefault: boolean; policy: { name: string; primaryKey: string } }, prop: string): string | undefined;
+  namespaceRef(
+    ns: { name: string; isDefault: boolean; policy: { name: string; primaryKey: string } },
+    prop: string,
+  ): string | undefined;
   /** issues the TLS certificate again for a changed set of namespaces */
   serverCertificate(): unknown;
 }
@@ -42,20 +60,44 @@ export class LiveView {
     switch (r.kind) {
       case "namespace": {
         const ns = broker.namespace(r.id);
-        return ns && { kind: "namespace", id: ns.name, fields: namespaceFields(ns.policies, ns.name.toLowerCase() === broker.defaultNamespace) };
+        return (
+          ns && {
+            kind: "namespace",
+            id: ns.name,
+            fields: namespaceFields(ns.policies, ns.name.toLowerCase() === broker.defaultNamespace),
+          }
+        );
       }
       case "queue": {
         const ns = broker.namespace(nsName);
         const q = ns?.queue(rest);
-        return q && { kind: "queue", id: `${ns!.name}/${q.path.slice(q.path.indexOf("/") + 1)}`, fields: queueResourceFields(q.props, ns!.queuePolicies(rest)) };
+        return (
+          q && {
+            kind: "queue",
+            id: `${ns!.name}/${q.path.slice(q.path.indexOf("/") + 1)}`,
+            fields: queueResourceFields(q.props, ns!.queuePolicies(rest)),
+          }
+        );
       }
       case "identity": {
         const i = identity.registry.user(r.id);
         return i && { kind: "identity", id: i.name, fields: { clientId: i.clientId, principalId: i.principalId } };
       }
       case "roleAssignment": {
-        const a = identity.registry.roleAssignments().find((x) => roleAssignmentId(x.role, x.assignee, x.scope.namespace, x.scope.entity) === r.id.toLowerCase());
-        return a && { kind: "roleAssignment", id: r.id, fields: { role: a.role, assignee: a.assignee, scope: `${a.scope.namespace}${a.scope.entity ? `/${a.scope.entity}` : ""}` } };
+        const a = identity.registry
+          .roleAssignments()
+          .find((x) => roleAssignmentId(x.role, x.assignee, x.scope.namespace, x.scope.entity) === r.id.toLowerCase());
+        return (
+          a && {
+            kind: "roleAssignment",
+            id: r.id,
+            fields: {
+              role: a.role,
+              assignee: a.assignee,
+              scope: `${a.scope.namespace}${a.scope.entity ? `/${a.scope.entity}` : ""}`,
+            },
+          }
+        );
       }
       case "image": {
         this.images ??= installedImages(this.p.imagesDir);
@@ -77,7 +119,12 @@ export class LiveView {
 }
 
 /** Creates or updates one resource; returns the undo. */
-export async function put(p: PlatformParts, r: Resource, now: Resource | undefined, recorded: Record<string, Record<string, unknown>>): Promise<Undo> {
+export async function put(
+  p: PlatformParts,
+  r: Resource,
+  now: Resource | undefined,
+  recorded: Record<string, Record<string, unknown>>,
+): Promise<Undo> {
   const { broker, identity, jobs } = p;
   switch (r.kind) {
     case "namespace": {
@@ -127,7 +174,13 @@ export async function put(p: PlatformParts, r: Resource, now: Resource | undefin
     }
     case "roleAssignment": {
       const s = r.spec as RoleAssignmentSpec;
-      const decl = { role: s.role, assignee: s.assignee, scope: { namespace: s.namespace, entity: s.entity }, scopeText: s.scopeText, path: r.path ?? "roleAssignments" };
+      const decl = {
+        role: s.role,
+        assignee: s.assignee,
+        scope: { namespace: s.namespace, entity: s.entity },
+        scopeText: s.scopeText,
+        path: r.path ?? "roleAssignments",
+      };
       identity.registry.addAssignment(decl);
       return () => void identity.registry.removeAssignments((a) => a === decl);
     }
@@ -149,7 +202,11 @@ export async function put(p: PlatformParts, r: Resource, now: Resource | undefin
 }
 
 /** Deletes one resource (deletes are done last and are not undone: a deleted queue's messages are gone). */
-export async function remove(p: PlatformParts, r: Resource, recorded: Record<string, Record<string, unknown>>): Promise<void> {
+export async function remove(
+  p: PlatformParts,
+  r: Resource,
+  recorded: Record<string, Record<string, unknown>>,
+): Promise<void> {
   const { broker, identity, jobs } = p;
   switch (r.kind) {
     case "namespace": {
@@ -157,15 +214,28 @@ export async function remove(p: PlatformParts, r: Resource, recorded: Record<str
       if (!ns) return;
       if (ns.name.toLowerCase() === DEFAULT_NAMESPACE) {
         // the emulator's namespace is always served; "deleting" it resets its key (rules made at run time stay)
-        ns.policies = [...policiesCopy([EMULATOR_ROOT_POLICY]), ...ns.policies.filter((x) => x.createdAtRuntime && x.name !== EMULATOR_ROOT_POLICY.name)];
+        ns.policies = [
+          ...policiesCopy([EMULATOR_ROOT_POLICY]),
+          ...ns.policies.filter((x) => x.createdAtRuntime && x.name !== EMULATOR_ROOT_POLICY.name),
+        ];
         return;
       }
       // children are deleted first, so a queue still here was made another way: it and its messages stay
       const others = ns.queueNames();
-      if (others.length) throw new Error(`it holds queues the project did not create (${others.join(", ")}); delete them (eventjobs servicebus queue delete) or declare them in the file, then try again`);
+      if (others.length)
+        throw new Error(
+          `it holds queues the project did not create (${others.join(", ")}); delete them (eventjobs servicebus queue delete) or declare them in the file, then try again`,
+        );
       await broker.removeNamespace(r.id);
       if (!broker.namespace(broker.defaultNamespace)) {
-        const next = [...broker.namespaces.values()][0] ?? broker.addNamespace({ name: DEFAULT_NAMESPACE, queues: [], topics: [], policies: policiesCopy([EMULATOR_ROOT_POLICY]) });
+        const next =
+          [...broker.namespaces.values()][0] ??
+          broker.addNamespace({
+            name: DEFAULT_NAMESPACE,
+            queues: [],
+            topics: [],
+            policies: policiesCopy([EMULATOR_ROOT_POLICY]),
+          });
         broker.setDefaultNamespace(next.name);
       }
       p.serverCertificate();
@@ -180,7 +250,9 @@ export async function remove(p: PlatformParts, r: Resource, recorded: Record<str
       identity.registry.removeUser(r.id);
       return;
     case "roleAssignment":
-      identity.registry.removeAssignments((a) => roleAssignmentId(a.role, a.assignee, a.scope.namespace, a.scope.entity) === r.id.toLowerCase());
+      identity.registry.removeAssignments(
+        (a) => roleAssignmentId(a.role, a.assignee, a.scope.namespace, a.scope.entity) === r.id.toLowerCase(),
+      );
       return;
     case "image": {
       const rec = installedImages(p.imagesDir).get(r.id.toLowerCase());

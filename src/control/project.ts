@@ -2,7 +2,13 @@
 // is built (staged) and every resource checked before anything changes, creates and updates are undone if
 // one fails, and deletes come last. A second apply of the same file changes nothing.
 import { relative } from "node:path";
-import { ConfigError, DEFAULT_NAMESPACE, EMULATOR_ROOT_POLICY, type ConfigIssue, type ProjectConfig } from "../config/model.js";
+import {
+  ConfigError,
+  DEFAULT_NAMESPACE,
+  EMULATOR_ROOT_POLICY,
+  type ConfigIssue,
+  type ProjectConfig,
+} from "../config/model.js";
 import { positionOf } from "../config/project.js";
 import { RefError, resolveRefs, type RefLookup } from "../config/refs.js";
 import { jobIssues } from "../config/sections.js";
@@ -12,10 +18,19 @@ import { JobDefinitionError, normalizeJob } from "../jobs/model.js";
 import { diff, order, type Change, type Plan } from "./diff.js";
 import { ImageStaging, imageResource, installedImages, type StagedImage } from "./images.js";
 import { LiveView, put, remove, type PlatformParts, type Undo } from "./kinds.js";
-import { declaredResources, describe, imageDecls, namespaceFields, resourceKey, type Resource, type RoleAssignmentSpec } from "./resources.js";
+import {
+  declaredResources,
+  describe,
+  imageDecls,
+  namespaceFields,
+  resourceKey,
+  type Resource,
+  type RoleAssignmentSpec,
+} from "./resources.js";
 import { keepGeneratedKeys, StateFile, type ProjectState } from "./state.js";
 
-export type ProgressEvent = { event: "step"; text: string; status: "start" | "done" | "failed"; error?: string } | { event: "plan"; plan: Plan };
+export type ProgressEvent =
+  { event: "step"; text: string; status: "start" | "done" | "failed"; error?: string } | { event: "plan"; plan: Plan };
 export type Progress = (e: ProgressEvent) => void;
 
 export interface ApplyResult {
@@ -96,12 +111,22 @@ export class ProjectService {
       progress({ event: "plan", plan });
       const recorded = structuredClone(state.recorded);
       const failed = await this.deletes(plan.changes, live, recorded, progress);
-      this.file.write({ ...state, config: undefined, appliedAt: new Date().toISOString(), owned: failed.map((f) => ({ kind: f.change.kind, id: f.change.id })), recorded, retained: this.retained() });
+      this.file.write({
+        ...state,
+        config: undefined,
+        appliedAt: new Date().toISOString(),
+        owned: failed.map((f) => ({ kind: f.change.kind, id: f.change.id })),
+        recorded,
+        retained: this.retained(),
+      });
       return { plan, errors: failed.map((f) => f.error) };
     });
   }
 
-  /** At shutdown: refuses new plans and applies, and resolves once the one under way has finished (it is never cut short). */
+  /**
+   * At shutdown: refuses new plans and applies, and resolves once the one under way has finished (it is never cut
+   * short).
+   */
   close(): Promise<void> {
     this.closed = true;
     return this.running.then(() => undefined);
@@ -133,7 +158,10 @@ export class ProjectService {
         const ref = `${decl.registry}/${decl.image}`;
         if (!staging) {
           const { repository, tag } = parseImageName(decl.image);
-          const now = live.get({ kind: "image", id: `${normalizeRegistry(decl.registry)}.azurecr.io/${repository}:${tag}` });
+          const now = live.get({
+            kind: "image",
+            id: `${normalizeRegistry(decl.registry)}.azurecr.io/${repository}:${tag}`,
+          });
           if (now) desired.set(resourceKey(now), { ...now, path: decl.path, spec: decl });
           continue;
         }
@@ -147,7 +175,11 @@ export class ProjectService {
           progress({ event: "step", text, status: "done" });
         } catch (e) {
           progress({ event: "step", text, status: "failed", error: (e as Error).message });
-          issues.push({ path: `${decl.path}.context`, value: JSON.stringify(decl.context), expected: `a build context that acr build accepts (${(e as Error).message})` });
+          issues.push({
+            path: `${decl.path}.context`,
+            value: JSON.stringify(decl.context),
+            expected: `a build context that acr build accepts (${(e as Error).message})`,
+          });
         }
       }
       issues.push(...this.checkAssignees(declared, config), ...this.checkJobs(declared, config, state));
@@ -162,7 +194,9 @@ export class ProjectService {
         return Object.keys(root).some((k) => k !== "default" && JSON.stringify(root[k]) !== JSON.stringify(now[k]));
       });
       this.addReferencingJobs(plan, desired);
-      for (const c of plan.changes) if (["topic", "subscription", "rule"].includes(c.kind) && c.action !== "delete") c.note = "recorded: this server does not serve topics yet";
+      for (const c of plan.changes)
+        if (["topic", "subscription", "rule"].includes(c.kind) && c.action !== "delete")
+          c.note = "recorded: this server does not serve topics yet";
       return { plan, desired, staged, staging, state };
     } catch (e) {
       staging?.finish(); // nothing staged survives a failed check
@@ -170,17 +204,33 @@ export class ProjectService {
     }
   }
 
-  /** A role assignment's assignee must be an identity (declared, or already known) or a job with a system-assigned identity. */
+  /**
+   * A role assignment's assignee must be an identity (declared, or already known) or a job with a system-assigned
+   * identity.
+   */
   private checkAssignees(declared: Resource[], config: ProjectConfig): ConfigIssue[] {
     const names = new Set<string>();
     for (const r of declared) {
-      if (r.kind === "identity") for (const v of [r.id, r.fields.clientId, r.fields.principalId]) if (typeof v === "string") names.add(v.toLowerCase());
-      if (r.kind === "job" && /SystemAssigned/i.test(String((r.spec as { identity?: { type?: string } }).identity?.type ?? ""))) names.add(r.id.toLowerCase());
+      if (r.kind === "identity")
+        for (const v of [r.id, r.fields.clientId, r.fields.principalId])
+          if (typeof v === "string") names.add(v.toLowerCase());
+      if (
+        r.kind === "job" &&
+        /SystemAssigned/i.test(String((r.spec as { identity?: { type?: string } }).identity?.type ?? ""))
+      )
+        names.add(r.id.toLowerCase());
     }
-    const known = (a: string) => names.has(a.toLowerCase()) || this.p.identity.registry.find(a) !== undefined || this.p.identity.registry.hasSystem(a);
+    const known = (a: string) =>
+      names.has(a.toLowerCase()) ||
+      this.p.identity.registry.find(a) !== undefined ||
+      this.p.identity.registry.hasSystem(a);
     return declared
       .filter((r) => r.kind === "roleAssignment" && !known((r.spec as RoleAssignmentSpec).assignee))
-      .map((r) => ({ path: `${r.path}.assignee`, value: JSON.stringify((r.spec as RoleAssignmentSpec).assignee), expected: `an identity name, client id or principal id (declared: ${config.extra?.identities ? (config.extra.identities as { name: string }[]).map((i) => i.name).join(", ") : "none"})` }));
+      .map((r) => ({
+        path: `${r.path}.assignee`,
+        value: JSON.stringify((r.spec as RoleAssignmentSpec).assignee),
+        expected: `an identity name, client id or principal id (declared: ${config.extra?.identities ? (config.extra.identities as { name: string }[]).map((i) => i.name).join(", ") : "none"})`,
+      }));
   }
 
   /** Each job resolves its references as they will be after apply and passes the scaler's checks. */
@@ -192,7 +242,13 @@ export class ProjectService {
         this.p.jobs.runtime.check(normalizeJob(resolveRefs(r.spec, lookup)));
       } catch (e) {
         if (e instanceof JobDefinitionError) out.push(...jobIssues(r.path!, e.issues));
-        else if (e instanceof RefError) out.push({ path: `${r.path}.${e.path}`, value: JSON.stringify(`\${${e.ref}}`), expected: "a reference to something the project or the platform defines: servicebus.<namespace>.connectionString|fqdn|host, identity.<name>.clientId|principalId|resourceId" });
+        else if (e instanceof RefError)
+          out.push({
+            path: `${r.path}.${e.path}`,
+            value: JSON.stringify(`\${${e.ref}}`),
+            expected:
+              "a reference to something the project or the platform defines: servicebus.<namespace>.connectionString|fqdn|host, identity.<name>.clientId|principalId|resourceId",
+          });
         else throw e;
       }
     }
@@ -209,14 +265,20 @@ export class ProjectService {
         if (!ns) return leaving.has(`namespace:${name.toLowerCase()}`) ? undefined : this.p.lookupRef(kind, name, prop);
         const now = this.p.broker.namespace(ns.name) ? this.p.lookupRef(kind, ns.name, prop) : undefined;
         if (now !== undefined) return now;
-        return this.p.namespaceRef({ name: ns.name, isDefault: same(ns.name, config.defaultNamespace ?? ""), policy: ns.policies[0] }, prop);
+        return this.p.namespaceRef(
+          { name: ns.name, isDefault: same(ns.name, config.defaultNamespace ?? ""), policy: ns.policies[0] },
+          prop,
+        );
       }
       if (kind === "identity") {
-        const decl = ((config.extra?.identities ?? []) as Array<{ name: string; clientId?: string; principalId?: string }>).find((i) => same(i.name, name));
+        const decl = (
+          (config.extra?.identities ?? []) as Array<{ name: string; clientId?: string; principalId?: string }>
+        ).find((i) => same(i.name, name));
         const now = this.p.lookupRef(kind, name, prop);
         if (!decl) return leaving.has(`identity:${name.toLowerCase()}`) ? undefined : now;
         if (prop === "resourceId") return userIdentityResourceId(decl.name);
-        if (prop === "clientId" || prop === "principalId") return decl[prop] ?? now ?? "00000000-0000-0000-0000-000000000000";
+        if (prop === "clientId" || prop === "principalId")
+          return decl[prop] ?? now ?? "00000000-0000-0000-0000-000000000000";
         return undefined;
       }
       return this.p.lookupRef(kind, name, prop);
@@ -225,13 +287,25 @@ export class ProjectService {
 
   /** A job whose file entry is unchanged still changes when a namespace or identity it references does. */
   private addReferencingJobs(plan: Plan, desired: Map<string, Resource>): void {
-    const changed = plan.changes.filter((c) => c.action === "update" && (c.kind === "namespace" || c.kind === "identity"));
+    const changed = plan.changes.filter(
+      (c) => c.action === "update" && (c.kind === "namespace" || c.kind === "identity"),
+    );
     if (!changed.length) return;
     for (const r of desired.values()) {
       if (r.kind !== "job" || plan.changes.some((c) => c.kind === "job" && c.id === r.id)) continue;
       const text = JSON.stringify(r.spec).toLowerCase();
-      const hit = changed.find((c) => text.includes(`\${${c.kind === "namespace" ? "servicebus" : "identity"}.${c.id.toLowerCase()}.`));
-      if (hit) plan.changes.push({ action: "update", kind: "job", id: r.id, title: describe(r), fields: [], note: `it references ${hit.title}, which changes` });
+      const hit = changed.find((c) =>
+        text.includes(`\${${c.kind === "namespace" ? "servicebus" : "identity"}.${c.id.toLowerCase()}.`),
+      );
+      if (hit)
+        plan.changes.push({
+          action: "update",
+          kind: "job",
+          id: r.id,
+          title: describe(r),
+          fields: [],
+          note: `it references ${hit.title}, which changes`,
+        });
     }
     plan.unchanged -= plan.changes.filter((c) => c.note).length;
     plan.changes = order(plan.changes);
@@ -262,20 +336,31 @@ export class ProjectService {
         throw new ApplyError(`${text}: ${(e as Error).message}; every change made so far was undone`);
       }
     }
-    const failed = await this.deletes(prep.plan.changes.filter((x) => x.action === "delete"), live, recorded, progress);
+    const failed = await this.deletes(
+      prep.plan.changes.filter((x) => x.action === "delete"),
+      live,
+      recorded,
+      progress,
+    );
     this.file.write({
       version: 1,
       source: config.source,
       appliedAt: new Date().toISOString(),
       config: structuredClone(config),
-      owned: [...[...prep.desired.values()].map((r) => ({ kind: r.kind, id: r.id })), ...failed.map((f) => ({ kind: f.change.kind, id: f.change.id }))],
+      owned: [
+        ...[...prep.desired.values()].map((r) => ({ kind: r.kind, id: r.id })),
+        ...failed.map((f) => ({ kind: f.change.kind, id: f.change.id })),
+      ],
       recorded,
       retained: this.retained(config),
     });
     return { plan: prep.plan, errors: failed.map((f) => f.error) };
   }
 
-  /** The namespaces served that `config` does not declare (kept by a failed delete, or never the project's), with their keys. */
+  /**
+   * The namespaces served that `config` does not declare (kept by a failed delete, or never the project's), with
+   * their keys.
+   */
   private retained(config?: ProjectConfig): ProjectState["retained"] {
     const declared = new Set((config?.namespaces ?? []).map((n) => n.name.toLowerCase()));
     return [...this.p.broker.namespaces.values()]
@@ -283,7 +368,12 @@ export class ProjectService {
       .map((ns) => ({ name: ns.name, policies: ns.policies.map((x) => ({ ...x, rights: [...x.rights] })) }));
   }
 
-  private async deletes(changes: Change[], live: LiveView, recorded: Record<string, Record<string, unknown>>, progress: Progress) {
+  private async deletes(
+    changes: Change[],
+    live: LiveView,
+    recorded: Record<string, Record<string, unknown>>,
+    progress: Progress,
+  ) {
     const failed: Array<{ change: Change; error: string }> = [];
     for (const c of changes) {
       const text = `${VERB.delete} ${c.title}`;
@@ -324,7 +414,13 @@ export function buildImages(imagesDir: string, config: ProjectConfig, progress: 
       try {
         img = staging.build(decl);
       } catch (e) {
-        throw configIssues(config, [{ path: `${decl.path}.context`, value: JSON.stringify(ref), expected: `a build context that acr build accepts (${(e as Error).message})` }]);
+        throw configIssues(config, [
+          {
+            path: `${decl.path}.context`,
+            value: JSON.stringify(ref),
+            expected: `a build context that acr build accepts (${(e as Error).message})`,
+          },
+        ]);
       }
       installed ??= installedImages(imagesDir);
       if (installed.get(img.record.ref.toLowerCase())?.digest === img.record.digest) continue;

@@ -5,14 +5,27 @@ import { formatDuration } from "../config/duration.js";
 import type { NamespaceConfig, ProjectConfig, QueueProperties, SasPolicyConfig } from "../config/model.js";
 import { parseScope, type RoleName } from "../identity/config.js";
 
-export const KINDS = ["namespace", "queue", "topic", "subscription", "rule", "identity", "roleAssignment", "image", "job"] as const;
+export const KINDS = [
+  "namespace",
+  "queue",
+  "topic",
+  "subscription",
+  "rule",
+  "identity",
+  "roleAssignment",
+  "image",
+  "job",
+] as const;
 export type Kind = (typeof KINDS)[number];
 
 export interface Resource {
   kind: Kind;
   /** unique within its kind (case-insensitive), e.g. `servicebus-ns-job/queue-messages` */
   id: string;
-  /** flat fields: `lockDuration`, `authorizationRules[root].primaryKey`, `properties.template.containers[main].env[A].value` */
+  /**
+   * flat fields: `lockDuration`, `authorizationRules[root].primaryKey`,
+   * `properties.template.containers[main].env[A].value`
+   */
   fields: Record<string, unknown>;
   /** where it is declared in the file, for errors (`namespaces[0].queues[1]`) */
   path?: string;
@@ -31,11 +44,18 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 /** Flattens a value into path → leaf; lists of named objects are keyed by name, other lists of objects by index. */
 export function flatten(value: unknown, prefix = "", out: Record<string, unknown> = {}): Record<string, unknown> {
   if (Array.isArray(value) && value.some(isObj)) {
-    const named = value.every((v) => isObj(v) && typeof v.name === "string") && new Set(value.map((v) => (v as Obj).name)).size === value.length;
+    const named =
+      value.every((v) => isObj(v) && typeof v.name === "string") &&
+      new Set(value.map((v) => (v as Obj).name)).size === value.length;
     value.forEach((v, i) => {
       const key = named ? String((v as Obj).name) : String(i);
       if (!isObj(v)) out[`${prefix}[${key}]`] = v;
-      else flatten(named ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== "name")) : v, `${prefix}[${key}]`, out);
+      else
+        flatten(
+          named ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== "name")) : v,
+          `${prefix}[${key}]`,
+          out,
+        );
       if (named && Object.keys(v as Obj).length === 1) out[`${prefix}[${key}]`] = {}; // a list item with only a name
     });
   } else if (isObj(value) && Object.keys(value).length) {
@@ -63,11 +83,20 @@ export function queueFields(p: QueueProperties): Obj {
 
 /** Durations (`...Ms` fields) as ISO-8601, for topics and subscriptions. */
 function durations(props: object): Obj {
-  return Object.fromEntries(Object.entries(props).map(([k, v]) => (k.endsWith("Ms") && typeof v === "number" ? [k.slice(0, -2), formatDuration(v)] : [k, v])));
+  return Object.fromEntries(
+    Object.entries(props).map(([k, v]) =>
+      k.endsWith("Ms") && typeof v === "number" ? [k.slice(0, -2), formatDuration(v)] : [k, v],
+    ),
+  );
 }
 
 const ruleFields = (policies: SasPolicyConfig[]) =>
-  policies.map((p) => ({ name: p.name, rights: [...p.rights].sort(), primaryKey: p.primaryKey, ...(p.secondaryKey ? { secondaryKey: p.secondaryKey } : {}) }));
+  policies.map((p) => ({
+    name: p.name,
+    rights: [...p.rights].sort(),
+    primaryKey: p.primaryKey,
+    ...(p.secondaryKey ? { secondaryKey: p.secondaryKey } : {}),
+  }));
 
 export function namespaceFields(policies: SasPolicyConfig[], isDefault: boolean): Obj {
   return flatten({ default: isDefault, authorizationRules: ruleFields(policies) });
@@ -75,7 +104,9 @@ export function namespaceFields(policies: SasPolicyConfig[], isDefault: boolean)
 
 /** A queue's properties and, when it has any, its own authorization rules. */
 export function queueResourceFields(p: QueueProperties, policies: SasPolicyConfig[] = []): Obj {
-  return policies.length ? { ...queueFields(p), ...flatten({ authorizationRules: ruleFields(policies) }) } : queueFields(p);
+  return policies.length
+    ? { ...queueFields(p), ...flatten({ authorizationRules: ruleFields(policies) }) }
+    : queueFields(p);
 }
 
 export interface ImageDecl {
@@ -108,26 +139,57 @@ export function imageDecls(config: ProjectConfig): ImageDecl[] {
     image: String(i.image),
     context: resolve(base, String(i.context)),
     ...(typeof i.dockerfile === "string" ? { dockerfile: i.dockerfile } : {}),
-    ...(isObj(i.buildArgs) ? { buildArgs: Object.fromEntries(Object.entries(i.buildArgs).map(([k, v]) => [k, String(v)])) } : {}),
+    ...(isObj(i.buildArgs)
+      ? { buildArgs: Object.fromEntries(Object.entries(i.buildArgs).map(([k, v]) => [k, String(v)])) }
+      : {}),
     path: `images[${n}]`,
   }));
 }
 
-/** Every resource the project declares except images (their digest is known once built) and jobs (apply resolves them). */
+/**
+ * Every resource the project declares except images (their digest is known once built) and jobs (apply resolves
+ * them).
+ */
 export function declaredResources(config: ProjectConfig): Resource[] {
   const out: Resource[] = [];
   const nsIndex = (ns: NamespaceConfig) => config.namespaces.indexOf(ns);
   for (const ns of config.namespaces) {
     const p = `namespaces[${nsIndex(ns)}]`;
     const isDefault = ns.name.toLowerCase() === config.defaultNamespace.toLowerCase();
-    out.push({ kind: "namespace", id: ns.name, fields: namespaceFields(ns.policies, isDefault), path: p, spec: { ...ns, isDefault } });
-    ns.queues.forEach((q, i) => out.push({ kind: "queue", id: `${ns.name}/${q.name}`, fields: queueResourceFields(q.properties, q.policies), path: `${p}.queues[${i}]`, spec: { namespace: ns.name, queue: q } }));
+    out.push({
+      kind: "namespace",
+      id: ns.name,
+      fields: namespaceFields(ns.policies, isDefault),
+      path: p,
+      spec: { ...ns, isDefault },
+    });
+    ns.queues.forEach((q, i) =>
+      out.push({
+        kind: "queue",
+        id: `${ns.name}/${q.name}`,
+        fields: queueResourceFields(q.properties, q.policies),
+        path: `${p}.queues[${i}]`,
+        spec: { namespace: ns.name, queue: q },
+      }),
+    );
     (ns.topics ?? []).forEach((t, i) => {
       const tp = `${p}.topics[${i}]`;
       out.push({ kind: "topic", id: `${ns.name}/${t.name}`, fields: durations(t.properties), path: tp });
       t.subscriptions.forEach((s, j) => {
-        out.push({ kind: "subscription", id: `${ns.name}/${t.name}/${s.name}`, fields: durations(s.properties), path: `${tp}.subscriptions[${j}]` });
-        s.rules.forEach((r, k) => out.push({ kind: "rule", id: `${ns.name}/${t.name}/${s.name}/${r.name}`, fields: flatten(r.properties), path: `${tp}.subscriptions[${j}].rules[${k}]` }));
+        out.push({
+          kind: "subscription",
+          id: `${ns.name}/${t.name}/${s.name}`,
+          fields: durations(s.properties),
+          path: `${tp}.subscriptions[${j}]`,
+        });
+        s.rules.forEach((r, k) =>
+          out.push({
+            kind: "rule",
+            id: `${ns.name}/${t.name}/${s.name}/${r.name}`,
+            fields: flatten(r.properties),
+            path: `${tp}.subscriptions[${j}].rules[${k}]`,
+          }),
+        );
       });
     });
   }
@@ -137,15 +199,38 @@ export function declaredResources(config: ProjectConfig): Resource[] {
     const fields: Obj = {};
     if (typeof i.clientId === "string") fields.clientId = i.clientId.toLowerCase();
     if (typeof i.principalId === "string") fields.principalId = i.principalId.toLowerCase();
-    out.push({ kind: "identity", id: String(i.name), fields, path: `identities[${n}]`, spec: { name: String(i.name), ...fields } });
+    out.push({
+      kind: "identity",
+      id: String(i.name),
+      fields,
+      path: `identities[${n}]`,
+      spec: { name: String(i.name), ...fields },
+    });
   });
   list("roleAssignments").forEach((r, n) => {
     const scope = parseScope(String(r.scope))!;
-    const ns = config.namespaces.find((x) => x.name.toLowerCase() === scope.namespace.toLowerCase())?.name ?? scope.namespace;
-    const spec: RoleAssignmentSpec = { role: String(r.role) as RoleName, assignee: String(r.assignee).trim(), scopeText: String(r.scope), namespace: ns, entity: scope.entity };
-    const role = ["Azure Service Bus Data Owner", "Azure Service Bus Data Sender", "Azure Service Bus Data Receiver"].find((x) => x.toLowerCase() === spec.role.trim().toLowerCase()) as RoleName;
+    const ns =
+      config.namespaces.find((x) => x.name.toLowerCase() === scope.namespace.toLowerCase())?.name ?? scope.namespace;
+    const spec: RoleAssignmentSpec = {
+      role: String(r.role) as RoleName,
+      assignee: String(r.assignee).trim(),
+      scopeText: String(r.scope),
+      namespace: ns,
+      entity: scope.entity,
+    };
+    const role = [
+      "Azure Service Bus Data Owner",
+      "Azure Service Bus Data Sender",
+      "Azure Service Bus Data Receiver",
+    ].find((x) => x.toLowerCase() === spec.role.trim().toLowerCase()) as RoleName;
     spec.role = role;
-    out.push({ kind: "roleAssignment", id: roleAssignmentId(role, spec.assignee, ns, scope.entity), fields: { role, assignee: spec.assignee, scope: `${ns}${scope.entity ? `/${scope.entity}` : ""}` }, path: `roleAssignments[${n}]`, spec });
+    out.push({
+      kind: "roleAssignment",
+      id: roleAssignmentId(role, spec.assignee, ns, scope.entity),
+      fields: { role, assignee: spec.assignee, scope: `${ns}${scope.entity ? `/${scope.entity}` : ""}` },
+      path: `roleAssignments[${n}]`,
+      spec,
+    });
   });
   list("jobs").forEach((j, n) => {
     const { name: _name, ...rest } = j;
@@ -156,7 +241,18 @@ export function declaredResources(config: ProjectConfig): Resource[] {
 
 /** How a resource is named in plan and progress lines. */
 export function describe(r: { kind: Kind; id: string; fields?: Record<string, unknown> }): string {
-  const names: Record<Kind, string> = { namespace: "namespace", queue: "queue", topic: "topic", subscription: "subscription", rule: "rule", identity: "identity", roleAssignment: "role assignment", image: "image", job: "job" };
-  if (r.kind === "roleAssignment" && r.fields) return `role assignment "${r.fields.role}" for ${r.fields.assignee} on ${r.fields.scope}`;
+  const names: Record<Kind, string> = {
+    namespace: "namespace",
+    queue: "queue",
+    topic: "topic",
+    subscription: "subscription",
+    rule: "rule",
+    identity: "identity",
+    roleAssignment: "role assignment",
+    image: "image",
+    job: "job",
+  };
+  if (r.kind === "roleAssignment" && r.fields)
+    return `role assignment "${r.fields.role}" for ${r.fields.assignee} on ${r.fields.scope}`;
   return `${names[r.kind]} ${r.id}`;
 }

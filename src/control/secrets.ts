@@ -34,7 +34,8 @@ const itemKey = (v: unknown, i: number) => (isObj(v) && typeof v.name === "strin
 /** A copy of a job entry, execution template or any job-shaped value with every secret as "(sensitive)". */
 export function masked<T>(value: T, path = ""): T {
   if (Array.isArray(value)) return value.map((v, i) => masked(v, `${path}[${itemKey(v, i)}]`)) as T;
-  if (isObj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, path ? `${path}.${k}` : k)])) as T;
+  if (isObj(value))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, path ? `${path}.${k}` : k)])) as T;
   return typeof value === "string" && isSensitive(path, value) ? (SENSITIVE as T) : value;
 }
 
@@ -55,11 +56,17 @@ export function unmasked(next: Obj, stored: Obj | undefined): { entry: Obj; miss
       const old = Array.isArray(was) ? was : [];
       return v.map((x, i) => {
         const key = itemKey(x, i);
-        return walk(x, old.find((o, j) => itemKey(o, j) === key), `${path}[${key}]`);
+        return walk(
+          x,
+          old.find((o, j) => itemKey(o, j) === key),
+          `${path}[${key}]`,
+        );
       });
     }
     if (!isObj(v)) return v;
-    const out = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, isObj(was) ? was[k] : undefined, path ? `${path}.${k}` : k)]));
+    const out = Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k, walk(x, isObj(was) ? was[k] : undefined, path ? `${path}.${k}` : k)]),
+    );
     // a job secret as `job show` prints it (ARM's shape: its name only)
     if (/\.secrets\[[^\]]*\]$/.test(path) && out.value === undefined && out.keyVaultUrl === undefined) {
       if (isObj(was) && typeof was.value === "string") out.value = was.value;

@@ -67,7 +67,8 @@ export function servedConfig(state: ProjectState | undefined, file: ProjectConfi
   const config = state?.config ?? file;
   const namespaces = [...config.namespaces];
   const served = (name: string) => namespaces.some((n) => n.name.toLowerCase() === name.toLowerCase());
-  for (const r of state?.retained ?? []) if (!served(r.name)) namespaces.push({ name: r.name, queues: [], topics: [], policies: r.policies });
+  for (const r of state?.retained ?? [])
+    if (!served(r.name)) namespaces.push({ name: r.name, queues: [], topics: [], policies: r.policies });
   return { ...config, namespaces };
 }
 
@@ -106,6 +107,8 @@ function keepIn(declared: SasPolicyConfig[], live: SasPolicyConfig[] = []): SasP
 export function stateKeys(state: ProjectState | undefined): PolicyLookup {
   return (namespace, queue) => {
     const ns = state?.config?.namespaces.find((n) => n.name.toLowerCase() === namespace.toLowerCase());
-    return queue === undefined ? ns?.policies : ns?.queues.find((q) => q.name.toLowerCase() === queue.toLowerCase())?.policies;
+    return queue === undefined
+      ? ns?.policies
+      : ns?.queues.find((q) => q.name.toLowerCase() === queue.toLowerCase())?.policies;
   };
 }

@@ -43,7 +43,13 @@ export function parseHost(value: string): { name: string; port?: number } | unde
 const WILDCARD = new Set(["0.0.0.0", "::", ""]);
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-type Req = { method?: string; url?: string; headers: Record<string, string | string[] | undefined>; secure: boolean; path: string };
+type Req = {
+  method?: string;
+  url?: string;
+  headers: Record<string, string | string[] | undefined>;
+  secure: boolean;
+  path: string;
+};
 
 export class RequestGuard {
   private readonly listenHost: string;
@@ -59,12 +65,17 @@ export class RequestGuard {
   readonly check = (req: Req): Refusal | undefined => {
     const kind = pathKind(req.path);
     if (!kind) return undefined;
-    return this.hostRefusal(req) ?? this.originRefusal(req) ?? (kind === "browser" ? contentTypeRefusal(req) : undefined);
+    return (
+      this.hostRefusal(req) ?? this.originRefusal(req) ?? (kind === "browser" ? contentTypeRefusal(req) : undefined)
+    );
   };
 
   /** Whether a host name (no port) is one this server answers to. */
   hostAllowed(name: string): boolean {
-    const n = name.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+    const n = name
+      .toLowerCase()
+      .replace(/^\[|\]$/g, "")
+      .replace(/\.$/, "");
     if (n === "localhost" || n.endsWith(".localhost")) return true;
     if ((isIP(n) === 4 && n.startsWith("127.")) || n === "::1") return true;
     if (n === this.listenHost) return true;
@@ -76,10 +87,19 @@ export class RequestGuard {
 
   private hostRefusal(req: Req): Refusal | undefined {
     const raw = req.headers.host;
-    if (typeof raw !== "string" || !raw) return { status: 403, code: "HostNotAllowed", message: "The request has no Host header; this server answers only to its own host names" };
+    if (typeof raw !== "string" || !raw)
+      return {
+        status: 403,
+        code: "HostNotAllowed",
+        message: "The request has no Host header; this server answers only to its own host names",
+      };
     const host = parseHost(raw);
     if (!host || !this.hostAllowed(host.name)) {
-      return { status: 403, code: "HostNotAllowed", message: `Host '${raw}' is not allowed: use localhost or 127.0.0.1, or start the server with --allowed-host ${host?.name ?? "<name>"}` };
+      return {
+        status: 403,
+        code: "HostNotAllowed",
+        message: `Host '${raw}' is not allowed: use localhost or 127.0.0.1, or start the server with --allowed-host ${host?.name ?? "<name>"}`,
+      };
     }
     return undefined;
   }
@@ -89,7 +109,11 @@ export class RequestGuard {
     if (origin === undefined) return undefined;
     const own = `${req.secure ? "https" : "http"}://${String(req.headers.host ?? "")}`;
     if (typeof origin === "string" && sameOrigin(origin, own)) return undefined;
-    return { status: 403, code: "OriginNotAllowed", message: `Origin '${String(origin)}' is not allowed: this server only takes requests from its own origin (${own})` };
+    return {
+      status: 403,
+      code: "OriginNotAllowed",
+      message: `Origin '${String(origin)}' is not allowed: this server only takes requests from its own origin (${own})`,
+    };
   }
 }
 
@@ -104,13 +128,25 @@ function pathKind(path: string): "browser" | "identity" | undefined {
 function contentTypeRefusal(req: Req): Refusal | undefined {
   const method = (req.method ?? "GET").toUpperCase();
   if (!STATE_CHANGING.has(method)) return undefined;
-  const type = String(req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  const type = String(req.headers["content-type"] ?? "")
+    .split(";")[0]
+    .trim()
+    .toLowerCase();
   if (type === "application/json") return undefined;
   // a DELETE cannot be sent cross-origin without a preflight, so one without a body needs no type
-  const bodyless = req.headers["transfer-encoding"] === undefined && (req.headers["content-length"] === undefined || req.headers["content-length"] === "0");
+  const bodyless =
+    req.headers["transfer-encoding"] === undefined &&
+    (req.headers["content-length"] === undefined || req.headers["content-length"] === "0");
   if (method === "DELETE" && bodyless) return undefined;
-  const given = req.headers["content-type"] === undefined ? "no Content-Type" : `Content-Type '${String(req.headers["content-type"])}'`;
-  return { status: 415, code: "UnsupportedMediaType", message: `${method} ${req.path} needs Content-Type: application/json (got ${given})` };
+  const given =
+    req.headers["content-type"] === undefined
+      ? "no Content-Type"
+      : `Content-Type '${String(req.headers["content-type"])}'`;
+  return {
+    status: 415,
+    code: "UnsupportedMediaType",
+    message: `${method} ${req.path} needs Content-Type: application/json (got ${given})`,
+  };
 }
 
 function sameOrigin(origin: string, own: string): boolean {
@@ -128,7 +164,8 @@ let addresses: { at: number; set: Set<string> } | undefined;
 function localAddresses(): Set<string> {
   if (addresses && Date.now() - addresses.at < 5000) return addresses.set;
   const set = new Set<string>();
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) set.add(a.address.toLowerCase().replace(/%.*$/, ""));
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) set.add(a.address.toLowerCase().replace(/%.*$/, ""));
   addresses = { at: Date.now(), set };
   return set;
 }

@@ -31,7 +31,8 @@ export class Router {
 
   /** Registers a handler. `pattern` matches the whole path; named groups become `req.params`. */
   on(method: string, pattern: RegExp | string, handler: Handler): this {
-    const re = typeof pattern === "string" ? new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) : pattern;
+    const re =
+      typeof pattern === "string" ? new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) : pattern;
     this.routes.push({ method: method.toUpperCase(), pattern: re, handler });
     return this;
   }
@@ -61,7 +62,8 @@ export class Router {
     // RFC 9112 §3.2: a request with more than one Host, or a malformed one, is answered 400
     const hosts = raw.rawHeaders.filter((_, i) => i % 2 === 0 && raw.rawHeaders[i].toLowerCase() === "host").length;
     if (hosts > 1) return bad("The request has more than one Host header");
-    if (raw.headers.host !== undefined && !parseHost(raw.headers.host)) return bad(`The Host header '${raw.headers.host}' is malformed`);
+    if (raw.headers.host !== undefined && !parseHost(raw.headers.host))
+      return bad(`The Host header '${raw.headers.host}' is malformed`);
     let url: URL;
     try {
       url = new URL(raw.url ?? "/", "http://localhost");
@@ -90,7 +92,10 @@ export class Router {
         .catch((err: unknown) => fail(res, err));
       return;
     }
-    if (pathMatched) sendJson(res, 405, { error: { code: "MethodNotAllowed", message: `${req.method} is not allowed on ${req.path}` } });
+    if (pathMatched)
+      sendJson(res, 405, {
+        error: { code: "MethodNotAllowed", message: `${req.method} is not allowed on ${req.path}` },
+      });
     else sendJson(res, 404, { error: { code: "NotFound", message: `No route for ${req.method} ${req.path}` } });
   }
 }
@@ -118,7 +123,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
     return;
   }
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -138,14 +146,16 @@ export function readBody(req: IncomingMessage, limit = 4 * 1024 * 1024): Promise
         reject(err);
       } else resolve(Buffer.concat(chunks));
     };
-    const tooLarge = () => done(Object.assign(new Error(`The request body is over the limit of ${limit} bytes`), { status: 413 }));
+    const tooLarge = () =>
+      done(Object.assign(new Error(`The request body is over the limit of ${limit} bytes`), { status: 413 }));
     const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) tooLarge();
       else chunks.push(c);
     };
     const onEnd = () => done();
-    const onAbort = () => done(Object.assign(new Error("The request ended before its body was complete"), { status: 400 }));
+    const onAbort = () =>
+      done(Object.assign(new Error("The request ended before its body was complete"), { status: 400 }));
     if (Number(req.headers["content-length"] ?? 0) > limit) return tooLarge();
     if (req.readableEnded) return resolve(Buffer.alloc(0));
     if (req.destroyed) return onAbort();

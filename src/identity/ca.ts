@@ -22,17 +22,24 @@ export class CaError extends Error {}
 export function defaultCaDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.EVENTJOBS_CA_DIR) return resolve(env.EVENTJOBS_CA_DIR);
   // the XDG spec says relative values are invalid and must be ignored
-  const dataHome = env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : join(homedir(), ".local", "share");
+  const dataHome =
+    env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : join(homedir(), ".local", "share");
   return join(dataHome, "eventjobs", "ca");
 }
 
 /** An RSA key pair from node:crypto (fast, native) as forge objects, for forge to put into certificates. */
-export function newKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; keyPem: string } {
+export function newKeyPair(): {
+  privateKey: forge.pki.rsa.PrivateKey;
+  publicKey: forge.pki.rsa.PublicKey;
+  keyPem: string;
+} {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: KEY_BITS });
   const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   return {
     privateKey: forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey,
-    publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString()) as forge.pki.rsa.PublicKey,
+    publicKey: forge.pki.publicKeyFromPem(
+      publicKey.export({ type: "spki", format: "pem" }).toString(),
+    ) as forge.pki.rsa.PublicKey,
     keyPem,
   };
 }
@@ -118,11 +125,19 @@ export function ensureCa(dir = defaultCaDir()): LocalCa {
     const err = e as NodeJS.ErrnoException;
     if (!err.code) throw e;
     // e.g. a read-only home: say where, and how to put the CA elsewhere
-    throw new CaError(`local CA in ${dir}: ${err.code} ${err.syscall ?? ""} ${err.path ?? ""} (set EVENTJOBS_CA_DIR to a writable directory)`.replace(/\s+/g, " "));
+    throw new CaError(
+      `local CA in ${dir}: ${err.code} ${err.syscall ?? ""} ${err.path ?? ""} (set EVENTJOBS_CA_DIR to a writable directory)`.replace(
+        /\s+/g,
+        " ",
+      ),
+    );
   }
   const keyPem = bundle.match(/-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n?/)?.[0];
   const certPem = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/)?.[0];
-  if (!keyPem || !certPem) throw new CaError(`${keyFile}: not an eventjobs CA key file (expected a private key and a certificate); move it away to create a new CA`);
+  if (!keyPem || !certPem)
+    throw new CaError(
+      `${keyFile}: not an eventjobs CA key file (expected a private key and a certificate); move it away to create a new CA`,
+    );
   let ca: LocalCa;
   try {
     ca = new LocalCa(dir, keyPem, certPem);

@@ -24,7 +24,10 @@ export interface ServerCert {
   notAfter: Date;
 }
 
-/** The names the server certificate must cover: localhost, loopback, `*.localhost`, and per namespace `<ns>`, `<ns>.localhost`, `<ns>.servicebus.windows.net`. */
+/**
+ * The names the server certificate must cover: localhost, loopback, `*.localhost`, and per namespace `<ns>`,
+ * `<ns>.localhost`, `<ns>.servicebus.windows.net`.
+ */
 export function serverNames(namespaces: Iterable<string>, extra: string[] = []): string[] {
   const names = new Set(["localhost", "*.localhost", "127.0.0.1", "::1"]);
   for (const raw of namespaces) {
@@ -47,7 +50,10 @@ export function certificateNames(x509: X509Certificate): string[] {
 }
 
 function normalizeName(name: string): string {
-  const n = name.trim().toLowerCase().replace(/^\[|\]$/g, "");
+  const n = name
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "");
   // IPv6 has many spellings (::1, 0:0:0:0:0:0:0:1); the URL parser gives the canonical one
   return isIP(n) === 6 ? new URL(`http://[${n}]/`).hostname.slice(1, -1) : n;
 }
@@ -78,7 +84,7 @@ export function ensureServerCert(ca: LocalCa, names: string[], file?: string, no
 
 /** Issues a new server certificate for `names` (DNS names and IP addresses). */
 export function issueServerCert(ca: LocalCa, names: string[], now = new Date()): ServerCert {
-  const { privateKey, publicKey, keyPem } = newKeyPair();
+  const { publicKey, keyPem } = newKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerial();
@@ -99,7 +105,12 @@ export function issueServerCert(ca: LocalCa, names: string[], now = new Date()):
   ]);
   ca.sign(cert);
   const pem = pemLf(forge.pki.certificateToPem(cert));
-  return { key: keyPem, cert: pem, names: certificateNames(new X509Certificate(pem)), notAfter: cert.validity.notAfter };
+  return {
+    key: keyPem,
+    cert: pem,
+    names: certificateNames(new X509Certificate(pem)),
+    notAfter: cert.validity.notAfter,
+  };
 }
 
 function readServerCert(file: string): ServerCert | undefined {

@@ -63,7 +63,12 @@ export class IdentityRegistry {
         principalId: d.principalId ?? kept?.principalId ?? randomUUID(),
       };
       this.state.user[d.name.toLowerCase()] = { name: d.name, ...ids };
-      this.users.set(d.name.toLowerCase(), { kind: "user", name: d.name, ...ids, resourceId: userIdentityResourceId(d.name) });
+      this.users.set(d.name.toLowerCase(), {
+        kind: "user",
+        name: d.name,
+        ...ids,
+        resourceId: userIdentityResourceId(d.name),
+      });
     }
     this.save();
   }
@@ -102,7 +107,8 @@ export class IdentityRegistry {
    */
   find(ref: string): Identity | undefined {
     const r = ref.trim().toLowerCase();
-    const matches = (i: Identity) => i.name.toLowerCase() === r || i.clientId === r || i.principalId === r || i.resourceId.toLowerCase() === r;
+    const matches = (i: Identity) =>
+      i.name.toLowerCase() === r || i.clientId === r || i.principalId === r || i.resourceId.toLowerCase() === r;
     const user = [...this.users.values()].find(matches);
     if (user) return user;
     for (const job of Object.keys(this.state.system)) {
@@ -115,7 +121,11 @@ export class IdentityRegistry {
   /** Whether a role assignment's assignee means this identity. */
   private assigned(a: RoleAssignmentDecl, who: Identity): boolean {
     const r = a.assignee.toLowerCase();
-    return r === who.clientId || r === who.principalId || (r === who.name.toLowerCase() && (who.kind === "user" || !this.users.has(r)));
+    return (
+      r === who.clientId ||
+      r === who.principalId ||
+      (r === who.name.toLowerCase() && (who.kind === "user" || !this.users.has(r)))
+    );
   }
 
   /**
@@ -139,7 +149,10 @@ export class IdentityRegistry {
    *  ones this name had before, else new. */
   upsertUser(d: IdentityDecl): Identity {
     const kept = this.state.user[d.name.toLowerCase()];
-    const ids: Ids = { clientId: d.clientId ?? kept?.clientId ?? randomUUID(), principalId: d.principalId ?? kept?.principalId ?? randomUUID() };
+    const ids: Ids = {
+      clientId: d.clientId ?? kept?.clientId ?? randomUUID(),
+      principalId: d.principalId ?? kept?.principalId ?? randomUUID(),
+    };
     this.state.user[d.name.toLowerCase()] = { name: d.name, ...ids };
     const identity: Identity = { kind: "user", name: d.name, ...ids, resourceId: userIdentityResourceId(d.name) };
     this.users.set(d.name.toLowerCase(), identity);

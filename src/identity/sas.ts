@@ -32,12 +32,18 @@ export function verifySasToken(token: string, policies: SasPolicyConfig[], now =
     const i = part.indexOf("=");
     if (i > 0) fields.set(part.slice(0, i), part.slice(i + 1));
   }
-  const sr = fields.get("sr"), sig = fields.get("sig"), se = fields.get("se"), skn = fields.get("skn");
+  const sr = fields.get("sr"),
+    sig = fields.get("sig"),
+    se = fields.get("se"),
+    skn = fields.get("skn");
   if (!sr || !sig || !se || !skn) throw new SasError("InvalidSignature: The token is missing sr, sig, se or skn.");
   const keyName = decodeField(skn);
   // a namespace policy and an entity policy may share a name: the key that signed the token decides
   const named = policies.filter((p) => p.name === keyName);
-  if (!named.length) throw new SasError(`InvalidSignature: The token has an invalid signature. The shared access key '${keyName}' is not known.`);
+  if (!named.length)
+    throw new SasError(
+      `InvalidSignature: The token has an invalid signature. The shared access key '${keyName}' is not known.`,
+    );
   const expiry = Number(se);
   const given = Buffer.from(decodeField(sig), "base64");
   const policy = named.find((p) =>
@@ -49,7 +55,9 @@ export function verifySasToken(token: string, policies: SasPolicyConfig[], now =
   );
   if (!policy) throw new SasError("InvalidSignature: The token has an invalid signature.");
   if (!Number.isFinite(expiry) || expiry * 1000 <= now) {
-    throw new SasError(`ExpiredToken: The token is expired. Expiration time: '${new Date(expiry * 1000).toISOString()}'.`);
+    throw new SasError(
+      `ExpiredToken: The token is expired. Expiration time: '${new Date(expiry * 1000).toISOString()}'.`,
+    );
   }
   return { resource: decodeField(sr), rights: policy.rights, expiresAt: expiry * 1000, keyName };
 }
@@ -59,7 +67,11 @@ export function verifySasToken(token: string, policies: SasPolicyConfig[], now =
  * hold the key itself rather than a token signed with it: the named policy whose primary or secondary key it
  * is. Throws SasError with the service's wording.
  */
-export function verifySharedAccessKey(keyName: string | undefined, key: string | undefined, policies: SasPolicyConfig[]): SasPolicyConfig {
+export function verifySharedAccessKey(
+  keyName: string | undefined,
+  key: string | undefined,
+  policies: SasPolicyConfig[],
+): SasPolicyConfig {
   const given = Buffer.from(key ?? "", "utf8");
   const policy = policies.find(
     (p) =>
@@ -137,6 +149,7 @@ export function verifySasFor(
   // JS and Go sign the whole admin request URL, query included; only its path is a scope
   const claims = verifySasToken(token, policiesFor(tokenResource(token)?.split("?")[0]));
   const scope = resourcePath(claims.resource.split("?")[0]);
-  if (!covers(scope, requestedScope)) throw new SasError(`InvalidAudience: The token's resource '${claims.resource}' does not cover '${shown}'.`);
+  if (!covers(scope, requestedScope))
+    throw new SasError(`InvalidAudience: The token's resource '${claims.resource}' does not cover '${shown}'.`);
   return { ...claims, scope };
 }

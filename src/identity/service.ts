@@ -45,14 +45,27 @@ export class IdentityService {
   constructor(private readonly o: IdentityServiceOptions) {
     const namespaces = o.config.namespaces.map((n) => n.name);
     this.decls = parseIdentityConfig(o.config.extra, namespaces, o.config.source);
-    this.registry = new IdentityRegistry(this.decls.identities, this.decls.roleAssignments, o.dir && join(o.dir, "identities.json"));
+    this.registry = new IdentityRegistry(
+      this.decls.identities,
+      this.decls.roleAssignments,
+      o.dir && join(o.dir, "identities.json"),
+    );
     const systemJobs = this.decls.jobs.filter((j) => j.systemAssigned).map((j) => j.job);
-    for (const job of systemJobs) this.registry.system(job); // ids exist before anyone asks, so role assignments can name them
+    // ids exist before anyone asks, so role assignments can name them
+    for (const job of systemJobs) this.registry.system(job);
     const unresolved = this.registry.unresolvedAssignments(systemJobs);
     if (unresolved.length) {
-      const known = [...this.registry.userIdentities().map((i) => i.name), ...systemJobs.map((j) => `${j} (system-assigned)`)].join(", ") || "none";
+      const known =
+        [...this.registry.userIdentities().map((i) => i.name), ...systemJobs.map((j) => `${j} (system-assigned)`)].join(
+          ", ",
+        ) || "none";
       throw new ConfigError(
-        unresolved.map((a) => ({ file: o.config.source, path: `${a.path}.assignee`, value: JSON.stringify(a.assignee), expected: `an identity name, client id or principal id (identities: ${known})` })),
+        unresolved.map((a) => ({
+          file: o.config.source,
+          path: `${a.path}.assignee`,
+          value: JSON.stringify(a.assignee),
+          expected: `an identity name, client id or principal id (identities: ${known})`,
+        })),
       );
     }
     this.issuer = loadIssuer(this.registry.tenantId, o.dir && join(o.dir, "issuer-key.pem"));
@@ -78,7 +91,9 @@ export class IdentityService {
   jobBinding(jobName: string, identity: JobIdentity | undefined): Binding | undefined {
     if (!identity || identity.type === "None") return undefined;
     const problems: string[] = [];
-    const decl = parseJobIdentity(identity, jobName, "identity", (_p, value, expected) => problems.push(`${value} — expected ${expected}`));
+    const decl = parseJobIdentity(identity, jobName, "identity", (_p, value, expected) =>
+      problems.push(`${value} — expected ${expected}`),
+    );
     if (!decl) {
       if (problems.length) throw new Error(`job ${jobName}: identity: ${problems.join("; ")}`);
       return undefined;
@@ -88,7 +103,15 @@ export class IdentityService {
     if (system) allowed.push(system);
     for (const name of decl.userAssigned) {
       const u = this.registry.user(name);
-      if (!u) throw new Error(`job ${jobName}: the user-assigned identity '${name}' is not declared under identities (${this.registry.userIdentities().map((i) => i.name).join(", ") || "none"})`);
+      if (!u)
+        throw new Error(
+          `job ${jobName}: the user-assigned identity '${name}' is not declared under identities (${
+            this.registry
+              .userIdentities()
+              .map((i) => i.name)
+              .join(", ") || "none"
+          })`,
+        );
       allowed.push(u);
     }
     return { label: `job ${jobName}`, allowed, default: system };
@@ -100,7 +123,10 @@ export class IdentityService {
     const binding = this.jobBinding(job.name, job.identity);
     if (binding) {
       const ttl = (job.replicaTimeout + job.terminationGracePeriodSeconds + 300) * 1000;
-      Object.assign(env, { IDENTITY_ENDPOINT: this.o.endpointUrl(), IDENTITY_HEADER: this.endpoint.bind(binding, ttl) });
+      Object.assign(env, {
+        IDENTITY_ENDPOINT: this.o.endpointUrl(),
+        IDENTITY_HEADER: this.endpoint.bind(binding, ttl),
+      });
     }
     return env;
   }
@@ -133,7 +159,9 @@ export class IdentityService {
       throw new TokenError("InvalidAudience: The authorization header contains a token with a wrong audience.");
     }
     const exp = claims.exp * 1000;
-    return this.registry.claimsFor(claims.oid, conn.namespace.name, resourcePath(audience)).map((c): Claim => ({ ...c, expiresAt: exp }));
+    return this.registry
+      .claimsFor(claims.oid, conn.namespace.name, resourcePath(audience))
+      .map((c): Claim => ({ ...c, expiresAt: exp }));
   };
 
   /**
@@ -145,8 +173,14 @@ export class IdentityService {
     if (resource.toLowerCase().replace(/\/+$/, "") === "https://servicebus.azure.net") return true;
     const namespaces = this.o.namespaces?.() ?? this.o.config.namespaces.map((n) => n.name);
     for (const ns of namespaces) if (validAudience(resource, ns)) return true;
-    const app = resource.replace(/^api:\/\//i, "").replace(/\/+$/, "").toLowerCase();
-    return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(app) && this.registry.find(app)?.clientId === app;
+    const app = resource
+      .replace(/^api:\/\//i, "")
+      .replace(/\/+$/, "")
+      .toLowerCase();
+    return (
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(app) &&
+      this.registry.find(app)?.clientId === app
+    );
   }
 
   // ---- eventjobs exec ----
@@ -161,7 +195,9 @@ export class IdentityService {
     return this.execToken;
   }
 
-  /** The binding for `eventjobs exec [--identity REF]`: one identity, a job's identities, or every user-assigned one. */
+  /**
+   * The binding for `eventjobs exec [--identity REF]`: one identity, a job's identities, or every user-assigned one.
+   */
   execBinding(ref?: string): Binding {
     if (!ref) {
       const all = this.registry.userIdentities();
@@ -172,8 +208,15 @@ export class IdentityService {
     if (jobBinding && !this.registry.user(ref)) return { ...jobBinding, label: `eventjobs exec --identity ${ref}` };
     const identity = this.registry.find(ref);
     if (!identity) {
-      const known = this.registry.userIdentities().map((i) => i.name).join(", ") || "none declared";
-      throw Object.assign(new Error(`no identity '${ref}' (identities: ${known}; a job name gives that job's identities)`), { status: 400 });
+      const known =
+        this.registry
+          .userIdentities()
+          .map((i) => i.name)
+          .join(", ") || "none declared";
+      throw Object.assign(
+        new Error(`no identity '${ref}' (identities: ${known}; a job name gives that job's identities)`),
+        { status: 400 },
+      );
     }
     return { label: `eventjobs exec --identity ${ref}`, allowed: [identity], default: identity };
   }
@@ -187,7 +230,12 @@ export class IdentityService {
     const given = Buffer.from(String(req.headers.authorization ?? "").replace(/^Bearer /, ""));
     const expected = Buffer.from(this.execSecret());
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      sendJson(res, 401, { error: { code: "Unauthorized", message: `the exec endpoint needs the secret in <data-dir>/identity/${EXEC_TOKEN_FILE}` } });
+      sendJson(res, 401, {
+        error: {
+          code: "Unauthorized",
+          message: `the exec endpoint needs the secret in <data-dir>/identity/${EXEC_TOKEN_FILE}`,
+        },
+      });
       return false;
     }
     return true;
@@ -200,7 +248,9 @@ export class IdentityService {
       const text = (await readBody(req, 64 * 1024)).toString("utf8");
       body = text ? JSON.parse(text) : {};
     } catch {
-      return sendJson(res, 400, { error: { code: "BadRequest", message: "the body must be JSON: { identity?: string }" } });
+      return sendJson(res, 400, {
+        error: { code: "BadRequest", message: "the body must be JSON: { identity?: string }" },
+      });
     }
     let binding: Binding;
     try {
@@ -209,8 +259,20 @@ export class IdentityService {
       return sendJson(res, 400, { error: { code: "IdentityNotFound", message: (e as Error).message } });
     }
     const env = this.caEnv();
-    if (binding.allowed.length) Object.assign(env, { IDENTITY_ENDPOINT: this.o.endpointUrl(), IDENTITY_HEADER: this.endpoint.bind(binding, EXEC_HEADER_TTL_MS) });
-    sendJson(res, 200, { env, identities: binding.allowed.map((i) => ({ name: i.name, kind: i.kind, clientId: i.clientId, principalId: i.principalId })) });
+    if (binding.allowed.length)
+      Object.assign(env, {
+        IDENTITY_ENDPOINT: this.o.endpointUrl(),
+        IDENTITY_HEADER: this.endpoint.bind(binding, EXEC_HEADER_TTL_MS),
+      });
+    sendJson(res, 200, {
+      env,
+      identities: binding.allowed.map((i) => ({
+        name: i.name,
+        kind: i.kind,
+        clientId: i.clientId,
+        principalId: i.principalId,
+      })),
+    });
   }
 
   private async execRevoke(req: Request, res: ServerResponse): Promise<void> {
@@ -232,7 +294,9 @@ const bundles = new Map<string, string>();
 function caBundle(caFile: string, out: string): string {
   const key = `${caFile}\0${out}`;
   if (bundles.has(key)) return bundles.get(key)!;
-  const system = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"].find((f) => existsSync(f));
+  const system = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"].find(
+    (f) => existsSync(f),
+  );
   const text = (system ? readFileSync(system, "utf8").trimEnd() + "\n" : "") + readFileSync(caFile, "utf8");
   // public (replicas read it), and replaced whole so a replica starting meanwhile never reads half of it
   if (!existsSync(out) || readFileSync(out, "utf8") !== text) writeFileAtomic(out, text, { mode: 0o644 });

@@ -1,7 +1,16 @@
 // The local token issuer: one RSA key per data dir signs access tokens (JWT, RS256) for managed identities,
 // with the claims Microsoft Entra ID puts into a managed identity's v1 access token. The broker verifies
 // them with the same key. Pure node:crypto, no JWT library.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  sign,
+  verify,
+  type KeyObject,
+} from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../files.js";
 
@@ -74,7 +83,10 @@ export function loadIssuer(tenantId: string, keyFile?: string): Issuer {
     }
   }
   const publicKey = createPublicKey(privateKey);
-  const kid = createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("base64url").slice(0, 27);
+  const kid = createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64url")
+    .slice(0, 27);
   return { tenantId, kid, privateKey, publicKey };
 }
 
@@ -121,7 +133,10 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; cla
   const parts = token.split(".");
   if (parts.length !== 3) throw new TokenError("InvalidToken: The token is not a JWT.");
   try {
-    return { header: JSON.parse(Buffer.from(parts[0], "base64url").toString()), claims: JSON.parse(Buffer.from(parts[1], "base64url").toString()) };
+    return {
+      header: JSON.parse(Buffer.from(parts[0], "base64url").toString()),
+      claims: JSON.parse(Buffer.from(parts[1], "base64url").toString()),
+    };
   } catch {
     throw new TokenError("InvalidToken: The token is not a JWT.");
   }
@@ -140,19 +155,24 @@ export function verifyAccessToken(token: string, issuer: Issuer, now = Date.now(
   if (!verify("sha256", Buffer.from(`${h}.${p}`), issuer.publicKey, Buffer.from(s, "base64url"))) {
     throw new TokenError("InvalidSignature: The token has an invalid signature.");
   }
-  if (claims.iss !== issuerUrl(issuer.tenantId)) throw new TokenError(`InvalidIssuer: The token issuer '${String(claims.iss)}' is not trusted.`);
+  if (claims.iss !== issuerUrl(issuer.tenantId))
+    throw new TokenError(`InvalidIssuer: The token issuer '${String(claims.iss)}' is not trusted.`);
   const seconds = Math.floor(now / 1000);
   const exp = Number(claims.exp);
   if (!Number.isFinite(exp) || exp <= seconds) {
     throw new TokenError(`ExpiredToken: The token is expired. Expiration time: '${isoSeconds(exp)}'`);
   }
   const nbf = Number(claims.nbf ?? claims.iat ?? 0);
-  if (nbf > seconds + NBF_SKEW_SECONDS) throw new TokenError(`InvalidToken: The token is not valid before '${isoSeconds(nbf)}'`);
+  if (nbf > seconds + NBF_SKEW_SECONDS)
+    throw new TokenError(`InvalidToken: The token is not valid before '${isoSeconds(nbf)}'`);
   return claims as AccessTokenClaims;
 }
 
 /** `2019-04-11 21:12:56Z`, the service's way of printing a token time. */
 function isoSeconds(epochSeconds: number): string {
   if (!Number.isFinite(epochSeconds)) return String(epochSeconds);
-  return new Date(epochSeconds * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  return new Date(epochSeconds * 1000)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
 }

@@ -41,7 +41,10 @@ function parseField(text: string, def: FieldDef, fail: (msg: string) => never): 
   const value = (s: string): number => {
     const byName = def.names?.indexOf(s.toUpperCase()) ?? -1;
     if (byName >= 0) return byName + (def.name === "month" ? 1 : 0);
-    if (!/^\d+$/.test(s)) fail(`${def.name} "${s}" is not a number${def.names ? ` or a name (${def.names[0]}-${def.names[def.names.length - 1]})` : ""}`);
+    if (!/^\d+$/.test(s))
+      fail(
+        `${def.name} "${s}" is not a number${def.names ? ` or a name (${def.names[0]}-${def.names[def.names.length - 1]})` : ""}`,
+      );
     const n = Number(s);
     if (n < def.min || n > def.max) fail(`${def.name} ${n} is out of range ${def.min}-${def.max}`);
     return n;
@@ -52,7 +55,8 @@ function parseField(text: string, def: FieldDef, fail: (msg: string) => never): 
     if (extra !== undefined) fail(`${def.name} "${part}" has more than one step`);
     let step = 1;
     if (stepText !== undefined) {
-      if (!/^\d+$/.test(stepText) || Number(stepText) === 0) fail(`${def.name} step "${stepText}" must be a positive number`);
+      if (!/^\d+$/.test(stepText) || Number(stepText) === 0)
+        fail(`${def.name} step "${stepText}" must be a positive number`);
       step = Number(stepText);
     }
     let lo: number;
@@ -103,7 +107,12 @@ export function parseCron(expression: string): Cron {
 
 /** The first time strictly after `after` (to the minute, UTC) that the schedule fires. */
 export function nextRun(cron: Cron, after: Date): Date {
-  const next = new Croner(cronerPattern(cron), { timezone: "UTC", mode: "5-part", domAndDow: false, paused: true }).nextRun(after);
+  const next = new Croner(cronerPattern(cron), {
+    timezone: "UTC",
+    mode: "5-part",
+    domAndDow: false,
+    paused: true,
+  }).nextRun(after);
   if (!next) throw new CronError(`cronExpression "${cron.expression}": no run after ${after.toISOString()}`);
   return next;
 }

@@ -51,7 +51,26 @@ interface Stage {
   copies: CopyRecord[];
 }
 
-const KNOWN = new Set(["FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL"]);
+const KNOWN = new Set([
+  "FROM",
+  "RUN",
+  "CMD",
+  "LABEL",
+  "MAINTAINER",
+  "EXPOSE",
+  "ENV",
+  "ADD",
+  "COPY",
+  "ENTRYPOINT",
+  "VOLUME",
+  "USER",
+  "WORKDIR",
+  "ARG",
+  "ONBUILD",
+  "STOPSIGNAL",
+  "HEALTHCHECK",
+  "SHELL",
+]);
 const NOT_EXECUTED: Record<string, string> = {
   RUN: "not executed: install what it installs on this machine",
   USER: "not applied: the replica runs as the current user",
@@ -68,7 +87,7 @@ const NOT_EXECUTED: Record<string, string> = {
 function logicalLines(text: string): Array<{ line: number; text: string }> {
   const lines = text.split(/\r?\n/);
   const out: Array<{ line: number; text: string }> = [];
-  for (let i = 0; i < lines.length; ) {
+  for (let i = 0; i < lines.length;) {
     if (/^\s*(#|$)/.test(lines[i])) {
       i++;
       continue;
@@ -193,7 +212,18 @@ function execForm(args: string): string[] | undefined {
 function newStage(from: string, name?: string, base?: Stage): Stage {
   // a CMD inherited from another stage counts as the base image's (ENTRYPOINT clears it)
   if (base) return { ...structuredClone(base), name, cmdSet: false };
-  return { name, from, workdir: "/", env: {}, args: {}, entrypoint: [], cmd: [], cmdSet: false, shell: ["/bin/sh", "-c"], copies: [] };
+  return {
+    name,
+    from,
+    workdir: "/",
+    env: {},
+    args: {},
+    entrypoint: [],
+    cmd: [],
+    cmdSet: false,
+    shell: ["/bin/sh", "-c"],
+    copies: [],
+  };
 }
 
 /** Parses and evaluates a Dockerfile. `file` is used in error messages ("<file>:<line>: <INSTR>: ..."). */
@@ -222,13 +252,16 @@ export function parseDockerfile(text: string, file: string, buildArgs: Record<st
       switch (keyword) {
         case "FROM": {
           const words = splitWords(args).filter((w) => !w.startsWith("--"));
-          if (words.length !== 1 && !(words.length === 3 && words[1].toUpperCase() === "AS")) fail(`expected "FROM image [AS name]", got "${args}"`);
+          if (words.length !== 1 && !(words.length === 3 && words[1].toUpperCase() === "AS"))
+            fail(`expected "FROM image [AS name]", got "${args}"`);
           const image = expandWord(words[0], globalArgs);
           const base = stages.find((s) => s.name && s.name === image.toLowerCase());
           stage = newStage(image, words[2]?.toLowerCase(), base);
           stages.push(stage);
           step.effect = "recorded";
-          step.note = base ? `continues stage ${base.name}` : `${image} is not pulled: replicas use this machine's programs`;
+          step.note = base
+            ? `continues stage ${base.name}`
+            : `${image} is not pulled: replicas use this machine's programs`;
           break;
         }
         case "ARG":
@@ -284,7 +317,11 @@ export function parseDockerfile(text: string, file: string, buildArgs: Record<st
           } else {
             const raw = paths[paths.length - 1];
             const dest = posix.resolve(stage!.workdir, raw);
-            const destIsDir = /(\/|^\.|\/\.|^\.\.)$/.test(raw) || sources.length > 1 || sources.some((s) => /[*?[]/.test(s)) || dest === stage!.workdir;
+            const destIsDir =
+              /(\/|^\.|\/\.|^\.\.)$/.test(raw) ||
+              sources.length > 1 ||
+              sources.some((s) => /[*?[]/.test(s)) ||
+              dest === stage!.workdir;
             stage!.copies.push({ line, instruction: keyword, sources, dest, destIsDir });
             step.effect = "recorded";
             step.note = "the snapshot already holds the build context";
@@ -299,10 +336,22 @@ export function parseDockerfile(text: string, file: string, buildArgs: Record<st
       if (e instanceof DockerfileError) throw e;
       fail((e as Error).message);
     }
-    if (step.effect === "skipped" || (step.effect === "recorded" && keyword !== "FROM" && keyword !== "COPY" && keyword !== "ADD")) {
+    if (
+      step.effect === "skipped" ||
+      (step.effect === "recorded" && keyword !== "FROM" && keyword !== "COPY" && keyword !== "ADD")
+    ) {
       skipped.push(`line ${line}: ${inst}`);
     }
   }
   if (!stage) throw new DockerfileError(`${file}: no FROM instruction`);
-  return { from: stage.from, workdir: stage.workdir, env: stage.env, entrypoint: stage.entrypoint, cmd: stage.cmd, copies: stage.copies, steps, skipped };
+  return {
+    from: stage.from,
+    workdir: stage.workdir,
+    env: stage.env,
+    entrypoint: stage.entrypoint,
+    cmd: stage.cmd,
+    copies: stage.copies,
+    steps,
+    skipped,
+  };
 }

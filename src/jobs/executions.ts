@@ -12,12 +12,16 @@ import type { LineSink, ReplicaHandle, ReplicaOutcome } from "./types.js";
 
 /** Starts one container of one replica. */
 export interface Launcher {
-  launch(ctx: { job: JobSpec; execution: string; replica: string; container: Container }, onLine: LineSink): ReplicaHandle;
+  launch(
+    ctx: { job: JobSpec; execution: string; replica: string; container: Container },
+    onLine: LineSink,
+  ): ReplicaHandle;
   /** After a restart: ends what a replica of the previous server process left running. */
   killLeftover?(replica: ReplicaRecord): void;
 }
 
-export type StartTrigger = { type: "Event"; rules?: string[] } | { type: "Manual"; template?: Template } | { type: "Schedule" };
+export type StartTrigger =
+  { type: "Event"; rules?: string[] } | { type: "Manual"; template?: Template } | { type: "Schedule" };
 
 export interface JobsEngineEvents {
   executionStarted: [ExecutionRecord];
@@ -83,9 +87,13 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
     return this.live.get(name)?.record ?? this.store.execution(name);
   }
 
-  /** running = unfinished executions; pending = unfinished ones with no replica running or succeeded, as KEDA counts a ScaledJob's Jobs. */
+  /**
+   * running = unfinished executions; pending = unfinished ones with no replica running or succeeded, as KEDA counts a
+   * ScaledJob's Jobs.
+   */
   counts(job: string): { running: number; pending: number } {
-    let running = 0, pending = 0;
+    let running = 0,
+      pending = 0;
     for (const e of this.live.values()) {
       if (e.record.job !== job || !UNFINISHED.has(e.record.status)) continue;
       running++;
@@ -110,8 +118,15 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
     const live: LiveExecution = { record, job, template, handles: new Map(), failures: 0 };
     this.live.set(record.name, live);
     this.store.saveExecution(record);
-    const by = trigger.type === "Event" ? `scale rule${trigger.rules && trigger.rules.length > 1 ? "s" : ""} ${trigger.rules?.join(", ") ?? ""}`.trim() : trigger.type === "Manual" ? "a manual start" : "the schedule";
-    this.logs.system(job.name, "ExecutionCreated", `Execution ${record.name} created by ${by}`, { execution: record.name });
+    const by =
+      trigger.type === "Event"
+        ? `scale rule${trigger.rules && trigger.rules.length > 1 ? "s" : ""} ${trigger.rules?.join(", ") ?? ""}`.trim()
+        : trigger.type === "Manual"
+          ? "a manual start"
+          : "the schedule";
+    this.logs.system(job.name, "ExecutionCreated", `Execution ${record.name} created by ${by}`, {
+      execution: record.name,
+    });
     this.emit("executionStarted", record);
     for (let i = 0; i < Math.min(job.parallelism, job.replicaCompletionCount); i++) this.launchReplica(live, 0);
     return record;
@@ -129,7 +144,12 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
   }
 
   private launchReplica(e: LiveExecution, attempt: number): void {
-    const rec: ReplicaRecord = { name: `${e.record.name}-${randomSuffix(5)}`, status: "Running", attempt, startTime: new Date().toISOString() };
+    const rec: ReplicaRecord = {
+      name: `${e.record.name}-${randomSuffix(5)}`,
+      status: "Running",
+      attempt,
+      startTime: new Date().toISOString(),
+    };
     e.record.replicas.push(rec);
     const ids = { execution: e.record.name, replica: rec.name };
     const containers = e.template.containers;
@@ -137,8 +157,10 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
     for (const c of containers) {
       let h: ReplicaHandle;
       try {
-        h = this.launcher.launch({ job: e.job, execution: e.record.name, replica: rec.name, container: c }, (stream, text) =>
-          this.logs.write({ kind: "console", job: e.record.job, ...ids, container: c.name, stream, text }),
+        h = this.launcher.launch(
+          { job: e.job, execution: e.record.name, replica: rec.name, container: c },
+          (stream, text) =>
+            this.logs.write({ kind: "console", job: e.record.job, ...ids, container: c.name, stream, text }),
         );
       } catch (err) {
         h = failedHandle(String((err as Error).message ?? err));
@@ -149,18 +171,28 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
     const pids = handles.map((h) => h.pid).filter((p): p is number => p !== undefined);
     if (pids.length) rec.pids = pids;
     this.save(e.record);
-    this.logs.system(e.record.job, "ReplicaStarted", `Replica ${rec.name} started${attempt ? ` (retry ${attempt})` : ""} with container${containers.length > 1 ? "s" : ""} ${containers.map((c) => c.name).join(", ")}`, ids);
+    this.logs.system(
+      e.record.job,
+      "ReplicaStarted",
+      `Replica ${rec.name} started${attempt ? ` (retry ${attempt})` : ""} with container${containers.length > 1 ? "s" : ""} ${containers.map((c) => c.name).join(", ")}`,
+      ids,
+    );
     this.emit("replicaStarted", e.record, rec);
     // A replica ends with its first failing container (the others are stopped) or when all complete.
     let remaining = handles.length;
     let failed: ReplicaOutcome | undefined;
     handles.forEach((h, i) =>
       h.done.then((o) => {
-        this.logs.system(e.record.job, "ContainerExited", `Container ${containers[i].name} exited with code ${o.exitCode} (${o.reason})${o.message ? `: ${o.message}` : ""}`, {
-          ...ids,
-          container: containers[i].name,
-          warning: o.reason !== "Completed",
-        });
+        this.logs.system(
+          e.record.job,
+          "ContainerExited",
+          `Container ${containers[i].name} exited with code ${o.exitCode} (${o.reason})${o.message ? `: ${o.message}` : ""}`,
+          {
+            ...ids,
+            container: containers[i].name,
+            warning: o.reason !== "Completed",
+          },
+        );
         if (o.reason !== "Completed" && !failed) {
           failed = o;
           handles.forEach((other, j) => j !== i && other.stop());
@@ -180,18 +212,47 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
     rec.status = o.reason === "Completed" ? "Succeeded" : o.reason === "Stopped" ? "Stopped" : "Failed";
     const ids = { execution: e.record.name, replica: rec.name };
     const job = e.record.job;
-    if (o.reason === "DeadlineExceeded") this.logs.system(job, "ReplicaTimedOut", `Replica ${rec.name} exceeded replicaTimeout of ${e.job.replicaTimeout} s and was killed`, { ...ids, warning: true });
-    if (o.reason === "OOMKilled") this.logs.system(job, "OOMKilled", `Replica ${rec.name} was killed for using more memory than its limit${o.message ? `: ${o.message}` : ""}`, { ...ids, warning: true });
-    this.logs.system(job, "ReplicaExited", `Replica ${rec.name} ${rec.status === "Succeeded" ? "completed" : rec.status.toLowerCase()} with exit code ${o.exitCode}`, { ...ids, warning: rec.status !== "Succeeded" });
+    if (o.reason === "DeadlineExceeded")
+      this.logs.system(
+        job,
+        "ReplicaTimedOut",
+        `Replica ${rec.name} exceeded replicaTimeout of ${e.job.replicaTimeout} s and was killed`,
+        { ...ids, warning: true },
+      );
+    if (o.reason === "OOMKilled")
+      this.logs.system(
+        job,
+        "OOMKilled",
+        `Replica ${rec.name} was killed for using more memory than its limit${o.message ? `: ${o.message}` : ""}`,
+        { ...ids, warning: true },
+      );
+    this.logs.system(
+      job,
+      "ReplicaExited",
+      `Replica ${rec.name} ${rec.status === "Succeeded" ? "completed" : rec.status.toLowerCase()} with exit code ${o.exitCode}`,
+      { ...ids, warning: rec.status !== "Succeeded" },
+    );
 
     if (!e.ending) {
-      if (o.reason === "DeadlineExceeded") this.end(e, { status: "Failed", reason: `Replica ${rec.name} exceeded replicaTimeout (${e.job.replicaTimeout} s)` });
+      if (o.reason === "DeadlineExceeded")
+        this.end(e, {
+          status: "Failed",
+          reason: `Replica ${rec.name} exceeded replicaTimeout (${e.job.replicaTimeout} s)`,
+        });
       else if (rec.status === "Failed") {
         e.failures++;
         if (e.failures > e.job.replicaRetryLimit) {
-          this.end(e, { status: "Failed", reason: `Replica ${rec.name} failed (${o.reason}, exit code ${o.exitCode}) and replicaRetryLimit ${e.job.replicaRetryLimit} is used up` });
+          this.end(e, {
+            status: "Failed",
+            reason: `Replica ${rec.name} failed (${o.reason}, exit code ${o.exitCode}) and replicaRetryLimit ${e.job.replicaRetryLimit} is used up`,
+          });
         } else {
-          this.logs.system(job, "ReplicaRetried", `Retrying after replica ${rec.name} failed (retry ${e.failures} of ${e.job.replicaRetryLimit})`, { execution: e.record.name, warning: true });
+          this.logs.system(
+            job,
+            "ReplicaRetried",
+            `Retrying after replica ${rec.name} failed (retry ${e.failures} of ${e.job.replicaRetryLimit})`,
+            { execution: e.record.name, warning: true },
+          );
           this.launchReplica(e, rec.attempt + 1);
         }
       } else if (rec.status === "Succeeded") {
@@ -225,7 +286,12 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
     e.record.endTime = new Date().toISOString();
     if (reason) e.record.reason = reason;
     this.save(e.record);
-    this.logs.system(e.record.job, `Execution${status}`, `Execution ${e.record.name} ${status}${reason ? `: ${reason}` : ""}`, { execution: e.record.name, warning: status !== "Succeeded" });
+    this.logs.system(
+      e.record.job,
+      `Execution${status}`,
+      `Execution ${e.record.name} ${status}${reason ? `: ${reason}` : ""}`,
+      { execution: e.record.name, warning: status !== "Succeeded" },
+    );
     // Container Apps keeps 100 succeeded and 100 failed executions per job
     this.store.pruneHistory(e.record.job, HISTORY_LIMIT);
     this.emit("executionFinished", e.record);
@@ -243,16 +309,37 @@ export class JobsEngine extends EventEmitter<JobsEngineEvents> {
       const now = new Date().toISOString();
       const lost = record.replicas.filter((r) => r.status === "Running" || r.status === "Pending");
       for (const r of lost) this.launcher.killLeftover?.(r);
-      for (const r of lost) Object.assign(r, { status: "Failed", endTime: now, reason: "ServerRestarted", message: "the eventjobs server stopped while this replica ran" });
-      const e: LiveExecution = { record, job: job!, template: (record.template as Template) ?? job?.template, handles: new Map(), failures: record.replicas.filter((r) => r.status === "Failed").length };
+      for (const r of lost)
+        Object.assign(r, {
+          status: "Failed",
+          endTime: now,
+          reason: "ServerRestarted",
+          message: "the eventjobs server stopped while this replica ran",
+        });
+      const e: LiveExecution = {
+        record,
+        job: job!,
+        template: (record.template as Template) ?? job?.template,
+        handles: new Map(),
+        failures: record.replicas.filter((r) => r.status === "Failed").length,
+      };
       this.live.set(record.name, e);
-      this.logs.system(record.job, "ExecutionReconciled", `Execution ${record.name} was running when the server stopped; ${lost.length} replica(s) lost`, { execution: record.name, warning: true });
+      this.logs.system(
+        record.job,
+        "ExecutionReconciled",
+        `Execution ${record.name} was running when the server stopped; ${lost.length} replica(s) lost`,
+        { execution: record.name, warning: true },
+      );
       if (!job) {
         // nothing will run it again: close the record as it stands
         Object.assign(record, { status: "Failed", endTime: now, reason: "the job no longer exists" });
         this.live.delete(record.name);
         this.store.saveExecution(record);
-      } else if (e.failures > job.replicaRetryLimit) this.end(e, { status: "Failed", reason: `the eventjobs server stopped while the execution ran and replicaRetryLimit ${job.replicaRetryLimit} is used up` });
+      } else if (e.failures > job.replicaRetryLimit)
+        this.end(e, {
+          status: "Failed",
+          reason: `the eventjobs server stopped while the execution ran and replicaRetryLimit ${job.replicaRetryLimit} is used up`,
+        });
       else {
         const succeeded = record.replicas.filter((r) => r.status === "Succeeded").length;
         const need = Math.min(job.parallelism, job.replicaCompletionCount - succeeded);

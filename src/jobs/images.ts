@@ -66,17 +66,25 @@ const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export function normalizeRegistry(registry: string): string {
   const name = registry.toLowerCase().replace(/\/+$/, "");
   const short = name.endsWith(ACR_SUFFIX) ? name.slice(0, -ACR_SUFFIX.length) : name;
-  if (!/^[a-z0-9]{1,50}$/.test(short)) throw new ImageError(`--registry "${registry}": a registry name is 1-50 letters and digits (e.g. myregistry or myregistry.azurecr.io)`);
+  if (!/^[a-z0-9]{1,50}$/.test(short))
+    throw new ImageError(
+      `--registry "${registry}": a registry name is 1-50 letters and digits (e.g. myregistry or myregistry.azurecr.io)`,
+    );
   return short;
 }
 
 /** Splits `name[:tag]` and validates both as Docker does. */
 export function parseImageName(image: string, registry?: string): { repository: string; tag: string } {
   let name = image;
-  if (registry && name.toLowerCase().startsWith(`${registry}${ACR_SUFFIX}/`)) name = name.slice(registry.length + ACR_SUFFIX.length + 1);
+  if (registry && name.toLowerCase().startsWith(`${registry}${ACR_SUFFIX}/`))
+    name = name.slice(registry.length + ACR_SUFFIX.length + 1);
   const colon = name.lastIndexOf(":");
-  const [repository, tag] = colon > name.lastIndexOf("/") ? [name.slice(0, colon), name.slice(colon + 1)] : [name, "latest"];
-  if (!REPO_RE.test(repository)) throw new ImageError(`--image "${image}": "${repository}" is not a valid repository name (lowercase letters, digits, and . _ - / separators)`);
+  const [repository, tag] =
+    colon > name.lastIndexOf("/") ? [name.slice(0, colon), name.slice(colon + 1)] : [name, "latest"];
+  if (!REPO_RE.test(repository))
+    throw new ImageError(
+      `--image "${image}": "${repository}" is not a valid repository name (lowercase letters, digits, and . _ - / separators)`,
+    );
   if (!TAG_RE.test(tag)) throw new ImageError(`--image "${image}": "${tag}" is not a valid tag`);
   return { repository, tag };
 }
@@ -90,7 +98,8 @@ export function buildImage(opts: BuildOptions): ImageRecord {
   const registry = normalizeRegistry(opts.registry);
   const { repository, tag } = parseImageName(opts.image, registry);
   const context = resolve(opts.contextDir);
-  if (!existsSync(context) || !statSync(context).isDirectory()) throw new ImageError(`build context "${opts.contextDir}" is not a directory`);
+  if (!existsSync(context) || !statSync(context).isDirectory())
+    throw new ImageError(`build context "${opts.contextDir}" is not a directory`);
   const dockerfile = locateDockerfile(context, opts.dockerfile);
   const parsed = parseDockerfile(readFileSync(dockerfile, "utf8"), dockerfile, opts.buildArgs);
 
@@ -161,7 +170,12 @@ function locateDockerfile(context: string, file: string | undefined): string {
 }
 
 /** Copies the context minus ignored paths; returns a content hash for the digest. */
-function copyContext(src: string, dest: string, rules: IgnoreRules, exclude: string[]): { files: number; bytes: number; hash: Buffer } {
+function copyContext(
+  src: string,
+  dest: string,
+  rules: IgnoreRules,
+  exclude: string[],
+): { files: number; bytes: number; hash: Buffer } {
   const hash = createHash("sha256");
   let files = 0;
   let bytes = 0;
@@ -199,7 +213,12 @@ function copyContext(src: string, dest: string, rules: IgnoreRules, exclude: str
 }
 
 /** Where WORKDIR's files are in the snapshot, from the COPY/ADD instructions of the final stage. */
-function mapWorkdir(workdir: string, copies: CopyRecord[], snapshot: string, dockerfile: string): { rel: string; note: string } {
+function mapWorkdir(
+  workdir: string,
+  copies: CopyRecord[],
+  snapshot: string,
+  dockerfile: string,
+): { rel: string; note: string } {
   const mounts: Array<{ image: string; context: string }> = [];
   for (const c of copies) {
     for (const s of c.sources) {
@@ -209,12 +228,20 @@ function mapWorkdir(workdir: string, copies: CopyRecord[], snapshot: string, doc
         mounts.push({ image: c.dest, context: posix.dirname(rel) === "." ? "" : posix.dirname(rel) });
         continue;
       }
-      const kind = existsSync(join(snapshot, rel)) ? (statSync(join(snapshot, rel)).isDirectory() ? "dir" : "file") : undefined;
-      if (!kind) throw new ImageError(`${dockerfile}:${c.line}: ${c.instruction}: "${s}" is not in the build context (missing or excluded by .dockerignore)`);
+      const kind = existsSync(join(snapshot, rel))
+        ? statSync(join(snapshot, rel)).isDirectory()
+          ? "dir"
+          : "file"
+        : undefined;
+      if (!kind)
+        throw new ImageError(
+          `${dockerfile}:${c.line}: ${c.instruction}: "${s}" is not in the build context (missing or excluded by .dockerignore)`,
+        );
       const parent = posix.dirname(rel) === "." ? "" : posix.dirname(rel);
       if (kind === "dir") mounts.push({ image: c.dest, context: rel });
       else if (c.destIsDir) mounts.push({ image: c.dest, context: parent });
-      else if (posix.basename(c.dest) === posix.basename(rel)) mounts.push({ image: posix.dirname(c.dest), context: parent });
+      else if (posix.basename(c.dest) === posix.basename(rel))
+        mounts.push({ image: posix.dirname(c.dest), context: parent });
       // a file copied under another name cannot be mapped; it is simply where it is in the snapshot
     }
   }
@@ -224,7 +251,8 @@ function mapWorkdir(workdir: string, copies: CopyRecord[], snapshot: string, doc
     if (under && (!best || m.image.length >= best.image.length)) best = m;
   }
   if (!best) {
-    const note = workdir === "/" ? "" : `no context files are copied to ${workdir}; the replica runs in the snapshot's root`;
+    const note =
+      workdir === "/" ? "" : `no context files are copied to ${workdir}; the replica runs in the snapshot's root`;
     return { rel: "", note };
   }
   const rest = workdir === best.image ? "" : workdir.slice(best.image === "/" ? 1 : best.image.length + 1);
@@ -257,7 +285,8 @@ export function listImages(imagesDir: string): ImageRecord[] {
       if (rec) out.push(rec);
     }
     for (const e of entries) {
-      if (e.isDirectory() && !e.name.startsWith(".") && !(e.name === "context" && depth >= 3)) walk(join(dir, e.name), depth + 1);
+      if (e.isDirectory() && !e.name.startsWith(".") && !(e.name === "context" && depth >= 3))
+        walk(join(dir, e.name), depth + 1);
     }
   };
   walk(resolve(imagesDir), 0);
@@ -285,8 +314,11 @@ export function resolveImage(imagesDir: string, ref: string): ImageRecord | unde
     const registry = first.slice(0, -ACR_SUFFIX.length);
     return match(readRecord(join(imageDir(resolve(imagesDir), registry, parsed.repository, parsed.tag), "image.json")));
   }
-  const hits = listImages(imagesDir).filter((i) => i.repository === parsed.repository && i.tag === parsed.tag && match(i));
-  if (hits.length > 1) throw new ImageError(`image "${ref}" is ambiguous: ${hits.map((h) => h.ref).join(", ")}; use the full reference`);
+  const hits = listImages(imagesDir).filter(
+    (i) => i.repository === parsed.repository && i.tag === parsed.tag && match(i),
+  );
+  if (hits.length > 1)
+    throw new ImageError(`image "${ref}" is ambiguous: ${hits.map((h) => h.ref).join(", ")}; use the full reference`);
   return hits[0];
 }
 
@@ -294,24 +326,31 @@ export function resolveImage(imagesDir: string, ref: string): ImageRecord | unde
  * The replica's argv with Kubernetes/Container Apps semantics: `command` replaces ENTRYPOINT (and the
  * image's CMD is then ignored), `args` replace CMD.
  */
-export function replicaArgv(image: LocalImage | undefined, container: { image?: string; command?: string[]; args?: string[] }): string[] {
+export function replicaArgv(
+  image: LocalImage | undefined,
+  container: { image?: string; command?: string[]; args?: string[] },
+): string[] {
   const command = container.command?.length ? container.command : undefined;
   const args = container.args?.length ? container.args : undefined;
   if (!image) {
     if (!command) {
       const what = container.image ? `image "${container.image}" is not a local image` : "the container has no image";
-      throw new ImageError(`${what} (build one with: eventjobs acr build --registry R --image name:tag DIR), so the container needs a command to run`);
+      throw new ImageError(
+        `${what} (build one with: eventjobs acr build --registry R --image name:tag DIR), so the container needs a command to run`,
+      );
     }
     return [...command, ...(args ?? [])];
   }
   const argv = command ? [...command, ...(args ?? [])] : [...image.entrypoint, ...(args ?? image.cmd)];
-  if (!argv.length) throw new ImageError(`image ${image.ref} has no ENTRYPOINT or CMD and the container sets no command`);
+  if (!argv.length)
+    throw new ImageError(`image ${image.ref} has no ENTRYPOINT or CMD and the container sets no command`);
   return argv;
 }
 
 /** Copies the image's snapshot into a fresh (missing or empty) replica dir; returns the cwd (WORKDIR inside it). */
 export function prepareReplicaDir(image: LocalImage, replicaDir: string): string {
-  if (existsSync(replicaDir) && readdirSync(replicaDir).length) throw new ImageError(`replica directory ${replicaDir} is not empty`);
+  if (existsSync(replicaDir) && readdirSync(replicaDir).length)
+    throw new ImageError(`replica directory ${replicaDir} is not empty`);
   cpSync(image.dir, replicaDir, { recursive: true, verbatimSymlinks: true, mode: fsConstants.COPYFILE_FICLONE });
   const cwd = join(replicaDir, ...image.workdir.split("/").filter(Boolean));
   mkdirSync(cwd, { recursive: true });

@@ -33,7 +33,12 @@ export class LogBook extends EventEmitter {
   }
 
   /** A platform event about a job, an execution or a replica (ContainerAppSystemLogs). */
-  system(job: string, reason: string, text: string, where: { execution?: string; replica?: string; container?: string; warning?: boolean } = {}): LogEntry {
+  system(
+    job: string,
+    reason: string,
+    text: string,
+    where: { execution?: string; replica?: string; container?: string; warning?: boolean } = {},
+  ): LogEntry {
     const { warning, ...ids } = where;
     return this.write({ kind: "system", job, reason, text, stream: warning ? "Warning" : "Normal", ...ids });
   }

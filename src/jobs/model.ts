@@ -61,7 +61,10 @@ export interface JobSpec {
   identity?: JobIdentity;
   /** eventjobs: a paused job's scale loop and schedule do nothing (KEDA's paused annotation) */
   paused: boolean;
-  /** eventjobs: `push` (default) also evaluates on every broker change; `poll` only every pollingInterval, as in the cloud */
+  /**
+   * eventjobs: `push` (default) also evaluates on every broker change; `poll` only every pollingInterval, as in the
+   * cloud
+   */
   pollingMode: "push" | "poll";
   /** eventjobs: seconds between SIGTERM and SIGKILL */
   terminationGracePeriodSeconds: number;
@@ -82,7 +85,10 @@ export const JOB_NAME_PATTERN = /^(?=.{1,32}$)[a-z]((?!.*--)[-a-z0-9]*[a-z0-9])?
 export const JOB_NAME_MESSAGE =
   "must consist of lower case alphanumeric characters or '-', start with a letter, end with an alphanumeric character, cannot have '--', and must be less than 32 characters";
 
-/** A problem in a job definition: `path` is the field path inside the job (e.g. `properties.configuration.replicaTimeout`). */
+/**
+ * A problem in a job definition: `path` is the field path inside the job (e.g.
+ * `properties.configuration.replicaTimeout`).
+ */
 export interface JobIssue {
   path: string;
   value: unknown;
@@ -101,7 +107,7 @@ export class JobDefinitionError extends Error {
 
 function show(v: unknown): string {
   if (v === undefined) return "(missing)";
-  return typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+  return typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
 }
 
 type Obj = Record<string, unknown>;
@@ -113,7 +119,16 @@ export function parseMemory(text: string): number | undefined {
   if (!m) return undefined;
   const n = Number(m[1]);
   const unit = m[2] ?? "Gi";
-  const pow: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  const pow: Record<string, number> = {
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    K: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  };
   return Math.round(n * pow[unit]);
 }
 
@@ -128,8 +143,12 @@ export function normalizeJob(raw: unknown): JobSpec {
   const name = typeof job.name === "string" ? job.name : "";
   if (!JOB_NAME_PATTERN.test(name)) bad("name", job.name, JOB_NAME_MESSAGE);
 
-  const props = isObj(job.properties) ? job.properties : (bad("properties", job.properties, "an object with configuration and template"), {});
-  const conf = isObj(props.configuration) ? props.configuration : (bad("properties.configuration", props.configuration, "an object"), {});
+  const props = isObj(job.properties)
+    ? job.properties
+    : (bad("properties", job.properties, "an object with configuration and template"), {});
+  const conf = isObj(props.configuration)
+    ? props.configuration
+    : (bad("properties.configuration", props.configuration, "an object"), {});
   const P = "properties.configuration";
 
   const int = (obj: Obj, key: string, path: string, opts: { def?: number; min: number; max?: number }): number => {
@@ -153,12 +172,21 @@ export function normalizeJob(raw: unknown): JobSpec {
   const replicaTimeout = int(conf, "replicaTimeout", P, { min: 1, max: 2 ** 31 - 1 });
   const replicaRetryLimit = int(conf, "replicaRetryLimit", P, { def: JOB_DEFAULTS.replicaRetryLimit, min: 0 });
 
-  const triggerKey = triggerType === "Event" ? "eventTriggerConfig" : triggerType === "Schedule" ? "scheduleTriggerConfig" : "manualTriggerConfig";
+  const triggerKey =
+    triggerType === "Event"
+      ? "eventTriggerConfig"
+      : triggerType === "Schedule"
+        ? "scheduleTriggerConfig"
+        : "manualTriggerConfig";
   const tc = isObj(conf[triggerKey]) ? (conf[triggerKey] as Obj) : {};
-  if (triggerType === "Schedule" && !isObj(conf[triggerKey])) bad(`${P}.${triggerKey}`, conf[triggerKey], "an object with cronExpression");
+  if (triggerType === "Schedule" && !isObj(conf[triggerKey]))
+    bad(`${P}.${triggerKey}`, conf[triggerKey], "an object with cronExpression");
   const TP = `${P}.${triggerKey}`;
   const parallelism = int(tc, "parallelism", TP, { def: JOB_DEFAULTS.parallelism, min: 1 });
-  const replicaCompletionCount = int(tc, "replicaCompletionCount", TP, { def: JOB_DEFAULTS.replicaCompletionCount, min: 1 });
+  const replicaCompletionCount = int(tc, "replicaCompletionCount", TP, {
+    def: JOB_DEFAULTS.replicaCompletionCount,
+    min: 1,
+  });
 
   let scale: Scale | undefined;
   if (triggerType === "Event") {
@@ -171,8 +199,10 @@ export function normalizeJob(raw: unknown): JobSpec {
       rawRules.forEach((r, i) => {
         const RP = `${SP}.rules[${i}]`;
         if (!isObj(r)) return bad(RP, r, "an object with name, type, metadata");
-        if (typeof r.name !== "string" || !/^[a-z0-9][-a-z0-9.]*$/.test(r.name)) bad(`${RP}.name`, r.name, "lowercase letters, digits, '-' and '.'");
-        if (r.type !== "azure-servicebus") bad(`${RP}.type`, r.type, "azure-servicebus (the scale rule type eventjobs runs locally)");
+        if (typeof r.name !== "string" || !/^[a-z0-9][-a-z0-9.]*$/.test(r.name))
+          bad(`${RP}.name`, r.name, "lowercase letters, digits, '-' and '.'");
+        if (r.type !== "azure-servicebus")
+          bad(`${RP}.type`, r.type, "azure-servicebus (the scale rule type eventjobs runs locally)");
         const metadata: Record<string, string> = {};
         if (!isObj(r.metadata)) bad(`${RP}.metadata`, r.metadata, "an object of strings");
         else for (const [k, v] of Object.entries(r.metadata)) metadata[k] = String(v);
@@ -197,7 +227,8 @@ export function normalizeJob(raw: unknown): JobSpec {
   }
   let cronExpression: string | undefined;
   if (triggerType === "Schedule") {
-    if (typeof tc.cronExpression !== "string" || !tc.cronExpression.trim()) bad(`${TP}.cronExpression`, tc.cronExpression, "a 5-field cron expression (UTC)");
+    if (typeof tc.cronExpression !== "string" || !tc.cronExpression.trim())
+      bad(`${TP}.cronExpression`, tc.cronExpression, "a 5-field cron expression (UTC)");
     else cronExpression = tc.cronExpression.trim();
   }
 
@@ -207,7 +238,8 @@ export function normalizeJob(raw: unknown): JobSpec {
     else
       conf.secrets.forEach((s, i) => {
         // never echo a secret's value in an error
-        if (!isObj(s) || typeof s.name !== "string" || !/^[a-z0-9][-a-z0-9.]*$/.test(s.name)) bad(`${P}.secrets[${i}].name`, isObj(s) ? s.name : undefined, "lowercase letters, digits, '-' and '.'");
+        if (!isObj(s) || typeof s.name !== "string" || !/^[a-z0-9][-a-z0-9.]*$/.test(s.name))
+          bad(`${P}.secrets[${i}].name`, isObj(s) ? s.name : undefined, "lowercase letters, digits, '-' and '.'");
         else if (typeof s.value !== "string") bad(`${P}.secrets[${i}].value`, "(not shown)", "a string");
         else secrets.push({ name: s.name, value: s.value });
       });
@@ -217,12 +249,22 @@ export function normalizeJob(raw: unknown): JobSpec {
   const secretNames = new Set(secrets.map((s) => s.name));
   template.containers.forEach((c, i) =>
     c.env?.forEach((e, j) => {
-      if (e.secretRef && !secretNames.has(e.secretRef)) bad(`properties.template.containers[${i}].env[${j}].secretRef`, e.secretRef, `a secret defined in ${P}.secrets`);
+      if (e.secretRef && !secretNames.has(e.secretRef))
+        bad(
+          `properties.template.containers[${i}].env[${j}].secretRef`,
+          e.secretRef,
+          `a secret defined in ${P}.secrets`,
+        );
     }),
   );
   scale?.rules.forEach((r, i) =>
     r.auth?.forEach((a, j) => {
-      if (!secretNames.has(a.secretRef)) bad(`${P}.eventTriggerConfig.scale.rules[${i}].auth[${j}].secretRef`, a.secretRef, `a secret defined in ${P}.secrets`);
+      if (!secretNames.has(a.secretRef))
+        bad(
+          `${P}.eventTriggerConfig.scale.rules[${i}].auth[${j}].secretRef`,
+          a.secretRef,
+          `a secret defined in ${P}.secrets`,
+        );
     }),
   );
 
@@ -230,17 +272,31 @@ export function normalizeJob(raw: unknown): JobSpec {
   if (job.identity !== undefined) {
     const id = job.identity;
     const types = ["None", "SystemAssigned", "UserAssigned", "SystemAssigned,UserAssigned"];
-    if (!isObj(id) || !types.includes(String(id.type).replace(/\s/g, ""))) bad("identity.type", isObj(id) ? id.type : id, types.join(", "));
-    else identity = { type: String(id.type).replace(/\s/g, "") as JobIdentity["type"], userAssignedIdentities: isObj(id.userAssignedIdentities) ? (id.userAssignedIdentities as JobIdentity["userAssignedIdentities"]) : undefined };
+    if (!isObj(id) || !types.includes(String(id.type).replace(/\s/g, "")))
+      bad("identity.type", isObj(id) ? id.type : id, types.join(", "));
+    else
+      identity = {
+        type: String(id.type).replace(/\s/g, "") as JobIdentity["type"],
+        userAssignedIdentities: isObj(id.userAssignedIdentities)
+          ? (id.userAssignedIdentities as JobIdentity["userAssignedIdentities"])
+          : undefined,
+      };
   }
 
   const paused = job.paused === undefined ? false : job.paused === true || job.paused === "true";
   if (job.paused !== undefined && typeof job.paused !== "boolean") bad("paused", job.paused, "true or false");
   const pollingMode = job.pollingMode ?? "push";
   if (pollingMode !== "push" && pollingMode !== "poll") bad("pollingMode", job.pollingMode, "push or poll");
-  const grace = int(job, "terminationGracePeriodSeconds", "", { def: JOB_DEFAULTS.terminationGracePeriodSeconds, min: 0 });
+  const grace = int(job, "terminationGracePeriodSeconds", "", {
+    def: JOB_DEFAULTS.terminationGracePeriodSeconds,
+    min: 0,
+  });
 
-  if (issues.length) throw new JobDefinitionError(name || "(unnamed)", issues.map((i) => ({ ...i, path: i.path.replace(/^\./, "") })));
+  if (issues.length)
+    throw new JobDefinitionError(
+      name || "(unnamed)",
+      issues.map((i) => ({ ...i, path: i.path.replace(/^\./, "") })),
+    );
   return {
     name,
     triggerType: triggerType as TriggerType,
@@ -260,13 +316,19 @@ export function normalizeJob(raw: unknown): JobSpec {
 }
 
 /** Validates a template (also used for `job start` overrides, where every container field is optional). */
-export function normalizeTemplate(raw: unknown, path: string, bad: (path: string, value: unknown, expected: string) => void, partial = false): Template | undefined {
+export function normalizeTemplate(
+  raw: unknown,
+  path: string,
+  bad: (path: string, value: unknown, expected: string) => void,
+  partial = false,
+): Template | undefined {
   if (!isObj(raw)) {
     bad(path, raw, "an object with containers");
     return undefined;
   }
   const containers: Container[] = [];
-  if (!Array.isArray(raw.containers) || (!partial && raw.containers.length === 0)) bad(`${path}.containers`, raw.containers, "a list with at least one container");
+  if (!Array.isArray(raw.containers) || (!partial && raw.containers.length === 0))
+    bad(`${path}.containers`, raw.containers, "a list with at least one container");
   else
     raw.containers.forEach((c, i) => {
       const CP = `${path}.containers[${i}]`;
@@ -286,7 +348,8 @@ export function normalizeTemplate(raw: unknown, path: string, bad: (path: string
         if (!Array.isArray(c.env)) bad(`${CP}.env`, c.env, "a list of {name, value | secretRef}");
         else
           c.env.forEach((e, j) => {
-            if (!isObj(e) || typeof e.name !== "string" || !/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(e.name)) return bad(`${CP}.env[${j}].name`, isObj(e) ? e.name : e, "an environment variable name");
+            if (!isObj(e) || typeof e.name !== "string" || !/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(e.name))
+              return bad(`${CP}.env[${j}].name`, isObj(e) ? e.name : e, "an environment variable name");
             if (e.secretRef !== undefined) env.push({ name: e.name, secretRef: String(e.secretRef) });
             else env.push({ name: e.name, value: e.value === undefined || e.value === null ? "" : String(e.value) });
           });
@@ -298,7 +361,8 @@ export function normalizeTemplate(raw: unknown, path: string, bad: (path: string
         let memory: string | undefined;
         if (c.resources.memory !== undefined) {
           memory = String(c.resources.memory);
-          if (parseMemory(memory) === undefined) bad(`${CP}.resources.memory`, c.resources.memory, 'a size like "0.5Gi" or "512Mi"');
+          if (parseMemory(memory) === undefined)
+            bad(`${CP}.resources.memory`, c.resources.memory, 'a size like "0.5Gi" or "512Mi"');
         }
         resources = { cpu, memory };
       }
@@ -318,7 +382,9 @@ export function normalizeTemplate(raw: unknown, path: string, bad: (path: string
 export function overrideTemplate(base: Template, override: Template | undefined): Template {
   if (!override) return base;
   const containers = base.containers.map((c, i) => {
-    const o = override.containers.find((x) => x.name && x.name === c.name) ?? (override.containers[i] && !override.containers[i].name ? override.containers[i] : undefined);
+    const o =
+      override.containers.find((x) => x.name && x.name === c.name) ??
+      (override.containers[i] && !override.containers[i].name ? override.containers[i] : undefined);
     if (!o) return c;
     return {
       ...c,

@@ -100,7 +100,9 @@ export class JobStore {
     this.db.pragma("synchronous = NORMAL");
     this.db.exec(SCHEMA);
     this.stmts = {
-      putJob: this.db.prepare("INSERT INTO jobs(name, definition, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at"),
+      putJob: this.db.prepare(
+        "INSERT INTO jobs(name, definition, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at",
+      ),
       delJob: this.db.prepare("DELETE FROM jobs WHERE name = ?"),
       allJobs: this.db.prepare("SELECT name, definition FROM jobs ORDER BY name"),
       putExec: this.db.prepare(
@@ -114,7 +116,8 @@ export class JobStore {
       ),
       pruneLogs: this.db.prepare("DELETE FROM logs WHERE time < ?"),
       delJobLogs: this.db.prepare("DELETE FROM logs WHERE job = ?"),
-      // oldest finished first out; executions that finished and started in the same millisecond go in the order they were created (rowid)
+      // oldest finished first out; executions that finished and started in the same millisecond go in the order they
+      // were created (rowid)
       pruneSucceeded: this.db.prepare(
         "DELETE FROM executions WHERE job = @job AND status = 'Succeeded' AND name NOT IN (SELECT name FROM executions WHERE job = @job AND status = 'Succeeded' ORDER BY end_time DESC, start_time DESC, rowid DESC LIMIT @keep)",
       ),
@@ -137,11 +140,21 @@ export class JobStore {
   }
 
   listJobs(): { name: string; definition: unknown }[] {
-    return (this.stmts.allJobs.all() as { name: string; definition: string }[]).map((r) => ({ name: r.name, definition: JSON.parse(r.definition) }));
+    return (this.stmts.allJobs.all() as { name: string; definition: string }[]).map((r) => ({
+      name: r.name,
+      definition: JSON.parse(r.definition),
+    }));
   }
 
   saveExecution(e: ExecutionRecord): void {
-    this.stmts.putExec.run({ name: e.name, job: e.job, status: e.status, startTime: e.startTime, endTime: e.endTime ?? null, record: JSON.stringify(e) });
+    this.stmts.putExec.run({
+      name: e.name,
+      job: e.job,
+      status: e.status,
+      startTime: e.startTime,
+      endTime: e.endTime ?? null,
+      record: JSON.stringify(e),
+    });
   }
 
   execution(name: string): ExecutionRecord | undefined {
@@ -191,16 +204,34 @@ export class JobStore {
     eq("execution", q.execution);
     eq("replica", q.replica);
     eq("kind", q.kind);
-    if (q.since !== undefined) (where.push("time >= @since"), (args.since = q.since));
-    if (q.until !== undefined) (where.push("time <= @until"), (args.until = q.until));
-    if (q.afterId !== undefined) (where.push("id > @afterId"), (args.afterId = q.afterId));
+    if (q.since !== undefined) {
+      where.push("time >= @since");
+      args.since = q.since;
+    }
+    if (q.until !== undefined) {
+      where.push("time <= @until");
+      args.until = q.until;
+    }
+    if (q.afterId !== undefined) {
+      where.push("id > @afterId");
+      args.afterId = q.afterId;
+    }
     const cond = where.length ? `WHERE ${where.join(" AND ")}` : "";
     let sql: string;
-    if (q.tail !== undefined) sql = `SELECT * FROM (SELECT * FROM logs ${cond} ORDER BY id DESC LIMIT ${Math.max(0, Math.floor(q.tail))}) ORDER BY id`;
-    else sql = `SELECT * FROM logs ${cond} ORDER BY id${q.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(q.limit))}` : ""}`;
+    if (q.tail !== undefined)
+      sql = `SELECT * FROM (SELECT * FROM logs ${cond} ORDER BY id DESC LIMIT ${Math.max(0, Math.floor(q.tail))}) ORDER BY id`;
+    else
+      sql = `SELECT * FROM logs ${cond} ORDER BY id${q.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(q.limit))}` : ""}`;
     return (this.db.prepare(sql).all(args) as Record<string, unknown>[]).map((r) => {
-      const out: LogEntry = { id: r.id as number, time: r.time as number, kind: r.kind as LogKind, job: r.job as string, text: r.text as string };
-      for (const k of ["execution", "replica", "container", "stream", "reason"] as const) if (r[k] !== null) (out as unknown as Record<string, unknown>)[k] = r[k];
+      const out: LogEntry = {
+        id: r.id as number,
+        time: r.time as number,
+        kind: r.kind as LogKind,
+        job: r.job as string,
+        text: r.text as string,
+      };
+      for (const k of ["execution", "replica", "container", "stream", "reason"] as const)
+        if (r[k] !== null) (out as unknown as Record<string, unknown>)[k] = r[k];
       return out;
     });
   }

@@ -147,7 +147,8 @@ function jsonInt64Error(s: string): string | undefined {
     if (first !== literal[0]) continue;
     for (let k = 1; k < literal.length; k++) {
       if (k >= s.length) return "unexpected end of JSON input";
-      if (s[k] !== literal[k]) return `invalid character ${jsonChar(s[k]!)} in literal ${literal} (expecting ${jsonChar(literal[k]!)})`;
+      if (s[k] !== literal[k])
+        return `invalid character ${jsonChar(s[k]!)} in literal ${literal} (expecting ${jsonChar(literal[k]!)})`;
     }
     return trailing(literal.length) ?? (literal === "null" ? "null" : typeErr("bool"));
   }
@@ -173,7 +174,8 @@ export type GoInt64Result = { ok: true; value: number } | { ok: false; cause: st
  */
 export function parseGoInt64(s: string): GoInt64Result {
   const cause = jsonInt64Error(s);
-  if (cause === "null") return { ok: false, cause: "failed to parse typed config *reflect.ValueError resulted in panic", panic: true };
+  if (cause === "null")
+    return { ok: false, cause: "failed to parse typed config *reflect.ValueError resulted in panic", panic: true };
   if (cause !== undefined) return { ok: false, cause: `unable to unmarshal to field type int64: ${cause}` };
   return { ok: true, value: Number(BigInt(s.replace(/[ \t\r\n]+$/, ""))) };
 }

@@ -50,7 +50,9 @@ export function isJobPending(job: JobLike, pendingPodConditions: readonly string
   }
   const required = new Set(pendingPodConditions);
   const allFulfilled = pods.some((pod) => {
-    const fulfilled = new Set((pod.conditions ?? []).filter((c) => required.has(c.type) && c.status === "True").map((c) => c.type));
+    const fulfilled = new Set(
+      (pod.conditions ?? []).filter((c) => required.has(c.type) && c.status === "True").map((c) => c.type),
+    );
     return fulfilled.size === pendingPodConditions.length;
   });
   return !allFulfilled;
@@ -97,7 +99,10 @@ export function getJobsToDelete(
     const list = jobs.filter((j) => getFinishedJobConditionType(j) === type).sort(byTime);
     return list.length <= limit ? [] : list.slice(0, list.length - limit);
   };
-  return [...pick("Complete", limits.successfulJobsHistoryLimit ?? 100), ...pick("Failed", limits.failedJobsHistoryLimit ?? 100)];
+  return [
+    ...pick("Complete", limits.successfulJobsHistoryLimit ?? 100),
+    ...pick("Failed", limits.failedJobsHistoryLimit ?? 100),
+  ];
 }
 
 /** The ScaledJob fields job generation reads. */
@@ -129,7 +134,14 @@ export interface GeneratedJob {
     namespace: string;
     labels: Record<string, string>;
     annotations: Record<string, string>;
-    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller: true; blockOwnerDeletion: true }[];
+    ownerReferences?: {
+      apiVersion: string;
+      kind: string;
+      name: string;
+      uid: string;
+      controller: true;
+      blockOwnerDeletion: true;
+    }[];
   };
   spec: JobTargetRef;
 }
@@ -141,7 +153,11 @@ export const EXCLUDED_LABELS_ANNOTATION = "scaledjob.keda.sh/job-excluded-labels
  * win) minus those in the comma-separated exclusion annotation; annotations: generation, then the
  * ScaledJob's; empty restartPolicy → OnFailure (Jobs reject the client default Always).
  */
-export function generateJobs(scaledJob: ScaledJobIdentity, count: number, options: { kedaVersion?: string } = {}): GeneratedJob[] {
+export function generateJobs(
+  scaledJob: ScaledJobIdentity,
+  count: number,
+  options: { kedaVersion?: string } = {},
+): GeneratedJob[] {
   const name = scaledJob.name;
   const exclusion = scaledJob.annotations?.[EXCLUDED_LABELS_ANNOTATION];
   const excluded = new Set(exclusion === undefined ? [] : exclusion.split(","));
@@ -164,12 +180,24 @@ export function generateJobs(scaledJob: ScaledJobIdentity, count: number, option
     const podSpec = (template.spec ??= {});
     if (!podSpec.restartPolicy) podSpec.restartPolicy = "OnFailure";
     const job: GeneratedJob = {
-      metadata: { generateName: `${name}-`, namespace: scaledJob.namespace, labels: { ...labels }, annotations: { ...annotations } },
+      metadata: {
+        generateName: `${name}-`,
+        namespace: scaledJob.namespace,
+        labels: { ...labels },
+        annotations: { ...annotations },
+      },
       spec,
     };
     if (scaledJob.uid) {
       job.metadata.ownerReferences = [
-        { apiVersion: "keda.sh/v1alpha1", kind: "ScaledJob", name, uid: scaledJob.uid, controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: "keda.sh/v1alpha1",
+          kind: "ScaledJob",
+          name,
+          uid: scaledJob.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ];
     }
     jobs.push(job);

@@ -100,12 +100,14 @@ export class ScaleLoop {
     this.running = true;
     // Evaluate on the next turn: a burst of broker changes in one turn (a batch send) costs one evaluation.
     const turn = new Promise<void>((r) => setImmediate(r));
-    this.idle = turn.then(() => this.evaluate(cause)).finally(() => {
-      this.running = false;
-      const next = this.again;
-      this.again = undefined;
-      if (next) this.wake(next);
-    });
+    this.idle = turn
+      .then(() => this.evaluate(cause))
+      .finally(() => {
+        this.running = false;
+        const next = this.again;
+        this.again = undefined;
+        if (next) this.wake(next);
+      });
   }
 
   /** Resolves when no evaluation is in progress (for tests and shutdown). */
@@ -133,7 +135,12 @@ export class ScaleLoop {
     );
     if (this.stopped) return;
     const { running, pending } = target.counts();
-    const tick = decideScaledJob(spec, outcomes, { runningJobCount: running, pendingJobCount: pending }, this.wasActive);
+    const tick = decideScaledJob(
+      spec,
+      outcomes,
+      { runningJobCount: running, pendingJobCount: pending },
+      this.wasActive,
+    );
     this.wasActive = tick.state.isActive;
     const rules: RuleInput[] = triggers.map((t, i) => {
       const o = outcomes[i];
@@ -159,7 +166,11 @@ export class ScaleLoop {
     decision.summary = explain(decision);
     this.decisions.push(decision);
     if (this.decisions.length > (this.opts.keep ?? 50)) this.decisions.shift();
-    if (tick.jobsToCreate > 0) target.start(tick.jobsToCreate, rules.filter((r) => r.active).map((r) => r.name));
+    if (tick.jobsToCreate > 0)
+      target.start(
+        tick.jobsToCreate,
+        rules.filter((r) => r.active).map((r) => r.name),
+      );
     this.opts.onDecision?.(decision, tick);
   }
 }
@@ -171,7 +182,10 @@ export function explain(d: ScaleDecision): string {
   const failed = d.rules.filter((r) => r.error);
   const counts = d.rules
     .filter((r) => !r.error)
-    .map((r) => `${r.name}: ${plural(r.queueLength ?? 0, "message")} (messageCount ${r.target}${r.activation ? `, activation above ${r.activation}` : ""})`)
+    .map(
+      (r) =>
+        `${r.name}: ${plural(r.queueLength ?? 0, "message")} (messageCount ${r.target}${r.activation ? `, activation above ${r.activation}` : ""})`,
+    )
     .join("; ");
   const errors = failed.map((r) => `scale rule ${r.name} failed: ${r.error}`).join("; ");
   const inputs = [counts, errors].filter(Boolean).join("; ");

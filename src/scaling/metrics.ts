@@ -75,7 +75,12 @@ export function calculateQueueLengthAndMaxValue(
 
 /** TriggerMetrics for one successful reading, with M = the ScaledJob's effective max. */
 export function getTriggerMetrics(reading: TriggerReading, maxReplicaCount: number): TriggerMetrics {
-  const r = calculateQueueLengthAndMaxValue(reading.values, reading.metricName, reading.targetAverageValues, maxReplicaCount);
+  const r = calculateQueueLengthAndMaxValue(
+    reading.values,
+    reading.metricName,
+    reading.targetAverageValues,
+    maxReplicaCount,
+  );
   return { ...r, isActive: reading.isActive };
 }
 

@@ -10,13 +10,27 @@ export type Re2Result =
   | { ok: false; reason: "invalid" | "unsupported"; detail: string };
 
 const POSIX: Record<string, string> = {
-  alnum: "0-9A-Za-z", alpha: "A-Za-z", ascii: "\\x00-\\x7f", blank: "\\t ", cntrl: "\\x00-\\x1f\\x7f",
-  digit: "0-9", graph: "!-~", lower: "a-z", print: " -~", punct: "!-\\/:-@\\[-`{-~",
-  space: "\\t\\n\\v\\f\\r ", upper: "A-Z", word: "0-9A-Za-z_", xdigit: "0-9A-Fa-f",
+  alnum: "0-9A-Za-z",
+  alpha: "A-Za-z",
+  ascii: "\\x00-\\x7f",
+  blank: "\\t ",
+  cntrl: "\\x00-\\x1f\\x7f",
+  digit: "0-9",
+  graph: "!-~",
+  lower: "a-z",
+  print: " -~",
+  punct: "!-\\/:-@\\[-`{-~",
+  space: "\\t\\n\\v\\f\\r ",
+  upper: "A-Z",
+  word: "0-9A-Za-z_",
+  xdigit: "0-9A-Fa-f",
 };
 
 class Re2Error extends Error {
-  constructor(readonly reason: "invalid" | "unsupported", detail: string) {
+  constructor(
+    readonly reason: "invalid" | "unsupported",
+    detail: string,
+  ) {
     super(detail);
   }
 }
@@ -24,8 +38,10 @@ class Re2Error extends Error {
 const isOctal = (c: string | undefined) => c !== undefined && c >= "0" && c <= "7";
 const isHex = (c: string | undefined) => c !== undefined && /^[0-9a-fA-F]$/.test(c);
 const codeUnit = (cp: number): string =>
-  cp <= 0xffff ? "\\u" + cp.toString(16).padStart(4, "0") : String.fromCodePoint(cp).replace(/[\s\S]/g, (u) => codeUnit(u.charCodeAt(0)));
-const literal = (ch: string) => (/[\\^$.*+?()[\]{}|\/-]/.test(ch) ? "\\" + ch : ch);
+  cp <= 0xffff
+    ? "\\u" + cp.toString(16).padStart(4, "0")
+    : String.fromCodePoint(cp).replace(/[\s\S]/g, (u) => codeUnit(u.charCodeAt(0)));
+const literal = (ch: string) => (/[\\^$.*+?()[\]{}|/-]/.test(ch) ? "\\" + ch : ch);
 
 /** Parses the escape at s[i] === "\\"; returns the JS text and the index after it. */
 function escape(s: string, i: number, inClass: boolean): [string, number] {
@@ -48,7 +64,18 @@ function escape(s: string, i: number, inClass: boolean): [string, number] {
     while (j < i + 4 && isOctal(s[j])) j++;
     return [codeUnit(parseInt(s.slice(i + 1, j), 8)), j];
   }
-  const simple: Record<string, string> = { a: "\\x07", f: "\\f", t: "\\t", n: "\\n", r: "\\r", v: "\\v", d: "\\d", D: "\\D", w: "\\w", W: "\\W" };
+  const simple: Record<string, string> = {
+    a: "\\x07",
+    f: "\\f",
+    t: "\\t",
+    n: "\\n",
+    r: "\\r",
+    v: "\\v",
+    d: "\\d",
+    D: "\\D",
+    w: "\\w",
+    W: "\\W",
+  };
   if (simple[c]) return [simple[c]!, i + 2];
   if (c === "s") return [inClass ? "\\t\\n\\f\\r " : "[\\t\\n\\f\\r ]", i + 2];
   if (c === "S") return [inClass ? "\\S" : "[^\\t\\n\\f\\r ]", i + 2];
@@ -114,8 +141,10 @@ function translate(s: string, flags: Set<string>): string {
       i = next;
     } else if (c === "(" && s[i + 1] === "?") {
       const rest = s.slice(i + 2);
-      if (rest.startsWith(":")) (out += "(?:"), (i += 3);
-      else if (/^P?<[A-Za-z0-9_]+>/.test(rest)) {
+      if (rest.startsWith(":")) {
+        out += "(?:";
+        i += 3;
+      } else if (/^P?<[A-Za-z0-9_]+>/.test(rest)) {
         const name = /^P?<([A-Za-z0-9_]+)>/.exec(rest)!;
         out += `(?<${name[1]}>`;
         i += 2 + name[0].length;
@@ -129,10 +158,17 @@ function translate(s: string, flags: Set<string>): string {
         }
         out += rep[0];
         i += rep[0].length;
-      } else (out += "\\{"), i++;
-    } else if (c === ".") (out += flags.has("s") ? "[\\s\\S]" : "[^\\n]"), i++;
-    else if (c === "]" || c === "}" || c === "/") (out += "\\" + c), i++;
-    else {
+      } else {
+        out += "\\{";
+        i++;
+      }
+    } else if (c === ".") {
+      out += flags.has("s") ? "[\\s\\S]" : "[^\\n]";
+      i++;
+    } else if (c === "]" || c === "}" || c === "/") {
+      out += "\\" + c;
+      i++;
+    } else {
       const ch = String.fromCodePoint(s.codePointAt(i)!);
       out += ch;
       i += ch.length;

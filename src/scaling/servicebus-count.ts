@@ -51,13 +51,18 @@ export function selectEntityCount(meta: ServiceBusMetadata, entities: readonly E
   const isQueue = meta.entityType === "queue";
   if (meta.useRegex && meta.entityNameRegex) {
     const regex = meta.entityNameRegex;
-    return aggregateEntityCounts(entities.filter((e) => regex.test(e.name)).map((e) => e.activeMessageCount), meta.operation);
+    return aggregateEntityCounts(
+      entities.filter((e) => regex.test(e.name)).map((e) => e.activeMessageCount),
+      meta.operation,
+    );
   }
   const wanted = (isQueue ? meta.queueName : meta.subscriptionName).toLowerCase();
   const found = entities.find((e) => e.name.toLowerCase() === wanted);
   if (found) return found.activeMessageCount;
   throw new Error(
-    isQueue ? `queue ${meta.queueName} doesn't exist` : `subscription ${meta.subscriptionName} doesn't exist in topic ${meta.topicName}`,
+    isQueue
+      ? `queue ${meta.queueName} doesn't exist`
+      : `subscription ${meta.subscriptionName} doesn't exist in topic ${meta.topicName}`,
   );
 }
 

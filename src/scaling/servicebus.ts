@@ -168,7 +168,12 @@ export function parseServiceBusMetadata(
       if (meta.namespace === "") throw new ServiceBusMetadataError(["namespace are required when using pod identity"]);
       let suffix: string;
       try {
-        suffix = parseEnvironmentProperty(metadata, DEFAULT_ENDPOINT_SUFFIX_KEY, (env) => env.serviceBusEndpointSuffix, context);
+        suffix = parseEnvironmentProperty(
+          metadata,
+          DEFAULT_ENDPOINT_SUFFIX_KEY,
+          (env) => env.serviceBusEndpointSuffix,
+          context,
+        );
       } catch (err) {
         throw new ServiceBusMetadataError([(err as Error).message]);
       }

@@ -1,6 +1,11 @@
 // The decision per scaling strategy and how many jobs a tick creates.
 
-import { getMaxReplicaCount, getMinReplicaCount, type ScaledJobScalingSpec, type ScalingStrategySpec } from "./bounds.js";
+import {
+  getMaxReplicaCount,
+  getMinReplicaCount,
+  type ScaledJobScalingSpec,
+  type ScalingStrategySpec,
+} from "./bounds.js";
 import { parseGoFloat } from "./goparse.js";
 
 export type ScalingStrategyType = "default" | "custom" | "accurate" | "eager";
@@ -22,7 +27,11 @@ export function resolveScalingStrategy(spec: ScalingStrategySpec | null | undefi
     case "custom": {
       const pct = parseGoFloat(spec.customScalingRunningJobPercentage ?? "");
       if (pct === undefined) return { type: "default" };
-      return { type: "custom", queueLengthDeduction: spec.customScalingQueueLengthDeduction ?? 0, runningJobPercentage: pct };
+      return {
+        type: "custom",
+        queueLengthDeduction: spec.customScalingQueueLengthDeduction ?? 0,
+        runningJobPercentage: pct,
+      };
     }
     case "accurate":
       return { type: "accurate" };

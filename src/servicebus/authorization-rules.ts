@@ -47,9 +47,14 @@ export function parseRights(input: unknown): AccessRight[] {
     if (!right) throw new RuleError(400, "InvalidParameter", `rights: '${r}' — expected Listen, Send or Manage`);
     if (!rights.includes(right)) rights.push(right);
   }
-  if (!rights.length) throw new RuleError(400, "InvalidParameter", "rights: expected at least one of Listen, Send, Manage");
+  if (!rights.length)
+    throw new RuleError(400, "InvalidParameter", "rights: expected at least one of Listen, Send, Manage");
   if (rights.includes("Manage") && !(rights.includes("Send") && rights.includes("Listen"))) {
-    throw new RuleError(400, "InvalidParameter", "rights: Manage must come with Send and Listen (Service Bus requires all three)");
+    throw new RuleError(
+      400,
+      "InvalidParameter",
+      "rights: Manage must come with Send and Listen (Service Bus requires all three)",
+    );
   }
   return rights;
 }
@@ -84,17 +89,35 @@ export class AuthorizationRules {
 
   get(nsName: string, queue: string | undefined, name: string): SasPolicyConfig {
     const rule = this.list(nsName, queue).find((p) => p.name === name);
-    if (!rule) throw new RuleError(404, "ResourceNotFound", `The authorization rule '${name}' of '${this.scopeText(nsName, queue)}' was not found.`);
+    if (!rule)
+      throw new RuleError(
+        404,
+        "ResourceNotFound",
+        `The authorization rule '${name}' of '${this.scopeText(nsName, queue)}' was not found.`,
+      );
     return rule;
   }
 
   /** Creates a rule with new keys, or changes an existing rule's rights (keys stay). */
-  put(nsName: string, queue: string | undefined, name: string, rightsInput: unknown): { rule: SasPolicyConfig; created: boolean } {
-    if (!SAS_RULE_NAME.test(name)) throw new RuleError(400, "InvalidParameter", `The authorization rule name '${name}' is invalid: expected ${SAS_RULE_NAME.expected}.`);
+  put(
+    nsName: string,
+    queue: string | undefined,
+    name: string,
+    rightsInput: unknown,
+  ): { rule: SasPolicyConfig; created: boolean } {
+    if (!SAS_RULE_NAME.test(name))
+      throw new RuleError(
+        400,
+        "InvalidParameter",
+        `The authorization rule name '${name}' is invalid: expected ${SAS_RULE_NAME.expected}.`,
+      );
     const rights = parseRights(rightsInput);
     const list = [...this.list(nsName, queue)];
     const i = list.findIndex((p) => p.name === name);
-    const rule: SasPolicyConfig = i >= 0 ? { ...list[i], rights } : { name, rights, primaryKey: newKey(), secondaryKey: newKey(), createdAtRuntime: true };
+    const rule: SasPolicyConfig =
+      i >= 0
+        ? { ...list[i], rights }
+        : { name, rights, primaryKey: newKey(), secondaryKey: newKey(), createdAtRuntime: true };
     if (i >= 0) list[i] = rule;
     else list.push(rule);
     this.set(nsName, queue, list);
@@ -105,25 +128,50 @@ export class AuthorizationRules {
     const list = this.list(nsName, queue);
     this.get(nsName, queue, name);
     if (queue === undefined && list.length === 1) {
-      throw new RuleError(409, "Conflict", `The authorization rule '${name}' is the namespace's last one: connection strings the server prints use it. Create another first.`);
+      throw new RuleError(
+        409,
+        "Conflict",
+        `The authorization rule '${name}' is the namespace's last one: connection strings the server prints use it. Create another first.`,
+      );
     }
-    this.set(nsName, queue, list.filter((p) => p.name !== name));
+    this.set(
+      nsName,
+      queue,
+      list.filter((p) => p.name !== name),
+    );
   }
 
-  /** az's `keys renew`: a new (or the given) key replaces one of the rule's two; tokens signed with the old one fail from now on. */
+  /**
+   * az's `keys renew`: a new (or the given) key replaces one of the rule's two; tokens signed with the old one fail
+   * from now on.
+   */
   renew(nsName: string, queue: string | undefined, name: string, keyType: string, value?: string): SasPolicyConfig {
-    if (keyType !== "PrimaryKey" && keyType !== "SecondaryKey") throw new RuleError(400, "InvalidParameter", `keyType: '${keyType}' — expected PrimaryKey or SecondaryKey`);
-    if (value !== undefined && !(value.length > 0 && value.length <= 256)) throw new RuleError(400, "InvalidParameter", "key: expected a non-empty string of at most 256 characters");
+    if (keyType !== "PrimaryKey" && keyType !== "SecondaryKey")
+      throw new RuleError(400, "InvalidParameter", `keyType: '${keyType}' — expected PrimaryKey or SecondaryKey`);
+    if (value !== undefined && !(value.length > 0 && value.length <= 256))
+      throw new RuleError(400, "InvalidParameter", "key: expected a non-empty string of at most 256 characters");
     const rule = this.get(nsName, queue, name);
-    if (keyType === "PrimaryKey" && queue === undefined && rule.name === EMULATOR_ROOT_POLICY.name && rule.primaryKey === EMULATOR_ROOT_POLICY.primaryKey) {
+    if (
+      keyType === "PrimaryKey" &&
+      queue === undefined &&
+      rule.name === EMULATOR_ROOT_POLICY.name &&
+      rule.primaryKey === EMULATOR_ROOT_POLICY.primaryKey
+    ) {
       throw new RuleError(
         409,
         "Conflict",
         `The primary key of '${rule.name}' is the emulator's well-known ${EMULATOR_ROOT_POLICY.primaryKey}, which stays valid unless eventjobs.yaml gives the namespace its own authorizationRules. Renew the SecondaryKey, or declare the rule with your own keys.`,
       );
     }
-    const next: SasPolicyConfig = { ...rule, [keyType === "PrimaryKey" ? "primaryKey" : "secondaryKey"]: value ?? newKey() };
-    this.set(nsName, queue, this.list(nsName, queue).map((p) => (p.name === name ? next : p)));
+    const next: SasPolicyConfig = {
+      ...rule,
+      [keyType === "PrimaryKey" ? "primaryKey" : "secondaryKey"]: value ?? newKey(),
+    };
+    this.set(
+      nsName,
+      queue,
+      this.list(nsName, queue).map((p) => (p.name === name ? next : p)),
+    );
     return next;
   }
 
@@ -136,10 +184,16 @@ export class AuthorizationRules {
 
   private scope(nsName: string, queue?: string): { ns: Namespace; q?: string } {
     const ns = this.broker.namespace(nsName);
-    if (!ns) throw new RuleError(404, "ResourceNotFound", `The Resource 'Microsoft.ServiceBus/namespaces/${nsName}' was not found.`);
+    if (!ns)
+      throw new RuleError(
+        404,
+        "ResourceNotFound",
+        `The Resource 'Microsoft.ServiceBus/namespaces/${nsName}' was not found.`,
+      );
     if (queue === undefined) return { ns };
     const q = ns.queue(queue);
-    if (!q) throw new RuleError(404, "ResourceNotFound", `The messaging entity '${ns.name}:Queue:${queue}' was not found.`);
+    if (!q)
+      throw new RuleError(404, "ResourceNotFound", `The messaging entity '${ns.name}:Queue:${queue}' was not found.`);
     return { ns, q: q.path.slice(ns.name.length + 1) };
   }
 

@@ -1,6 +1,13 @@
 // The broker's semantic root: namespaces over one store. The wire layers (AMQP, admin API) call into it.
 import { EventEmitter } from "node:events";
-import { DEFAULT_NAMESPACE, EMULATOR_ROOT_POLICY, QUEUE_DEFAULTS, type NamespaceConfig, type ProjectConfig, type QueueProperties } from "../config/model.js";
+import {
+  DEFAULT_NAMESPACE,
+  EMULATOR_ROOT_POLICY,
+  QUEUE_DEFAULTS,
+  type NamespaceConfig,
+  type ProjectConfig,
+  type QueueProperties,
+} from "../config/model.js";
 import { Namespace } from "./entities/namespace.js";
 import type { QueueEntity } from "./entities/queue.js";
 import type { EntityRecord, MessageStore } from "./store/types.js";
@@ -37,11 +44,13 @@ export class Broker extends EventEmitter {
     const records = store.listEntities();
     for (const ns of config.namespaces) this.serve(ns, records);
     this.defaultNamespace = (config.defaultNamespace ?? config.namespaces[0]?.name ?? DEFAULT_NAMESPACE).toLowerCase();
-    if (!this.namespaces.has(this.defaultNamespace)) this.serve({ name: this.defaultNamespace, queues: [], policies: [] }, records);
+    if (!this.namespaces.has(this.defaultNamespace))
+      this.serve({ name: this.defaultNamespace, queues: [], policies: [] }, records);
     // a namespace that only holds queues created at run time (its project was replaced) is served too
     for (const rec of records) {
       const name = rec.path.split("/")[0].toLowerCase();
-      if (!this.namespaces.has(name) && parseRuntimeDefinition(rec.definition)) this.serve({ name, queues: [], policies: [] }, records);
+      if (!this.namespaces.has(name) && parseRuntimeDefinition(rec.definition))
+        this.serve({ name, queues: [], policies: [] }, records);
     }
   }
 
@@ -50,7 +59,10 @@ export class Broker extends EventEmitter {
    * that the store kept for it come back; a queue the config declares keeps the config's definition.
    */
   private serve(config: NamespaceConfig, records: EntityRecord[]): Namespace {
-    const n = new Namespace(config.name, this.store, { ...config, policies: config.policies.length ? config.policies : [EMULATOR_ROOT_POLICY] });
+    const n = new Namespace(config.name, this.store, {
+      ...config,
+      policies: config.policies.length ? config.policies : [EMULATOR_ROOT_POLICY],
+    });
     n.on("change", (q) => this.emit("change", n, q));
     this.namespaces.set(config.name.toLowerCase(), n);
     const prefix = `${config.name.toLowerCase()}/`;
@@ -67,7 +79,10 @@ export class Broker extends EventEmitter {
    * `<ns>`, `<ns>.localhost`, `<ns>.servicebus.windows.net`; localhost and IP addresses → the default one.
    */
   namespaceForHost(hostname: string | undefined): Namespace | undefined {
-    const host = (hostname ?? "").toLowerCase().replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+    const host = (hostname ?? "")
+      .toLowerCase()
+      .replace(/:\d+$/, "")
+      .replace(/^\[|\]$/g, "");
     if (!host || host === "localhost" || /^[\d.]+$/.test(host) || host.includes(":")) {
       return this.namespaces.get(this.defaultNamespace);
     }
@@ -100,7 +115,11 @@ export class Broker extends EventEmitter {
    * Creates or replaces a queue at run time (admin API, control API) and records its definition, so it
    * comes back after a restart.
    */
-  async defineQueue(ns: Namespace, name: string, definition: Omit<RuntimeQueueDefinition, "kind">): Promise<QueueEntity> {
+  async defineQueue(
+    ns: Namespace,
+    name: string,
+    definition: Omit<RuntimeQueueDefinition, "kind">,
+  ): Promise<QueueEntity> {
     const q = ns.createQueue(name, definition.properties);
     const record: RuntimeQueueDefinition = { kind: "queue", ...definition };
     await this.store.saveEntity({ path: q.path, definition: JSON.stringify(record) });

@@ -77,8 +77,15 @@ export const errors = {
       `Failed to lock one or more specified messages. The message with sequence number ${seq} is not deferred or could not be found.`,
     ),
   sessionCannotBeLocked: (sessionId: string) =>
-    new BrokerError("SessionCannotBeLocked", `The requested session '${sessionId}' cannot be accepted. It may be locked by another receiver.`),
-  sessionLockLost: () => new BrokerError("SessionLockLost", "The session lock has expired on the MessageSession. Accept a new MessageSession."),
+    new BrokerError(
+      "SessionCannotBeLocked",
+      `The requested session '${sessionId}' cannot be accepted. It may be locked by another receiver.`,
+    ),
+  sessionLockLost: () =>
+    new BrokerError(
+      "SessionLockLost",
+      "The session lock has expired on the MessageSession. Accept a new MessageSession.",
+    ),
   timeout: (ms: number) =>
     new BrokerError(
       "Timeout",

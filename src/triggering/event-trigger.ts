@@ -17,13 +17,18 @@ export function scaleRuleTriggers(job: JobSpec, factory: TriggerFactory): Trigge
   const out: TriggerSource[] = [];
   job.scale?.rules.forEach((rule, i) => {
     const authParams: Record<string, string> = {};
-    for (const a of rule.auth ?? []) authParams[a.triggerParameter] = job.secrets.find((s) => s.name === a.secretRef)?.value ?? "";
+    for (const a of rule.auth ?? [])
+      authParams[a.triggerParameter] = job.secrets.find((s) => s.name === a.secretRef)?.value ?? "";
     try {
       const meta = parseServiceBusMetadata(rule.metadata, { authParams, resolvedEnv: env, triggerIndex: i });
       out.push(factory(rule.name, meta));
     } catch (e) {
       const message = e instanceof ServiceBusMetadataError ? e.message : String((e as Error).message ?? e);
-      issues.push({ path: `properties.configuration.eventTriggerConfig.scale.rules[${i}].metadata`, value: rule.metadata, expected: message });
+      issues.push({
+        path: `properties.configuration.eventTriggerConfig.scale.rules[${i}].metadata`,
+        value: rule.metadata,
+        expected: message,
+      });
     }
   });
   if (issues.length) throw new JobDefinitionError(job.name, issues);
@@ -105,7 +110,13 @@ export class EventTrigger {
     if (d.started === 0 && d.summary === this.lastSummary) return;
     this.lastSummary = d.summary;
     const failed = d.rules.filter((r) => r.error);
-    if (failed.length) this.logs.system(this.job.name, "KEDAScalerFailed", failed.map((r) => `scale rule ${r.name}: ${r.error}`).join("; "), { warning: true });
+    if (failed.length)
+      this.logs.system(
+        this.job.name,
+        "KEDAScalerFailed",
+        failed.map((r) => `scale rule ${r.name}: ${r.error}`).join("; "),
+        { warning: true },
+      );
     this.logs.system(this.job.name, "ScalerDecision", d.summary);
   }
 }

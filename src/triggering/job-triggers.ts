@@ -66,7 +66,12 @@ export class JobTriggers {
     let template: Template | undefined;
     if (override !== undefined) {
       const issues: JobIssue[] = [];
-      template = normalizeTemplate(override, "template", (path, value, expected) => issues.push({ path, value, expected }), true);
+      template = normalizeTemplate(
+        override,
+        "template",
+        (path, value, expected) => issues.push({ path, value, expected }),
+        true,
+      );
       if (issues.length) throw new JobDefinitionError(name, issues);
     }
     const trigger: StartTrigger = { type: "Manual", template };

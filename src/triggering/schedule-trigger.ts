@@ -23,7 +23,13 @@ export function checkCronExpression(job: JobSpec): void {
   try {
     parseCron(job.cronExpression);
   } catch (e) {
-    throw new JobDefinitionError(job.name, [{ path: "properties.configuration.scheduleTriggerConfig.cronExpression", value: job.cronExpression, expected: (e as Error).message }]);
+    throw new JobDefinitionError(job.name, [
+      {
+        path: "properties.configuration.scheduleTriggerConfig.cronExpression",
+        value: job.cronExpression,
+        expected: (e as Error).message,
+      },
+    ]);
   }
 }
 
@@ -54,13 +60,20 @@ export class ScheduleTrigger {
     const at = nextRun(parseCron(this.cronExpression), new Date(this.clock.now()));
     // timers cannot wait longer than ~24.8 days; re-arm in steps
     const delay = Math.min(at.getTime() - this.clock.now(), 2 ** 31 - 1);
-    const handle = this.clock.setTimeout(() => {
-      if (this.clock.now() >= at.getTime()) {
-        this.logs.system(job.name, "ScheduleTriggered", `Schedule ${this.cronExpression} fired for ${at.toISOString()}`);
-        this.engine.start(job.name, { type: "Schedule" });
-      }
-      if (!this.stopped && !job.paused) this.arm();
-    }, Math.max(0, delay));
+    const handle = this.clock.setTimeout(
+      () => {
+        if (this.clock.now() >= at.getTime()) {
+          this.logs.system(
+            job.name,
+            "ScheduleTriggered",
+            `Schedule ${this.cronExpression} fired for ${at.toISOString()}`,
+          );
+          this.engine.start(job.name, { type: "Schedule" });
+        }
+        if (!this.stopped && !job.paused) this.arm();
+      },
+      Math.max(0, delay),
+    );
     handle.unref?.();
     this.handle = handle;
   }

@@ -22,15 +22,25 @@ describe("docs/openapi.yaml", () => {
   it("describes every /api/v1 route the platform registers, and only those", async () => {
     const b = await startBroker("");
     try {
-      const registered = apiRoutes.get(b.platform.router)!.map((r) => `${r.method} /api/v1${r.path.replace(/:(\w+)/g, "{$1}")}`);
+      const registered = apiRoutes
+        .get(b.platform.router)!
+        .map((r) => `${r.method} /api/v1${r.path.replace(/:(\w+)/g, "{$1}")}`);
       assert.ok(registered.length >= 25, `${registered.length} routes`);
       const documented = Object.entries(DOC.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
         Object.keys(ops)
           .filter((m) => METHODS.includes(m))
           .map((m) => `${m.toUpperCase()} ${path}`),
       );
-      assert.deepEqual(registered.filter((r) => !documented.includes(r)), [], "registered but not documented");
-      assert.deepEqual(documented.filter((d) => !registered.includes(d)), [], "documented but not registered");
+      assert.deepEqual(
+        registered.filter((r) => !documented.includes(r)),
+        [],
+        "registered but not documented",
+      );
+      assert.deepEqual(
+        documented.filter((d) => !registered.includes(d)),
+        [],
+        "documented but not registered",
+      );
     } finally {
       await b.close();
     }
@@ -41,15 +51,35 @@ describe("docs/openapi.yaml", () => {
     const refs: string[] = [];
     const walk = (v: unknown) => {
       if (Array.isArray(v)) v.forEach(walk);
-      else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) k === "$ref" ? refs.push(String(x)) : walk(x);
+      else if (v && typeof v === "object")
+        for (const [k, x] of Object.entries(v)) {
+          if (k === "$ref") refs.push(String(x));
+          else walk(x);
+        }
     };
     walk(DOC);
-    for (const ref of refs) assert.ok(ref.slice(2).split("/").reduce((o: any, k) => o?.[k], DOC), `unresolved ${ref}`);
-    const param = (p: any) => (p.$ref ? p.$ref.slice(2).split("/").reduce((o: any, k: string) => o?.[k], DOC) : p);
+    for (const ref of refs)
+      assert.ok(
+        ref
+          .slice(2)
+          .split("/")
+          .reduce((o: any, k) => o?.[k], DOC),
+        `unresolved ${ref}`,
+      );
+    const param = (p: any) =>
+      p.$ref
+        ? p.$ref
+            .slice(2)
+            .split("/")
+            .reduce((o: any, k: string) => o?.[k], DOC)
+        : p;
     for (const [path, ops] of Object.entries(DOC.paths as Record<string, any>)) {
       const names = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       for (const m of METHODS.filter((x) => ops[x])) {
-        const declared = [...(ops.parameters ?? []), ...(ops[m].parameters ?? [])].map(param).filter((p) => p.in === "path").map((p) => p.name);
+        const declared = [...(ops.parameters ?? []), ...(ops[m].parameters ?? [])]
+          .map(param)
+          .filter((p) => p.in === "path")
+          .map((p) => p.name);
         assert.deepEqual(declared.sort(), [...names].sort(), `${m} ${path}: path parameters`);
       }
     }
@@ -80,7 +110,12 @@ describe("the control API token", () => {
     assert.ok(token.length >= 32);
     const none = await s.get();
     assert.equal(none.status, 401);
-    assert.deepEqual(await none.json(), { error: { code: "Unauthorized", message: "the control API needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)" } });
+    assert.deepEqual(await none.json(), {
+      error: {
+        code: "Unauthorized",
+        message: "the control API needs `Authorization: Bearer <token>` (the token is in <data-dir>/api-token)",
+      },
+    });
     assert.equal((await s.get({ authorization: `Bearer ${token}x` })).status, 401);
     assert.equal((await s.get({ authorization: token })).status, 401);
     const ok = await s.get({ authorization: `Bearer ${token}` });

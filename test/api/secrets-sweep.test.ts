@@ -78,7 +78,9 @@ jobs:
 /** `eventjobs export` reads only the file: it takes no --data-dir. */
 function exportCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, "src/cli/main.ts"), ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, "src/cli/main.ts"), ...args], {
+      cwd: ROOT,
+    });
     let [stdout, stderr] = ["", ""];
     child.stdout.on("data", (c) => (stdout += c));
     child.stderr.on("data", (c) => (stderr += c));
@@ -100,7 +102,8 @@ describe("secrets never leave the server", () => {
     ["secret env value", ENV_SECRET],
   ]);
   /** Where each secret shows up in `text` (a value may be URL-encoded in a link). */
-  const leaks = (text: string) => [...secrets].filter(([, v]) => text.includes(v) || text.includes(encodeURIComponent(v))).map(([what]) => what);
+  const leaks = (text: string) =>
+    [...secrets].filter(([, v]) => text.includes(v) || text.includes(encodeURIComponent(v))).map(([what]) => what);
   const run = async (args: string[]) => {
     const r = args[0] === "export" ? await exportCli(args) : await cli(server.dataDir, args);
     assert.equal(r.code, 0, `eventjobs ${args.join(" ")}\n${r.stderr}`);
@@ -111,7 +114,9 @@ describe("secrets never leave the server", () => {
     const found: string[] = [];
     for (let i = 0; i < commands.length; i += 4) {
       const outs = await Promise.all(commands.slice(i, i + 4).map(run));
-      outs.forEach((out, j) => found.push(...leaks(out).map((what) => `eventjobs ${commands[i + j].join(" ")}: ${what}`)));
+      outs.forEach((out, j) =>
+        found.push(...leaks(out).map((what) => `eventjobs ${commands[i + j].join(" ")}: ${what}`)),
+      );
     }
     return found;
   }
@@ -122,9 +127,29 @@ describe("secrets never leave the server", () => {
     writeFileSync(file, project(dir, { queueKey: Q_KEY, mark: "0" }));
     server = await startServer({ args: ["--config", file] });
     // the connection strings built from the keys: printing them is what these two commands are for
-    secrets.set("namespace connection string", (await run(["servicebus", "namespace", "connection-string", "-n", NS])).trim());
-    secrets.set("namespace tls connection string", (await run(["servicebus", "namespace", "connection-string", "-n", NS, "--tls"])).trim());
-    const keys = JSON.parse(await run(["servicebus", "queue", "authorization-rule", "keys", "list", "--namespace-name", NS, "--queue-name", Q, "-n", "q-app"]));
+    secrets.set(
+      "namespace connection string",
+      (await run(["servicebus", "namespace", "connection-string", "-n", NS])).trim(),
+    );
+    secrets.set(
+      "namespace tls connection string",
+      (await run(["servicebus", "namespace", "connection-string", "-n", NS, "--tls"])).trim(),
+    );
+    const keys = JSON.parse(
+      await run([
+        "servicebus",
+        "queue",
+        "authorization-rule",
+        "keys",
+        "list",
+        "--namespace-name",
+        NS,
+        "--queue-name",
+        Q,
+        "-n",
+        "q-app",
+      ]),
+    );
     assert.equal(keys.primaryKey, Q_KEY);
     secrets.set("queue rule connection string", keys.primaryConnectionString);
     assert.ok(secrets.get("namespace connection string")!.includes(NS_KEY));
@@ -139,13 +164,24 @@ describe("secrets never leave the server", () => {
       const first = JSON.parse(await run(["containerapp", "job", "execution", "list", "-n", JOB])).at(-1);
       [execution, status] = [first?.name, first?.properties.status];
     }
-    assert.equal(status, "Succeeded", await run(["containerapp", "job", "logs", "show", "-n", JOB, "--execution", execution, "--format", "text"]));
+    assert.equal(
+      status,
+      "Succeeded",
+      await run(["containerapp", "job", "logs", "show", "-n", JOB, "--execution", execution, "--format", "text"]),
+    );
     const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
     secrets.set("managed-identity token", report.token);
     secrets.set("IDENTITY_HEADER", report.identityHeader);
     const sha = (v: string) => createHash("sha256").update(v).digest("hex");
-    assert.deepEqual(report.hashes, { API_KEY: sha(JOB_SECRET), DB_PASSWORD: sha(ENV_SECRET) }, "the replica got the secrets as configured, after the update");
-    assert.match(await run(["containerapp", "job", "logs", "show", "-n", JOB, "--format", "text"]), /received: wake up/);
+    assert.deepEqual(
+      report.hashes,
+      { API_KEY: sha(JOB_SECRET), DB_PASSWORD: sha(ENV_SECRET) },
+      "the replica got the secrets as configured, after the update",
+    );
+    assert.match(
+      await run(["containerapp", "job", "logs", "show", "-n", JOB, "--format", "text"]),
+      /received: wake up/,
+    );
     writeFileSync(join(dir, "changed.yaml"), project(dir, { queueKey: Q_KEY_NEXT, mark: "2" }));
   });
   after(async () => {
@@ -164,8 +200,16 @@ describe("secrets never leave the server", () => {
       if (path.endsWith("/servicebus/namespaces/{ns}/keys")) continue;
       const rule = path.includes("/queues/{queue}/") ? "q-app" : "root";
       const name = path.startsWith("/api/v1/identities") ? IDENTITY : JOB;
-      const url = path.replace(/\{(\w+)\}/g, (_m, p: string) => encodeURIComponent(p === "rule" ? rule : p === "name" ? name : params[p]));
-      urls.push(...(url.endsWith("/logs") ? [`${url}?kind=console`, `${url}?kind=system`] : url.endsWith("/messages") ? [`${url}?count=10`] : [url]));
+      const url = path.replace(/\{(\w+)\}/g, (_m, p: string) =>
+        encodeURIComponent(p === "rule" ? rule : p === "name" ? name : params[p]),
+      );
+      urls.push(
+        ...(url.endsWith("/logs")
+          ? [`${url}?kind=console`, `${url}?kind=system`]
+          : url.endsWith("/messages")
+            ? [`${url}?count=10`]
+            : [url]),
+      );
     }
     assert.ok(urls.length >= 20, `${urls.length} GET routes`);
     const found: string[] = [];
@@ -206,21 +250,60 @@ describe("secrets never leave the server", () => {
 
   it("job logs (console and system), plan of a changed file, export in every format", async () => {
     const commands = [
-      ...["console", "system"].flatMap((type) => ["json", "text"].map((format) => ["containerapp", "job", "logs", "show", "-n", JOB, "--type", type, "--format", format, "--tail", "300"])),
+      ...["console", "system"].flatMap((type) =>
+        ["json", "text"].map((format) => [
+          "containerapp",
+          "job",
+          "logs",
+          "show",
+          "-n",
+          JOB,
+          "--type",
+          type,
+          "--format",
+          format,
+          "--tail",
+          "300",
+        ]),
+      ),
       ...["text", "json", "yaml"].map((o) => ["plan", "--config", join(dir, "changed.yaml"), "-o", o]),
       ...EXPORT_FORMATS.map((f) => ["export", "--format", f, "--config", file]),
     ];
     const plan = await run(["plan", "--config", join(dir, "changed.yaml")]);
-    assert.match(plan, /authorizationRules\[q-app\]\.primaryKey: \(sensitive\) → \(sensitive\)/, "the plan shows that a key changes, not the key");
+    assert.match(
+      plan,
+      /authorizationRules\[q-app\]\.primaryKey: \(sensitive\) → \(sensitive\)/,
+      "the plan shows that a key changes, not the key",
+    );
     assert.deepEqual(await sweep(commands), []);
   });
 
   it("the server's stdout and stderr, through start, apply, the execution and shutdown", async () => {
     await run(["apply", "--config", join(dir, "changed.yaml")]);
-    secrets.set("queue rule connection string, changed", JSON.parse(await run(["servicebus", "queue", "authorization-rule", "keys", "list", "--namespace-name", NS, "--queue-name", Q, "-n", "q-app"])).primaryConnectionString);
+    secrets.set(
+      "queue rule connection string, changed",
+      JSON.parse(
+        await run([
+          "servicebus",
+          "queue",
+          "authorization-rule",
+          "keys",
+          "list",
+          "--namespace-name",
+          NS,
+          "--queue-name",
+          Q,
+          "-n",
+          "q-app",
+        ]),
+      ).primaryConnectionString,
+    );
     assert.deepEqual(await server.stop(), { code: 0, signal: null });
     const out = server.stdout() + server.stderr();
-    assert.match(server.stdout(), /connection string: Endpoint=sb:\/\/localhost:\d+;SharedAccessKeyName=root;SharedAccessKey=\*\*\*;/);
+    assert.match(
+      server.stdout(),
+      /connection string: Endpoint=sb:\/\/localhost:\d+;SharedAccessKeyName=root;SharedAccessKey=\*\*\*;/,
+    );
     assert.deepEqual(leaks(out), []);
   });
 });

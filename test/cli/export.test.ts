@@ -26,7 +26,11 @@ interface Run {
 async function eventjobs(args: string[], cwd = dir): Promise<Run> {
   try {
     // tsx is resolved from the repo, so the CLI can run in any directory
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--import", import.meta.resolve("tsx"), MAIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ["--import", import.meta.resolve("tsx"), MAIN, ...args],
+      { cwd, env: { ...process.env, NO_COLOR: "1" } },
+    );
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -59,7 +63,10 @@ test("aca-yaml for one job with --config round-trips through import", async () =
 test("keda manifests: Secret, TriggerAuthentication, ScaledJob", async () => {
   const r = await eventjobs(["export", "--format", "keda", "--config", LAB]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(parseAllDocuments(r.stdout).map((d) => d.toJS().kind), ["Secret", "TriggerAuthentication", "ScaledJob"]);
+  assert.deepEqual(
+    parseAllDocuments(r.stdout).map((d) => d.toJS().kind),
+    ["Secret", "TriggerAuthentication", "ScaledJob"],
+  );
   assert.ok(!r.stdout.includes("LOCAL-ONLY-KEY"));
 });
 

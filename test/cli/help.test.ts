@@ -34,7 +34,10 @@ test("every command's --help ends with examples of that command", async () => {
     c.outputHelp();
     const name = fullName(c);
     // the demo is what `npm start` runs; every other example runs the command itself
-    return !out.includes("\nExamples:\n") || !(out.includes(`eventjobs ${name}`) || (name === "demo" && out.includes("npm start")));
+    return (
+      !out.includes("\nExamples:\n") ||
+      !(out.includes(`eventjobs ${name}`) || (name === "demo" && out.includes("npm start")))
+    );
   });
   assert.deepEqual(missing.map(fullName), []);
 });
@@ -42,7 +45,19 @@ test("every command's --help ends with examples of that command", async () => {
 test("eventjobs --help lists the command groups; an unknown command exits 1 with a hint", async () => {
   const [help, bad] = await Promise.all([cli(".", ["--help"]), cli(".", ["servicebus", "topic", "list"])]);
   assert.equal(help.code, 0);
-  for (const group of ["up", "plan", "apply", "destroy", "containerapp", "servicebus", "identity", "role", "acr", "export"]) assert.match(help.stdout, new RegExp(`\\n  ${group}\\b`), group);
+  for (const group of [
+    "up",
+    "plan",
+    "apply",
+    "destroy",
+    "containerapp",
+    "servicebus",
+    "identity",
+    "role",
+    "acr",
+    "export",
+  ])
+    assert.match(help.stdout, new RegExp(`\\n  ${group}\\b`), group);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /unknown command 'topic'/);
 });

@@ -15,7 +15,10 @@ const ROOT = resolve(import.meta.dirname, "../..");
 /** Runs the CLI as a child process (asynchronously: the server it talks to runs in this process). */
 function cli(dataDir: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args, "--data-dir", dataDir], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args, "--data-dir", dataDir], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c) => (stdout += c));
@@ -62,7 +65,14 @@ describe("containerapp job CLI", () => {
       minExecutions: 0,
       maxExecutions: 1,
       pollingInterval: 30,
-      rules: [{ name: "azure-servicebus-queue-rule", type: "azure-servicebus", metadata: { queueName: queue, namespace: "sbemulatorns", messageCount: "1" }, auth: [{ triggerParameter: "connection", secretRef: "service-bus-connection-string" }] }],
+      rules: [
+        {
+          name: "azure-servicebus-queue-rule",
+          type: "azure-servicebus",
+          metadata: { queueName: queue, namespace: "sbemulatorns", messageCount: "1" },
+          auth: [{ triggerParameter: "connection", secretRef: "service-bus-connection-string" }],
+        },
+      ],
     });
     assert.deepEqual(conf.secrets, [{ name: "service-bus-connection-string" }], "secret names only");
     assert.deepEqual(job.properties.template.containers[0].resources, { cpu: 0.25, memory: "0.5Gi" });
@@ -87,10 +97,51 @@ describe("containerapp job CLI", () => {
 
   it("manual start with an env override, stop, and logs --follow", async () => {
     const d = broker.dataDir;
-    const create = await cli(d, ["containerapp", "job", "create", "-n", "manual-job", "--trigger-type", "Manual", "--replica-timeout", "60", "--image", "local/anything:1", "--command", "node", PROCESSOR, "--env-vars", "ECHO=plain", "HOLD_MS=60000", "-o", "none"]);
+    const create = await cli(d, [
+      "containerapp",
+      "job",
+      "create",
+      "-n",
+      "manual-job",
+      "--trigger-type",
+      "Manual",
+      "--replica-timeout",
+      "60",
+      "--image",
+      "local/anything:1",
+      "--command",
+      "node",
+      PROCESSOR,
+      "--env-vars",
+      "ECHO=plain",
+      "HOLD_MS=60000",
+      "-o",
+      "none",
+    ]);
     assert.equal(create.code, 0, create.stderr);
     assert.equal(create.stdout, "");
-    const follower = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "containerapp", "job", "logs", "show", "-n", "manual-job", "--type", "system", "--follow", "--format", "text", "--data-dir", d], { cwd: ROOT });
+    const follower = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/cli/main.ts",
+        "containerapp",
+        "job",
+        "logs",
+        "show",
+        "-n",
+        "manual-job",
+        "--type",
+        "system",
+        "--follow",
+        "--format",
+        "text",
+        "--data-dir",
+        d,
+      ],
+      { cwd: ROOT },
+    );
     let followed = "";
     follower.stdout.on("data", (c) => (followed += c));
     try {
@@ -98,11 +149,45 @@ describe("containerapp job CLI", () => {
       assert.equal(started.code, 0, started.stderr);
       const { name } = JSON.parse(started.stdout);
       assert.match(name, /^manual-job-[a-z0-9]{7}$/);
-      await waitFor("the override to be echoed", async () => (await cli(d, ["containerapp", "job", "logs", "show", "-n", "manual-job", "--execution", name, "--format", "text"])).stdout.includes("echo: override"));
-      await waitFor("the follower to see the execution", () => followed.includes(`Execution ${name} created by a manual start`));
+      await waitFor("the override to be echoed", async () =>
+        (
+          await cli(d, [
+            "containerapp",
+            "job",
+            "logs",
+            "show",
+            "-n",
+            "manual-job",
+            "--execution",
+            name,
+            "--format",
+            "text",
+          ])
+        ).stdout.includes("echo: override"),
+      );
+      await waitFor("the follower to see the execution", () =>
+        followed.includes(`Execution ${name} created by a manual start`),
+      );
       const stop = await cli(d, ["containerapp", "job", "stop", "-n", "manual-job", "--job-execution-name", name]);
       assert.equal(stop.code, 0, stop.stderr);
-      await waitFor("the execution to be Stopped", async () => JSON.parse((await cli(d, ["containerapp", "job", "execution", "show", "-n", "manual-job", "--job-execution-name", name])).stdout).properties.status === "Stopped");
+      await waitFor(
+        "the execution to be Stopped",
+        async () =>
+          JSON.parse(
+            (
+              await cli(d, [
+                "containerapp",
+                "job",
+                "execution",
+                "show",
+                "-n",
+                "manual-job",
+                "--job-execution-name",
+                name,
+              ])
+            ).stdout,
+          ).properties.status === "Stopped",
+      );
       await waitFor("the follower to see it stop", () => followed.includes(`Execution ${name} Stopped`));
     } finally {
       follower.kill();
@@ -115,10 +200,34 @@ describe("containerapp job CLI", () => {
 
   it("--replica-completion-count (and az's --rcc) and --parallelism reach the job", async () => {
     const d = broker.dataDir;
-    for (const [flag, name] of [["--replica-completion-count", "rcc-long"], ["--rcc", "rcc-short"]]) {
-      const r = await cli(d, ["containerapp", "job", "create", "-n", name, "--trigger-type", "Manual", "--replica-timeout", "60", "--command", "node", PROCESSOR, flag, "3", "--parallelism", "2"]);
+    for (const [flag, name] of [
+      ["--replica-completion-count", "rcc-long"],
+      ["--rcc", "rcc-short"],
+    ]) {
+      const r = await cli(d, [
+        "containerapp",
+        "job",
+        "create",
+        "-n",
+        name,
+        "--trigger-type",
+        "Manual",
+        "--replica-timeout",
+        "60",
+        "--command",
+        "node",
+        PROCESSOR,
+        flag,
+        "3",
+        "--parallelism",
+        "2",
+      ]);
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(JSON.parse(r.stdout).properties.configuration.manualTriggerConfig, { parallelism: 2, replicaCompletionCount: 3 }, flag);
+      assert.deepEqual(
+        JSON.parse(r.stdout).properties.configuration.manualTriggerConfig,
+        { parallelism: 2, replicaCompletionCount: 3 },
+        flag,
+      );
       await cli(d, ["containerapp", "job", "delete", "-n", name, "--yes"]);
     }
   });
@@ -131,12 +240,43 @@ describe("containerapp job CLI", () => {
       assert.match(r.stderr.trim(), re);
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     };
-    await bad(["-n", "Bad_Name", "--trigger-type", "Manual"], /^eventjobs: Invalid value "Bad_Name" for --name: must consist of lower case alphanumeric characters or '-', start with a letter/);
-    await bad(["-n", "ok-name", "--trigger-type", "Manual", "--parallelism", "0"], /Usage error: --parallelism must be at least 1/);
-    await bad(["-n", "ok-name", "--trigger-type", "Sometimes"], /Invalid value "Sometimes" for --trigger-type: allowed values are Event, Manual, Schedule/);
-    await bad(["-n", "ok-name", "--trigger-type", "Schedule", "--cron-expression", "61 * * * *"], /cronExpression.*minute/);
-    await bad(["-n", "ok-name", "--trigger-type", "Event", "--scale-rule-name", "r", "--scale-rule-type", "azure-servicebus", "--scale-rule-metadata", "messageCount=1"], /rules\[0\]\.metadata: .* error parsing azure service bus metadata: no service bus entity type set$/);
-    assert.equal(JSON.parse((await cli(d, ["containerapp", "job", "list"])).stdout).some((j: { name: string }) => j.name === "ok-name"), false);
+    await bad(
+      ["-n", "Bad_Name", "--trigger-type", "Manual"],
+      /^eventjobs: Invalid value "Bad_Name" for --name: must consist of lower case alphanumeric characters or '-', start with a letter/,
+    );
+    await bad(
+      ["-n", "ok-name", "--trigger-type", "Manual", "--parallelism", "0"],
+      /Usage error: --parallelism must be at least 1/,
+    );
+    await bad(
+      ["-n", "ok-name", "--trigger-type", "Sometimes"],
+      /Invalid value "Sometimes" for --trigger-type: allowed values are Event, Manual, Schedule/,
+    );
+    await bad(
+      ["-n", "ok-name", "--trigger-type", "Schedule", "--cron-expression", "61 * * * *"],
+      /cronExpression.*minute/,
+    );
+    await bad(
+      [
+        "-n",
+        "ok-name",
+        "--trigger-type",
+        "Event",
+        "--scale-rule-name",
+        "r",
+        "--scale-rule-type",
+        "azure-servicebus",
+        "--scale-rule-metadata",
+        "messageCount=1",
+      ],
+      /rules\[0\]\.metadata: .* error parsing azure service bus metadata: no service bus entity type set$/,
+    );
+    assert.equal(
+      JSON.parse((await cli(d, ["containerapp", "job", "list"])).stdout).some(
+        (j: { name: string }) => j.name === "ok-name",
+      ),
+      false,
+    );
   });
 
   it("with no server on the data dir, commands say so in one line", async () => {
@@ -144,7 +284,10 @@ describe("containerapp job CLI", () => {
     try {
       const r = await cli(empty, ["containerapp", "job", "list"]);
       assert.equal(r.code, 1);
-      assert.equal(r.stderr.trim(), `eventjobs: no eventjobs server is running on ${empty} (start one with: eventjobs up --data-dir ${empty})`);
+      assert.equal(
+        r.stderr.trim(),
+        `eventjobs: no eventjobs server is running on ${empty} (start one with: eventjobs up --data-dir ${empty})`,
+      );
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

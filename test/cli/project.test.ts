@@ -72,8 +72,14 @@ describe("eventjobs plan / apply / destroy", () => {
     dir = tempDir();
     file = join(dir, "eventjobs.yaml");
     mkdirSync(join(dir, "holder"));
-    writeFileSync(join(dir, "holder", "Dockerfile"), 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nCMD ["node", "hold.mjs"]\n');
-    writeFileSync(join(dir, "holder", "hold.mjs"), 'console.log(`echo: ${process.env.ECHO}`);\nsetTimeout(() => {}, Number(process.env.HOLD_MS ?? 0));\n');
+    writeFileSync(
+      join(dir, "holder", "Dockerfile"),
+      'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nCMD ["node", "hold.mjs"]\n',
+    );
+    writeFileSync(
+      join(dir, "holder", "hold.mjs"),
+      "console.log(`echo: ${process.env.ECHO}`);\nsetTimeout(() => {}, Number(process.env.HOLD_MS ?? 0));\n",
+    );
   });
   after(() => broker?.close());
 
@@ -81,7 +87,14 @@ describe("eventjobs plan / apply / destroy", () => {
     write(project());
     const plan = await run(["plan"]);
     assert.equal(plan.code, 0, plan.stderr);
-    for (const line of [`  + namespace ${NS}`, `  + queue ${NS}/queue-messages`, "      maxDeliveryCount: 1", "  + identity identity-aca", "  + image myreg.azurecr.io/holder:1.0.0", "  + job holder-job"]) {
+    for (const line of [
+      `  + namespace ${NS}`,
+      `  + queue ${NS}/queue-messages`,
+      "      maxDeliveryCount: 1",
+      "  + identity identity-aca",
+      "  + image myreg.azurecr.io/holder:1.0.0",
+      "  + job holder-job",
+    ]) {
       assert.ok(plan.stdout.includes(`${line}\n`), `plan shows ${JSON.stringify(line)}:\n${plan.stdout}`);
     }
     assert.match(plan.stdout, /properties\.configuration\.secrets\[sb-connection\]\.value: \(sensitive\)/);
@@ -107,7 +120,10 @@ describe("eventjobs plan / apply / destroy", () => {
     assert.ok(!/SharedAccessKey=|LOCAL-KEY/.test(plan.stdout + apply.stdout), "no secret printed");
     assert.equal(ns()!.queue("queue-messages")!.props.maxDeliveryCount, 1);
     assert.ok(broker.platform.identity.registry.user("identity-aca"));
-    assert.equal(broker.platform.jobs.engine.job("holder-job")?.template.containers[0].image, "myreg.azurecr.io/holder:1.0.0");
+    assert.equal(
+      broker.platform.jobs.engine.job("holder-job")?.template.containers[0].image,
+      "myreg.azurecr.io/holder:1.0.0",
+    );
 
     const again = await run(["apply"]);
     assert.equal(again.code, 0, again.stderr);
@@ -120,7 +136,10 @@ describe("eventjobs plan / apply / destroy", () => {
 
   it("a changed queue property and env var change only those; a running execution continues; the next one sees the new value", async () => {
     const running = broker.platform.jobs.runtime.start("holder-job");
-    await waitFor("the execution to run", () => broker.platform.jobs.engine.execution(running.name)?.status === "Running");
+    await waitFor(
+      "the execution to run",
+      () => broker.platform.jobs.engine.execution(running.name)?.status === "Running",
+    );
     const jobBefore = broker.platform.jobs.engine.job("holder-job")!;
     const queueBefore = ns()!.queue("queue-messages")!;
 
@@ -128,23 +147,44 @@ describe("eventjobs plan / apply / destroy", () => {
     const plan = await run(["plan", "-o", "json", "--detailed-exitcode"]);
     assert.equal(plan.code, 2, plan.stderr);
     const changes = JSON.parse(plan.stdout).changes;
-    assert.deepEqual(changes.map((c: any) => [c.action, c.kind, c.id, c.fields]), [
-      ["update", "queue", `${NS}/queue-messages`, [{ path: "maxDeliveryCount", before: 1, after: 2 }]],
-      ["update", "job", "holder-job", [{ path: "properties.template.containers[main].env[ECHO].value", before: "first", after: "second" }]],
-    ]);
+    assert.deepEqual(
+      changes.map((c: any) => [c.action, c.kind, c.id, c.fields]),
+      [
+        ["update", "queue", `${NS}/queue-messages`, [{ path: "maxDeliveryCount", before: 1, after: 2 }]],
+        [
+          "update",
+          "job",
+          "holder-job",
+          [{ path: "properties.template.containers[main].env[ECHO].value", before: "first", after: "second" }],
+        ],
+      ],
+    );
     const apply = await run(["apply"]);
     assert.equal(apply.code, 0, apply.stderr);
     assert.match(apply.stdout, /~ queue servicebus-ns-job\/queue-messages\n\s+~ maxDeliveryCount: 1 → 2\n/);
-    assert.match(apply.stdout, new RegExp(`Updating queue ${NS}/queue-messages\\.\\.\\. done\nUpdating job holder-job\\.\\.\\. done\n`));
+    assert.match(
+      apply.stdout,
+      new RegExp(`Updating queue ${NS}/queue-messages\\.\\.\\. done\nUpdating job holder-job\\.\\.\\. done\n`),
+    );
     assert.match(apply.stdout, /Apply complete: 0 created, 2 updated, 0 deleted\./);
 
     assert.equal(ns()!.queue("queue-messages"), queueBefore, "the same queue (its messages stay), changed in place");
     assert.equal(queueBefore.props.maxDeliveryCount, 2);
     assert.notEqual(broker.platform.jobs.engine.job("holder-job"), jobBefore);
-    assert.equal(broker.platform.jobs.engine.execution(running.name)?.status, "Running", "the running execution continues");
+    assert.equal(
+      broker.platform.jobs.engine.execution(running.name)?.status,
+      "Running",
+      "the running execution continues",
+    );
     const next = broker.platform.jobs.runtime.start("holder-job");
-    await waitFor("the new execution to echo the new value", () => broker.platform.jobs.logs.query({ execution: next.name, kind: "console" }).some((l) => l.text === "echo: second"));
-    assert.ok(broker.platform.jobs.logs.query({ execution: running.name, kind: "console" }).some((l) => l.text === "echo: first"));
+    await waitFor("the new execution to echo the new value", () =>
+      broker.platform.jobs.logs.query({ execution: next.name, kind: "console" }).some((l) => l.text === "echo: second"),
+    );
+    assert.ok(
+      broker.platform.jobs.logs
+        .query({ execution: running.name, kind: "console" })
+        .some((l) => l.text === "echo: first"),
+    );
     broker.platform.jobs.engine.stop("holder-job");
   });
 
@@ -159,27 +199,54 @@ describe("eventjobs plan / apply / destroy", () => {
   });
 
   it("a bad file: every problem with file:line:col, exit 1, nothing applied", async () => {
-    write(project({ other: false, extra: "      - name: not-yet-created\n        properties: { lockDuration: banana }\n" }).replace("triggerType: Manual", "triggerType: Manually"));
+    write(
+      project({
+        other: false,
+        extra: "      - name: not-yet-created\n        properties: { lockDuration: banana }\n",
+      }).replace("triggerType: Manual", "triggerType: Manually"),
+    );
     for (const cmd of ["plan", "apply"]) {
       const r = await run([cmd]);
       assert.equal(r.code, 1, `${cmd}: ${r.stdout}`);
-      assert.ok(r.stderr.includes(`${file}:10:37: namespaces[0].queues[1].properties.lockDuration: "banana" — expected an ISO-8601 duration from PT5S to PT5M`), r.stderr);
-      assert.ok(r.stderr.includes(`${file}:25:22: jobs[0].properties.configuration.triggerType: "Manually" — expected one of "Event", "Manual", "Schedule"`), r.stderr);
+      assert.ok(
+        r.stderr.includes(
+          `${file}:10:37: namespaces[0].queues[1].properties.lockDuration: "banana" — expected an ISO-8601 duration from PT5S to PT5M`,
+        ),
+        r.stderr,
+      );
+      assert.ok(
+        r.stderr.includes(
+          `${file}:25:22: jobs[0].properties.configuration.triggerType: "Manually" — expected one of "Event", "Manual", "Schedule"`,
+        ),
+        r.stderr,
+      );
     }
     assert.equal(ns()!.queue("not-yet-created"), undefined);
 
     // a file that parses but cannot be applied (the image does not build): nothing changes either
-    write(project({ other: false, extra: "      - name: not-yet-created\n" }).replace("context: ./holder", "context: ./missing"));
+    write(
+      project({ other: false, extra: "      - name: not-yet-created\n" }).replace(
+        "context: ./holder",
+        "context: ./missing",
+      ),
+    );
     const r = await run(["apply"]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /Building image myreg\/holder:1\.0\.0 from .*missing\.\.\. failed/);
-    assert.ok(r.stderr.includes(`${file}:19:14: images[0].context: "${join(dir, "missing")}" — expected a build context that acr build accepts (build context`), r.stderr);
+    assert.ok(
+      r.stderr.includes(
+        `${file}:19:14: images[0].context: "${join(dir, "missing")}" — expected a build context that acr build accepts (build context`,
+      ),
+      r.stderr,
+    );
     assert.match(r.stderr, /Nothing was changed\.\n$/);
     assert.equal(ns()!.queue("not-yet-created"), undefined, "a valid queue in the same file is not created");
   });
 
   it("destroy deletes what the project created, and only that", async () => {
-    await broker.platform.broker.namespace("sbemulatorns")!.createQueue("made-by-hand", ns()!.queue("queue-messages")!.props);
+    await broker.platform.broker
+      .namespace("sbemulatorns")!
+      .createQueue("made-by-hand", ns()!.queue("queue-messages")!.props);
     write(project({ other: false }));
     const no = await run(["destroy"]);
     assert.equal(no.code, 1);
@@ -192,7 +259,10 @@ describe("eventjobs plan / apply / destroy", () => {
     assert.equal(ns(), undefined);
     assert.equal(broker.platform.jobs.engine.job("holder-job"), undefined);
     assert.equal(broker.platform.identity.registry.user("identity-aca"), undefined);
-    assert.ok(broker.platform.broker.namespace("sbemulatorns")!.queue("made-by-hand"), "what the project did not create stays");
+    assert.ok(
+      broker.platform.broker.namespace("sbemulatorns")!.queue("made-by-hand"),
+      "what the project did not create stays",
+    );
     const plan = await run(["plan", "-o", "json"]);
     assert.equal(JSON.parse(plan.stdout).changes.filter((c: any) => c.action === "create").length, 6);
   });
@@ -203,7 +273,8 @@ describe("up --config and restarts go through apply", () => {
     const dataDir = tempDir();
     // no primaryKey: a generated one, which must survive restarts
     const rules = "    authorizationRules:\n      - { name: root, rights: [Manage, Send, Listen] }\n";
-    const yaml = (queues: string[]) => `namespaces:\n  - name: ${NS}\n${rules}    queues:\n${queues.map((q) => `      - name: ${q}\n`).join("")}`;
+    const yaml = (queues: string[]) =>
+      `namespaces:\n  - name: ${NS}\n${rules}    queues:\n${queues.map((q) => `      - name: ${q}\n`).join("")}`;
     let b = await startBroker(yaml(["a", "b"]), { dataDir });
     const key = () => /SharedAccessKey=([^;]+)/.exec(b.platform.connectionString(NS))![1];
     const cs = key();
@@ -216,13 +287,29 @@ describe("up --config and restarts go through apply", () => {
       await b.close({ keepData: true });
     }
     const kept = lastAppliedConfig(dataDir)!;
-    assert.deepEqual(kept.namespaces[0].queues.map((q) => q.name), ["a"]);
+    assert.deepEqual(
+      kept.namespaces[0].queues.map((q) => q.name),
+      ["a"],
+    );
     assert.deepEqual(parseConfigText(yaml(["a"]), "x.yaml").namespaces[0].queues, kept.namespaces[0].queues);
     assert.equal(kept.namespaces[0].policies[0].primaryKey, cs);
 
     // `eventjobs up` without a file starts with it; with one, it applies it and says what it does
     const up = async (args: string[]) => {
-      const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "up", "--data-dir", dataDir, ...["--amqp-port", "--amqps-port", "--http-port", "--https-port"].flatMap((f) => [f, "0"]), ...args], { cwd: ROOT, env: { ...process.env, EVENTJOBS_CA_DIR: TEST_CA_DIR } }); // ROOT has no eventjobs.yaml
+      const child = spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          join(ROOT, "src/cli/main.ts"),
+          "up",
+          "--data-dir",
+          dataDir,
+          ...["--amqp-port", "--amqps-port", "--http-port", "--https-port"].flatMap((f) => [f, "0"]),
+          ...args,
+        ],
+        { cwd: ROOT, env: { ...process.env, EVENTJOBS_CA_DIR: TEST_CA_DIR } },
+      ); // ROOT has no eventjobs.yaml
       let out = "";
       child.stdout.on("data", (d) => (out += d));
       child.stderr.on("data", (d) => (out += d));
@@ -232,7 +319,13 @@ describe("up --config and restarts go through apply", () => {
       return out;
     };
     const plain = await up([]);
-    assert.match(plain, new RegExp(`^using the project last applied to ${dataDir} \\(.*x\\.yaml|${dataDir}.*\\); pass --config to apply another$`, "m"));
+    assert.match(
+      plain,
+      new RegExp(
+        `^using the project last applied to ${dataDir} \\(.*x\\.yaml|${dataDir}.*\\); pass --config to apply another$`,
+        "m",
+      ),
+    );
     assert.match(plain, new RegExp(`namespaces: ${NS} \\(1 queues\\)`));
     const file = join(dataDir, "next.yaml");
     writeFileSync(file, yaml(["a", "c"]));

@@ -40,7 +40,19 @@ describe("servicebus authorization-rule CLI", () => {
       ok(["namespace", "authorization-rule", "list", "--namespace-name", NS]),
       ok(["namespace", "authorization-rule", "list", "--namespace-name", NS, "-o", "table"]),
       ok(["namespace", "authorization-rule", "list", "--namespace-name", NS, "-o", "tsv"]),
-      ok(["namespace", "authorization-rule", "show", "--namespace-name", NS, "--name", "RootManageSharedAccessKey", "-o", "yaml", "-g", "rg-lab"]),
+      ok([
+        "namespace",
+        "authorization-rule",
+        "show",
+        "--namespace-name",
+        NS,
+        "--name",
+        "RootManageSharedAccessKey",
+        "-o",
+        "yaml",
+        "-g",
+        "rg-lab",
+      ]),
     ]);
     const rules = JSON.parse(list);
     assert.deepEqual(rules, [
@@ -59,22 +71,75 @@ describe("servicebus authorization-rule CLI", () => {
     assert.match(show, /^id: .*\/authorizationRules\/RootManageSharedAccessKey\nname: RootManageSharedAccessKey\n/);
     for (const out of [list, table, tsv, show]) assert.doesNotMatch(out, /[Kk]ey"?: |primaryKey/);
 
-    const created = JSON.parse(await ok(["namespace", "authorization-rule", "create", "--namespace-name", NS, "--name", "app", "--rights", "Send", "Listen"]));
+    const created = JSON.parse(
+      await ok([
+        "namespace",
+        "authorization-rule",
+        "create",
+        "--namespace-name",
+        NS,
+        "--name",
+        "app",
+        "--rights",
+        "Send",
+        "Listen",
+      ]),
+    );
     assert.deepEqual([created.name, created.rights], ["app", ["Listen", "Send"]]);
-    const keys = JSON.parse(await ok(["namespace", "authorization-rule", "keys", "list", "--namespace-name", NS, "--name", "app"]));
-    assert.deepEqual(Object.keys(keys), ["keyName", "primaryKey", "secondaryKey", "primaryConnectionString", "secondaryConnectionString"]);
+    const keys = JSON.parse(
+      await ok(["namespace", "authorization-rule", "keys", "list", "--namespace-name", NS, "--name", "app"]),
+    );
+    assert.deepEqual(Object.keys(keys), [
+      "keyName",
+      "primaryKey",
+      "secondaryKey",
+      "primaryConnectionString",
+      "secondaryConnectionString",
+    ]);
     assert.equal(Buffer.from(keys.primaryKey, "base64").length, 32);
     const port = broker.platform.endpoints.amqpPort;
-    assert.equal(keys.primaryConnectionString, `Endpoint=sb://${NS}.localhost:${port};SharedAccessKeyName=app;SharedAccessKey=${keys.primaryKey};UseDevelopmentEmulator=true;`);
-    assert.equal(keys.secondaryConnectionString, `Endpoint=sb://${NS}.localhost:${port};SharedAccessKeyName=app;SharedAccessKey=${keys.secondaryKey};UseDevelopmentEmulator=true;`);
+    assert.equal(
+      keys.primaryConnectionString,
+      `Endpoint=sb://${NS}.localhost:${port};SharedAccessKeyName=app;SharedAccessKey=${keys.primaryKey};UseDevelopmentEmulator=true;`,
+    );
+    assert.equal(
+      keys.secondaryConnectionString,
+      `Endpoint=sb://${NS}.localhost:${port};SharedAccessKeyName=app;SharedAccessKey=${keys.secondaryKey};UseDevelopmentEmulator=true;`,
+    );
     const [tls, query] = await Promise.all([
       ok(["namespace", "authorization-rule", "keys", "list", "--namespace-name", NS, "-n", "app", "--tls"]),
-      ok(["namespace", "authorization-rule", "keys", "list", "--namespace-name", NS, "-n", "app", "--query", "primaryConnectionString", "-o", "tsv"]),
+      ok([
+        "namespace",
+        "authorization-rule",
+        "keys",
+        "list",
+        "--namespace-name",
+        NS,
+        "-n",
+        "app",
+        "--query",
+        "primaryConnectionString",
+        "-o",
+        "tsv",
+      ]),
     ]);
-    assert.equal(JSON.parse(tls).primaryConnectionString, `Endpoint=sb://${NS}.localhost:${broker.platform.endpoints.amqpsPort}/;SharedAccessKeyName=app;SharedAccessKey=${keys.primaryKey};`);
+    assert.equal(
+      JSON.parse(tls).primaryConnectionString,
+      `Endpoint=sb://${NS}.localhost:${broker.platform.endpoints.amqpsPort}/;SharedAccessKeyName=app;SharedAccessKey=${keys.primaryKey};`,
+    );
     assert.equal(query, keys.primaryConnectionString + "\n");
 
-    const bad = await sb(["namespace", "authorization-rule", "create", "--namespace-name", NS, "-n", "x", "--rights", "Manage"]);
+    const bad = await sb([
+      "namespace",
+      "authorization-rule",
+      "create",
+      "--namespace-name",
+      NS,
+      "-n",
+      "x",
+      "--rights",
+      "Manage",
+    ]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /Manage must come with Send and Listen/);
     await ok(["namespace", "authorization-rule", "delete", "--namespace-name", NS, "--name", "app"]);
@@ -87,11 +152,17 @@ describe("servicebus authorization-rule CLI", () => {
     // the default namespace: its host is localhost (the SDK resolves the connection string's host)
     const q = ["--namespace-name", "sbemulatorns", "--queue-name", "queue-messages"];
     const list = JSON.parse(await ok(["queue", "authorization-rule", "list", ...q]));
-    assert.deepEqual(list.map((r: any) => [r.name, r.type]), [["scaler", "Microsoft.ServiceBus/Namespaces/Queues/AuthorizationRules"]]);
+    assert.deepEqual(
+      list.map((r: any) => [r.name, r.type]),
+      [["scaler", "Microsoft.ServiceBus/Namespaces/Queues/AuthorizationRules"]],
+    );
     assert.match(list[0].id, /\/namespaces\/sbemulatorns\/queues\/queue-messages\/authorizationRules\/scaler$/);
     const keys = JSON.parse(await ok(["queue", "authorization-rule", "keys", "list", ...q, "--name", "scaler"]));
     assert.equal(keys.primaryKey, "scaler-key-0123456789");
-    assert.match(keys.primaryConnectionString, /^Endpoint=sb:\/\/localhost:\d+;SharedAccessKeyName=scaler;SharedAccessKey=scaler-key-0123456789;EntityPath=queue-messages;UseDevelopmentEmulator=true;$/);
+    assert.match(
+      keys.primaryConnectionString,
+      /^Endpoint=sb:\/\/localhost:\d+;SharedAccessKeyName=scaler;SharedAccessKey=scaler-key-0123456789;EntityPath=queue-messages;UseDevelopmentEmulator=true;$/,
+    );
 
     const peek = async (cs: string) => {
       const c = new ServiceBusClient(cs, { retryOptions: { maxRetries: 0, timeoutInMs: 15_000 } });
@@ -102,13 +173,39 @@ describe("servicebus authorization-rule CLI", () => {
       }
     };
     assert.deepEqual(await peek(keys.primaryConnectionString), []);
-    const renewed = JSON.parse(await ok(["queue", "authorization-rule", "keys", "renew", ...q, "--name", "scaler", "--key", "PrimaryKey"]));
+    const renewed = JSON.parse(
+      await ok(["queue", "authorization-rule", "keys", "renew", ...q, "--name", "scaler", "--key", "PrimaryKey"]),
+    );
     assert.notEqual(renewed.primaryKey, keys.primaryKey);
     await assert.rejects(peek(keys.primaryConnectionString), (e: { code?: string }) => e.code === "UnauthorizedAccess");
     assert.deepEqual(await peek(renewed.primaryConnectionString), []);
-    const own = JSON.parse(await ok(["queue", "authorization-rule", "keys", "renew", ...q, "-n", "scaler", "--key", "SecondaryKey", "--key-value", "chosen-secondary"]));
+    const own = JSON.parse(
+      await ok([
+        "queue",
+        "authorization-rule",
+        "keys",
+        "renew",
+        ...q,
+        "-n",
+        "scaler",
+        "--key",
+        "SecondaryKey",
+        "--key-value",
+        "chosen-secondary",
+      ]),
+    );
     assert.equal(own.secondaryKey, "chosen-secondary");
-    const wrong = await sb(["queue", "authorization-rule", "keys", "renew", ...q, "-n", "scaler", "--key", "TertiaryKey"]);
+    const wrong = await sb([
+      "queue",
+      "authorization-rule",
+      "keys",
+      "renew",
+      ...q,
+      "-n",
+      "scaler",
+      "--key",
+      "TertiaryKey",
+    ]);
     assert.match(wrong.stderr, /invalid choice: 'TertiaryKey' \(choose from 'PrimaryKey', 'SecondaryKey'\)/);
   });
 
@@ -118,7 +215,10 @@ describe("servicebus authorization-rule CLI", () => {
       ok(["queue", "authorization-rule", "create", "--help"]),
     ]);
     assert.match(ns, /--namespace-name <namespace>/);
-    assert.match(ns, /Examples:\n {2}eventjobs servicebus namespace authorization-rule keys list --namespace-name sbemulatorns --name RootManageSharedAccessKey/);
+    assert.match(
+      ns,
+      /Examples:\n {2}eventjobs servicebus namespace authorization-rule keys list --namespace-name sbemulatorns --name RootManageSharedAccessKey/,
+    );
     assert.match(q, /--queue-name <queue>/);
     assert.match(q, /--rights <rights\.\.\.>/);
   });

@@ -12,7 +12,9 @@ describe("servicebus CLI", () => {
   let broker: TestBroker;
   const sb = (args: string[]) => cli(broker.dataDir, ["servicebus", ...args]);
   before(async () => {
-    broker = await startBroker(`namespaces:\n  - name: sbemulatorns\n    queues:\n      - name: inbox\n  - name: ${NS}\n    queues:\n      - name: declared\n`);
+    broker = await startBroker(
+      `namespaces:\n  - name: sbemulatorns\n    queues:\n      - name: inbox\n  - name: ${NS}\n    queues:\n      - name: declared\n`,
+    );
   });
   after(() => broker?.close());
 
@@ -24,7 +26,10 @@ describe("servicebus CLI", () => {
       "--duplicate-detection-history-time-window", "PT1M", "--forward-dead-lettered-messages-to", "declared", "--max-size", "2048"]);
     assert.equal(r.code, 0, r.stderr);
     const q = JSON.parse(r.stdout);
-    assert.equal(q.id, `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/eventjobs/providers/Microsoft.ServiceBus/namespaces/${NS}/queues/queue-messages`);
+    assert.equal(
+      q.id,
+      `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/eventjobs/providers/Microsoft.ServiceBus/namespaces/${NS}/queues/queue-messages`,
+    );
     assert.equal(q.type, "Microsoft.ServiceBus/namespaces/queues");
     assert.deepEqual(
       { ...q.properties, countDetails: undefined },
@@ -45,7 +50,11 @@ describe("servicebus CLI", () => {
         countDetails: undefined,
       },
     );
-    assert.equal(broker.platform.broker.namespace(NS)!.queue("queue-messages")!.props.lockDurationMs, 300_000, "the broker serves it at once");
+    assert.equal(
+      broker.platform.broker.namespace(NS)!.queue("queue-messages")!.props.lockDurationMs,
+      300_000,
+      "the broker serves it at once",
+    );
 
     const [show, table, tsv, yaml] = await Promise.all([
       sb(["queue", "show", "--namespace-name", NS, "-n", "queue-messages"]),
@@ -69,7 +78,20 @@ describe("servicebus CLI", () => {
   });
 
   it("bad values: one line per problem naming the flag, exit 1, nothing created", async () => {
-    const r = await sb(["queue", "create", "--namespace-name", NS, "-n", "bad", "--lock-duration", "PT10M", "--max-delivery-count", "0", "--forward-to", "nowhere"]);
+    const r = await sb([
+      "queue",
+      "create",
+      "--namespace-name",
+      NS,
+      "-n",
+      "bad",
+      "--lock-duration",
+      "PT10M",
+      "--max-delivery-count",
+      "0",
+      "--forward-to",
+      "nowhere",
+    ]);
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
@@ -84,8 +106,14 @@ describe("servicebus CLI", () => {
       sb(["queue", "create", "--namespace-name", NS, "-n", "bad", "--enable-session", "maybe"]),
       sb(["queue", "list", "--namespace-name", "no-such-namespace"]),
     ]);
-    assert.equal(flag.stderr, "eventjobs: argument --enable-session: invalid choice: 'maybe' (choose from 'false', 'true')\n");
-    assert.equal(ns.stderr, "eventjobs: The Resource 'Microsoft.ServiceBus/namespaces/no-such-namespace' under resource group 'eventjobs' was not found.\n");
+    assert.equal(
+      flag.stderr,
+      "eventjobs: argument --enable-session: invalid choice: 'maybe' (choose from 'false', 'true')\n",
+    );
+    assert.equal(
+      ns.stderr,
+      "eventjobs: The Resource 'Microsoft.ServiceBus/namespaces/no-such-namespace' under resource group 'eventjobs' was not found.\n",
+    );
     assert.equal(broker.platform.broker.namespace(NS)!.queue("bad"), undefined);
   });
 
@@ -97,27 +125,64 @@ describe("servicebus CLI", () => {
       sb(["namespace", "list", "-o", "table"]),
     ]);
     assert.equal(def.stdout, `${broker.platform.connectionString()}\n`);
-    assert.match(def.stdout, /^Endpoint=sb:\/\/localhost:\d+;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;\n$/);
+    assert.match(
+      def.stdout,
+      /^Endpoint=sb:\/\/localhost:\d+;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;\n$/,
+    );
     assert.equal(named.stdout, `${broker.platform.connectionString(NS, { tls: true })}\n`);
     const keys = JSON.parse(json.stdout);
-    assert.deepEqual(Object.keys(keys), ["keyName", "primaryKey", "secondaryKey", "primaryConnectionString", "secondaryConnectionString"]);
+    assert.deepEqual(Object.keys(keys), [
+      "keyName",
+      "primaryKey",
+      "secondaryKey",
+      "primaryConnectionString",
+      "secondaryConnectionString",
+    ]);
     assert.equal(keys.primaryConnectionString, broker.platform.connectionString(NS));
     assert.match(list.stdout, /\nsbemulatorns\s+Active\s+true\s+1\n/);
   });
 
   it("message send, peek and receive (peeklock completes what it prints; receiveanddelete); the SDK sees the same messages", async () => {
-    const client = new ServiceBusClient(broker.platform.connectionString(), RETRY) // the default namespace: localhost;
+    const client = new ServiceBusClient(broker.platform.connectionString(), RETRY); // the default namespace: localhost;
     try {
-      const send = (body: string, extra: string[] = []) => sb(["message", "send", "--namespace-name", "sbemulatorns", "--queue-name", "inbox", "--body", body, ...extra]);
-      const first = await send('{"n":1}', ["--content-type", "application/json", "--properties", "region=eu", "priority=2", "urgent=true", "--message-id", "m-1", "--subject", "invoice"]);
+      const send = (body: string, extra: string[] = []) =>
+        sb(["message", "send", "--namespace-name", "sbemulatorns", "--queue-name", "inbox", "--body", body, ...extra]);
+      const first = await send('{"n":1}', [
+        "--content-type",
+        "application/json",
+        "--properties",
+        "region=eu",
+        "priority=2",
+        "urgent=true",
+        "--message-id",
+        "m-1",
+        "--subject",
+        "invoice",
+      ]);
       assert.equal(first.code, 0, first.stderr);
       assert.deepEqual(JSON.parse(first.stdout), { sequenceNumber: 1, messageId: "m-1" });
       await send("two");
       await send("three");
 
-      const peek = await sb(["message", "peek", "--namespace-name", "sbemulatorns", "--queue-name", "inbox", "--count", "10"]);
+      const peek = await sb([
+        "message",
+        "peek",
+        "--namespace-name",
+        "sbemulatorns",
+        "--queue-name",
+        "inbox",
+        "--count",
+        "10",
+      ]);
       const peeked = JSON.parse(peek.stdout);
-      assert.deepEqual(peeked.map((m: any) => [m.sequenceNumber, m.body, m.state]), [[1, '{"n":1}', "Active"], [2, "two", "Active"], [3, "three", "Active"]]);
+      assert.deepEqual(
+        peeked.map((m: any) => [m.sequenceNumber, m.body, m.state]),
+        [
+          [1, '{"n":1}', "Active"],
+          [2, "two", "Active"],
+          [3, "three", "Active"],
+        ],
+      );
       assert.deepEqual(peeked[0].applicationProperties, { region: "eu", priority: 2, urgent: true });
       assert.equal(peeked[0].contentType, "application/json");
       assert.equal(peeked[0].subject, "invoice");
@@ -127,19 +192,65 @@ describe("servicebus CLI", () => {
       assert.equal(viaSdk.body, '{"n":1}');
       assert.equal(viaSdk.applicationProperties?.region, "eu");
 
-      const received = await sb(["message", "receive", "--namespace-name", "sbemulatorns", "--queue-name", "inbox", "--count", "2", "-o", "table"]);
+      const received = await sb([
+        "message",
+        "receive",
+        "--namespace-name",
+        "sbemulatorns",
+        "--queue-name",
+        "inbox",
+        "--count",
+        "2",
+        "-o",
+        "table",
+      ]);
       assert.equal(received.code, 0, received.stderr);
-      assert.match(received.stdout, /^SequenceNumber\s+MessageId\s+EnqueuedTimeUtc\s+DeliveryCount\s+State\s+Body\n[- ]+\n1\s+m-1\s.*\{"n":1\}\n2\s.*two\n$/);
-      const rad = await sb(["message", "receive", "--namespace-name", "sbemulatorns", "--queue-name", "inbox", "--mode", "receiveanddelete", "--max-wait-time", "1"]);
-      assert.deepEqual(JSON.parse(rad.stdout).map((m: any) => m.body), ["three"]);
+      assert.match(
+        received.stdout,
+        /^SequenceNumber\s+MessageId\s+EnqueuedTimeUtc\s+DeliveryCount\s+State\s+Body\n[- ]+\n1\s+m-1\s.*\{"n":1\}\n2\s.*two\n$/,
+      );
+      const rad = await sb([
+        "message",
+        "receive",
+        "--namespace-name",
+        "sbemulatorns",
+        "--queue-name",
+        "inbox",
+        "--mode",
+        "receiveanddelete",
+        "--max-wait-time",
+        "1",
+      ]);
+      assert.deepEqual(
+        JSON.parse(rad.stdout).map((m: any) => m.body),
+        ["three"],
+      );
       assert.equal(JSON.parse(rad.stdout)[0].lockToken, undefined);
-      const empty = await sb(["message", "receive", "--namespace-name", "sbemulatorns", "--queue-name", "inbox", "--max-wait-time", "0"]);
+      const empty = await sb([
+        "message",
+        "receive",
+        "--namespace-name",
+        "sbemulatorns",
+        "--queue-name",
+        "inbox",
+        "--max-wait-time",
+        "0",
+      ]);
       assert.equal(empty.stdout, "[]\n", "the received messages were completed");
       assert.equal(broker.platform.broker.namespace("sbemulatorns")!.queue("inbox")!.counts().total, 0);
 
       // the SDK sends, the CLI receives
       await client.createSender("inbox").sendMessages({ body: "from the SDK" });
-      const got = await sb(["message", "receive", "--namespace-name", "sbemulatorns", "--queue-name", "inbox", "-o", "tsv"]);
+      const got = await sb([
+        "message",
+        "receive",
+        "--namespace-name",
+        "sbemulatorns",
+        "--queue-name",
+        "inbox",
+        "-o",
+        "tsv",
+      ]);
       assert.match(got.stdout, /\tActive\tfrom the SDK\n$/);
     } finally {
       await client.close();
@@ -152,10 +263,16 @@ describe("servicebus CLI", () => {
       sb(["queue", "create", "--help"]),
       sb(["queue", "create", "-n", "x"]),
     ]);
-    assert.equal(mode.stderr, "eventjobs: argument --mode: invalid choice: 'peek' (choose from 'peeklock', 'receiveanddelete')\n");
+    assert.equal(
+      mode.stderr,
+      "eventjobs: argument --mode: invalid choice: 'peek' (choose from 'peeklock', 'receiveanddelete')\n",
+    );
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--namespace-name <namespace>/);
-    assert.match(help.stdout, /Examples:\n {2}eventjobs servicebus queue create --namespace-name servicebus-ns-job --name queue-messages/);
+    assert.match(
+      help.stdout,
+      /Examples:\n {2}eventjobs servicebus queue create --namespace-name servicebus-ns-job --name queue-messages/,
+    );
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /required option '--namespace-name <namespace>' not specified/);
   });

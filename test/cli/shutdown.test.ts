@@ -21,7 +21,11 @@ interface Client {
 
 /** A CLI command that keeps running (a follower, a long poll), as a child process. */
 function client(dataDir: string, args: string[]): Client {
-  const child = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, "src/cli/main.ts"), ...args, "--data-dir", dataDir], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", resolve(ROOT, "src/cli/main.ts"), ...args, "--data-dir", dataDir],
+    { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } },
+  );
   let out = "";
   let err = "";
   child.stdout!.on("data", (d) => (out += d));
@@ -40,7 +44,10 @@ function client(dataDir: string, args: string[]): Client {
           child.stdout!.off("data", check);
           ok();
         };
-        const timer = setTimeout(() => fail(new Error(`no ${re} within ${ms} ms\nstdout:\n${out}\nstderr:\n${err}`)), ms);
+        const timer = setTimeout(
+          () => fail(new Error(`no ${re} within ${ms} ms\nstdout:\n${out}\nstderr:\n${err}`)),
+          ms,
+        );
         child.stdout!.on("data", check);
         check();
       }),
@@ -50,7 +57,10 @@ function client(dataDir: string, args: string[]): Client {
 /** The exit code, or a rejection naming what is still running after `ms`. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} still running ${ms} ms later`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} still running ${ms} ms later`)), ms))),
+  ]).finally(() => clearTimeout(t));
 }
 
 describe("shutdown with clients attached", () => {
@@ -68,7 +78,22 @@ describe("shutdown with clients attached", () => {
     const queue = uniqueName("idle");
     const script = join(d, "ticker.mjs");
     writeFileSync(script, "console.log('ticker started');\nsetInterval(() => console.log('tick'), 200);\n");
-    const created = await cli(d, ["containerapp", "job", "create", "-n", job, "--trigger-type", "Manual", "--replica-timeout", "300", "--image", "busybox", "--command", "node", script]);
+    const created = await cli(d, [
+      "containerapp",
+      "job",
+      "create",
+      "-n",
+      job,
+      "--trigger-type",
+      "Manual",
+      "--replica-timeout",
+      "300",
+      "--image",
+      "busybox",
+      "--command",
+      "node",
+      script,
+    ]);
     assert.equal(created.code, 0, created.stderr);
     const started = await cli(d, ["containerapp", "job", "start", "-n", job]);
     assert.equal(started.code, 0, started.stderr);
@@ -76,7 +101,17 @@ describe("shutdown with clients attached", () => {
     assert.equal(made.code, 0, made.stderr);
 
     // the receive starts first: by the time the follower (two requests, then a line) streams, it is waiting
-    const receiver = client(d, ["servicebus", "message", "receive", "--namespace-name", "sbemulatorns", "--queue-name", queue, "--max-wait-time", "120"]);
+    const receiver = client(d, [
+      "servicebus",
+      "message",
+      "receive",
+      "--namespace-name",
+      "sbemulatorns",
+      "--queue-name",
+      queue,
+      "--max-wait-time",
+      "120",
+    ]);
     const follower = client(d, ["containerapp", "job", "logs", "show", "-n", job, "--follow", "--format", "text"]);
     clients.push(follower, receiver);
     await follower.waitFor(/tick/, 20_000);

@@ -66,10 +66,19 @@ function up(args: string[]): Up {
           const m = out.match(re);
           if (m) return done(() => resolve(m));
           if (child.exitCode !== null || child.signalCode !== null) {
-            return done(() => reject(new Error(`eventjobs up exited (${child.exitCode ?? child.signalCode}) before ${re}\nstdout:\n${out}\nstderr:\n${err}`)));
+            return done(() =>
+              reject(
+                new Error(
+                  `eventjobs up exited (${child.exitCode ?? child.signalCode}) before ${re}\nstdout:\n${out}\nstderr:\n${err}`,
+                ),
+              ),
+            );
           }
         };
-        const t = setTimeout(() => done(() => reject(new Error(`no ${re} within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`))), timeoutMs);
+        const t = setTimeout(
+          () => done(() => reject(new Error(`no ${re} within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`))),
+          timeoutMs,
+        );
         const done = (f: () => void) => (clearTimeout(t), listeners.delete(check), f());
         listeners.add(check);
         check();
@@ -80,9 +89,10 @@ function up(args: string[]): Up {
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error(`${what}: no result within ${ms} ms`)), ms)))]).finally(() =>
-    clearTimeout(t),
-  );
+  return Promise.race([
+    p,
+    new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error(`${what}: no result within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(t));
 }
 
 const FREE_PORTS = ["--amqp-port", "0", "--http-port", "0", "--amqps-port", "0", "--https-port", "0"];
@@ -110,7 +120,9 @@ async function sendReceive(connectionString: string, queue: string): Promise<voi
   const c = new ServiceBusClient(connectionString, { retryOptions: { maxRetries: 0, timeoutInMs: 10_000 } });
   try {
     await c.createSender(queue).sendMessages({ body: { hello: queue }, messageId: "cli-1" });
-    const got = await c.createReceiver(queue, { receiveMode: "receiveAndDelete" }).receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    const got = await c
+      .createReceiver(queue, { receiveMode: "receiveAndDelete" })
+      .receiveMessages(1, { maxWaitTimeInMs: 5000 });
     assert.equal(got.length, 1, `received from ${queue}`);
     assert.deepEqual(got[0].body, { hello: queue });
   } finally {
@@ -136,7 +148,13 @@ const QUEUE_YAML = `namespaces:
  * A rejected config: non-zero exit, no ready block, stderr names the file, the `path` and the `value`, and no
  * server.json in `dataDir`. Returns stderr.
  */
-async function expectConfigRejected(p: Up, file: string, dataDir: string, path: RegExp, value: RegExp): Promise<string> {
+async function expectConfigRejected(
+  p: Up,
+  file: string,
+  dataDir: string,
+  path: RegExp,
+  value: RegExp,
+): Promise<string> {
   const exit = await withTimeout(p.exited, 20_000, "exit on a bad config");
   assert.notEqual(exit.code, 0);
   assert.doesNotMatch(p.stdout(), /eventjobs ready/);
@@ -156,12 +174,22 @@ describe("eventjobs up", () => {
     const r = await ready(p);
     const lines = p.stdout().split("\n");
     assert.ok(lines.includes("eventjobs ready"), "a line that is exactly `eventjobs ready`");
-    assert.ok(lines.indexOf("eventjobs ready") < lines.findIndex((l) => l.includes("Endpoint=sb://")), "connection string after the ready line");
+    assert.ok(
+      lines.indexOf("eventjobs ready") < lines.findIndex((l) => l.includes("Endpoint=sb://")),
+      "connection string after the ready line",
+    );
     assert.notEqual(r.amqpUrl.port, "0");
     assert.notEqual(r.httpUrl.port, "0");
     assert.notEqual(r.amqpUrl.port, "5672", "port 0 picked a free port, not the default");
-    assert.match(r.connectionString, new RegExp(`^Endpoint=sb://localhost:${r.amqpUrl.port};`), "the connection string points at the real AMQP port");
-    assert.match(r.connectionString, /SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;?$/);
+    assert.match(
+      r.connectionString,
+      new RegExp(`^Endpoint=sb://localhost:${r.amqpUrl.port};`),
+      "the connection string points at the real AMQP port",
+    );
+    assert.match(
+      r.connectionString,
+      /SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;?$/,
+    );
 
     const res = await fetch(new URL("/health", r.httpUrl));
     assert.equal(res.status, 200);
@@ -192,7 +220,10 @@ describe("eventjobs up", () => {
     assert.ok(existsSync(join(dataDir, "server.json")));
     // a client is still connected, with a receiver waiting for messages
     const c = new ServiceBusClient(r.connectionString, { retryOptions: { maxRetries: 0, timeoutInMs: 2000 } });
-    const pending = c.createReceiver("orders").receiveMessages(1, { maxWaitTimeInMs: 4000 }).catch((e) => e);
+    const pending = c
+      .createReceiver("orders")
+      .receiveMessages(1, { maxWaitTimeInMs: 4000 })
+      .catch((e) => e);
     await new Promise((res) => setTimeout(res, 300)); // let the receive attach (no event to wait on from outside)
     try {
       p.child.kill("SIGINT");
@@ -215,9 +246,18 @@ describe("eventjobs up", () => {
       const lines = p.stdout().split("\n");
       const amqps = lines.find((l) => /^ {2}amqps: amqps:\/\/[^\s/]+:[1-9]\d*$/.test(l));
       const https = lines.find((l) => /^ {2}https: https:\/\/[^\s/]+:[1-9]\d*$/.test(l));
-      assert.ok(amqps && https, `lines \`  amqps: amqps://host:port\` and \`  https: https://host:port\`:\n${p.stdout()}`);
+      assert.ok(
+        amqps && https,
+        `lines \`  amqps: amqps://host:port\` and \`  https: https://host:port\`:\n${p.stdout()}`,
+      );
       const amqpsPort = new URL(amqps.split(": ")[1]).port;
-      assert.match(p.stdout(), new RegExp(`tls connection string: Endpoint=sb://localhost:${amqpsPort}/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;$`, "m"));
+      assert.match(
+        p.stdout(),
+        new RegExp(
+          `tls connection string: Endpoint=sb://localhost:${amqpsPort}/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;$`,
+          "m",
+        ),
+      );
       const info = JSON.parse(readFileSync(join(dataDir, "server.json"), "utf8"));
       assert.equal(info.amqps, amqps.split(": ")[1]);
       assert.equal(info.https, https.split(": ")[1]);
@@ -225,10 +265,19 @@ describe("eventjobs up", () => {
       // /health over HTTPS, trusting only the CA
       const httpsUrl = new URL(https.split(": ")[1]);
       const health = await new Promise<number>((res, rej) =>
-        httpsGet({ host: httpsUrl.hostname, port: httpsUrl.port, path: "/health", servername: "localhost", ca: readFileSync(info.caFile) }, (r) => {
-          r.resume();
-          res(r.statusCode ?? 0);
-        }).once("error", rej),
+        httpsGet(
+          {
+            host: httpsUrl.hostname,
+            port: httpsUrl.port,
+            path: "/health",
+            servername: "localhost",
+            ca: readFileSync(info.caFile),
+          },
+          (r) => {
+            r.resume();
+            res(r.statusCode ?? 0);
+          },
+        ).once("error", rej),
       );
       assert.equal(health, 200);
     } finally {
@@ -242,7 +291,13 @@ describe("eventjobs up", () => {
     const dataDir = join(dir, "data");
     const file = yamlFile(dir, QUEUE_YAML.replace("PT30S", "banana"));
     const p = up(["--config", file, "--data-dir", dataDir, ...FREE_PORTS]);
-    const err = await expectConfigRejected(p, file, dataDir, /namespaces\[0\]\.queues\[0\]\.properties\.lockDuration/, /banana/);
+    const err = await expectConfigRejected(
+      p,
+      file,
+      dataDir,
+      /namespaces\[0\]\.queues\[0\]\.properties\.lockDuration/,
+      /banana/,
+    );
     assert.doesNotMatch(err, /\n\s+at /, `no stack trace:\n${err}`);
   });
 
@@ -255,7 +310,12 @@ describe("eventjobs up", () => {
       JSON.stringify(
         {
           UserConfig: {
-            Namespaces: [{ Name: "sbemulatorns", Queues: [{ Name: "q1", Properties: { MaxDeliveryCount: 3, NotAProperty: "surprise" } }] }],
+            Namespaces: [
+              {
+                Name: "sbemulatorns",
+                Queues: [{ Name: "q1", Properties: { MaxDeliveryCount: 3, NotAProperty: "surprise" } }],
+              },
+            ],
             Logging: { Type: "File" },
           },
         },
@@ -293,7 +353,10 @@ describe("eventjobs up", () => {
         const exit = await withTimeout(p.exited, 20_000, "exit on a busy port");
         assert.notEqual(exit.code, 0);
         assert.doesNotMatch(p.stdout(), /eventjobs ready/);
-        const lines = p.stderr().split("\n").filter((l) => l.trim() !== "");
+        const lines = p
+          .stderr()
+          .split("\n")
+          .filter((l) => l.trim() !== "");
         assert.equal(lines.length, 1, `exactly one line on stderr:\n${p.stderr()}`);
         assert.match(lines[0], new RegExp(`\\b${port}\\b`), "names the port");
         assert.match(lines[0], /in use/i);

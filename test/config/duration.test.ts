@@ -43,8 +43,27 @@ test("the .NET TimeSpan text form", () => {
 
 test("anything else is NaN", () => {
   const bad = [
-    "", "P", "PT", "P1DT", "PT5", "5M", "pt5m", "-PT5M", "PT1.5M", "PT5M ", " PT5M", "P1.5D", "PT5S5M",
-    "24:00:00", "00:60:00", "00:00:60", "1:2", "00:05:00.12345678", "P10675199DT2H48M5.4775808S", "P99999999D", "abc",
+    "",
+    "P",
+    "PT",
+    "P1DT",
+    "PT5",
+    "5M",
+    "pt5m",
+    "-PT5M",
+    "PT1.5M",
+    "PT5M ",
+    " PT5M",
+    "P1.5D",
+    "PT5S5M",
+    "24:00:00",
+    "00:60:00",
+    "00:00:60",
+    "1:2",
+    "00:05:00.12345678",
+    "P10675199DT2H48M5.4775808S",
+    "P99999999D",
+    "abc",
   ];
   for (const text of bad) assert.ok(Number.isNaN(parseDuration(text)), JSON.stringify(text));
 });

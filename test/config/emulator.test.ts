@@ -100,7 +100,10 @@ test("topics, subscriptions and rules are kept; a subscription may forward to a 
   assert.deepEqual(topic.subscriptions[0].rules, []);
   assert.deepEqual(topic.subscriptions[1].rules, [
     { name: "c", properties: { FilterType: "Correlation", CorrelationFilter: { To: "x", Properties: { n: 1 } } } },
-    { name: "s", properties: { FilterType: "Sql", SqlFilter: { SqlExpression: "1=1" }, Action: { SqlExpression: "SET a = 1" } } },
+    {
+      name: "s",
+      properties: { FilterType: "Sql", SqlFilter: { SqlExpression: "1=1" }, Action: { SqlExpression: "SET a = 1" } },
+    },
   ]);
 });
 
@@ -163,15 +166,23 @@ test("problems name file, line:col, the JSON path and the value, all at once", (
 });
 
 test("top-level shape errors", () => {
-  assert.deepEqual(problems(write("a.json", `{ "UserConfig": { "Namespaces": [], "Logging": { "Type": "Files" } }, "Extra": 1 }`)), [
-    "FILE:1:33: UserConfig.Namespaces: [] — expected at least one namespace",
-    'FILE:1:58: UserConfig.Logging.Type: "Files" — expected "File" or "Console" or "File,Console" or "Console,File"',
-    "FILE:1:71: Extra: 1 — expected one of the known keys: UserConfig",
+  assert.deepEqual(
+    problems(write("a.json", `{ "UserConfig": { "Namespaces": [], "Logging": { "Type": "Files" } }, "Extra": 1 }`)),
+    [
+      "FILE:1:33: UserConfig.Namespaces: [] — expected at least one namespace",
+      'FILE:1:58: UserConfig.Logging.Type: "Files" — expected "File" or "Console" or "File,Console" or "Console,File"',
+      "FILE:1:71: Extra: 1 — expected one of the known keys: UserConfig",
+    ],
+  );
+  assert.deepEqual(
+    problems(write("b.json", `{ "UserConfig": { "Namespaces": [ { "Name": "my.ns", "Queues": [] } ] } }`)),
+    [
+      'FILE:1:45: UserConfig.Namespaces[0].Name: "my.ns" — expected a namespace name (1-50 letters, digits and hyphens, starting and ending with a letter or digit)',
+    ],
+  );
+  assert.deepEqual(problems(write("c.json", `{}`)), [
+    "FILE:1:1: UserConfig: (missing) — expected the emulator's UserConfig object",
   ]);
-  assert.deepEqual(problems(write("b.json", `{ "UserConfig": { "Namespaces": [ { "Name": "my.ns", "Queues": [] } ] } }`)), [
-    'FILE:1:45: UserConfig.Namespaces[0].Name: "my.ns" — expected a namespace name (1-50 letters, digits and hyphens, starting and ending with a letter or digit)',
-  ]);
-  assert.deepEqual(problems(write("c.json", `{}`)), ["FILE:1:1: UserConfig: (missing) — expected the emulator's UserConfig object"]);
 });
 
 test("JSON syntax errors and repeated keys name line and column", () => {
@@ -185,7 +196,8 @@ test("JSON syntax errors and repeated keys name line and column", () => {
   assert.deepEqual(problems(write("Config.json", `{ "UserConfig": { /* never closed`)), [
     "FILE:1:19: (syntax error: unterminated /* comment) — expected JSON (comments and trailing commas allowed)",
   ]);
-  assert.deepEqual(problems(write("Config.json", `{ "UserConfig": { "Namespaces": [{ "Name": "sbemulatorns", "Name": "x" }] } }`)), [
-    'FILE:1:60: UserConfig.Namespaces[0].Name: "x" — expected each key once (repeated key)',
-  ]);
+  assert.deepEqual(
+    problems(write("Config.json", `{ "UserConfig": { "Namespaces": [{ "Name": "sbemulatorns", "Name": "x" }] } }`)),
+    ['FILE:1:60: UserConfig.Namespaces[0].Name: "x" — expected each key once (repeated key)'],
+  );
 });

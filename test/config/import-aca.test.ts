@@ -19,7 +19,9 @@ describe("import-aca", () => {
         // a literal secret never leaves: it comes back as its placeholder, with a warning
         const i = expected.secrets.findIndex((s) => s.name === "api-key");
         assert.equal(got.secrets[i].value, "${JOB_TS_API_KEY}");
-        assert.deepEqual(imported.warnings, [`job-ts.yaml: properties.configuration.secrets[${i}].value: still the placeholder \${JOB_TS_API_KEY}: set the secret's value`]);
+        assert.deepEqual(imported.warnings, [
+          `job-ts.yaml: properties.configuration.secrets[${i}].value: still the placeholder \${JOB_TS_API_KEY}: set the secret's value`,
+        ]);
         expected.secrets[i].value = got.secrets[i].value;
       } else assert.deepEqual(imported.warnings, []);
       assert.deepEqual(got, expected, raw.name);
@@ -83,26 +85,53 @@ properties:
     const spec = normalizeJob(job);
     assert.equal(spec.name, "job-python");
     assert.equal(spec.replicaTimeout, 300);
-    assert.deepEqual(spec.scale!.rules[0].metadata, { queueName: "queue-messages", namespace: "servicebus-ns-job", messageCount: "1" });
+    assert.deepEqual(spec.scale!.rules[0].metadata, {
+      queueName: "queue-messages",
+      namespace: "servicebus-ns-job",
+      messageCount: "1",
+    });
     assert.deepEqual(spec.template.containers[0].resources, { cpu: 0.25, memory: "0.5Gi" });
     assert.equal(spec.template.containers[0].command, undefined);
     assert.deepEqual(spec.identity, {
       type: "UserAssigned",
-      userAssignedIdentities: { "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/identity-aca": {} },
+      userAssignedIdentities: {
+        "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/identity-aca":
+          {},
+      },
     });
-    assert.deepEqual(warnings, ["show.yaml: properties.configuration.secrets[0]: no value (Azure does not return secret values): set it"]);
+    assert.deepEqual(warnings, [
+      "show.yaml: properties.configuration.secrets[0]: no value (Azure does not return secret values): set it",
+    ]);
     // --name wins over the body's name
     assert.equal(importAcaYaml(text, { name: "other" })[0].job.name, "other");
   });
 
   test("import errors name the problem", () => {
-    assert.throws(() => importAcaYaml("location: x\nproperties: {configuration: {triggerType: Manual, replicaTimeout: 5}, template: {containers: [{name: a, image: b}]}}\n", { file: "j.yaml" }), (e: Error) =>
-      e instanceof ImportError && /j\.yaml: the job has no name/.test(e.message),
-    );
-    assert.throws(() => importAcaJob({ name: "a", type: "Microsoft.App/containerApps", properties: {} }), /type: "Microsoft.App\/containerApps" — expected Microsoft.App\/jobs/);
-    assert.throws(() => importAcaYaml("a: [1,\n", { file: "bad.yaml" }), (e: Error) => e instanceof ImportError && e.message.startsWith("bad.yaml: document 1: "));
     assert.throws(
-      () => importAcaJob({ name: "a", properties: { configuration: { triggerType: "Manual" }, template: { containers: [{ name: "a", image: "b" }] } } }),
+      () =>
+        importAcaYaml(
+          "location: x\nproperties: {configuration: {triggerType: Manual, replicaTimeout: 5}, template: {containers: [{name: a, image: b}]}}\n",
+          { file: "j.yaml" },
+        ),
+      (e: Error) => e instanceof ImportError && /j\.yaml: the job has no name/.test(e.message),
+    );
+    assert.throws(
+      () => importAcaJob({ name: "a", type: "Microsoft.App/containerApps", properties: {} }),
+      /type: "Microsoft.App\/containerApps" — expected Microsoft.App\/jobs/,
+    );
+    assert.throws(
+      () => importAcaYaml("a: [1,\n", { file: "bad.yaml" }),
+      (e: Error) => e instanceof ImportError && e.message.startsWith("bad.yaml: document 1: "),
+    );
+    assert.throws(
+      () =>
+        importAcaJob({
+          name: "a",
+          properties: {
+            configuration: { triggerType: "Manual" },
+            template: { containers: [{ name: "a", image: "b" }] },
+          },
+        }),
       (e: Error) => e instanceof JobDefinitionError && /replicaTimeout/.test(e.message),
     );
   });

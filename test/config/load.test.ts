@@ -7,7 +7,11 @@ import { ConfigError, QUEUE_DEFAULTS } from "../../src/config/model.ts";
 import { tempFiles } from "../helpers/files.ts";
 
 const examples = fileURLToPath(new URL("../../examples/", import.meta.url));
-const ROOT_POLICY = { name: "RootManageSharedAccessKey", rights: ["Manage", "Send", "Listen"], primaryKey: "SAS_KEY_VALUE" };
+const ROOT_POLICY = {
+  name: "RootManageSharedAccessKey",
+  rights: ["Manage", "Send", "Listen"],
+  primaryKey: "SAS_KEY_VALUE",
+};
 
 const { tempDir, write } = tempFiles("eventjobs-load-");
 
@@ -19,7 +23,10 @@ test("examples/basic/eventjobs.yaml loads with its queues", () => {
   assert.deepEqual(ns.policies, [ROOT_POLICY]);
   assert.deepEqual(
     ns.queues.map((q) => [q.name, q.properties.requiresSession]),
-    [["orders", false], ["orders-sessions", true]],
+    [
+      ["orders", false],
+      ["orders-sessions", true],
+    ],
   );
   assert.deepEqual(ns.queues[0].properties, {
     ...QUEUE_DEFAULTS,
@@ -35,7 +42,10 @@ test("examples/emulator/Config.json loads with queues, topic, subscriptions and 
   assert.equal(cfg.defaultNamespace, "sbemulatorns");
   const [ns] = cfg.namespaces;
   assert.deepEqual(ns.policies, [ROOT_POLICY]);
-  assert.deepEqual(ns.queues.map((q) => q.name), ["invoices", "invoices-sessions"]);
+  assert.deepEqual(
+    ns.queues.map((q) => q.name),
+    ["invoices", "invoices-sessions"],
+  );
   assert.equal(ns.queues[0].properties.lockDurationMs, 30_000);
   assert.equal(ns.queues[0].properties.maxDeliveryCount, 5);
   assert.equal(ns.queues[0].properties.forwardTo, undefined);
@@ -45,9 +55,14 @@ test("examples/emulator/Config.json loads with queues, topic, subscriptions and 
   const [topic] = ns.topics!;
   assert.equal(topic.name, "shipments");
   assert.equal(topic.properties.defaultMessageTimeToLiveMs, 30 * 60_000);
-  assert.deepEqual(topic.subscriptions.map((s) => s.name), ["express", "large-parcels"]);
+  assert.deepEqual(
+    topic.subscriptions.map((s) => s.name),
+    ["express", "large-parcels"],
+  );
   assert.equal(topic.subscriptions[0].rules[0].properties.FilterType, "Correlation");
-  assert.deepEqual(topic.subscriptions[1].rules[0].properties.SqlFilter, { SqlExpression: "weightKg > 20 AND sys.Label <> 'letter'" });
+  assert.deepEqual(topic.subscriptions[1].rules[0].properties.SqlFilter, {
+    SqlExpression: "weightKg > 20 AND sys.Label <> 'letter'",
+  });
   assert.equal(topic.subscriptions[1].properties.maxDeliveryCount, 10);
 });
 
@@ -62,12 +77,15 @@ test("the format follows the extension, else the content", () => {
 
 test("an unreadable file is one ConfigError naming it", () => {
   const missing = join(tempDir(), "nope.yaml");
-  assert.throws(() => loadConfigFile(missing), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    assert.equal(err.message, `${missing}: (cannot read: ENOENT) — expected a readable config file`);
-    assert.equal(err.issues.length, 1);
-    return true;
-  });
+  assert.throws(
+    () => loadConfigFile(missing),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.message, `${missing}: (cannot read: ENOENT) — expected a readable config file`);
+      assert.equal(err.issues.length, 1);
+      return true;
+    },
+  );
 });
 
 test("emptyConfig is the default namespace with the emulator's root policy and no entities", () => {

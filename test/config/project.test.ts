@@ -51,7 +51,7 @@ test("every queue property parses into the model", () => {
     properties: {
       lockDurationMs: 300_000,
       maxDeliveryCount: 1,
-      defaultMessageTimeToLiveMs: 922337203685477.5807,
+      defaultMessageTimeToLiveMs: 922337203685477.6,
       deadLetteringOnMessageExpiration: true,
       requiresSession: true,
       requiresDuplicateDetection: true,
@@ -64,7 +64,9 @@ test("every queue property parses into the model", () => {
   });
   assert.deepEqual(ns.queues[1].properties, QUEUE_DEFAULTS);
   assert.deepEqual(ns.queues[2].properties, QUEUE_DEFAULTS, "an empty forwardTo means not forwarding");
-  assert.deepEqual(ns.policies, [{ name: "RootManageSharedAccessKey", rights: ["Manage", "Send", "Listen"], primaryKey: "SAS_KEY_VALUE" }]);
+  assert.deepEqual(ns.policies, [
+    { name: "RootManageSharedAccessKey", rights: ["Manage", "Send", "Listen"], primaryKey: "SAS_KEY_VALUE" },
+  ]);
 });
 
 test("default namespace, authorization rules, identities and jobs passed on", () => {
@@ -98,15 +100,29 @@ jobs:
   assert.equal(Buffer.from(policies[1].primaryKey, "base64").length, 32, "an absent key is a random 32-byte key");
   assert.deepEqual(cfg.extra, {
     identities: [{ name: "identity-aca" }],
-    jobs: [{ name: "job-python", properties: { configuration: { triggerType: "Manual", replicaTimeout: 60 }, template: { containers: [{ name: "main", image: "busybox" }] } } }],
+    jobs: [
+      {
+        name: "job-python",
+        properties: {
+          configuration: { triggerType: "Manual", replicaTimeout: 60 },
+          template: { containers: [{ name: "main", image: "busybox" }] },
+        },
+      },
+    ],
   });
 });
 
 test("a file without namespaces gets the empty default namespace", () => {
   const cfg = loadConfigFile(write("eventjobs.yaml", "images: []\n"));
-  assert.deepEqual(cfg.namespaces.map((n) => [n.name, n.queues.length]), [["sbemulatorns", 0]]);
+  assert.deepEqual(
+    cfg.namespaces.map((n) => [n.name, n.queues.length]),
+    [["sbemulatorns", 0]],
+  );
   assert.equal(cfg.defaultNamespace, "sbemulatorns");
-  assert.deepEqual(loadConfigFile(write("empty.yaml", "")).namespaces.map((n) => n.name), ["sbemulatorns"]);
+  assert.deepEqual(
+    loadConfigFile(write("empty.yaml", "")).namespaces.map((n) => n.name),
+    ["sbemulatorns"],
+  );
 });
 
 test("each kind of problem names file, line:col, path, value and what was expected, all at once", () => {
@@ -200,9 +216,19 @@ test("a secret never appears in an error", () => {
   const lines = problems(file);
   assert.equal(lines.length, 6);
   for (const line of lines) assert.ok(!line.includes(secret) && !line.includes("xxxx"), line);
-  assert.ok(lines[0].startsWith('FILE:6:21: namespaces[0].authorizationRules[0].primaryKey: "***" — expected a non-empty string'));
-  assert.ok(lines[2].startsWith('FILE:8:9: namespaces[0].authorizationRules[0].primaryKy: "***" — expected a known key; did you mean "primaryKey"?'));
-  assert.ok(lines[4].startsWith('FILE:11:25: namespaces[1].authorizationRules: {"primaryKey":"***"} — expected a list'));
+  assert.ok(
+    lines[0].startsWith(
+      'FILE:6:21: namespaces[0].authorizationRules[0].primaryKey: "***" — expected a non-empty string',
+    ),
+  );
+  assert.ok(
+    lines[2].startsWith(
+      'FILE:8:9: namespaces[0].authorizationRules[0].primaryKy: "***" — expected a known key; did you mean "primaryKey"?',
+    ),
+  );
+  assert.ok(
+    lines[4].startsWith('FILE:11:25: namespaces[1].authorizationRules: {"primaryKey":"***"} — expected a list'),
+  );
 });
 
 test("YAML syntax errors and repeated keys name the position", () => {

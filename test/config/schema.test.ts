@@ -86,7 +86,10 @@ test("at every closed level of the schema, a key it does not define is rejected 
     target.notInTheSchema = 1;
     const lines = problems(stringify(doc));
     const want = `${concrete ? `${concrete}.` : ""}notInTheSchema`;
-    assert.ok(lines.some((l) => l.includes(` ${want}: `) && l.includes(" — expected ")), `${want} should be rejected; got ${lines.join(" | ") || "no problem"}`);
+    assert.ok(
+      lines.some((l) => l.includes(` ${want}: `) && l.includes(" — expected ")),
+      `${want} should be rejected; got ${lines.join(" | ") || "no problem"}`,
+    );
     checked++;
   }
   assert.ok(checked > 25, `checked ${checked} places`);
@@ -130,7 +133,7 @@ jobs:
     'eventjobs.yaml:19:20: jobs[0].properties.configuration.secrets[0].value: "***" — expected a string',
     'eventjobs.yaml:24:41: jobs[0].properties.template.containers[0].env[0].secretRef: "nope" — expected a secret defined in properties.configuration.secrets',
     "eventjobs.yaml:25:5: jobs[1].properties: (missing) — expected a mapping with configuration, template",
-    'eventjobs.yaml:25:11: jobs[1].name: "Job_Two" — expected lower case letters, digits and \'-\', starting with a letter, ending with a letter or digit, no \'--\', at most 32 characters',
+    "eventjobs.yaml:25:11: jobs[1].name: \"Job_Two\" — expected lower case letters, digits and '-', starting with a letter, ending with a letter or digit, no '--', at most 32 characters",
   ]);
   assert.ok(!lines.join("\n").includes("super-secret-value"));
 });
@@ -146,5 +149,8 @@ test("the schema ships with the package and is documented for editors", () => {
       return "";
     }
   });
-  assert.ok(docs.some((d) => /# yaml-language-server: \$schema=/.test(d)), "the editor line is documented");
+  assert.ok(
+    docs.some((d) => /# yaml-language-server: \$schema=/.test(d)),
+    "the editor line is documented",
+  );
 });

@@ -37,14 +37,17 @@ ${o.queues.map((q) => `      - name: ${q}\n`).join("")}jobs:
 
 describe("apply", () => {
   let b: TestBroker;
-  const parse = (text: string, file = "eventjobs.yaml") => b.platform.project.keepKeys(parseConfigText(text, join(b.dataDir, file)));
+  const parse = (text: string, file = "eventjobs.yaml") =>
+    b.platform.project.keepKeys(parseConfigText(text, join(b.dataDir, file)));
   before(async () => {
     b = await startBroker(yaml({ key: "key-one", queues: ["a"] }));
   });
   after(() => b?.close());
 
   it("plans never show a secret: keys, secret values, connection strings", async () => {
-    const plan = await b.platform.project.plan(parse(yaml({ key: "key-two", queues: ["a", "b"] }).replace(SECRET, `${SECRET}-2`)));
+    const plan = await b.platform.project.plan(
+      parse(yaml({ key: "key-two", queues: ["a", "b"] }).replace(SECRET, `${SECRET}-2`)),
+    );
     const text = formatPlan(plan).join("\n") + JSON.stringify(plan);
     for (const s of ["key-one", "key-two", SECRET, "SharedAccessKey="]) assert.ok(!text.includes(s), `${s} in ${text}`);
     assert.match(text, /~ authorizationRules\[root\]\.primaryKey: \(sensitive\) → \(sensitive\)/);
@@ -53,10 +56,13 @@ describe("apply", () => {
 
   it("a job whose entry is unchanged follows a namespace key it references", async () => {
     const plan = await b.platform.project.plan(parse(yaml({ key: "key-two", queues: ["a"] })));
-    assert.deepEqual(plan.changes.map((c) => [c.action, c.kind, c.id, c.note]), [
-      ["update", "namespace", NS, undefined],
-      ["update", "job", "worker", `it references namespace ${NS}, which changes`],
-    ]);
+    assert.deepEqual(
+      plan.changes.map((c) => [c.action, c.kind, c.id, c.note]),
+      [
+        ["update", "namespace", NS, undefined],
+        ["update", "job", "worker", `it references namespace ${NS}, which changes`],
+      ],
+    );
     await b.platform.project.apply(parse(yaml({ key: "key-two", queues: ["a"] })));
     assert.match(b.platform.jobs.engine.job("worker")!.secrets[0].value, /SharedAccessKey=key-two;/);
   });
@@ -69,11 +75,14 @@ describe("apply", () => {
       throw new Error("disk full");
     };
     try {
-      await assert.rejects(b.platform.project.apply(parse(yaml({ key: "key-three", queues: ["a", "new-queue"], echo: "two" }))), (e: Error) => {
-        assert.ok(e instanceof ApplyError);
-        assert.equal(e.message, "Updating job worker: disk full; every change made so far was undone");
-        return true;
-      });
+      await assert.rejects(
+        b.platform.project.apply(parse(yaml({ key: "key-three", queues: ["a", "new-queue"], echo: "two" }))),
+        (e: Error) => {
+          assert.ok(e instanceof ApplyError);
+          assert.equal(e.message, "Updating job worker: disk full; every change made so far was undone");
+          return true;
+        },
+      );
     } finally {
       jobs.apply = real;
     }
@@ -88,20 +97,29 @@ describe("apply", () => {
   it("the emulator's Config.json plans and applies like eventjobs.yaml; topics are recorded", async () => {
     const text = JSON.stringify({
       UserConfig: {
-        Namespaces: [{ Name: "sbemulatorns", Queues: [{ Name: "queue.1", Properties: { MaxDeliveryCount: 3 } }], Topics: [{ Name: "topic.1", Subscriptions: [{ Name: "sub.1" }] }] }],
+        Namespaces: [
+          {
+            Name: "sbemulatorns",
+            Queues: [{ Name: "queue.1", Properties: { MaxDeliveryCount: 3 } }],
+            Topics: [{ Name: "topic.1", Subscriptions: [{ Name: "sub.1" }] }],
+          },
+        ],
       },
     });
     const config = parse(text, "Config.json");
     const plan = await b.platform.project.plan(config);
-    assert.deepEqual(plan.changes.map((c) => `${c.action} ${c.title}${c.note ? ` (${c.note})` : ""}`), [
-      "create namespace sbemulatorns",
-      "create queue sbemulatorns/queue.1",
-      "create topic sbemulatorns/topic.1 (recorded: this server does not serve topics yet)",
-      "create subscription sbemulatorns/topic.1/sub.1 (recorded: this server does not serve topics yet)",
-      "delete job worker",
-      "delete queue servicebus-ns-job/a",
-      `delete namespace ${NS}`,
-    ]);
+    assert.deepEqual(
+      plan.changes.map((c) => `${c.action} ${c.title}${c.note ? ` (${c.note})` : ""}`),
+      [
+        "create namespace sbemulatorns",
+        "create queue sbemulatorns/queue.1",
+        "create topic sbemulatorns/topic.1 (recorded: this server does not serve topics yet)",
+        "create subscription sbemulatorns/topic.1/sub.1 (recorded: this server does not serve topics yet)",
+        "delete job worker",
+        "delete queue servicebus-ns-job/a",
+        `delete namespace ${NS}`,
+      ],
+    );
     await b.platform.project.apply(config);
     assert.equal(b.platform.broker.namespace("sbemulatorns")!.queue("queue.1")!.props.maxDeliveryCount, 3);
     assert.deepEqual((await b.platform.project.plan(parse(text, "Config.json"))).changes, []);

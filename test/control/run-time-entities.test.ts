@@ -33,8 +33,12 @@ describe("what a user made at run time outlives applies, restarts and destroy", 
     server = await startServer({ dataDir, args });
   };
   /** The bodies waiting in a queue, peeked through the CLI (the queue must be served). */
-  const bodies = async (ns: string, queue: string) => (await json(["servicebus", "message", "peek", "--namespace-name", ns, "--queue-name", queue, "--count", "10"])).map((m: { body: unknown }) => m.body);
-  const queues = async (ns: string) => (await json(["servicebus", "queue", "list", "--namespace-name", ns])).map((q: { name: string }) => q.name).sort();
+  const bodies = async (ns: string, queue: string) =>
+    (await json(["servicebus", "message", "peek", "--namespace-name", ns, "--queue-name", queue, "--count", "10"])).map(
+      (m: { body: unknown }) => m.body,
+    );
+  const queues = async (ns: string) =>
+    (await json(["servicebus", "queue", "list", "--namespace-name", ns])).map((q: { name: string }) => q.name).sort();
 
   /** Everything made at run time is there, as it was made (the commands run side by side). */
   async function assertUserThingsThere(): Promise<void> {
@@ -43,7 +47,16 @@ describe("what a user made at run time outlives applies, restarts and destroy", 
       bodies("sbemulatorns", "cli-q"),
       bodies("sbemulatorns", "admin-q"),
       json(["servicebus", "queue", "show", "--namespace-name", "sbemulatorns", "-n", "admin-q"]),
-      json(["servicebus", "namespace", "authorization-rule", "show", "--namespace-name", "sbemulatorns", "-n", "cli-rule"]),
+      json([
+        "servicebus",
+        "namespace",
+        "authorization-rule",
+        "show",
+        "--namespace-name",
+        "sbemulatorns",
+        "-n",
+        "cli-rule",
+      ]),
       json(["identity", "show", "-n", "cli-id"]),
       json(["role", "assignment", "list", "--assignee", "cli-id"]),
       json(["containerapp", "job", "show", "-n", "cli-job"]),
@@ -54,7 +67,13 @@ describe("what a user made at run time outlives applies, restarts and destroy", 
     assert.equal(adminQ.properties.maxDeliveryCount, 7);
     assert.deepEqual(rule.rights, ["Listen"]);
     assert.equal(identity.clientId, clientId);
-    assert.deepEqual(roles.map((a: { roleDefinitionName: string; scope: string }) => [a.roleDefinitionName, a.scope.replace(/.*\/namespaces\//, "")]), [["Azure Service Bus Data Receiver", "sbemulatorns/queues/cli-q"]]);
+    assert.deepEqual(
+      roles.map((a: { roleDefinitionName: string; scope: string }) => [
+        a.roleDefinitionName,
+        a.scope.replace(/.*\/namespaces\//, ""),
+      ]),
+      [["Azure Service Bus Data Receiver", "sbemulatorns/queues/cli-q"]],
+    );
     assert.equal(job.properties.configuration.triggerType, "Manual");
   }
 
@@ -63,7 +82,10 @@ describe("what a user made at run time outlives applies, restarts and destroy", 
     dataDir = join(dir, "data");
     writeFileSync(join(dir, "project.yaml"), project);
     writeFileSync(join(dir, "other.yaml"), other);
-    writeFileSync(join(dir, "hello.mjs"), "console.log(`identity endpoint: ${process.env.IDENTITY_ENDPOINT ? 'yes' : 'no'}`);\n");
+    writeFileSync(
+      join(dir, "hello.mjs"),
+      "console.log(`identity endpoint: ${process.env.IDENTITY_ENDPOINT ? 'yes' : 'no'}`);\n",
+    );
     server = await startServer({ dataDir });
   });
   after(async () => {
@@ -73,18 +95,73 @@ describe("what a user made at run time outlives applies, restarts and destroy", 
 
   it("apply of a project that declares another namespace leaves what the CLI, the admin API and the SDK made alone", async () => {
     await run(["servicebus", "queue", "create", "--namespace-name", "sbemulatorns", "-n", "cli-q"]);
-    await run(["servicebus", "message", "send", "--namespace-name", "sbemulatorns", "--queue-name", "cli-q", "--body", "from the cli"]);
+    await run([
+      "servicebus",
+      "message",
+      "send",
+      "--namespace-name",
+      "sbemulatorns",
+      "--queue-name",
+      "cli-q",
+      "--body",
+      "from the cli",
+    ]);
     // the admin client only speaks https to the Endpoint's host:port: one policy points it at the http port
     const admin = new ServiceBusAdministrationClient(server!.connectionString);
-    admin.pipeline.addPolicy({ name: "http", sendRequest: (req, next) => next(Object.assign(req, { url: req.url.replace(/^https:\/\/[^/]+/, `http://localhost:${server!.httpPort}`), allowInsecureConnection: true })) });
+    admin.pipeline.addPolicy({
+      name: "http",
+      sendRequest: (req, next) =>
+        next(
+          Object.assign(req, {
+            url: req.url.replace(/^https:\/\/[^/]+/, `http://localhost:${server!.httpPort}`),
+            allowInsecureConnection: true,
+          }),
+        ),
+    });
     await admin.createQueue("admin-q", { maxDeliveryCount: 7 });
     const sdk = new ServiceBusClient(server!.connectionString, RETRY);
     await sdk.createSender("admin-q").sendMessages({ body: "from the sdk" });
     await sdk.close();
-    await run(["servicebus", "namespace", "authorization-rule", "create", "--namespace-name", "sbemulatorns", "-n", "cli-rule", "--rights", "Listen"]);
+    await run([
+      "servicebus",
+      "namespace",
+      "authorization-rule",
+      "create",
+      "--namespace-name",
+      "sbemulatorns",
+      "-n",
+      "cli-rule",
+      "--rights",
+      "Listen",
+    ]);
     clientId = (await json(["identity", "create", "-n", "cli-id"])).clientId;
-    await run(["role", "assignment", "create", "--assignee", "cli-id", "--role", "Azure Service Bus Data Receiver", "--scope", "sbemulatorns/queues/cli-q"]);
-    await run(["containerapp", "job", "create", "-n", "cli-job", "--trigger-type", "Manual", "--image", "busybox", "--mi-user-assigned", "cli-id", "--command", "node", join(dir, "hello.mjs")]);
+    await run([
+      "role",
+      "assignment",
+      "create",
+      "--assignee",
+      "cli-id",
+      "--role",
+      "Azure Service Bus Data Receiver",
+      "--scope",
+      "sbemulatorns/queues/cli-q",
+    ]);
+    await run([
+      "containerapp",
+      "job",
+      "create",
+      "-n",
+      "cli-job",
+      "--trigger-type",
+      "Manual",
+      "--image",
+      "busybox",
+      "--mi-user-assigned",
+      "cli-id",
+      "--command",
+      "node",
+      join(dir, "hello.mjs"),
+    ]);
 
     const plan = await run(["plan", "--config", join(dir, "project.yaml")]);
     assert.doesNotMatch(plan, /^ {2}- /m, `the plan deletes nothing:\n${plan}`);
@@ -114,20 +191,41 @@ describe("what a user made at run time outlives applies, restarts and destroy", 
     const deadline = Date.now() + 20_000;
     let status = "";
     while (status !== "Succeeded" && Date.now() < deadline) {
-      status = (await json(["containerapp", "job", "execution", "show", "-n", "cli-job", "--job-execution-name", started.name])).properties.status;
+      status = (
+        await json(["containerapp", "job", "execution", "show", "-n", "cli-job", "--job-execution-name", started.name])
+      ).properties.status;
       if (status === "Failed") break;
     }
     assert.equal(status, "Succeeded");
-    assert.match(await run(["containerapp", "job", "logs", "show", "-n", "cli-job", "--format", "text"]), /identity endpoint: yes/);
+    assert.match(
+      await run(["containerapp", "job", "logs", "show", "-n", "cli-job", "--format", "text"]),
+      /identity endpoint: yes/,
+    );
   });
 
   it("up --config another file replaces the project's namespace and nothing else; a queue made in that namespace keeps it", async () => {
     await run(["servicebus", "queue", "create", "--namespace-name", PROJECT_NS, "-n", "cli-in-proj"]);
-    await run(["servicebus", "message", "send", "--namespace-name", PROJECT_NS, "--queue-name", "cli-in-proj", "--body", "in the project's namespace"]);
+    await run([
+      "servicebus",
+      "message",
+      "send",
+      "--namespace-name",
+      PROJECT_NS,
+      "--queue-name",
+      "cli-in-proj",
+      "--body",
+      "in the project's namespace",
+    ]);
     await restart(["--config", join(dir, "other.yaml")]);
     const log = server!.stderr();
     assert.match(log, new RegExp(`^Deleting queue ${PROJECT_NS}/proj-q\\.\\.\\. done$`, "m"));
-    assert.match(log, new RegExp(`^Deleting namespace ${PROJECT_NS}\\.\\.\\. failed: it holds queues the project did not create \\(cli-in-proj\\); delete them .* then try again$`, "m"));
+    assert.match(
+      log,
+      new RegExp(
+        `^Deleting namespace ${PROJECT_NS}\\.\\.\\. failed: it holds queues the project did not create \\(cli-in-proj\\); delete them .* then try again$`,
+        "m",
+      ),
+    );
     await assertUserThingsThere();
     assert.deepEqual(await queues(OTHER_NS), ["other-q"]);
     assert.deepEqual(await queues(PROJECT_NS), ["cli-in-proj"]);

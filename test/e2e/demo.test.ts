@@ -10,7 +10,10 @@ const ROOT = resolve(import.meta.dirname, "../..");
 
 function npmStart(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
   return new Promise((done) => {
-    const child = spawn("npm", ["start", "--silent", "--", ...args], { cwd: ROOT, env: { ...process.env, EVENTJOBS_CA_DIR: TEST_CA_DIR, ...env } });
+    const child = spawn("npm", ["start", "--silent", "--", ...args], {
+      cwd: ROOT,
+      env: { ...process.env, EVENTJOBS_CA_DIR: TEST_CA_DIR, ...env },
+    });
     let out = "";
     child.stdout.on("data", (c) => (out += c));
     child.stderr.on("data", (c) => (out += c));
@@ -27,7 +30,23 @@ describe("npm start (the demo)", () => {
     // inside the checkout, so the processor resolves @azure/* from its node_modules (as in the demo)
     const dataDir = join(ROOT, `.eventjobs-e2e-${process.pid}`);
     try {
-      const r = await npmStart(["--once", "--processor", "ts", "--data-dir", dataDir, "--message", "e2e hello", "--amqp-port", "0", "--amqps-port", "0", "--http-port", "0", "--https-port", "0"]);
+      const r = await npmStart([
+        "--once",
+        "--processor",
+        "ts",
+        "--data-dir",
+        dataDir,
+        "--message",
+        "e2e hello",
+        "--amqp-port",
+        "0",
+        "--amqps-port",
+        "0",
+        "--http-port",
+        "0",
+        "--https-port",
+        "0",
+      ]);
       assert.equal(r.code, 0, r.out);
       assert.match(r.out, /processor: examples\/seed\/app-ts\/processor.ts/);
       assert.match(r.out, /image: eventjobsdemo.azurecr.io\/job-python:1.0.0 built from examples\/seed\/app/);

@@ -11,7 +11,19 @@ const frames = createRequire(import.meta.url)("rhea/lib/frames.js") as Any;
 export const AMQP_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 1, 0, 0]);
 export const SASL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 3, 1, 0, 0]);
 
-export const PERFORMATIVE = { open: 0x10, begin: 0x11, attach: 0x12, flow: 0x13, transfer: 0x14, disposition: 0x15, detach: 0x16, end: 0x17, close: 0x18, saslMechanisms: 0x40, saslOutcome: 0x44 } as const;
+export const PERFORMATIVE = {
+  open: 0x10,
+  begin: 0x11,
+  attach: 0x12,
+  flow: 0x13,
+  transfer: 0x14,
+  disposition: 0x15,
+  detach: 0x16,
+  end: 0x17,
+  close: 0x18,
+  saslMechanisms: 0x40,
+  saslOutcome: 0x44,
+} as const;
 
 export interface ReceivedFrame {
   type: number;
@@ -78,13 +90,28 @@ const NULL = Buffer.from([0x40]);
 
 /** An open frame whose properties map holds one value: `value`, encoded (e.g. nestedDescribed(5000)). */
 export function openWithProperty(value: Buffer): Buffer {
-  return listFrame(PERFORMATIVE.open, [str8("raw"), str8("localhost"), NULL, NULL, NULL, NULL, NULL, NULL, NULL, mapOfOne(value)]);
+  return listFrame(PERFORMATIVE.open, [
+    str8("raw"),
+    str8("localhost"),
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    mapOfOne(value),
+  ]);
 }
 
 /** A begin frame whose properties map holds one value: `value`, encoded. */
 export function beginWithProperty(value: Buffer, channel = 0): Buffer {
   const window = Buffer.from([0x52, 100]);
-  return listFrame(PERFORMATIVE.begin, [NULL, Buffer.from([0x43]), window, window, NULL, NULL, NULL, mapOfOne(value)], channel);
+  return listFrame(
+    PERFORMATIVE.begin,
+    [NULL, Buffer.from([0x43]), window, window, NULL, NULL, NULL, mapOfOne(value)],
+    channel,
+  );
 }
 
 /** A socket to the server with the frames it sent so far. */
@@ -139,7 +166,10 @@ export class RawPeer {
   /** The first received frame with this performative code, waiting up to `ms`. */
   async next(code: number, ms = 5000): Promise<ReceivedFrame> {
     const found = await this.waitFor(() => this.received.find((f) => f.code === code), ms);
-    if (!found) throw new Error(`no frame 0x${code.toString(16)} within ${ms} ms; got ${this.received.map((f) => f.code.toString(16)).join(",")}${this.isClosed ? " (closed)" : ""}`);
+    if (!found)
+      throw new Error(
+        `no frame 0x${code.toString(16)} within ${ms} ms; got ${this.received.map((f) => f.code.toString(16)).join(",")}${this.isClosed ? " (closed)" : ""}`,
+      );
     return found;
   }
 

@@ -24,12 +24,26 @@ export const TEST_CA_DIR = join(tmpdir(), "eventjobs-test-ca");
 
 export async function startBroker(
   yaml: string,
-  opts: { dataDir?: string; inMemory?: boolean; caDir?: string; /** default 0 (a free port) */ amqpsPort?: number } = {},
+  opts: {
+    dataDir?: string;
+    inMemory?: boolean;
+    caDir?: string;
+    /** default 0 (a free port) */ amqpsPort?: number;
+  } = {},
 ): Promise<TestBroker> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "eventjobs-test-"));
   const config = parseConfigText(yaml, join(dataDir, "eventjobs.yaml"));
   const caDir = opts.caDir ?? TEST_CA_DIR;
-  const platform = await Platform.start({ config, dataDir, inMemory: opts.inMemory, amqpPort: 0, httpPort: 0, amqpsPort: opts.amqpsPort ?? 0, httpsPort: 0, caDir });
+  const platform = await Platform.start({
+    config,
+    dataDir,
+    inMemory: opts.inMemory,
+    amqpPort: 0,
+    httpPort: 0,
+    amqpsPort: opts.amqpsPort ?? 0,
+    httpsPort: 0,
+    caDir,
+  });
   return {
     platform,
     connectionString: platform.connectionString(),

@@ -28,11 +28,19 @@ export class CbsConnection {
     const c = new CbsConnection(connection);
     const replyTo = `cbs-${randomUUID()}`;
     c.sender = connection.open_sender({ target: { address: "$cbs" }, source: {} });
-    c.receiver = connection.open_receiver({ name: replyTo, source: { address: "$cbs" }, target: {}, credit_window: 10 });
+    c.receiver = connection.open_receiver({
+      name: replyTo,
+      source: { address: "$cbs" },
+      target: {},
+      credit_window: 10,
+    });
     c.receiver.on("message", (ctx: EventContext) => {
       const m = ctx.message!;
       const props = (m.application_properties ?? {}) as Record<string, unknown>;
-      c.pending.get(String(m.correlation_id))?.({ status: Number(props["status-code"]), description: String(props["status-description"] ?? "") });
+      c.pending.get(String(m.correlation_id))?.({
+        status: Number(props["status-code"]),
+        description: String(props["status-description"] ?? ""),
+      });
     });
     await Promise.all([once(c.sender, "sendable"), once(c.receiver, "receiver_open")]);
     return c;
@@ -42,7 +50,13 @@ export class CbsConnection {
     const id = randomUUID();
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      this.sender.send({ message_id: id, reply_to: this.receiver.name, to: "$cbs", application_properties: { operation: "put-token", type, name: audience }, body: token });
+      this.sender.send({
+        message_id: id,
+        reply_to: this.receiver.name,
+        to: "$cbs",
+        application_properties: { operation: "put-token", type, name: audience },
+        body: token,
+      });
     });
   }
 
@@ -50,13 +64,19 @@ export class CbsConnection {
   send(address: string, body: string): Promise<SendOutcome> {
     return new Promise((resolve) => {
       const s = this.connection.open_sender({ target: { address } });
-      const err = (e: { condition?: string; description?: string } | undefined): SendOutcome => ({ accepted: false, condition: e?.condition, description: e?.description });
+      const err = (e: { condition?: string; description?: string } | undefined): SendOutcome => ({
+        accepted: false,
+        condition: e?.condition,
+        description: e?.description,
+      });
       s.once("sendable", () => s.send({ body }));
       s.once("accepted", () => {
         s.close();
         resolve({ accepted: true });
       });
-      s.once("rejected", (ctx: EventContext) => resolve(err((ctx.delivery?.remote_state as { error?: SendOutcome })?.error)));
+      s.once("rejected", (ctx: EventContext) =>
+        resolve(err((ctx.delivery?.remote_state as { error?: SendOutcome })?.error)),
+      );
       s.once("sender_close", () => resolve(err(s.error as SendOutcome)));
       s.once("sender_error", () => resolve(err(s.error as SendOutcome)));
     });

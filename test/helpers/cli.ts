@@ -11,12 +11,20 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cli(dataDir: string, args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function cli(
+  dataDir: string,
+  args: string[],
+  opts: { cwd?: string; input?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, "src/cli/main.ts"), ...args, "--data-dir", dataDir], {
-      cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: "1", ...opts.env },
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", resolve(ROOT, "src/cli/main.ts"), ...args, "--data-dir", dataDir],
+      {
+        cwd: opts.cwd ?? ROOT,
+        env: { ...process.env, NO_COLOR: "1", ...opts.env },
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c) => (stdout += c));

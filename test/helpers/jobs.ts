@@ -77,7 +77,11 @@ export function jobEntry(j: TestJob, namespace = "sbemulatorns"): Record<string,
 }
 
 /** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -91,10 +95,14 @@ export const finished = (e: ExecutionRecord) => !["Running", "Processing"].inclu
 
 /** Waits until the execution reaches a final state and returns it. */
 export function waitForExecution(p: Platform, name: string, timeoutMs = 20_000): Promise<ExecutionRecord> {
-  return waitFor(`execution ${name} to finish`, () => {
-    const e = p.jobs.engine.execution(name);
-    return e && finished(e) ? e : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `execution ${name} to finish`,
+    () => {
+      const e = p.jobs.engine.execution(name);
+      return e && finished(e) ? e : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export function consoleText(p: Platform, execution: string): string {

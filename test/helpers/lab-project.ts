@@ -19,20 +19,44 @@ export function rich(): ProjectConfig {
   const jobs = c.extra!.jobs as Record<string, any>[];
   const withIdentity = clone(jobs[0]);
   withIdentity.name = "job-ts";
-  withIdentity.identity = { type: "UserAssigned", userAssignedIdentities: { "${identity.identity-aca.resourceId}": {} } };
+  withIdentity.identity = {
+    type: "UserAssigned",
+    userAssignedIdentities: { "${identity.identity-aca.resourceId}": {} },
+  };
   withIdentity.paused = true;
   withIdentity.pollingMode = "poll";
   withIdentity.properties.configuration.secrets.push({ name: "api-key", value: LITERAL_SECRET });
-  withIdentity.properties.template.containers[0].env.push({ name: "API_KEY", secretRef: "api-key" }, { name: "PRICE", value: "$5 ${HOME} %{x}" });
+  withIdentity.properties.template.containers[0].env.push(
+    { name: "API_KEY", secretRef: "api-key" },
+    { name: "PRICE", value: "$5 ${HOME} %{x}" },
+  );
   withIdentity.properties.template.containers[0].command = ["node", "dist/processor.js"];
   const nightly = {
     name: "nightly",
     properties: {
-      configuration: { triggerType: "Schedule", replicaTimeout: 300, scheduleTriggerConfig: { cronExpression: "0 3 * * *" } },
-      template: { containers: [{ name: "main", image: "mcr.microsoft.com/k8se/quickstart-jobs:latest", resources: { cpu: 0.5, memory: "1Gi" } }] },
+      configuration: {
+        triggerType: "Schedule",
+        replicaTimeout: 300,
+        scheduleTriggerConfig: { cronExpression: "0 3 * * *" },
+      },
+      template: {
+        containers: [
+          {
+            name: "main",
+            image: "mcr.microsoft.com/k8se/quickstart-jobs:latest",
+            resources: { cpu: 0.5, memory: "1Gi" },
+          },
+        ],
+      },
     },
   };
-  const manual = { name: "by-hand", properties: { configuration: { triggerType: "Manual", replicaTimeout: 60 }, template: { containers: [{ name: "main", image: "busybox" }] } } };
+  const manual = {
+    name: "by-hand",
+    properties: {
+      configuration: { triggerType: "Manual", replicaTimeout: 60 },
+      template: { containers: [{ name: "main", image: "busybox" }] },
+    },
+  };
   jobs.push(withIdentity, nightly, manual);
   return c;
 }

@@ -24,7 +24,9 @@ export interface RawReply {
 export function connect(t: Target): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const s = t.ca
-      ? tls.connect({ port: t.port, host: "127.0.0.1", ca: t.ca, servername: t.servername ?? "localhost" }, () => resolve(s))
+      ? tls.connect({ port: t.port, host: "127.0.0.1", ca: t.ca, servername: t.servername ?? "localhost" }, () =>
+          resolve(s),
+        )
       : net.connect(t.port, "127.0.0.1", () => resolve(s));
     s.once("error", reject);
   });
@@ -34,7 +36,15 @@ export function connect(t: Target): Promise<net.Socket> {
  * Sends `data` (parts written one after another) and reads one response: up to its Content-Length, the end
  * of a chunked body, or the connection closing. Never rejects: a reset or timeout is in `ended`.
  */
-export async function rawRequest(t: Target, data: string | Buffer | Array<string | Buffer>, opts: { timeoutMs?: number; /** a HEAD request: no body follows the head */ head?: boolean; /** half-close after sending */ end?: boolean } = {}): Promise<RawReply> {
+export async function rawRequest(
+  t: Target,
+  data: string | Buffer | Array<string | Buffer>,
+  opts: {
+    timeoutMs?: number;
+    /** a HEAD request: no body follows the head */ head?: boolean;
+    /** half-close after sending */ end?: boolean;
+  } = {},
+): Promise<RawReply> {
   let socket: net.Socket;
   try {
     socket = await connect(t);
@@ -53,7 +63,12 @@ export async function rawRequest(t: Target, data: string | Buffer | Array<string
       const split = text.indexOf("\r\n\r\n");
       const head = split < 0 ? text : text.slice(0, split);
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
-      resolve({ status: m ? Number(m[1]) : undefined, head, body: split < 0 ? "" : Buffer.from(text.slice(split + 4), "latin1").toString("utf8"), ended });
+      resolve({
+        status: m ? Number(m[1]) : undefined,
+        head,
+        body: split < 0 ? "" : Buffer.from(text.slice(split + 4), "latin1").toString("utf8"),
+        ended,
+      });
     };
     const timer = setTimeout(() => finish("timeout"), opts.timeoutMs ?? 10_000);
     socket.on("data", (d: Buffer) => {
@@ -80,9 +95,17 @@ export async function rawRequest(t: Target, data: string | Buffer | Array<string
 }
 
 /** A well-formed request's bytes. */
-export function httpRequest(method: string, path: string, headers: Record<string, string | number> = {}, body?: string | Buffer): Buffer {
+export function httpRequest(
+  method: string,
+  path: string,
+  headers: Record<string, string | number> = {},
+  body?: string | Buffer,
+): Buffer {
   const h: Record<string, string | number> = { Host: "localhost", Connection: "close", ...headers };
-  if (body !== undefined && h["Content-Length"] === undefined && h["Transfer-Encoding"] === undefined) h["Content-Length"] = Buffer.byteLength(body);
-  const head = `${method} ${path} HTTP/1.1\r\n${Object.entries(h).map(([k, v]) => `${k}: ${v}`).join("\r\n")}\r\n\r\n`;
+  if (body !== undefined && h["Content-Length"] === undefined && h["Transfer-Encoding"] === undefined)
+    h["Content-Length"] = Buffer.byteLength(body);
+  const head = `${method} ${path} HTTP/1.1\r\n${Object.entries(h)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join("\r\n")}\r\n\r\n`;
   return Buffer.concat([Buffer.from(head, "latin1"), body === undefined ? Buffer.alloc(0) : Buffer.from(body)]);
 }

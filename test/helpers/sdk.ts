@@ -4,10 +4,14 @@ import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiv
 import { queuesYaml, startBroker, type TestBroker } from "./broker.js";
 
 // fail fast instead of retrying for minutes when the broker answers with an error
-export const RETRY = { retryOptions: { maxRetries: 1, retryDelayInMs: 100, maxRetryDelayInMs: 500, timeoutInMs: 20_000 } };
+export const RETRY = {
+  retryOptions: { maxRetries: 1, retryDelayInMs: 100, maxRetryDelayInMs: 500, timeoutInMs: 20_000 },
+};
 
 /** Starts a broker with the given queues (name → properties) and an SDK client connected to it. */
-export async function startSdk(queues: Record<string, Record<string, unknown>>): Promise<{ broker: TestBroker; client: ServiceBusClient }> {
+export async function startSdk(
+  queues: Record<string, Record<string, unknown>>,
+): Promise<{ broker: TestBroker; client: ServiceBusClient }> {
   const broker = await startBroker(queuesYaml(queues));
   const client = new ServiceBusClient(broker.connectionString, RETRY);
   return { broker, client };
@@ -20,7 +24,11 @@ export async function stopSdk(client: ServiceBusClient | undefined, broker: Test
 }
 
 /** Receives until `n` messages arrived or the deadline passed. */
-export async function receiveN(receiver: ServiceBusReceiver, n: number, deadlineMs = 10_000): Promise<ServiceBusReceivedMessage[]> {
+export async function receiveN(
+  receiver: ServiceBusReceiver,
+  n: number,
+  deadlineMs = 10_000,
+): Promise<ServiceBusReceivedMessage[]> {
   const out: ServiceBusReceivedMessage[] = [];
   const end = Date.now() + deadlineMs;
   while (out.length < n && Date.now() < end) {
@@ -30,14 +38,21 @@ export async function receiveN(receiver: ServiceBusReceiver, n: number, deadline
   return out;
 }
 
-export async function receiveOne(receiver: ServiceBusReceiver, deadlineMs = 10_000): Promise<ServiceBusReceivedMessage> {
+export async function receiveOne(
+  receiver: ServiceBusReceiver,
+  deadlineMs = 10_000,
+): Promise<ServiceBusReceivedMessage> {
   const [m] = await receiveN(receiver, 1, deadlineMs);
   assert.ok(m, `a message arrives within ${deadlineMs} ms`);
   return m;
 }
 
 /** Everything in the queue (or its DLQ), peeked by a fresh receiver from sequence number 1. */
-export async function peekAll(client: ServiceBusClient, name: string, subQueueType?: "deadLetter"): Promise<ServiceBusReceivedMessage[]> {
+export async function peekAll(
+  client: ServiceBusClient,
+  name: string,
+  subQueueType?: "deadLetter",
+): Promise<ServiceBusReceivedMessage[]> {
   // (a receiver's peekMessages continues after the last message it peeked, so use a new one each time)
   const r = client.createReceiver(name, subQueueType ? { subQueueType } : {});
   try {

@@ -57,11 +57,25 @@ process.on("exit", () => {
 export async function startServer(opts: StartOptions = {}): Promise<ServerProcess> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "eventjobs-proc-"));
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--import", "tsx", "src/cli/main.ts", "up", "--data-dir", dataDir, ...FREE_PORTS, ...(opts.args ?? [])], {
-    cwd: ROOT,
-    env: { ...process.env, EVENTJOBS_DATA_DIR: undefined, EVENTJOBS_CA_DIR: TEST_CA_DIR, NO_COLOR: "1", ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(opts.nodeArgs ?? []),
+      "--import",
+      "tsx",
+      "src/cli/main.ts",
+      "up",
+      "--data-dir",
+      dataDir,
+      ...FREE_PORTS,
+      ...(opts.args ?? []),
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, EVENTJOBS_DATA_DIR: undefined, EVENTJOBS_CA_DIR: TEST_CA_DIR, NO_COLOR: "1", ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   running.add(child);
   let out = "";
   let err = "";
@@ -79,9 +93,22 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
     const check = () => {
       // the ready block ends with the namespaces line (after the URLs and the CA path)
       if (/^eventjobs ready$[\s\S]*^ {2}namespaces: .*\n/m.test(out)) return done(resolveReady);
-      if (gone()) return done(() => reject(new Error(`eventjobs up exited (${child.exitCode ?? child.signalCode}) before ready\nstdout:\n${out}\nstderr:\n${err}`)));
+      if (gone())
+        return done(() =>
+          reject(
+            new Error(
+              `eventjobs up exited (${child.exitCode ?? child.signalCode}) before ready\nstdout:\n${out}\nstderr:\n${err}`,
+            ),
+          ),
+        );
     };
-    const timer = setTimeout(() => done(() => reject(new Error(`eventjobs up not ready within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`))), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        done(() =>
+          reject(new Error(`eventjobs up not ready within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`)),
+        ),
+      timeoutMs,
+    );
     const done = (f: () => void) => {
       clearTimeout(timer);
       child.stdout!.off("data", check);
@@ -103,7 +130,13 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
     let t: NodeJS.Timeout;
     return Promise.race([
       exited,
-      new Promise<Exit>((_, rej) => (t = setTimeout(() => rej(new Error(`eventjobs up still running ${ms} ms after ${signal}\nstderr:\n${err}`)), ms))),
+      new Promise<Exit>(
+        (_, rej) =>
+          (t = setTimeout(
+            () => rej(new Error(`eventjobs up still running ${ms} ms after ${signal}\nstderr:\n${err}`)),
+            ms,
+          )),
+      ),
     ]).finally(() => clearTimeout(t));
   };
   return {

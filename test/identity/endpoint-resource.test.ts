@@ -31,14 +31,22 @@ let base: string;
 before(async () => {
   broker = await startBroker(yaml);
   const identity = broker.platform.identity;
-  header = identity.endpoint.bind(identity.jobBinding(job, { type: "SystemAssigned,UserAssigned", userAssignedIdentities: { "app-id": {} } })!, 120_000);
+  header = identity.endpoint.bind(
+    identity.jobBinding(job, { type: "SystemAssigned,UserAssigned", userAssignedIdentities: { "app-id": {} } })!,
+    120_000,
+  );
   base = tokenEndpointUrl("127.0.0.1", broker.platform.endpoints.httpPort);
 });
 after(() => broker?.close());
 
 /** GET the endpoint with `resource` given as the raw (already percent-encoded) query value. */
-async function token(rawResource: string, param = "resource"): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${base}?api-version=2019-08-01&${param}=${rawResource}`, { headers: { "X-IDENTITY-HEADER": header } });
+async function token(
+  rawResource: string,
+  param = "resource",
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${base}?api-version=2019-08-01&${param}=${rawResource}`, {
+    headers: { "X-IDENTITY-HEADER": header },
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -49,7 +57,16 @@ describe("the resources the managed-identity endpoint issues tokens for", () => 
     // [the query value as sent, the resource as the message names it (control characters escaped)]
     const bad = [
       ["%00%ff", "\\u0000\uFFFD"],
-      ...["https://management.azure.com/", "https://vault.azure.net", "https://unknown.servicebus.windows.net/", "https://.servicebus.windows.net", "https://servicebus.azure.net.evil.example/", "http://servicebus.azure.net/", "11111111-2222-3333-4444-555555555555", "api://11111111-2222-3333-4444-555555555555"].map((r) => [e(r), r]),
+      ...[
+        "https://management.azure.com/",
+        "https://vault.azure.net",
+        "https://unknown.servicebus.windows.net/",
+        "https://.servicebus.windows.net",
+        "https://servicebus.azure.net.evil.example/",
+        "http://servicebus.azure.net/",
+        "11111111-2222-3333-4444-555555555555",
+        "api://11111111-2222-3333-4444-555555555555",
+      ].map((r) => [e(r), r]),
     ];
     for (const [raw, shown] of bad) {
       const r = await token(raw);
@@ -59,14 +76,19 @@ describe("the resources the managed-identity endpoint issues tokens for", () => 
       assert.equal(r.body.statusCode, 400);
       assert.equal(r.body.error_description, r.body.message);
       assert.ok(
-        String(r.body.message).startsWith(`AADSTS500011: The resource principal named ${shown} was not found in the tenant named ${tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`),
+        String(r.body.message).startsWith(
+          `AADSTS500011: The resource principal named ${shown} was not found in the tenant named ${tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+        ),
         `${raw}: ${r.body.message}`,
       );
     }
     // as a scope, too
     const scope = await token(encodeURIComponent("https://management.azure.com//.default"), "scope");
     assert.equal(scope.status, 400);
-    assert.match(String(scope.body.message), /^AADSTS500011: The resource principal named https:\/\/management\.azure\.com\/ was not found/);
+    assert.match(
+      String(scope.body.message),
+      /^AADSTS500011: The resource principal named https:\/\/management\.azure\.com\/ was not found/,
+    );
   });
 
   test("Service Bus audiences the broker accepts, and the tenant's apps → a token with that audience", async () => {
@@ -99,12 +121,30 @@ describe("the resources the managed-identity endpoint issues tokens for", () => 
       }
       console.log("RESULT " + JSON.stringify(out));
     `;
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, IDENTITY_ENDPOINT: base, IDENTITY_HEADER: header, CLIENT_ID: broker.platform.identity.registry.user("app-id")!.clientId };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      IDENTITY_ENDPOINT: base,
+      IDENTITY_HEADER: header,
+      CLIENT_ID: broker.platform.identity.registry.user("app-id")!.clientId,
+    };
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT, env, timeout: 60_000 }, (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out))),
+      execFile(
+        process.execPath,
+        ["--input-type=module", "-e", script],
+        { cwd: ROOT, env, timeout: 60_000 },
+        (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out)),
+      ),
     );
-    const out = JSON.parse(stdout.split("\n").find((l) => l.startsWith("RESULT "))!.slice("RESULT ".length));
+    const out = JSON.parse(
+      stdout
+        .split("\n")
+        .find((l) => l.startsWith("RESULT "))!
+        .slice("RESULT ".length),
+    );
     assert.deepEqual(out["https://servicebus.azure.net/.default"], { ok: true });
-    assert.match(out["https://management.azure.com/.default"].error, /AADSTS500011: The resource principal named https:\/\/management\.azure\.com was not found/);
+    assert.match(
+      out["https://management.azure.com/.default"].error,
+      /AADSTS500011: The resource principal named https:\/\/management\.azure\.com was not found/,
+    );
   });
 });

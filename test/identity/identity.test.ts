@@ -18,14 +18,21 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const PROCESSOR = join(ROOT, "test/fixtures/mi-processor.mjs");
 const { tempDir } = tempFiles("eventjobs-identity-");
 
-const q = { lab: uniqueName("mi-lab"), other: uniqueName("mi-other"), job: uniqueName("mi-job"), exec: uniqueName("mi-exec") };
+const q = {
+  lab: uniqueName("mi-lab"),
+  other: uniqueName("mi-other"),
+  job: uniqueName("mi-job"),
+  exec: uniqueName("mi-exec"),
+};
 const id = { rw: uniqueName("id-rw"), none: uniqueName("id-none"), recv: uniqueName("id-recv") };
 
 const yaml = `
 namespaces:
   - name: sbemulatorns
     queues:
-${Object.values(q).map((n) => `      - name: ${n}`).join("\n")}
+${Object.values(q)
+  .map((n) => `      - name: ${n}`)
+  .join("\n")}
 identities:
   - name: ${id.rw}
   - name: ${id.none}
@@ -49,9 +56,19 @@ roleAssignments:
     scope: sbemulatorns/queues/${q.exec}
 `;
 
-type Result = { ok: boolean; body?: unknown; code?: string; name?: string; error?: string; claims?: Record<string, unknown> };
+type Result = {
+  ok: boolean;
+  body?: unknown;
+  code?: string;
+  name?: string;
+  error?: string;
+  claims?: Record<string, unknown>;
+};
 
-function run(argv: string[], env: Record<string, string | undefined>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(argv[0], argv.slice(1), { cwd: ROOT, env: cleanEnv(env), timeout: 90_000 }, (err, stdout, stderr) =>
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
@@ -62,7 +79,8 @@ function run(argv: string[], env: Record<string, string | undefined>): Promise<{
 /** The test's environment minus anything that would steer the credential or the CA elsewhere. */
 function cleanEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(AZURE_|IDENTITY_|MSI_|IMDS_|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|REQUESTS_CA_BUNDLE)/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(AZURE_|IDENTITY_|MSI_|IMDS_|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|REQUESTS_CA_BUNDLE)/.test(k)) env[k] = v;
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   return env;
 }
@@ -143,7 +161,12 @@ describe("managed identity with @azure/identity + @azure/service-bus", () => {
     const r = await processor(id.none, q.other);
     assert.equal(r.ok, false);
     assert.equal(r.code, "UnauthorizedAccess", JSON.stringify(r));
-    assert.match(r.error!, new RegExp(`Unauthorized access\\. 'Listen' claim\\(s\\) are required to perform this operation\\. Resource: 'sb://localhost/${q.other}'`));
+    assert.match(
+      r.error!,
+      new RegExp(
+        `Unauthorized access\\. 'Listen' claim\\(s\\) are required to perform this operation\\. Resource: 'sb://localhost/${q.other}'`,
+      ),
+    );
     assert.equal((await sas.createReceiver(q.other).peekMessages(10)).length, 1, "the message stays");
   });
 
@@ -169,16 +192,30 @@ describe("managed identity with @azure/identity + @azure/service-bus", () => {
   test("a client id that is not assigned to the caller: the credential fails naming it", async () => {
     const r = await processor(id.rw, q.lab, { MODE: "token", MANAGED_IDENTITY_CLIENT_ID: clientId(id.none) });
     assert.equal(r.ok, false);
-    assert.match(r.error!, new RegExp(`Unable to load the proper Managed Identity.*${clientId(id.none)}`), JSON.stringify(r));
+    assert.match(
+      r.error!,
+      new RegExp(`Unable to load the proper Managed Identity.*${clientId(id.none)}`),
+      JSON.stringify(r),
+    );
   });
 
   test("a job replica gets IDENTITY_ENDPOINT/IDENTITY_HEADER and the CA; the lab job runs with a user-assigned identity", async () => {
     const job = uniqueName("mi-job");
     const entry = {
       name: job,
-      identity: { type: "UserAssigned", userAssignedIdentities: { [`/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${id.rw}`]: {} } },
+      identity: {
+        type: "UserAssigned",
+        userAssignedIdentities: {
+          [`/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${id.rw}`]: {},
+        },
+      },
       properties: {
-        configuration: { triggerType: "Manual", replicaTimeout: 120, replicaRetryLimit: 0, manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 } },
+        configuration: {
+          triggerType: "Manual",
+          replicaTimeout: 120,
+          replicaRetryLimit: 0,
+          manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 },
+        },
         template: {
           containers: [
             {
@@ -200,7 +237,11 @@ describe("managed identity with @azure/identity + @azure/service-bus", () => {
     assert.match(env.IDENTITY_ENDPOINT, /^http:\/\/127\.0\.0\.1:\d+\/msi\/token$/);
     assert.match(env.IDENTITY_HEADER, /^[0-9a-f-]{36}$/);
     assert.equal(env.NODE_EXTRA_CA_CERTS, broker.platform.ca.certPath);
-    assert.notEqual(env.IDENTITY_HEADER, broker.platform.identity.replicaEnv(spec).IDENTITY_HEADER, "a header per replica");
+    assert.notEqual(
+      env.IDENTITY_HEADER,
+      broker.platform.identity.replicaEnv(spec).IDENTITY_HEADER,
+      "a header per replica",
+    );
 
     await sas.createSender(q.job).sendMessages({ body: "work for the job" });
     const exec = broker.platform.jobs.runtime.start(job);
@@ -211,7 +252,12 @@ describe("managed identity with @azure/identity + @azure/service-bus", () => {
   });
 
   test("a job without identity gets the CA variables and no IDENTITY_* variables", () => {
-    const spec = { name: "no-identity", identity: undefined, replicaTimeout: 60, terminationGracePeriodSeconds: 5 } as never;
+    const spec = {
+      name: "no-identity",
+      identity: undefined,
+      replicaTimeout: 60,
+      terminationGracePeriodSeconds: 5,
+    } as never;
     const env = broker.platform.identity.replicaEnv(spec);
     assert.equal(env.IDENTITY_ENDPOINT, undefined);
     assert.equal(env.IDENTITY_HEADER, undefined);
@@ -220,7 +266,8 @@ describe("managed identity with @azure/identity + @azure/service-bus", () => {
 });
 
 describe("eventjobs exec", () => {
-  const cli = (args: string[], env: Record<string, string> = {}) => run([process.execPath, "--import", "tsx", "src/cli/main.ts", ...args], env);
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    run([process.execPath, "--import", "tsx", "src/cli/main.ts", ...args], env);
 
   test("with no server on the data dir: one line, non-zero exit", async () => {
     const dir = tempDir();
@@ -249,12 +296,25 @@ describe("eventjobs exec", () => {
       assert.match(r.stdout, /Received: via exec/);
 
       // the header only works for the identity it was issued for
-      const wrong = await cli(["exec", "--data-dir", dataDir, "--identity", id.none, "--", "node", PROCESSOR], { ...env, MODE: "token" });
+      const wrong = await cli(["exec", "--data-dir", dataDir, "--identity", id.none, "--", "node", PROCESSOR], {
+        ...env,
+        MODE: "token",
+      });
       assert.notEqual(wrong.code, 0);
       assert.match(result(wrong).error!, /Unable to load the proper Managed Identity/);
 
       // the environment it passes on, and the exit code it returns
-      const show = await cli(["exec", "--data-dir", dataDir, "--identity", id.rw, "--", "node", "-e", "const e=process.env;console.log(JSON.stringify([e.IDENTITY_ENDPOINT,!!e.IDENTITY_HEADER,e.NODE_EXTRA_CA_CERTS,e.SSL_CERT_FILE===e.REQUESTS_CA_BUNDLE]));process.exit(7)"]);
+      const show = await cli([
+        "exec",
+        "--data-dir",
+        dataDir,
+        "--identity",
+        id.rw,
+        "--",
+        "node",
+        "-e",
+        "const e=process.env;console.log(JSON.stringify([e.IDENTITY_ENDPOINT,!!e.IDENTITY_HEADER,e.NODE_EXTRA_CA_CERTS,e.SSL_CERT_FILE===e.REQUESTS_CA_BUNDLE]));process.exit(7)",
+      ]);
       assert.equal(show.code, 7);
       const [endpoint, hasHeader, ca, sameBundle] = JSON.parse(show.stdout.trim());
       assert.equal(endpoint, `http://127.0.0.1:${broker.platform.endpoints.httpPort}/msi/token`);
@@ -262,7 +322,17 @@ describe("eventjobs exec", () => {
       assert.equal(ca, broker.platform.ca.certPath);
       assert.equal(sameBundle, true);
 
-      const unknown = await cli(["exec", "--data-dir", dataDir, "--identity", "no-such-identity", "--", "node", "-e", "1"]);
+      const unknown = await cli([
+        "exec",
+        "--data-dir",
+        dataDir,
+        "--identity",
+        "no-such-identity",
+        "--",
+        "node",
+        "-e",
+        "1",
+      ]);
       assert.notEqual(unknown.code, 0);
       assert.match(unknown.stderr, /no identity 'no-such-identity'/);
     } finally {

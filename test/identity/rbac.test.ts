@@ -23,7 +23,9 @@ const yaml = `
 namespaces:
   - name: sbemulatorns
     queues:
-${Object.values(q).map((n) => `      - name: ${n}`).join("\n")}
+${Object.values(q)
+  .map((n) => `      - name: ${n}`)
+  .join("\n")}
 identities:
   - name: sender-id
   - name: owner-id
@@ -44,7 +46,8 @@ jobs:
 let broker: TestBroker;
 const SB = "https://servicebus.azure.net/";
 const who = (name: string) => broker.platform.identity.registry.user(name)!;
-const token = (name: string, resource = SB, lifetimeSeconds?: number) => issueAccessToken(broker.platform.identity.issuer, who(name), resource, { lifetimeSeconds }).token;
+const token = (name: string, resource = SB, lifetimeSeconds?: number) =>
+  issueAccessToken(broker.platform.identity.issuer, who(name), resource, { lifetimeSeconds }).token;
 
 before(async () => {
   broker = await startBroker(yaml);
@@ -62,12 +65,17 @@ describe("the managed-identity endpoint", () => {
   before(() => {
     // what a replica of the job gets (replicaEnv does this for the job's spec)
     const identity = broker.platform.identity;
-    header = identity.endpoint.bind(identity.jobBinding(job, { type: "SystemAssigned,UserAssigned", userAssignedIdentities: { "reader-id": {} } })!, 60_000);
+    header = identity.endpoint.bind(
+      identity.jobBinding(job, { type: "SystemAssigned,UserAssigned", userAssignedIdentities: { "reader-id": {} } })!,
+      60_000,
+    );
     base = tokenEndpointUrl("127.0.0.1", broker.platform.endpoints.httpPort);
   });
 
   test("client_id → { access_token, expires_on (epoch seconds string), resource, token_type, client_id }", async () => {
-    const r = await get(`api-version=2019-08-01&resource=${encodeURIComponent(SB)}&client_id=${who("reader-id").clientId}`);
+    const r = await get(
+      `api-version=2019-08-01&resource=${encodeURIComponent(SB)}&client_id=${who("reader-id").clientId}`,
+    );
     assert.equal(r.status, 200);
     assert.deepEqual(Object.keys(r.body).sort(), ["access_token", "client_id", "expires_on", "resource", "token_type"]);
     assert.match(r.body.expires_on, /^\d{10}$/);
@@ -89,7 +97,12 @@ describe("the managed-identity endpoint", () => {
     const c = verifyAccessToken(r.body.access_token, broker.platform.identity.issuer);
     assert.equal(c.xms_mirid, system.resourceId);
     const reader = who("reader-id");
-    for (const sel of [`object_id=${reader.principalId}`, `principal_id=${reader.principalId}`, `mi_res_id=${encodeURIComponent(reader.resourceId)}`, `msi_res_id=${encodeURIComponent(reader.resourceId)}`]) {
+    for (const sel of [
+      `object_id=${reader.principalId}`,
+      `principal_id=${reader.principalId}`,
+      `mi_res_id=${encodeURIComponent(reader.resourceId)}`,
+      `msi_res_id=${encodeURIComponent(reader.resourceId)}`,
+    ]) {
       const s = await get(`api-version=2019-08-01&resource=${encodeURIComponent(SB)}&${sel}`);
       assert.equal(s.body.client_id, reader.clientId, sel);
     }
@@ -108,8 +121,18 @@ describe("the managed-identity endpoint", () => {
       [q, { "X-IDENTITY-HEADER": "not-a-header" }, 401, /X-IDENTITY-HEADER value is not valid/],
       [`resource=${encodeURIComponent(SB)}`, undefined, 400, /api-version/],
       ["api-version=2019-08-01", undefined, 400, /no resource/],
-      [`${q}&client_id=${who("sender-id").clientId}`, undefined, 400, /Unable to load the proper Managed Identity.*not|no identity/],
-      [`${q}&client_id=${who("reader-id").clientId}&object_id=${who("reader-id").principalId}`, undefined, 400, /at most one/],
+      [
+        `${q}&client_id=${who("sender-id").clientId}`,
+        undefined,
+        400,
+        /Unable to load the proper Managed Identity.*not|no identity/,
+      ],
+      [
+        `${q}&client_id=${who("reader-id").clientId}&object_id=${who("reader-id").principalId}`,
+        undefined,
+        400,
+        /at most one/,
+      ],
     ];
     for (const [query, h, status, message] of cases) {
       const r = await get(query, h);
@@ -146,7 +169,11 @@ describe("$cbs put-token of type jwt", () => {
   test("the namespace's own audience (https://<ns>.servicebus.windows.net/) is accepted too", async () => {
     const conn = await CbsConnection.open(broker.port);
     try {
-      assert.equal((await conn.putToken("jwt", token("owner-id", "https://sbemulatorns.servicebus.windows.net/"), aud(q.own))).status, 200);
+      assert.equal(
+        (await conn.putToken("jwt", token("owner-id", "https://sbemulatorns.servicebus.windows.net/"), aud(q.own)))
+          .status,
+        200,
+      );
       assert.deepEqual(await conn.send(q.own, "owner"), { accepted: true });
     } finally {
       conn.close();
@@ -162,7 +189,10 @@ describe("$cbs put-token of type jwt", () => {
   test("an expired token: 401 ExpiredToken with its expiration time", async () => {
     const r = await c.putToken("jwt", token("owner-id", SB, -60), aud(q.own));
     assert.equal(r.status, 401);
-    assert.match(r.description, /^ExpiredToken: The token is expired\. Expiration time: '\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ'$/);
+    assert.match(
+      r.description,
+      /^ExpiredToken: The token is expired\. Expiration time: '\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ'$/,
+    );
   });
 
   test("a token signed by another key, a tampered token, garbage: 401", async () => {
@@ -171,7 +201,11 @@ describe("$cbs put-token of type jwt", () => {
     const forged = signJwt(good.claims, { kid: broker.platform.identity.issuer.kid, privateKey });
     const [h, , s] = good.token.split(".");
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...good.claims, oid: "x" })).toString("base64url")}.${s}`;
-    for (const t of [forged, tampered]) assert.deepEqual(await c.putToken("jwt", t, aud(q.own)), { status: 401, description: "InvalidSignature: The token has an invalid signature." });
+    for (const t of [forged, tampered])
+      assert.deepEqual(await c.putToken("jwt", t, aud(q.own)), {
+        status: 401,
+        description: "InvalidSignature: The token has an invalid signature.",
+      });
     assert.equal((await c.putToken("jwt", "not a jwt", aud(q.own))).status, 401);
   });
 
@@ -203,61 +237,112 @@ describe("$cbs put-token of type jwt", () => {
 
   test("roles → rights: Owner gives Manage, Send, Listen; a namespace-wide audience gets the narrower scopes", () => {
     const reg = broker.platform.identity.registry;
-    assert.deepEqual(reg.claimsFor(who("owner-id").principalId, "sbemulatorns", q.own), [{ scope: q.own, rights: ["Manage", "Send", "Listen"] }]);
-    assert.deepEqual(reg.claimsFor(who("reader-id").principalId, "sbemulatorns", ""), [{ scope: q.recv, rights: ["Listen"] }]);
+    assert.deepEqual(reg.claimsFor(who("owner-id").principalId, "sbemulatorns", q.own), [
+      { scope: q.own, rights: ["Manage", "Send", "Listen"] },
+    ]);
+    assert.deepEqual(reg.claimsFor(who("reader-id").principalId, "sbemulatorns", ""), [
+      { scope: q.recv, rights: ["Listen"] },
+    ]);
     assert.deepEqual(reg.claimsFor(who("reader-id").principalId, "other-ns", q.recv), []);
   });
 });
 
 /** The rest of a minimal valid job entry (jobs are checked in full at load). */
-const JOB_BODY = "    properties: { configuration: { triggerType: Manual, replicaTimeout: 60 }, template: { containers: [{ name: main, image: busybox }] } }\n";
+const JOB_BODY =
+  "    properties: { configuration: { triggerType: Manual, replicaTimeout: 60 }, template: { containers: [{ name: main, image: busybox }] } }\n";
 
 describe("identities and role assignments in eventjobs.yaml", () => {
   const parse = (text: string) => {
     const config = parseConfigText(text, "eventjobs.yaml");
-    return parseIdentityConfig(config.extra, config.namespaces.map((n) => n.name), "eventjobs.yaml");
+    return parseIdentityConfig(
+      config.extra,
+      config.namespaces.map((n) => n.name),
+      "eventjobs.yaml",
+    );
   };
   const ns = "namespaces:\n  - name: orders\n";
 
   test("scopes: namespace, queue, topic, subscription, and the ARM id form", () => {
     assert.deepEqual(parseScope("orders"), { namespace: "orders", entity: "" });
     assert.deepEqual(parseScope("orders/queues/Q1"), { namespace: "orders", entity: "q1" });
-    assert.deepEqual(parseScope("orders/topics/t/subscriptions/S"), { namespace: "orders", entity: "t/subscriptions/s" });
-    assert.deepEqual(parseScope("/subscriptions/abc/resourceGroups/rg/providers/Microsoft.ServiceBus/namespaces/orders/queues/q1"), { namespace: "orders", entity: "q1" });
-    for (const bad of ["", "/orders", "orders/queues", "orders/things/x", "orders/queues/q/subscriptions/s", "/subscriptions/a/resourceGroups/b/providers/Microsoft.Storage/storageAccounts/x"]) {
+    assert.deepEqual(parseScope("orders/topics/t/subscriptions/S"), {
+      namespace: "orders",
+      entity: "t/subscriptions/s",
+    });
+    assert.deepEqual(
+      parseScope("/subscriptions/abc/resourceGroups/rg/providers/Microsoft.ServiceBus/namespaces/orders/queues/q1"),
+      { namespace: "orders", entity: "q1" },
+    );
+    for (const bad of [
+      "",
+      "/orders",
+      "orders/queues",
+      "orders/things/x",
+      "orders/queues/q/subscriptions/s",
+      "/subscriptions/a/resourceGroups/b/providers/Microsoft.Storage/storageAccounts/x",
+    ]) {
       assert.equal(parseScope(bad), undefined, bad);
     }
   });
 
   test("an unknown role lists the three Service Bus data roles; errors name the path and value", () => {
     const text = `${ns}identities:\n  - name: app-id\nroleAssignments:\n  - { role: Contributor, assignee: app-id, scope: orders }\n  - { role: Azure Service Bus Data Sender, assignee: app-id, scope: billing/queues/x }\n`;
-    assert.throws(() => parse(text), (e: ConfigError) => {
-      assert.match(e.message, /eventjobs\.yaml:6:13: roleAssignments\[0\]\.role: "Contributor" — expected one of the Service Bus data roles: "Azure Service Bus Data Owner", "Azure Service Bus Data Sender", "Azure Service Bus Data Receiver"/);
-      assert.match(e.message, /roleAssignments\[1\]\.scope: "billing\/queues\/x" — expected a scope in a namespace this config defines \(orders\)/);
-      return true;
-    });
+    assert.throws(
+      () => parse(text),
+      (e: ConfigError) => {
+        assert.match(
+          e.message,
+          /eventjobs\.yaml:6:13: roleAssignments\[0\]\.role: "Contributor" — expected one of the Service Bus data roles: "Azure Service Bus Data Owner", "Azure Service Bus Data Sender", "Azure Service Bus Data Receiver"/,
+        );
+        assert.match(
+          e.message,
+          /roleAssignments\[1\]\.scope: "billing\/queues\/x" — expected a scope in a namespace this config defines \(orders\)/,
+        );
+        return true;
+      },
+    );
   });
 
   test("identity names and ids are checked; a job's user-assigned identity must be declared", () => {
     const text = `${ns}identities:\n  - name: a\n  - name: ok-id\n    clientId: not-a-guid\njobs:\n  - name: j1\n    identity: { type: UserAssigned, userAssignedIdentities: { missing-id: {} } }\n`;
-    assert.throws(() => parse(text), (e: ConfigError) => {
-      assert.match(e.message, /identities\[0\]\.name: "a" — expected 3-128 letters/);
-      assert.match(e.message, /identities\[1\]\.clientId: "not-a-guid" — expected a GUID/);
-      assert.match(e.message, /jobs\[0\]\.identity\.userAssignedIdentities: "missing-id" — expected an identity declared under identities \(ok-id\)/);
-      return true;
-    });
+    assert.throws(
+      () => parse(text),
+      (e: ConfigError) => {
+        assert.match(e.message, /identities\[0\]\.name: "a" — expected 3-128 letters/);
+        assert.match(e.message, /identities\[1\]\.clientId: "not-a-guid" — expected a GUID/);
+        assert.match(
+          e.message,
+          /jobs\[0\]\.identity\.userAssignedIdentities: "missing-id" — expected an identity declared under identities \(ok-id\)/,
+        );
+        return true;
+      },
+    );
   });
 
   test("a job names its user-assigned identities by name, ARM id or ${identity.<name>.resourceId}; errors show at load", () => {
-    const jobs = ["app-id", "/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id", "${identity.app-id.resourceId}"];
+    const jobs = [
+      "app-id",
+      "/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id",
+      "${identity.app-id.resourceId}",
+    ];
     const text = `${ns}identities:\n  - name: app-id\njobs:\n${jobs.map((k, i) => `  - name: j${i}\n    identity: { type: UserAssigned, userAssignedIdentities: { "${k}": {} } }\n${JOB_BODY}`).join("")}`;
-    assert.deepEqual(parse(text).jobs.map((j) => j.userAssigned), [["app-id"], ["app-id"], ["app-id"]]);
-    assert.throws(() => parseConfigText(`${ns}roleAssignments:\n  - { role: Reader, assignee: x, scope: orders }\n`, "eventjobs.yaml"), /roleAssignments\[0\]\.role: "Reader"/);
+    assert.deepEqual(
+      parse(text).jobs.map((j) => j.userAssigned),
+      [["app-id"], ["app-id"], ["app-id"]],
+    );
+    assert.throws(
+      () =>
+        parseConfigText(`${ns}roleAssignments:\n  - { role: Reader, assignee: x, scope: orders }\n`, "eventjobs.yaml"),
+      /roleAssignments\[0\]\.role: "Reader"/,
+    );
   });
 
   test("an assignee that is no identity stops the platform from starting, naming it", async () => {
     const text = `${ns}identities:\n  - name: app-id\nroleAssignments:\n  - { role: Azure Service Bus Data Sender, assignee: nobody, scope: orders }\n`;
-    await assert.rejects(startBroker(text), /roleAssignments\[0\]\.assignee: "nobody" — expected an identity name, client id or principal id \(identities: app-id\)/);
+    await assert.rejects(
+      startBroker(text),
+      /roleAssignments\[0\]\.assignee: "nobody" — expected an identity name, client id or principal id \(identities: app-id\)/,
+    );
   });
 
   test("generated ids and the issuer key persist in the data dir: same ids and still-valid tokens after a restart", async () => {

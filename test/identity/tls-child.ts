@@ -29,5 +29,10 @@ async function sdk(connectionString: string, queue: string, transport: string): 
 }
 
 const [cmd, ...args] = process.argv.slice(2);
-const out = cmd === "sdk" ? await sdk(args[0], args[1], args[2]) : cmd === "ca" ? { fingerprint: ensureCa(args[0]).fingerprint } : { error: `unknown ${cmd}` };
+const out =
+  cmd === "sdk"
+    ? await sdk(args[0], args[1], args[2])
+    : cmd === "ca"
+      ? { fingerprint: ensureCa(args[0]).fingerprint }
+      : { error: `unknown ${cmd}` };
 console.log(JSON.stringify(out));

@@ -22,10 +22,17 @@ const CHILD = join(ROOT, "test/identity/tls-child.ts");
 const { tempDir } = tempFiles("eventjobs-tls-");
 
 /** Runs a node script with tsx; resolves with its exit code, stdout and stderr (never rejects). */
-function run(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string | undefined>,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) =>
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ["--import", "tsx", ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs },
+      (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -79,9 +86,15 @@ describe("TLS with the local CA", () => {
     const { amqpsPort, amqpPort } = broker.platform.endpoints;
     assert.notEqual(amqpsPort, 0);
     const tls = broker.platform.connectionString(undefined, { tls: true });
-    assert.equal(tls, `Endpoint=sb://localhost:${amqpsPort}/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;`);
+    assert.equal(
+      tls,
+      `Endpoint=sb://localhost:${amqpsPort}/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;`,
+    );
     assert.doesNotMatch(tls, /UseDevelopmentEmulator/);
-    assert.match(broker.connectionString, new RegExp(`^Endpoint=sb://localhost:${amqpPort};.*UseDevelopmentEmulator=true;$`));
+    assert.match(
+      broker.connectionString,
+      new RegExp(`^Endpoint=sb://localhost:${amqpPort};.*UseDevelopmentEmulator=true;$`),
+    );
   });
 
   test("@azure/service-bus over AMQPS with the TLS connection string: send, receive, complete", async () => {
@@ -116,10 +129,16 @@ describe("TLS with the local CA", () => {
   test("AMQP over plain WebSockets (ws://) on the HTTP port opens a connection", async () => {
     const container = rhea.create_container({ id: "ws-probe" });
     const url = `ws://127.0.0.1:${broker.platform.endpoints.httpPort}/$servicebus/websocket`;
-    const conn = container.connect({ connection_details: container.websocket_connect(WebSocket)(url, ["AMQPWSB10"]), hostname: "localhost", reconnect: false });
+    const conn = container.connect({
+      connection_details: container.websocket_connect(WebSocket)(url, ["AMQPWSB10"]),
+      hostname: "localhost",
+      reconnect: false,
+    });
     try {
       const remoteId = await new Promise<string>((res, rej) => {
-        conn.once("connection_open", (ctx: { connection: { remote: { open: { container_id: string } } } }) => res(ctx.connection.remote.open.container_id));
+        conn.once("connection_open", (ctx: { connection: { remote: { open: { container_id: string } } } }) =>
+          res(ctx.connection.remote.open.container_id),
+        );
         conn.once("disconnected", (ctx: { error?: Error }) => rej(ctx.error ?? new Error("disconnected")));
       });
       assert.equal(remoteId, "eventjobs");
@@ -139,19 +158,27 @@ describe("TLS with the local CA", () => {
       hostname: "localhost",
       reconnect: false,
       // offer only MSSBCBS, as uamqp does; the token follows over $cbs
-      sasl_mechanisms: { MSSBCBS: () => ({ start: (cb: (err: unknown, response?: Buffer) => void) => cb(undefined, undefined) }) },
+      sasl_mechanisms: {
+        MSSBCBS: () => ({ start: (cb: (err: unknown, response?: Buffer) => void) => cb(undefined, undefined) }),
+      },
     } as never);
     try {
       await new Promise<void>((res, rej) => {
         conn.once("connection_open", () => res());
         conn.once("disconnected", (ctx: { error?: Error }) => rej(ctx.error ?? new Error("disconnected")));
       });
-      await putToken(conn, { audience: `sb://localhost/${queue}`, keyName: "RootManageSharedAccessKey", key: "SAS_KEY_VALUE" });
+      await putToken(conn, {
+        audience: `sb://localhost/${queue}`,
+        keyName: "RootManageSharedAccessKey",
+        key: "SAS_KEY_VALUE",
+      });
       const sender = conn.open_sender(queue);
       await new Promise<void>((res, rej) => {
         sender.once("sendable", () => sender.send({ body: "via MSSBCBS", message_id: "mssbcbs-1" }));
         sender.once("accepted", () => res());
-        sender.once("rejected", (ctx: { delivery?: { remote_state?: unknown } }) => rej(new Error(JSON.stringify(ctx.delivery?.remote_state))));
+        sender.once("rejected", (ctx: { delivery?: { remote_state?: unknown } }) =>
+          rej(new Error(JSON.stringify(ctx.delivery?.remote_state))),
+        );
       });
       const received = await new Promise<unknown>((res) => {
         const receiver = conn.open_receiver({ source: { address: queue }, autoaccept: true });
@@ -229,18 +256,35 @@ describe("the local CA", () => {
     try {
       const ca = readFileSync(b.platform.ca.certPath, "utf8");
       // the TLS handshake checks the host name against the certificate for each of these
-      for (const name of ["billing.servicebus.windows.net", "billing.localhost", "billing", "localhost", "sbemulatorns.localhost"]) {
+      for (const name of [
+        "billing.servicebus.windows.net",
+        "billing.localhost",
+        "billing",
+        "localhost",
+        "sbemulatorns.localhost",
+      ]) {
         await peerCertificate(b.platform.endpoints.amqpsPort, name, ca);
       }
       const cert = await peerCertificate(b.platform.endpoints.httpsPort, "billing.servicebus.windows.net", ca);
       const names = certificateNames(cert);
-      for (const n of ["localhost", "*.localhost", "127.0.0.1", "::1", "billing", "billing.localhost", "billing.servicebus.windows.net"]) {
+      for (const n of [
+        "localhost",
+        "*.localhost",
+        "127.0.0.1",
+        "::1",
+        "billing",
+        "billing.localhost",
+        "billing.servicebus.windows.net",
+      ]) {
         assert.ok(names.includes(n), `SAN ${n} in ${cert.subjectAltName}`);
       }
       assert.equal(cert.checkIP("127.0.0.1"), "127.0.0.1");
       assert.equal(cert.checkHost("billing.servicebus.windows.net"), "billing.servicebus.windows.net");
       assert.ok(cert.checkIssued(new X509Certificate(ca)));
-      await assert.rejects(peerCertificate(b.platform.endpoints.amqpsPort, "other.servicebus.windows.net", ca), /altnames|Hostname/i);
+      await assert.rejects(
+        peerCertificate(b.platform.endpoints.amqpsPort, "other.servicebus.windows.net", ca),
+        /altnames|Hostname/i,
+      );
     } finally {
       await b.close();
     }
@@ -249,7 +293,10 @@ describe("the local CA", () => {
   test("the server certificate is kept across restarts and issued again when the namespaces change", async () => {
     const caDir = join(tempDir(), "ca");
     const dataDir = tempDir();
-    const certOf = (b: TestBroker) => readFileSync(join(b.dataDir, "tls", "server.pem"), "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0];
+    const certOf = (b: TestBroker) =>
+      readFileSync(join(b.dataDir, "tls", "server.pem"), "utf8").match(
+        /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/,
+      )![0];
     const one = "namespaces:\n  - name: sbemulatorns\n";
     let b = await startBroker(one, { caDir, dataDir });
     const first = certOf(b);

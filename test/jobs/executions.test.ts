@@ -29,7 +29,14 @@ describe("executions", () => {
     const e = await waitForExecution(p, started.name);
     assert.equal(e.status, "Failed");
     assert.equal(e.replicas.length, 3, "first run + 2 retries");
-    assert.deepEqual(e.replicas.map((r) => [r.status, r.exitCode, r.attempt]), [["Failed", 1, 0], ["Failed", 1, 1], ["Failed", 1, 2]]);
+    assert.deepEqual(
+      e.replicas.map((r) => [r.status, r.exitCode, r.attempt]),
+      [
+        ["Failed", 1, 0],
+        ["Failed", 1, 1],
+        ["Failed", 1, 2],
+      ],
+    );
     assert.match(e.reason!, /replicaRetryLimit 2 is used up/);
     assert.equal(systemReasons(p, { execution: e.name }).filter((r) => r === "ReplicaRetried").length, 2);
     assert.ok(e.endTime && e.endTime >= e.startTime);
@@ -38,7 +45,15 @@ describe("executions", () => {
   it("a replica over replicaTimeout is killed (SIGTERM, then SIGKILL) and the execution Failed", async () => {
     const p = broker.platform;
     // 5 s: the replica must have installed its SIGTERM handler before the timeout, even on a loaded machine
-    p.jobs.apply(manual({ name: "slow-job", replicaTimeout: 5, replicaRetryLimit: 3, grace: 1, env: { HOLD_MS: "60000", IGNORE_SIGTERM: "1" } }));
+    p.jobs.apply(
+      manual({
+        name: "slow-job",
+        replicaTimeout: 5,
+        replicaRetryLimit: 3,
+        grace: 1,
+        env: { HOLD_MS: "60000", IGNORE_SIGTERM: "1" },
+      }),
+    );
     const e = await waitForExecution(p, p.jobs.runtime.start("slow-job").name);
     assert.equal(e.status, "Failed");
     assert.equal(e.replicas.length, 1, "a timeout is not retried");
@@ -61,13 +76,21 @@ describe("executions", () => {
   it("manual start with a template override changes that execution only", async () => {
     const p = broker.platform;
     p.jobs.apply(manual({ name: "echo-job", env: { ECHO: "from the job" } }));
-    const overridden = await waitForExecution(p, p.jobs.runtime.start("echo-job", { containers: [{ name: "main", env: [{ name: "ECHO", value: "from the override" }] }] }).name);
+    const overridden = await waitForExecution(
+      p,
+      p.jobs.runtime.start("echo-job", {
+        containers: [{ name: "main", env: [{ name: "ECHO", value: "from the override" }] }],
+      }).name,
+    );
     const plain = await waitForExecution(p, p.jobs.runtime.start("echo-job").name);
     assert.equal(overridden.status, "Succeeded");
     assert.match(consoleText(p, overridden.name), /echo: from the override/);
     assert.match(consoleText(p, plain.name), /echo: from the job/);
     assert.equal(overridden.trigger.type, "Manual");
-    assert.throws(() => p.jobs.runtime.start("echo-job", { containers: [{ name: "main", command: "not-a-list" }] }), /template\.containers\[0\]\.command: "not-a-list" — a list of strings/);
+    assert.throws(
+      () => p.jobs.runtime.start("echo-job", { containers: [{ name: "main", command: "not-a-list" }] }),
+      /template\.containers\[0\]\.command: "not-a-list" — a list of strings/,
+    );
     assert.throws(() => p.jobs.runtime.start("no-such-job"), /job no-such-job not found/);
   });
 
@@ -91,11 +114,17 @@ describe("executions", () => {
     p.jobs.apply(manual({ name: "stop-job", grace: 1, env: { HOLD_MS: "60000" } }));
     const started = p.jobs.runtime.start("stop-job");
     await waitFor("the replica to run", () => consoleText(p, started.name).includes("starting"));
-    assert.deepEqual(p.jobs.engine.stop("stop-job").map((e) => e.name), [started.name]);
+    assert.deepEqual(
+      p.jobs.engine.stop("stop-job").map((e) => e.name),
+      [started.name],
+    );
     const e = await waitForExecution(p, started.name);
     assert.equal(e.status, "Stopped");
     assert.equal(e.replicas[0].status, "Stopped");
-    const logs = p.jobs.logs.query({ job: "stop-job" }).map((l) => l.text).join("\n");
+    const logs = p.jobs.logs
+      .query({ job: "stop-job" })
+      .map((l) => l.text)
+      .join("\n");
     assert.doesNotMatch(logs, /SharedAccessKey=/, "no connection string in any log line");
   });
 });
@@ -114,8 +143,19 @@ describe("schedule", () => {
       },
       clearTimeout: (h) => timers.splice(timers.indexOf(h as (typeof timers)[0]), 1),
     };
-    const yaml = queuesYaml({}) + `jobs: ${JSON.stringify([jobEntry({ name: "cron-job", trigger: "Schedule", cron: "*/5 * * * *" })])}\n`;
-    const p = await Platform.start({ config: parseConfigText(yaml, "eventjobs.yaml"), dataDir, amqpPort: 0, httpPort: 0, amqpsPort: 0, httpsPort: 0, caDir: TEST_CA_DIR, clock });
+    const yaml =
+      queuesYaml({}) +
+      `jobs: ${JSON.stringify([jobEntry({ name: "cron-job", trigger: "Schedule", cron: "*/5 * * * *" })])}\n`;
+    const p = await Platform.start({
+      config: parseConfigText(yaml, "eventjobs.yaml"),
+      dataDir,
+      amqpPort: 0,
+      httpPort: 0,
+      amqpsPort: 0,
+      httpsPort: 0,
+      caDir: TEST_CA_DIR,
+      clock,
+    });
     try {
       assert.equal(timers.length, 1);
       assert.equal(new Date(timers[0].at).toISOString(), "2026-11-24T12:05:00.000Z");
@@ -142,7 +182,12 @@ describe("restart", () => {
       let b = await startBroker(yaml, { dataDir });
       const again = b.platform.jobs.runtime.start("again-job");
       const once = b.platform.jobs.runtime.start("once-job");
-      await waitFor("both replicas to run", () => consoleText(b.platform, again.name).includes("starting") && consoleText(b.platform, once.name).includes("starting"));
+      await waitFor(
+        "both replicas to run",
+        () =>
+          consoleText(b.platform, again.name).includes("starting") &&
+          consoleText(b.platform, once.name).includes("starting"),
+      );
       await b.close({ keepData: true });
 
       b = await startBroker(yaml, { dataDir });

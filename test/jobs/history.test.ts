@@ -15,7 +15,8 @@ function instantLauncher(codes: () => number): Launcher {
   return {
     launch() {
       const exitCode = codes();
-      const outcome: ReplicaOutcome = exitCode === 0 ? { reason: "Completed", exitCode } : { reason: "Error", exitCode };
+      const outcome: ReplicaOutcome =
+        exitCode === 0 ? { reason: "Completed", exitCode } : { reason: "Error", exitCode };
       return { stop() {}, done: Promise.resolve(outcome) };
     },
   };
@@ -27,7 +28,11 @@ describe("history", () => {
     const logs = new LogBook(store);
     let n = 0;
     // 130 executions: every third fails
-    const engine = new JobsEngine(store, logs, instantLauncher(() => (n++ % 3 === 2 ? 1 : 0)));
+    const engine = new JobsEngine(
+      store,
+      logs,
+      instantLauncher(() => (n++ % 3 === 2 ? 1 : 0)),
+    );
     engine.setJob(normalizeJob(jobEntry({ name: "hist-job", trigger: "Manual" })));
     const names: string[] = [];
     for (let i = 0; i < 330; i++) {
@@ -57,12 +62,27 @@ describe("history", () => {
     logs.write({ kind: "console", job: "a", execution: "a-1", stream: "stdout", text: "old", time: t0 });
     logs.write({ kind: "console", job: "a", execution: "a-2", stream: "stdout", text: "new", time: t0 + 90_000 });
     logs.write({ kind: "system", job: "b", reason: "ExecutionCreated", text: "other job", time: t0 + 90_000 });
-    assert.deepEqual(logs.query({ job: "a" }).map((l) => l.text), ["old", "new"]);
-    assert.deepEqual(logs.query({ execution: "a-2" }).map((l) => l.text), ["new"]);
-    assert.deepEqual(logs.query({ since: t0 + 1 }).map((l) => l.text), ["new", "other job"]);
-    assert.deepEqual(logs.query({ job: "a", tail: 1 }).map((l) => l.text), ["new"]);
+    assert.deepEqual(
+      logs.query({ job: "a" }).map((l) => l.text),
+      ["old", "new"],
+    );
+    assert.deepEqual(
+      logs.query({ execution: "a-2" }).map((l) => l.text),
+      ["new"],
+    );
+    assert.deepEqual(
+      logs.query({ since: t0 + 1 }).map((l) => l.text),
+      ["new", "other job"],
+    );
+    assert.deepEqual(
+      logs.query({ job: "a", tail: 1 }).map((l) => l.text),
+      ["new"],
+    );
     assert.equal(logs.prune(t0 + 100_000), 1);
-    assert.deepEqual(logs.query({}).map((l) => l.text), ["new", "other job"]);
+    assert.deepEqual(
+      logs.query({}).map((l) => l.text),
+      ["new", "other job"],
+    );
     logs.close();
     store.close();
   });

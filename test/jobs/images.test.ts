@@ -6,7 +6,14 @@ import { describe, test } from "node:test";
 import { parseDockerfile } from "../../src/jobs/dockerfile.js";
 import { parseDockerignore } from "../../src/jobs/dockerignore.js";
 import { startReplica } from "../../src/jobs/local-process/supervisor.js";
-import { buildImage, listImages, prepareReplicaDir, replicaArgv, resolveImage, type ImageRecord } from "../../src/jobs/images.js";
+import {
+  buildImage,
+  listImages,
+  prepareReplicaDir,
+  replicaArgv,
+  resolveImage,
+  type ImageRecord,
+} from "../../src/jobs/images.js";
 import { tempFiles } from "../helpers/files.js";
 
 const { tempDir } = tempFiles("eventjobs-images-");
@@ -23,20 +30,34 @@ function context(files: Record<string, string>): string {
 }
 
 function tree(dir: string, rel = ""): string[] {
-  return readdirSync(join(dir, rel), { withFileTypes: true }).flatMap((e) => {
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    return e.isDirectory() ? [`${r}/`, ...tree(dir, r)] : [r];
-  }).sort();
+  return readdirSync(join(dir, rel), { withFileTypes: true })
+    .flatMap((e) => {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      return e.isDirectory() ? [`${r}/`, ...tree(dir, r)] : [r];
+    })
+    .sort();
 }
 
 describe("Dockerfile reader", () => {
   test("ENV in both forms, quotes and escapes", () => {
-    const d = parse(`FROM alpine\nENV A=1 B="two words" C='$A literal' D=a\\ b E=\nENV LEGACY value with  spaces\nENV Q "quoted legacy"\nENV REF=\${A}-$B`);
-    assert.deepEqual(d.env, { A: "1", B: "two words", C: "$A literal", D: "a b", E: "", LEGACY: "value with  spaces", Q: "quoted legacy", REF: "1-two words" });
+    const d = parse(
+      `FROM alpine\nENV A=1 B="two words" C='$A literal' D=a\\ b E=\nENV LEGACY value with  spaces\nENV Q "quoted legacy"\nENV REF=\${A}-$B`,
+    );
+    assert.deepEqual(d.env, {
+      A: "1",
+      B: "two words",
+      C: "$A literal",
+      D: "a b",
+      E: "",
+      LEGACY: "value with  spaces",
+      Q: "quoted legacy",
+      REF: "1-two words",
+    });
   });
 
   test("ARG defaults, build args and substitution in FROM, ENV and WORKDIR", () => {
-    const text = "ARG BASE=python:3.11\nFROM $BASE\nARG DIR=/srv\nARG NAME\nWORKDIR ${DIR}/app\nENV X=${NAME:-anon} Y=${NAME:+set} Z=${DIR}";
+    const text =
+      "ARG BASE=python:3.11\nFROM $BASE\nARG DIR=/srv\nARG NAME\nWORKDIR ${DIR}/app\nENV X=${NAME:-anon} Y=${NAME:+set} Z=${DIR}";
     const d = parse(text);
     assert.equal(d.from, "python:3.11");
     assert.equal(d.workdir, "/srv/app");
@@ -77,7 +98,9 @@ describe("Dockerfile reader", () => {
   });
 
   test("multi-stage: the final stage counts; FROM <stage> inherits it", () => {
-    let d = parse(`FROM node:20 AS build\nWORKDIR /build\nENV A=1\nRUN npm ci\nFROM node:20-slim\nWORKDIR /app\nCOPY --from=build /build/dist ./dist\nCMD ["node", "dist/main.js"]`);
+    let d = parse(
+      `FROM node:20 AS build\nWORKDIR /build\nENV A=1\nRUN npm ci\nFROM node:20-slim\nWORKDIR /app\nCOPY --from=build /build/dist ./dist\nCMD ["node", "dist/main.js"]`,
+    );
     assert.equal(d.from, "node:20-slim");
     assert.deepEqual(d.env, {});
     assert.equal(d.workdir, "/app");
@@ -88,17 +111,44 @@ describe("Dockerfile reader", () => {
   });
 
   test("continuations, comments inside them, lowercase instructions, heredocs", () => {
-    const d = parse(["# comment", "from alpine", "RUN apk add \\", "  # inner comment", "", "  curl", "env A=1 \\", "    B=2", "RUN <<EOF", "echo hi", "ENV NOT=parsed", "EOF", "cmd [\"x\"]"].join("\n"));
+    const d = parse(
+      [
+        "# comment",
+        "from alpine",
+        "RUN apk add \\",
+        "  # inner comment",
+        "",
+        "  curl",
+        "env A=1 \\",
+        "    B=2",
+        "RUN <<EOF",
+        "echo hi",
+        "ENV NOT=parsed",
+        "EOF",
+        'cmd ["x"]',
+      ].join("\n"),
+    );
     assert.deepEqual(d.env, { A: "1", B: "2" });
     assert.deepEqual(d.cmd, ["x"]);
     assert.deepEqual(d.skipped, ["line 3: RUN apk add   curl", "line 9: RUN <<EOF"]);
   });
 
   test("RUN, EXPOSE, USER, ... are reported with their line numbers; COPY is recorded", () => {
-    const d = parse("FROM a\nWORKDIR /app\nCOPY . .\nRUN pip install x\nUSER 1000\nEXPOSE 80\nLABEL a=b\nHEALTHCHECK CMD true\nCMD [\"x\"]");
-    assert.deepEqual(d.skipped, ["line 4: RUN pip install x", "line 5: USER 1000", "line 6: EXPOSE 80", "line 7: LABEL a=b", "line 8: HEALTHCHECK CMD true"]);
+    const d = parse(
+      'FROM a\nWORKDIR /app\nCOPY . .\nRUN pip install x\nUSER 1000\nEXPOSE 80\nLABEL a=b\nHEALTHCHECK CMD true\nCMD ["x"]',
+    );
+    assert.deepEqual(d.skipped, [
+      "line 4: RUN pip install x",
+      "line 5: USER 1000",
+      "line 6: EXPOSE 80",
+      "line 7: LABEL a=b",
+      "line 8: HEALTHCHECK CMD true",
+    ]);
     assert.deepEqual(d.copies, [{ line: 3, instruction: "COPY", sources: ["."], dest: "/app", destIsDir: true }]);
-    assert.deepEqual(d.steps.map((s) => s.effect), ["recorded", "applied", "recorded", "skipped", "recorded", "recorded", "recorded", "recorded", "applied"]);
+    assert.deepEqual(
+      d.steps.map((s) => s.effect),
+      ["recorded", "applied", "recorded", "skipped", "recorded", "recorded", "recorded", "recorded", "applied"],
+    );
   });
 
   test("errors name the file, line and instruction", () => {
@@ -107,7 +157,7 @@ describe("Dockerfile reader", () => {
       ["ENV A=1\nFROM a", /^\/ctx\/Dockerfile:1: ENV: comes before the first FROM$/],
       ["# only a comment\nARG X=1", /^\/ctx\/Dockerfile: no FROM instruction$/],
       ["FROM a\n\nENV A", /^\/ctx\/Dockerfile:3: ENV: A has no value \(use A=VALUE\)$/],
-      ["FROM a\nENV A=\"open", /^\/ctx\/Dockerfile:2: ENV: unterminated " quote$/],
+      ['FROM a\nENV A="open', /^\/ctx\/Dockerfile:2: ENV: unterminated " quote$/],
       ["FROM a\nSHELL /bin/bash -c", /^\/ctx\/Dockerfile:2: SHELL: must be a JSON array/],
       ["FROM a\nWORKDIR", /^\/ctx\/Dockerfile:2: WORKDIR: needs at least one argument$/],
       ["FROM a\nCOPY onlyone", /^\/ctx\/Dockerfile:2: COPY: needs a source and a destination$/],
@@ -147,11 +197,27 @@ describe("building and storing images", () => {
     });
     const imagesDir = join(ctx, ".eventjobs", "images"); // inside the context: must not copy itself
     mkdirSync(imagesDir, { recursive: true });
-    const img = buildImage({ imagesDir, registry: "MyRegistry.azurecr.io", image: "job-python:1.0.0", contextDir: ctx });
+    const img = buildImage({
+      imagesDir,
+      registry: "MyRegistry.azurecr.io",
+      image: "job-python:1.0.0",
+      contextDir: ctx,
+    });
     assert.equal(img.ref, "myregistry.azurecr.io/job-python:1.0.0");
     assert.equal(img.dir, join(imagesDir, "myregistry", "job-python", "1.0.0", "context"));
-    assert.deepEqual(tree(img.dir), [".dockerignore", "Dockerfile", "KEEP.md", "lib/", "lib/util.py", "processor.py", "requirements.txt"]);
-    assert.deepEqual([img.workdir, img.env, img.entrypoint, img.cmd, img.from], ["", { MODE: "prod" }, [], ["python", "processor.py"], "python:3.11-slim"]);
+    assert.deepEqual(tree(img.dir), [
+      ".dockerignore",
+      "Dockerfile",
+      "KEEP.md",
+      "lib/",
+      "lib/util.py",
+      "processor.py",
+      "requirements.txt",
+    ]);
+    assert.deepEqual(
+      [img.workdir, img.env, img.entrypoint, img.cmd, img.from],
+      ["", { MODE: "prod" }, [], ["python", "processor.py"], "python:3.11-slim"],
+    );
     assert.deepEqual(img.skipped, ["line 5: RUN pip install -r requirements.txt"]);
     assert.match(img.digest, /^sha256:[0-9a-f]{64}$/);
     const stored = JSON.parse(readFileSync(join(dirname(img.dir), "image.json"), "utf8"));
@@ -161,10 +227,20 @@ describe("building and storing images", () => {
 
   test("WORKDIR is mapped onto the snapshot through COPY", () => {
     const files = { "app/main.py": "", "src/data/x": "", "run.sh": "" };
-    const wd = (dockerfile: string) => buildImage({ imagesDir: tempDir(), registry: "r", image: "i", contextDir: context({ ...files, Dockerfile: dockerfile }) });
+    const wd = (dockerfile: string) =>
+      buildImage({
+        imagesDir: tempDir(),
+        registry: "r",
+        image: "i",
+        contextDir: context({ ...files, Dockerfile: dockerfile }),
+      });
     assert.equal(wd("FROM a\nWORKDIR /app\nCOPY . .").workdir, "");
     assert.equal(wd("FROM a\nCOPY app/ /app\nWORKDIR /app").workdir, "app");
-    assert.equal(wd("FROM a\nCOPY app /srv/app\nCOPY src /srv/src\nWORKDIR /srv").workdir, "", "files of both copies are under the context root");
+    assert.equal(
+      wd("FROM a\nCOPY app /srv/app\nCOPY src /srv/src\nWORKDIR /srv").workdir,
+      "",
+      "files of both copies are under the context root",
+    );
     assert.equal(wd("FROM a\nCOPY src/ /opt/svc/\nWORKDIR /opt/svc/data").workdir, "src/data");
     assert.equal(wd("FROM a\nWORKDIR /app\nCOPY app/main.py ./").workdir, "app");
     assert.equal(wd("FROM a\nCOPY run.sh /usr/local/bin/run.sh\nWORKDIR /usr/local/bin").workdir, "");
@@ -178,26 +254,32 @@ describe("building and storing images", () => {
 
   test("build errors: missing COPY source, missing Dockerfile, bad names", () => {
     const ctx = context({ Dockerfile: "FROM a\nCOPY nothere.txt /app/\n", "Dockerfile.alt": "FROM b\n" });
-    const b = (o: Partial<Parameters<typeof buildImage>[0]>) => () => buildImage({ imagesDir: tempDir(), registry: "r", image: "i:1", contextDir: ctx, ...o });
-    assert.throws(b({}), { message: new RegExp(`^${ctx}/Dockerfile:2: COPY: "nothere.txt" is not in the build context`) });
+    const b = (o: Partial<Parameters<typeof buildImage>[0]>) => () =>
+      buildImage({ imagesDir: tempDir(), registry: "r", image: "i:1", contextDir: ctx, ...o });
+    assert.throws(b({}), {
+      message: new RegExp(`^${ctx}/Dockerfile:2: COPY: "nothere.txt" is not in the build context`),
+    });
     assert.equal(b({ dockerfile: "Dockerfile.alt" })().from, "b", "--file is relative to the context");
     assert.throws(b({ dockerfile: "nope" }), /--file "nope": no such file/);
     assert.throws(b({ contextDir: join(ctx, "missing") }), /build context ".*missing" is not a directory/);
     assert.throws(b({ contextDir: context({ "a.txt": "" }) }), /no Dockerfile in the build context/);
-    assert.throws(b({ registry: "my-registry" }), /--registry "my-registry": a registry name is 1-50 letters and digits/);
+    assert.throws(
+      b({ registry: "my-registry" }),
+      /--registry "my-registry": a registry name is 1-50 letters and digits/,
+    );
     assert.throws(b({ image: "Job:1" }), /--image "Job:1": "Job" is not a valid repository name/);
     assert.throws(b({ image: "job:bad/tag" }), /not a valid repository name|not a valid tag/);
   });
 
   test("rebuilding a tag replaces it; resolve and list", () => {
     const imagesDir = tempDir();
-    const ctx = context({ Dockerfile: "FROM a\nCMD [\"one\"]\n", "a.txt": "1" });
+    const ctx = context({ Dockerfile: 'FROM a\nCMD ["one"]\n', "a.txt": "1" });
     const first = buildImage({ imagesDir, registry: "reg1", image: "team/app", contextDir: ctx });
     assert.equal(first.ref, "reg1.azurecr.io/team/app:latest");
     const again = buildImage({ imagesDir, registry: "reg1", image: "team/app:latest", contextDir: ctx });
     assert.equal(again.digest, first.digest, "same content, same digest");
 
-    writeFileSync(join(ctx, "Dockerfile"), "FROM a\nCMD [\"two\"]\n");
+    writeFileSync(join(ctx, "Dockerfile"), 'FROM a\nCMD ["two"]\n');
     writeFileSync(join(ctx, "b.txt"), "2");
     const second = buildImage({ imagesDir, registry: "reg1", image: "team/app:latest", contextDir: ctx });
     assert.notEqual(second.digest, first.digest);
@@ -208,12 +290,22 @@ describe("building and storing images", () => {
 
     buildImage({ imagesDir, registry: "reg2", image: "team/app:latest", contextDir: ctx });
     buildImage({ imagesDir, registry: "reg2", image: "other:1.0", contextDir: ctx });
-    assert.deepEqual(listImages(imagesDir).map((i) => i.ref), ["reg1.azurecr.io/team/app:latest", "reg2.azurecr.io/other:1.0", "reg2.azurecr.io/team/app:latest"]);
+    assert.deepEqual(
+      listImages(imagesDir).map((i) => i.ref),
+      ["reg1.azurecr.io/team/app:latest", "reg2.azurecr.io/other:1.0", "reg2.azurecr.io/team/app:latest"],
+    );
     assert.equal(resolveImage(imagesDir, "other:1.0")!.ref, "reg2.azurecr.io/other:1.0", "a short name that is unique");
-    assert.throws(() => resolveImage(imagesDir, "team/app"), /image "team\/app" is ambiguous: reg1.azurecr.io\/team\/app:latest, reg2.azurecr.io\/team\/app:latest/);
+    assert.throws(
+      () => resolveImage(imagesDir, "team/app"),
+      /image "team\/app" is ambiguous: reg1.azurecr.io\/team\/app:latest, reg2.azurecr.io\/team\/app:latest/,
+    );
     assert.equal(resolveImage(imagesDir, `reg1.azurecr.io/team/app@${second.digest}`)!.ref, second.ref);
     assert.equal(resolveImage(imagesDir, "reg1.azurecr.io/team/app@sha256:00"), undefined);
-    assert.equal(resolveImage(imagesDir, "mcr.microsoft.com/k8se/quickstart-jobs:latest"), undefined, "not a local image");
+    assert.equal(
+      resolveImage(imagesDir, "mcr.microsoft.com/k8se/quickstart-jobs:latest"),
+      undefined,
+      "not a local image",
+    );
     assert.equal(resolveImage(imagesDir, "reg1.azurecr.io/team/app:nope"), undefined);
     assert.equal(resolveImage(imagesDir, "python:3.11"), undefined);
   });
@@ -227,20 +319,34 @@ describe("replica argv and directories", () => {
     assert.deepEqual(replicaArgv(image, { args: ["other.py", "--x"] }), ["python", "-u", "other.py", "--x"]);
     assert.deepEqual(replicaArgv(image, { command: ["node"] }), ["node"]);
     assert.deepEqual(replicaArgv(image, { command: ["node"], args: ["a.js"] }), ["node", "a.js"]);
-    assert.deepEqual(replicaArgv(image, { command: [], args: [] }), ["python", "-u", "main.py"], "empty lists count as unset");
+    assert.deepEqual(
+      replicaArgv(image, { command: [], args: [] }),
+      ["python", "-u", "main.py"],
+      "empty lists count as unset",
+    );
     assert.deepEqual(replicaArgv({ ...image, entrypoint: [] }, { args: ["x"] }), ["x"]);
   });
 
   test("without a local image the container must say what to run", () => {
-    assert.deepEqual(replicaArgv(undefined, { image: "mcr.microsoft.com/x:1", command: ["sh", "-c"], args: ["echo hi"] }), ["sh", "-c", "echo hi"]);
-    assert.throws(() => replicaArgv(undefined, { image: "mcr.microsoft.com/x:1", args: ["a"] }), /image "mcr.microsoft.com\/x:1" is not a local image .*needs a command/);
-    assert.throws(() => replicaArgv({ ...image, entrypoint: [], cmd: [] }, {}), /image r.azurecr.io\/i:1 has no ENTRYPOINT or CMD/);
+    assert.deepEqual(
+      replicaArgv(undefined, { image: "mcr.microsoft.com/x:1", command: ["sh", "-c"], args: ["echo hi"] }),
+      ["sh", "-c", "echo hi"],
+    );
+    assert.throws(
+      () => replicaArgv(undefined, { image: "mcr.microsoft.com/x:1", args: ["a"] }),
+      /image "mcr.microsoft.com\/x:1" is not a local image .*needs a command/,
+    );
+    assert.throws(
+      () => replicaArgv({ ...image, entrypoint: [], cmd: [] }, {}),
+      /image r.azurecr.io\/i:1 has no ENTRYPOINT or CMD/,
+    );
   });
 
   test("prepareReplicaDir copies the snapshot; the replica runs in WORKDIR with the image's program", async () => {
     const ctx = context({
       Dockerfile: `FROM node:20\nCOPY svc/ /app\nWORKDIR /app\nENV GREETING="hello there"\nCMD ["node", "main.js"]\n`,
-      "svc/main.js": "require('fs').writeFileSync('out.txt', 'x'); console.log(process.env.GREETING, require('path').basename(process.cwd()))",
+      "svc/main.js":
+        "require('fs').writeFileSync('out.txt', 'x'); console.log(process.env.GREETING, require('path').basename(process.cwd()))",
     });
     const img = buildImage({ imagesDir: tempDir(), registry: "r", image: "svc:1", contextDir: ctx });
     const replicaDir = join(tempDir(), "job-abc-x1");
@@ -250,9 +356,24 @@ describe("replica argv and directories", () => {
     assert.throws(() => prepareReplicaDir(img, replicaDir), /replica directory .* is not empty/);
     const lines: string[] = [];
     const argv = replicaArgv(img, {}).map((a) => (a === "node" ? process.execPath : a));
-    const h = startReplica({ jobName: "j", executionName: "j-1", replicaName: "j-1-a", containerName: "main", argv, env: img.env, cwd, timeoutSeconds: 20 }, (_, t) => lines.push(t));
+    const h = startReplica(
+      {
+        jobName: "j",
+        executionName: "j-1",
+        replicaName: "j-1-a",
+        containerName: "main",
+        argv,
+        env: img.env,
+        cwd,
+        timeoutSeconds: 20,
+      },
+      (_, t) => lines.push(t),
+    );
     assert.equal((await h.done).reason, "Completed");
     assert.deepEqual(lines, ["hello there svc"]);
-    assert.ok(existsSync(join(cwd, "out.txt")) && !existsSync(join(img.dir, "svc", "out.txt")), "the snapshot stays untouched");
+    assert.ok(
+      existsSync(join(cwd, "out.txt")) && !existsSync(join(img.dir, "svc", "out.txt")),
+      "the snapshot stays untouched",
+    );
   });
 });

@@ -25,7 +25,17 @@ function run(argv: string[], spec: Partial<ReplicaSpec> = {}): Run {
   const lines: Array<[Stream, string]> = [];
   const waiters: Array<() => void> = [];
   const handle = startReplica(
-    { jobName: "job", executionName: "job-abc1234", replicaName: "job-abc1234-x1", containerName: "main", argv, env: {}, cwd: spec.cwd ?? tempDir(), timeoutSeconds: 30, ...spec },
+    {
+      jobName: "job",
+      executionName: "job-abc1234",
+      replicaName: "job-abc1234-x1",
+      containerName: "main",
+      argv,
+      env: {},
+      cwd: spec.cwd ?? tempDir(),
+      timeoutSeconds: 30,
+      ...spec,
+    },
     (stream, text) => {
       lines.push([stream, text]);
       waiters.forEach((w) => w());
@@ -40,7 +50,10 @@ function run(argv: string[], spec: Partial<ReplicaSpec> = {}): Run {
           resolve(hit[1]);
         }
       };
-      const timer = setTimeout(() => reject(new Error(`no line ${re} within ${ms} ms; got ${JSON.stringify(lines)}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`no line ${re} within ${ms} ms; got ${JSON.stringify(lines)}`)),
+        ms,
+      );
       waiters.push(check);
       check();
     });
@@ -49,7 +62,10 @@ function run(argv: string[], spec: Partial<ReplicaSpec> = {}): Run {
 
 function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`not done within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`not done within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(t));
 }
 
 /** a pid is gone once it no longer exists or is a zombie waiting for its (new) parent to reap it */
@@ -107,8 +123,14 @@ describe("output", () => {
       })();`;
     const r = run(node(script));
     assert.equal((await r.done).reason, "Completed");
-    assert.deepEqual(r.lines.filter(([s]) => s === "stdout").map(([, t]) => t), ["hello wörld €", "second", "", "fourth"]);
-    assert.deepEqual(r.lines.filter(([s]) => s === "stderr").map(([, t]) => t), ["oops"]);
+    assert.deepEqual(
+      r.lines.filter(([s]) => s === "stdout").map(([, t]) => t),
+      ["hello wörld €", "second", "", "fourth"],
+    );
+    assert.deepEqual(
+      r.lines.filter(([s]) => s === "stderr").map(([, t]) => t),
+      ["oops"],
+    );
   });
 
   test("the splitter on exact chunk boundaries", () => {
@@ -127,7 +149,10 @@ describe("environment", () => {
     process.env.SECRET_FROM_PARENT = "do-not-leak";
     try {
       const cwd = tempDir();
-      const r = run(node("console.log(JSON.stringify({ env: process.env, cwd: process.cwd() }))"), { cwd, env: { DECLARED: "yes", LANG: "en_US.UTF-8" } });
+      const r = run(node("console.log(JSON.stringify({ env: process.env, cwd: process.cwd() }))"), {
+        cwd,
+        env: { DECLARED: "yes", LANG: "en_US.UTF-8" },
+      });
       assert.equal((await r.done).reason, "Completed");
       const { env, cwd: childCwd } = JSON.parse(r.lines[0][1]);
       assert.equal(env.SECRET_FROM_PARENT, undefined);
@@ -174,16 +199,26 @@ describe("ending replicas", () => {
     assert.equal(o.exitCode, 137);
     assert.equal(o.signal, "SIGKILL");
     assert.match(o.message!, /replica timeout of 1s exceeded; still running after the 1s grace period, killed/);
-    assert.deepEqual(r.lines.filter(([s]) => s === "stdout").map(([, t]) => t), ["ready", "got SIGTERM"]);
+    assert.deepEqual(
+      r.lines.filter(([s]) => s === "stdout").map(([, t]) => t),
+      ["ready", "got SIGTERM"],
+    );
   });
 
   test("timeout → a process that exits on SIGTERM reports its own exit", async () => {
     const o = await run(["sleep", "30"], { timeoutSeconds: 1, terminationGracePeriodSeconds: 5 }).done;
-    assert.deepEqual(o, { reason: "DeadlineExceeded", exitCode: 143, signal: "SIGTERM", message: "replica timeout of 1s exceeded" });
+    assert.deepEqual(o, {
+      reason: "DeadlineExceeded",
+      exitCode: 143,
+      signal: "SIGTERM",
+      message: "replica timeout of 1s exceeded",
+    });
   });
 
   test("memory limit exceeded → OOMKilled, 137", async () => {
-    const r = run(node("const keep = []; setInterval(() => keep.push(Buffer.alloc(16 << 20, 1)), 5)"), { memoryLimitBytes: 200 << 20 });
+    const r = run(node("const keep = []; setInterval(() => keep.push(Buffer.alloc(16 << 20, 1)), 5)"), {
+      memoryLimitBytes: 200 << 20,
+    });
     const o = await r.done;
     assert.equal(o.reason, "OOMKilled");
     assert.equal(o.exitCode, 137);
@@ -199,12 +234,19 @@ describe("ending replicas", () => {
   });
 
   test("stop() → SIGTERM → Stopped", async () => {
-    const r = run(node("process.on('SIGTERM', () => { console.log('bye'); process.exit(0) }); console.log('ready'); setInterval(() => {}, 1000)"));
+    const r = run(
+      node(
+        "process.on('SIGTERM', () => { console.log('bye'); process.exit(0) }); console.log('ready'); setInterval(() => {}, 1000)",
+      ),
+    );
     await r.line(/ready/);
     r.handle.stop();
     r.handle.stop(); // idempotent
     assert.deepEqual(await r.done, { reason: "Stopped", exitCode: 0, message: "stopped" });
-    assert.deepEqual(r.lines.map(([, t]) => t), ["ready", "bye"]);
+    assert.deepEqual(
+      r.lines.map(([, t]) => t),
+      ["ready", "bye"],
+    );
   });
 
   test("stop() kills the grandchildren too", async () => {
@@ -238,7 +280,11 @@ describe("start failures", () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, "run.sh"), "#!/bin/sh\necho hi\n");
     const o = await run(["./run.sh"], { cwd }).done;
-    assert.deepEqual(o, { reason: "StartFailed", exitCode: 126, message: "permission denied: ./run.sh is not an executable file" });
+    assert.deepEqual(o, {
+      reason: "StartFailed",
+      exitCode: 126,
+      message: "permission denied: ./run.sh is not an executable file",
+    });
     chmodSync(join(cwd, "run.sh"), 0o755);
     const ok = run(["./run.sh"], { cwd });
     assert.equal((await ok.done).reason, "Completed");
@@ -248,7 +294,11 @@ describe("start failures", () => {
   test("a script whose #! interpreter is missing → StartFailed naming the interpreter", async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, "run.sh"), "#!/no/such/interpreter -x\necho hi\n", { mode: 0o755 });
-    assert.deepEqual(await run(["./run.sh"], { cwd }).done, { reason: "StartFailed", exitCode: 127, message: "cannot start ./run.sh: its interpreter /no/such/interpreter -x was not found" });
+    assert.deepEqual(await run(["./run.sh"], { cwd }).done, {
+      reason: "StartFailed",
+      exitCode: 127,
+      message: "cannot start ./run.sh: its interpreter /no/such/interpreter -x was not found",
+    });
   });
 
   test("a PATH the job sets is not shown", async () => {

@@ -26,7 +26,13 @@ const PORT_WAIT_MS = 90_000;
 const CI = process.env.CI === "true" || process.env.CI === "1";
 
 const NS = "servicebus-ns-job";
-const Q = { lab: "queue-messages", flow: "py-flow", oneDelivery: "py-one-delivery", sessions: "py-sessions", other: "py-other" };
+const Q = {
+  lab: "queue-messages",
+  flow: "py-flow",
+  oneDelivery: "py-one-delivery",
+  sessions: "py-sessions",
+  other: "py-other",
+};
 const yaml = `
 namespaces:
   - name: ${NS}
@@ -54,7 +60,10 @@ roleAssignments:
 function pythonProblem(): string | undefined {
   if (!existsSync(PYTHON)) return `${PYTHON} is not installed`;
   try {
-    execFileSync(PYTHON, ["-c", "import azure.servicebus, azure.identity, uamqp"], { stdio: "ignore", timeout: 30_000 });
+    execFileSync(PYTHON, ["-c", "import azure.servicebus, azure.identity, uamqp"], {
+      stdio: "ignore",
+      timeout: 30_000,
+    });
   } catch {
     return "Debian's python3-azure is not installed (apt-get install python3-azure)";
   }
@@ -83,7 +92,8 @@ interface Run {
 /** Runs /usr/bin/python3 with a clean environment: nothing from ours that would steer the credential or the CA. */
 function python(args: string[], env: Record<string, string>, cwd = ROOT): Promise<Run> {
   const base: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(AZURE_|IDENTITY_|MSI_|IMDS_|SSL_CERT_|REQUESTS_CA_BUNDLE|NODE_EXTRA_CA_CERTS|PYTHON)/.test(k)) base[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(AZURE_|IDENTITY_|MSI_|IMDS_|SSL_CERT_|REQUESTS_CA_BUNDLE|NODE_EXTRA_CA_CERTS|PYTHON)/.test(k)) base[k] = v;
   return new Promise((done) => {
     execFile(PYTHON, args, { cwd, env: { ...base, ...env }, timeout: 120_000 }, (err, stdout, stderr) =>
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
@@ -152,10 +162,12 @@ describe("Debian's Python SDK (uamqp) over AMQPS on 5671", () => {
    * while the SDK compares a session receiver's attach reply with an address that keeps it, so with a port a
    * Python session receiver learns neither its locked-until time nor a next-available session's id.
    */
-  const pythonConnectionString = () => broker!.platform.connectionString(NS, { tls: true }).replace(`:${AMQPS_PORT}/`, "/");
+  const pythonConnectionString = () =>
+    broker!.platform.connectionString(NS, { tls: true }).replace(`:${AMQPS_PORT}/`, "/");
 
   // one Python process runs every connection-string step; the tests below check its report
-  let flow: Promise<Map<string, { ok: boolean; result?: any; error?: string; message?: string; trace?: string }>> | undefined;
+  let flow:
+    Promise<Map<string, { ok: boolean; result?: any; error?: string; message?: string; trace?: string }>> | undefined;
   function flowSteps() {
     flow ??= python([FLOW], {
       ...caEnv(),
@@ -166,11 +178,13 @@ describe("Debian's Python SDK (uamqp) over AMQPS on 5671", () => {
       WS_ENDPOINT: `sb://localhost:${broker!.platform.endpoints.httpsPort}`,
     }).then((r) => {
       const steps = new Map();
-      for (const line of r.stdout.split("\n")) if (line.startsWith("STEP ")) {
-        const s = JSON.parse(line.slice(5));
-        steps.set(s.step, s);
-      }
-      if (steps.size === 0) throw new Error(`the Python flow printed no steps (exit ${r.code})\n${r.stdout}\n${r.stderr}`);
+      for (const line of r.stdout.split("\n"))
+        if (line.startsWith("STEP ")) {
+          const s = JSON.parse(line.slice(5));
+          steps.set(s.step, s);
+        }
+      if (steps.size === 0)
+        throw new Error(`the Python flow printed no steps (exit ${r.code})\n${r.stdout}\n${r.stderr}`);
       return steps;
     });
     return flow;
@@ -186,9 +200,18 @@ describe("Debian's Python SDK (uamqp) over AMQPS on 5671", () => {
     if (!pythonHere(t)) return;
     await result("send");
     const peeked = await result("peek");
-    assert.deepEqual(peeked.map((p: [string, number]) => p[0]), ["m0", "m1", "m2", "m3"]);
-    assert.deepEqual(peeked.map((p: [string, number]) => p[1]), [...peeked.map((p: [string, number]) => p[1])].sort((a, b) => a - b));
-    assert.deepEqual(await result("receive"), ["m0", "m1", "m2", "m3"].map((b) => [b, 0, true, true]));
+    assert.deepEqual(
+      peeked.map((p: [string, number]) => p[0]),
+      ["m0", "m1", "m2", "m3"],
+    );
+    assert.deepEqual(
+      peeked.map((p: [string, number]) => p[1]),
+      [...peeked.map((p: [string, number]) => p[1])].sort((a, b) => a - b),
+    );
+    assert.deepEqual(
+      await result("receive"),
+      ["m0", "m1", "m2", "m3"].map((b) => [b, 0, true, true]),
+    );
     await result("complete, abandon, dead-letter, defer");
     assert.deepEqual(await result("abandoned message again, renew lock, complete"), ["m1", 1, true]);
     assert.deepEqual(await result("receive deferred, complete"), ["m3", true]);
@@ -205,7 +228,14 @@ describe("Debian's Python SDK (uamqp) over AMQPS on 5671", () => {
   test("sessions: session receiver, state, renew session lock, locked elsewhere, next available, defer", async (t) => {
     if (!pythonHere(t)) return;
     await result("send with session_id");
-    assert.deepEqual(await result("session receiver A"), ["A", true, [["a1", "A"], ["a2", "A"]]]);
+    assert.deepEqual(await result("session receiver A"), [
+      "A",
+      true,
+      [
+        ["a1", "A"],
+        ["a2", "A"],
+      ],
+    ]);
     assert.equal(await result("session state"), "checkpoint-7");
     assert.equal(await result("renew session lock"), true);
     assert.deepEqual(await result("session peek"), [], "nothing left in session A (b1 is in B)");
@@ -229,7 +259,12 @@ describe("Debian's Python SDK (uamqp) over AMQPS on 5671", () => {
       name: job,
       identity: { type: "UserAssigned", userAssignedIdentities: { "identity-aca": {} } },
       properties: {
-        configuration: { triggerType: "Manual", replicaTimeout: 120, replicaRetryLimit: 0, manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 } },
+        configuration: {
+          triggerType: "Manual",
+          replicaTimeout: 120,
+          replicaRetryLimit: 0,
+          manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 },
+        },
         template: {
           containers: [
             {
@@ -272,7 +307,12 @@ describe("Debian's Python SDK (uamqp) over AMQPS on 5671", () => {
       });
       assert.notEqual(r.code, 0, r.stdout);
       assert.match(r.stderr, /ServiceBusAuthorizationError/);
-      assert.match(r.stderr, new RegExp(`Unauthorized access\\. 'Listen' claim\\(s\\) are required to perform this operation\\. Resource: 'sb://localhost/${Q.other}'`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `Unauthorized access\\. 'Listen' claim\\(s\\) are required to perform this operation\\. Resource: 'sb://localhost/${Q.other}'`,
+        ),
+      );
     } finally {
       identity.endpoint.revoke(header);
     }
@@ -287,8 +327,29 @@ describe("Debian's Python SDK (uamqp) over AMQPS on 5671", () => {
     const r = await new Promise<Run>((done) =>
       execFile(
         process.execPath,
-        ["--import", "tsx", "src/cli/main.ts", "exec", "--identity", "identity-aca", "--data-dir", broker!.dataDir, "--", PYTHON, LAB_PROCESSOR],
-        { cwd: ROOT, env: { ...process.env, SERVICEBUS_FQDN: "localhost", SERVICEBUS_QUEUE_NAME: Q.lab, MANAGED_IDENTITY_CLIENT_ID: clientId }, timeout: 120_000 },
+        [
+          "--import",
+          "tsx",
+          "src/cli/main.ts",
+          "exec",
+          "--identity",
+          "identity-aca",
+          "--data-dir",
+          broker!.dataDir,
+          "--",
+          PYTHON,
+          LAB_PROCESSOR,
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            SERVICEBUS_FQDN: "localhost",
+            SERVICEBUS_QUEUE_NAME: Q.lab,
+            MANAGED_IDENTITY_CLIENT_ID: clientId,
+          },
+          timeout: 120_000,
+        },
         (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       ),
     );
@@ -314,7 +375,24 @@ describe("npm start with the Python processor", () => {
       const r = await new Promise<Run>((done) =>
         execFile(
           "npm",
-          ["start", "--silent", "--", "--once", "--processor", "python", "--data-dir", dataDir, "--message", "python e2e hello", "--amqp-port", "0", "--http-port", "0", "--https-port", "0"],
+          [
+            "start",
+            "--silent",
+            "--",
+            "--once",
+            "--processor",
+            "python",
+            "--data-dir",
+            dataDir,
+            "--message",
+            "python e2e hello",
+            "--amqp-port",
+            "0",
+            "--http-port",
+            "0",
+            "--https-port",
+            "0",
+          ],
           { cwd: ROOT, env: { ...process.env, EVENTJOBS_CA_DIR: TEST_CA_DIR }, timeout: 150_000 },
           (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         ),

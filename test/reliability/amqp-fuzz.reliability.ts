@@ -15,7 +15,19 @@ import { after, before, describe, it } from "node:test";
 import { ServiceBusClient } from "@azure/service-bus";
 import rhea from "rhea";
 import { createSasToken } from "../../src/identity/sas.js";
-import { AMQP_HEADER, amqpFrame, EMPTY_FRAME, listFrame, mapOfOne, openFrame, PERFORMATIVE, RawPeer, rawFrame, SASL_HEADER, saslFrame } from "../helpers/amqp-raw.js";
+import {
+  AMQP_HEADER,
+  amqpFrame,
+  EMPTY_FRAME,
+  listFrame,
+  mapOfOne,
+  openFrame,
+  PERFORMATIVE,
+  RawPeer,
+  rawFrame,
+  SASL_HEADER,
+  saslFrame,
+} from "../helpers/amqp-raw.js";
 import { Rng } from "../helpers/amqp-values.js";
 import { queuesYaml } from "../helpers/broker.js";
 import { RETRY } from "../helpers/sdk.js";
@@ -44,12 +56,45 @@ const { int, pick, chance, bytes, randomValue, compound, str, randomText, deep }
 const source = (address?: string) => terminus.source(address === undefined ? {} : { address }).described();
 const target = (address?: string) => terminus.target(address === undefined ? {} : { address }).described();
 const attach = (handle: number, role: boolean, name: string, src: Any, tgt: Any) =>
-  amqpFrame(0, frames.attach({ name, handle, role, snd_settle_mode: 0, rcv_settle_mode: 0, source: src, target: tgt, initial_delivery_count: role ? undefined : 0 }));
+  amqpFrame(
+    0,
+    frames.attach({
+      name,
+      handle,
+      role,
+      snd_settle_mode: 0,
+      rcv_settle_mode: 0,
+      source: src,
+      target: tgt,
+      initial_delivery_count: role ? undefined : 0,
+    }),
+  );
 const transfer = (handle: number, id: number, body: Buffer) =>
-  amqpFrame(0, frames.transfer({ handle, delivery_id: id, delivery_tag: Buffer.from(String(id)), message_format: 0, settled: false, more: false }), body);
+  amqpFrame(
+    0,
+    frames.transfer({
+      handle,
+      delivery_id: id,
+      delivery_tag: Buffer.from(String(id)),
+      message_format: 0,
+      settled: false,
+      more: false,
+    }),
+    body,
+  );
 
-function putTokenMessage(type = "servicebus.windows.net:sastoken", token: unknown = TOKEN, audience: unknown = AUDIENCE): Buffer {
-  return message.encode({ message_id: "put-1", reply_to: "cbs-reply", to: "$cbs", application_properties: { operation: "put-token", type, name: audience }, body: token });
+function putTokenMessage(
+  type = "servicebus.windows.net:sastoken",
+  token: unknown = TOKEN,
+  audience: unknown = AUDIENCE,
+): Buffer {
+  return message.encode({
+    message_id: "put-1",
+    reply_to: "cbs-reply",
+    to: "$cbs",
+    application_properties: { operation: "put-token", type, name: audience },
+    body: token,
+  });
 }
 
 /** A put-token request with a made-up token: JWT-like, SAS-like with broken fields, or no string at all. */
@@ -63,10 +108,16 @@ function badPutToken(): Buffer {
     int(1000),
     null,
   ]);
-  return putTokenMessage(pick(["jwt", "servicebus.windows.net:sastoken", "", randomText().toString("latin1")]), token, pick([AUDIENCE, "", "sb://%zz/", randomText().toString("latin1"), 5]));
+  return putTokenMessage(
+    pick(["jwt", "servicebus.windows.net:sastoken", "", randomText().toString("latin1")]),
+    token,
+    pick([AUDIENCE, "", "sb://%zz/", randomText().toString("latin1"), 5]),
+  );
 }
 
-function validPhases(body: Buffer = message.encode({ message_id: "m-1", body: "fuzz", application_properties: { k: "v", n: 1 } })): Buffer[] {
+function validPhases(
+  body: Buffer = message.encode({ message_id: "m-1", body: "fuzz", application_properties: { k: "v", n: 1 } }),
+): Buffer[] {
   return [
     Buffer.concat([
       AMQP_HEADER,
@@ -74,7 +125,18 @@ function validPhases(body: Buffer = message.encode({ message_id: "m-1", body: "f
       amqpFrame(0, frames.begin({ next_outgoing_id: 0, incoming_window: 2048, outgoing_window: 2048 })),
       attach(0, false, "cbs-send", source(), target("$cbs")),
       attach(1, true, "cbs-reply", source("$cbs"), target("cbs-reply")),
-      amqpFrame(0, frames.flow({ next_incoming_id: 0, incoming_window: 2048, next_outgoing_id: 0, outgoing_window: 2048, handle: 1, delivery_count: 0, link_credit: 10 })),
+      amqpFrame(
+        0,
+        frames.flow({
+          next_incoming_id: 0,
+          incoming_window: 2048,
+          next_outgoing_id: 0,
+          outgoing_window: 2048,
+          handle: 1,
+          delivery_count: 0,
+          link_credit: 10,
+        }),
+      ),
     ]),
     transfer(0, 0, putTokenMessage()),
     attach(2, false, "send-q", source(), target(QUEUE)),
@@ -136,15 +198,37 @@ function mutate(b: Buffer): Buffer {
   return out;
 }
 
-const PERFORMATIVE_CODES = [0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x40, 0x41, 0x44, 0x1d, 0x24, 0x28, 0x00, 0x77, 0xff];
+const PERFORMATIVE_CODES = [
+  0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x40, 0x41, 0x44, 0x1d, 0x24, 0x28, 0x00, 0x77, 0xff,
+];
 
 const CASES: Record<string, Case> = {
-  "random bytes": (port) => withPeer(port, (p) => void p.write(Buffer.concat([chance(0.5) ? pick([AMQP_HEADER, SASL_HEADER]) : Buffer.alloc(0), bytes(1 + int(2048))]))),
+  "random bytes": (port) =>
+    withPeer(
+      port,
+      (p) =>
+        void p.write(
+          Buffer.concat([chance(0.5) ? pick([AMQP_HEADER, SASL_HEADER]) : Buffer.alloc(0), bytes(1 + int(2048))]),
+        ),
+    ),
   "bad protocol header": (port) =>
     withPeer(port, (p) => {
       const h = Buffer.from(pick([AMQP_HEADER, SASL_HEADER]));
       h[4 + int(4)] = int(256);
-      p.write(chance(0.2) ? Buffer.from(pick(["GET / HTTP/1.1\r\n\r\n", "AMQP", "AMQP\x02\x01\x00\x00", "AMQP\x00\x00\x09\x01", "\x00\x00\x00\x08\x02\x00\x00\x00"]), "latin1") : h);
+      p.write(
+        chance(0.2)
+          ? Buffer.from(
+              pick([
+                "GET / HTTP/1.1\r\n\r\n",
+                "AMQP",
+                "AMQP\x02\x01\x00\x00",
+                "AMQP\x00\x00\x09\x01",
+                "\x00\x00\x00\x08\x02\x00\x00\x00",
+              ]),
+              "latin1",
+            )
+          : h,
+      );
     }),
   "bad frame size": (port) =>
     withPeer(port, async (p) => {
@@ -188,8 +272,16 @@ const CASES: Record<string, Case> = {
     }),
   "mutated message": (port) =>
     withPeer(port, async (p) => {
-      const body = message.encode({ message_id: "m", body: chance(0.5) ? "text" : message.data_section(bytes(20)), application_properties: { a: 1, b: "x" }, message_annotations: { "x-opt-partition-key": "k" } });
-      await playPhases(p, validPhases(chance(0.3) ? Buffer.concat([Buffer.from([0x00, 0x53, 0x77]), randomValue()]) : mutate(body)));
+      const body = message.encode({
+        message_id: "m",
+        body: chance(0.5) ? "text" : message.data_section(bytes(20)),
+        application_properties: { a: 1, b: "x" },
+        message_annotations: { "x-opt-partition-key": "k" },
+      });
+      await playPhases(
+        p,
+        validPhases(chance(0.3) ? Buffer.concat([Buffer.from([0x00, 0x53, 0x77]), randomValue()]) : mutate(body)),
+      );
     }),
   "deep nesting": (port) =>
     withPeer(port, async (p) => {
@@ -197,16 +289,42 @@ const CASES: Record<string, Case> = {
       const where = int(4);
       if (where === 0) {
         p.write(AMQP_HEADER);
-        p.write(listFrame(PERFORMATIVE.open, [str(0xa1, "raw"), str(0xa1, "localhost"), ...Array(7).fill(Buffer.from([0x40])), mapOfOne(d)]));
+        p.write(
+          listFrame(PERFORMATIVE.open, [
+            str(0xa1, "raw"),
+            str(0xa1, "localhost"),
+            ...Array(7).fill(Buffer.from([0x40])),
+            mapOfOne(d),
+          ]),
+        );
       } else if (where === 1) {
         await playPhases(p, validPhases(Buffer.concat([Buffer.from([0x00, 0x53, 0x77]), d])));
       } else if (where === 2) {
         const phases = validPhases();
-        phases[0] = Buffer.concat([phases[0], listFrame(PERFORMATIVE.attach, [str(0xa1, "deep"), Buffer.from([0x52, 9]), Buffer.from([0x42]), Buffer.from([0x40, 0x40]), Buffer.concat([Buffer.from([0x00, 0x53, 0x28]), compound(0xd0, [str(0xa1, QUEUE), Buffer.from([0x40, 0x40, 0x40, 0x40, 0x40, 0x40]), mapOfOne(d)])])])]);
+        phases[0] = Buffer.concat([
+          phases[0],
+          listFrame(PERFORMATIVE.attach, [
+            str(0xa1, "deep"),
+            Buffer.from([0x52, 9]),
+            Buffer.from([0x42]),
+            Buffer.from([0x40, 0x40]),
+            Buffer.concat([
+              Buffer.from([0x00, 0x53, 0x28]),
+              compound(0xd0, [str(0xa1, QUEUE), Buffer.from([0x40, 0x40, 0x40, 0x40, 0x40, 0x40]), mapOfOne(d)]),
+            ]),
+          ]),
+        ]);
         await playPhases(p, phases);
       } else {
         const phases = validPhases();
-        phases[1] = Buffer.concat([phases[1], listFrame(PERFORMATIVE.disposition, [Buffer.from([0x41, 0x43]), Buffer.from([0x40, 0x41]), Buffer.concat([Buffer.from([0x00, 0x53, 0x25]), compound(0xd0, [d])])])]);
+        phases[1] = Buffer.concat([
+          phases[1],
+          listFrame(PERFORMATIVE.disposition, [
+            Buffer.from([0x41, 0x43]),
+            Buffer.from([0x40, 0x41]),
+            Buffer.concat([Buffer.from([0x00, 0x53, 0x25]), compound(0xd0, [d])]),
+          ]),
+        ]);
         await playPhases(p, phases);
       }
     }),
@@ -218,15 +336,26 @@ const CASES: Record<string, Case> = {
       p.write(listFrame(PERFORMATIVE.open, [str(0xa1, text), str(0xa1, chance(0.5) ? "localhost" : text)]));
       await p.waitFor(() => p.received.find((f) => f.code === PERFORMATIVE.open), CASE_MS);
       p.write(amqpFrame(0, frames.begin({ next_outgoing_id: 0, incoming_window: 100, outgoing_window: 100 })));
-      p.write(listFrame(PERFORMATIVE.attach, [str(0xa1, text), Buffer.from([0x43]), Buffer.from([0x42]), Buffer.from([0x40, 0x40]), source(), Buffer.concat([Buffer.from([0x00, 0x53, 0x29]), compound(0xd0, [str(pick([0xa1, 0xa3]), text)])])]));
+      p.write(
+        listFrame(PERFORMATIVE.attach, [
+          str(0xa1, text),
+          Buffer.from([0x43]),
+          Buffer.from([0x42]),
+          Buffer.from([0x40, 0x40]),
+          source(),
+          Buffer.concat([Buffer.from([0x00, 0x53, 0x29]), compound(0xd0, [str(pick([0xa1, 0xa3]), text)])]),
+        ]),
+      );
       p.write(phases[3]);
     }),
-  "SASL": (port) =>
+  SASL: (port) =>
     withPeer(port, async (p) => {
       p.write(SASL_HEADER);
       await p.waitFor(() => p.received.find((f) => f.code === PERFORMATIVE.saslMechanisms), CASE_MS);
       const mech = pick(["ANONYMOUS", "MSSBCBS", "PLAIN", "EXTERNAL", "", "x".repeat(300)]);
-      const init = chance(0.7) ? saslFrame(frames.sasl_init({ mechanism: mech, initial_response: bytes(int(64)), hostname: "localhost" })) : mutate(saslFrame(frames.sasl_init({ mechanism: mech })));
+      const init = chance(0.7)
+        ? saslFrame(frames.sasl_init({ mechanism: mech, initial_response: bytes(int(64)), hostname: "localhost" }))
+        : mutate(saslFrame(frames.sasl_init({ mechanism: mech })));
       p.write(init);
       await p.waitFor(() => p.received.find((f) => f.code === PERFORMATIVE.saslOutcome), CASE_MS);
       const rest = Buffer.concat(validPhases());
@@ -240,11 +369,17 @@ async function validSessionWorks(port: number): Promise<void> {
   try {
     const phases = validPhases();
     await playPhases(peer, phases.slice(0, -1));
-    const accepted = await peer.waitFor(() => peer.received.find((f) => f.code === PERFORMATIVE.disposition && f.performative.first === 1), 10_000);
+    const accepted = await peer.waitFor(
+      () => peer.received.find((f) => f.code === PERFORMATIVE.disposition && f.performative.first === 1),
+      10_000,
+    );
     peer.write(phases[phases.length - 1]);
     await peer.waitFor(() => peer.received.find((f) => f.code === PERFORMATIVE.close), 5000);
     assert.ok(accepted && message.is_accepted(accepted.performative.state), "the session's message is accepted");
-    assert.ok(peer.received.some((f) => f.code === PERFORMATIVE.close) && !peer.closeError(), "the session ends with a clean close");
+    assert.ok(
+      peer.received.some((f) => f.code === PERFORMATIVE.close) && !peer.closeError(),
+      "the session ends with a clean close",
+    );
   } finally {
     peer.destroy();
   }
@@ -257,8 +392,10 @@ async function sessionsAndLinks(port: number): Promise<void> {
     async (p) => {
       p.write(Buffer.concat(validPhases().slice(0, 2)));
       const out: Buffer[] = [];
-      for (let ch = 1; ch < 5000; ch++) out.push(amqpFrame(ch, frames.begin({ next_outgoing_id: 0, incoming_window: 10, outgoing_window: 10 })));
-      for (let h = 10; h < 5010; h++) out.push(attach(h, chance(0.5), `link-${h}`, source("$cbs"), target(chance(0.5) ? QUEUE : "$cbs")));
+      for (let ch = 1; ch < 5000; ch++)
+        out.push(amqpFrame(ch, frames.begin({ next_outgoing_id: 0, incoming_window: 10, outgoing_window: 10 })));
+      for (let h = 10; h < 5010; h++)
+        out.push(attach(h, chance(0.5), `link-${h}`, source("$cbs"), target(chance(0.5) ? QUEUE : "$cbs")));
       // then a session beyond channel-max (4999)
       out.push(amqpFrame(5000, frames.begin({ next_outgoing_id: 0, incoming_window: 10, outgoing_window: 10 })));
       for (let i = 0; i < out.length; i += 500) p.write(Buffer.concat(out.slice(i, i + 500)));
@@ -315,55 +452,59 @@ after(async () => {
 });
 
 describe("AMQP fuzzing", () => {
-  it(`survives ${INPUTS} fuzzed inputs (within ${SECONDS} s) and still serves`, { timeout: (SECONDS + 120) * 1000 }, async () => {
-    const rssBefore = server.rss();
-    const deadline = Date.now() + SECONDS * 1000;
-    const kinds = Object.keys(CASES);
-    let crashes = 0;
-    await validSessionWorks(server.amqpPort);
-    await sessionsAndLinks(server.amqpPort);
-    await manyConnections(server.amqpPort, 500);
-    await Promise.all(Array.from({ length: 20 }, () => slowLoris(server.amqpPort)));
-    const worker = async () => {
-      while (stats.inputs < INPUTS && Date.now() < deadline && server.child.exitCode === null) {
-        const kind = pick(kinds);
-        stats.inputs++;
-        stats.byKind[kind] = (stats.byKind[kind] ?? 0) + 1;
-        await CASES[kind](server.amqpPort).catch(() => {
-          // a refused connect is a server that stopped listening
-          if (server.child.exitCode !== null) crashes++;
-        });
+  it(
+    `survives ${INPUTS} fuzzed inputs (within ${SECONDS} s) and still serves`,
+    { timeout: (SECONDS + 120) * 1000 },
+    async () => {
+      const rssBefore = server.rss();
+      const deadline = Date.now() + SECONDS * 1000;
+      const kinds = Object.keys(CASES);
+      let crashes = 0;
+      await validSessionWorks(server.amqpPort);
+      await sessionsAndLinks(server.amqpPort);
+      await manyConnections(server.amqpPort, 500);
+      await Promise.all(Array.from({ length: 20 }, () => slowLoris(server.amqpPort)));
+      const worker = async () => {
+        while (stats.inputs < INPUTS && Date.now() < deadline && server.child.exitCode === null) {
+          const kind = pick(kinds);
+          stats.inputs++;
+          stats.byKind[kind] = (stats.byKind[kind] ?? 0) + 1;
+          await CASES[kind](server.amqpPort).catch(() => {
+            // a refused connect is a server that stopped listening
+            if (server.child.exitCode !== null) crashes++;
+          });
+        }
+      };
+      await Promise.all(Array.from({ length: PARALLEL }, worker));
+      await sessionsAndLinks(server.amqpPort);
+      const stderr = server.stderr();
+      const alive = server.child.exitCode === null && server.child.signalCode === null;
+      if (!alive) crashes++;
+      crashes += (stderr.match(/RangeError|TypeError|Maximum call stack|internal error|\n\s+at /g) ?? []).length;
+      const rssAfter = alive ? server.rss() : 0;
+      const lines = stderr.split("\n").filter(Boolean);
+      const distinct = [...new Set(lines.map((l) => l.replace(/\d+/g, "N").slice(0, 100)))];
+      console.log(
+        `amqp fuzz: seed ${SEED}, ${stats.inputs} inputs, ${stats.connections} connections, ${crashes} crashes, ` +
+          `RSS ${(rssBefore / 2 ** 20).toFixed(0)} MB -> ${(rssAfter / 2 ** 20).toFixed(0)} MB; closes ${JSON.stringify(stats.closes)}; inputs ${JSON.stringify(stats.byKind)}; ` +
+          `${lines.length} stderr lines${distinct.length ? `: ${JSON.stringify(distinct.slice(0, 10))}` : ""}`,
+      );
+      assert.ok(alive, `the server is alive\n${stderr}`);
+      assert.equal(crashes, 0, `no crash in stderr:\n${stderr.slice(-5000)}`);
+      assert.equal(stats.closes["amqp:internal-error"] ?? 0, 0, "no connection closed as an internal error");
+      const client = new ServiceBusClient(server.connectionString, RETRY);
+      try {
+        await client.createSender(QUEUE).sendMessages({ body: "after the fuzz" });
+        const receiver = client.createReceiver(QUEUE, { receiveMode: "receiveAndDelete" });
+        let found = false;
+        for (let i = 0; i < 20 && !found; i++) {
+          const got = await receiver.receiveMessages(50, { maxWaitTimeInMs: 1000 });
+          found = got.some((m) => m.body === "after the fuzz");
+        }
+        assert.ok(found, "the SDK receives what it sent");
+      } finally {
+        await client.close();
       }
-    };
-    await Promise.all(Array.from({ length: PARALLEL }, worker));
-    await sessionsAndLinks(server.amqpPort);
-    const stderr = server.stderr();
-    const alive = server.child.exitCode === null && server.child.signalCode === null;
-    if (!alive) crashes++;
-    crashes += (stderr.match(/RangeError|TypeError|Maximum call stack|internal error|\n\s+at /g) ?? []).length;
-    const rssAfter = alive ? server.rss() : 0;
-    const lines = stderr.split("\n").filter(Boolean);
-    const distinct = [...new Set(lines.map((l) => l.replace(/\d+/g, "N").slice(0, 100)))];
-    console.log(
-      `amqp fuzz: seed ${SEED}, ${stats.inputs} inputs, ${stats.connections} connections, ${crashes} crashes, ` +
-        `RSS ${(rssBefore / 2 ** 20).toFixed(0)} MB -> ${(rssAfter / 2 ** 20).toFixed(0)} MB; closes ${JSON.stringify(stats.closes)}; inputs ${JSON.stringify(stats.byKind)}; ` +
-        `${lines.length} stderr lines${distinct.length ? `: ${JSON.stringify(distinct.slice(0, 10))}` : ""}`,
-    );
-    assert.ok(alive, `the server is alive\n${stderr}`);
-    assert.equal(crashes, 0, `no crash in stderr:\n${stderr.slice(-5000)}`);
-    assert.equal(stats.closes["amqp:internal-error"] ?? 0, 0, "no connection closed as an internal error");
-    const client = new ServiceBusClient(server.connectionString, RETRY);
-    try {
-      await client.createSender(QUEUE).sendMessages({ body: "after the fuzz" });
-      const receiver = client.createReceiver(QUEUE, { receiveMode: "receiveAndDelete" });
-      let found = false;
-      for (let i = 0; i < 20 && !found; i++) {
-        const got = await receiver.receiveMessages(50, { maxWaitTimeInMs: 1000 });
-        found = got.some((m) => m.body === "after the fuzz");
-      }
-      assert.ok(found, "the SDK receives what it sent");
-    } finally {
-      await client.close();
-    }
-  });
+    },
+  );
 });

@@ -24,9 +24,11 @@ interface Execution {
   properties: { status: string; reason?: string };
 }
 
-const api = async (s: ServerProcess, path: string) => (await fetch(`http://127.0.0.1:${s.httpPort}/api/v1${path}`)).json() as Promise<any>;
+const api = async (s: ServerProcess, path: string) =>
+  (await fetch(`http://127.0.0.1:${s.httpPort}/api/v1${path}`)).json() as Promise<any>;
 const executions = async (s: ServerProcess): Promise<Execution[]> => (await api(s, `/jobs/${JOB}/executions`)).value;
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2].startsWith("Z");
+const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2].startsWith("Z");
 
 /** Replica processes of this test's job, found by the variable Container Apps gives them. */
 function replicaPids(): number[] {
@@ -34,7 +36,8 @@ function replicaPids(): number[] {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").includes(`CONTAINER_APP_JOB_NAME=${JOB}`)) pids.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").includes(`CONTAINER_APP_JOB_NAME=${JOB}`))
+        pids.push(Number(entry));
     } catch {
       // gone, or not ours
     }
@@ -48,8 +51,16 @@ describe("kill -9 with running executions", () => {
     // while the hold file exists a replica keeps running with its message locked; then it completes it
     const hold = join(dir, "hold");
     writeFileSync(hold, "");
-    const job = jobEntry({ name: JOB, maxExecutions: 3, rules: [{ name: "rule", metadata: { queueName: QUEUE } }], env: { SB_QUEUE: QUEUE, HOLD_WHILE_FILE: hold } });
-    writeFileSync(config, queuesYaml({ [QUEUE]: { lockDuration: "PT5S", maxDeliveryCount: 10 } }) + `jobs: ${JSON.stringify([job])}\n`);
+    const job = jobEntry({
+      name: JOB,
+      maxExecutions: 3,
+      rules: [{ name: "rule", metadata: { queueName: QUEUE } }],
+      env: { SB_QUEUE: QUEUE, HOLD_WHILE_FILE: hold },
+    });
+    writeFileSync(
+      config,
+      queuesYaml({ [QUEUE]: { lockDuration: "PT5S", maxDeliveryCount: 10 } }) + `jobs: ${JSON.stringify([job])}\n`,
+    );
     const dataDir = join(dir, "data");
     const bodies = Array.from({ length: MESSAGES }, (_, i) => `crash body ${i}`);
     let reconciled = 0;
@@ -60,7 +71,11 @@ describe("kill -9 with running executions", () => {
     await client.createSender(QUEUE).sendMessages(bodies.map((body) => ({ body })));
     await client.close();
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
-      await waitFor(`cycle ${cycle}: an execution running`, async () => (await executions(server)).some((e) => e.properties.status === "Running"), 30_000);
+      await waitFor(
+        `cycle ${cycle}: an execution running`,
+        async () => (await executions(server)).some((e) => e.properties.status === "Running"),
+        30_000,
+      );
       await new Promise((r) => setTimeout(r, 1000)); // let the held locks reach the disk (written after 500 ms)
       const running = (await executions(server)).filter((e) => e.properties.status === "Running").map((e) => e.name);
       const pids = replicaPids();
@@ -69,7 +84,10 @@ describe("kill -9 with running executions", () => {
       const after = await executions(server);
       for (const name of running) {
         const e = after.find((x) => x.name === name);
-        assert.ok(e && !["Running", "Processing"].includes(e.properties.status), `execution ${name} of the killed server is final after the restart (${e?.properties.status})`);
+        assert.ok(
+          e && !["Running", "Processing"].includes(e.properties.status),
+          `execution ${name} of the killed server is final after the restart (${e?.properties.status})`,
+        );
         reconciled++;
       }
       await waitFor(`cycle ${cycle}: the killed server's replicas gone`, () => pids.every((p) => !alive(p)), 20_000);
@@ -92,8 +110,12 @@ describe("kill -9 with running executions", () => {
       },
       120_000,
     ).catch(async (e) => {
-      const states = (await executions(server)).map((x) => `${x.name} ${x.properties.status} ${x.properties.reason ?? ""}`);
-      const sys = (await api(server, `/jobs/${JOB}/logs?kind=system&tail=40`)).value.map((l: any) => `${l.reason} ${l.text}`);
+      const states = (await executions(server)).map(
+        (x) => `${x.name} ${x.properties.status} ${x.properties.reason ?? ""}`,
+      );
+      const sys = (await api(server, `/jobs/${JOB}/logs?kind=system&tail=40`)).value.map(
+        (l: any) => `${l.reason} ${l.text}`,
+      );
       throw new Error(`${e.message}\n${states.join("\n")}\n${sys.join("\n")}`);
     });
     const q = await api(server, `/servicebus/namespaces/sbemulatorns/queues/${QUEUE}`);
@@ -101,6 +123,8 @@ describe("kill -9 with running executions", () => {
     assert.equal(q.properties.countDetails.deadLetterMessageCount, 0, "nothing dead-lettered");
     await server.stop("SIGTERM");
     await server.dispose();
-    console.log(`kill -9 with executions: ${CYCLES} cycles, ${reconciled} running executions reconciled, ${replicasKilled} leftover replicas killed, ${MESSAGES} messages all processed (${succeeded} executions succeeded), 0 lost`);
+    console.log(
+      `kill -9 with executions: ${CYCLES} cycles, ${reconciled} running executions reconciled, ${replicasKilled} leftover replicas killed, ${MESSAGES} messages all processed (${succeeded} executions succeeded), 0 lost`,
+    );
   });
 });

@@ -21,7 +21,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** One client connection with $cbs done: the JS SDK's way in, without its retries hiding what happened. */
 async function connect(s: ServerProcess): Promise<Connection> {
   const container = rhea.create_container({ id: `kill9-${process.pid}-${Math.random().toString(36).slice(2)}` });
-  const conn = container.connect({ host: "127.0.0.1", port: s.amqpPort, hostname: "localhost", reconnect: false, idle_time_out: 0 } as rhea.ConnectionOptions);
+  const conn = container.connect({
+    host: "127.0.0.1",
+    port: s.amqpPort,
+    hostname: "localhost",
+    reconnect: false,
+    idle_time_out: 0,
+  } as rhea.ConnectionOptions);
   conn.on("error", () => {});
   conn.on("disconnected", () => {});
   await new Promise<void>((resolve, reject) => {
@@ -59,7 +65,12 @@ function load(conn: Connection, cycle: number, tally: Tally, hold?: Map<string, 
     pump();
   });
   sender.on("rejected", (ctx: EventContext) => inFlight.delete(ctx.delivery!));
-  const receiver = conn.open_receiver({ source: { address: QUEUE }, autoaccept: false, credit_window: 50, rcv_settle_mode: 1 } as rhea.ReceiverOptions);
+  const receiver = conn.open_receiver({
+    source: { address: QUEUE },
+    autoaccept: false,
+    credit_window: 50,
+    rcv_settle_mode: 1,
+  } as rhea.ReceiverOptions);
   receiver.on("message", (ctx: EventContext) => {
     const id = String(ctx.message!.message_id);
     const count = Number(ctx.message!.delivery_count ?? 0);
@@ -97,7 +108,8 @@ describe("kill -9 under load", () => {
         const run = load(conn, cycle, tally, last ? held : undefined);
         const before = tally.accepted.size;
         await waitFor(`cycle ${cycle}: messages accepted`, () => tally.accepted.size > before + 200, 20_000);
-        await new Promise((r) => setTimeout(r, last ? 1500 : 100 + Math.random() * 900)); // crash at a random point of the load
+        // crash at a random point of the load
+        await new Promise((r) => setTimeout(r, last ? 1500 : 100 + Math.random() * 900));
         run.stop();
         await server.kill9();
       } finally {
@@ -111,13 +123,22 @@ describe("kill -9 under load", () => {
     const drained = new Map<string, number>();
     try {
       const conn = await connect(server);
-      const receiver = conn.open_receiver({ source: { address: QUEUE }, autoaccept: false, credit_window: 200, rcv_settle_mode: 1 } as rhea.ReceiverOptions);
+      const receiver = conn.open_receiver({
+        source: { address: QUEUE },
+        autoaccept: false,
+        credit_window: 200,
+        rcv_settle_mode: 1,
+      } as rhea.ReceiverOptions);
       receiver.on("message", (ctx: EventContext) => {
         drained.set(String(ctx.message!.message_id), Number(ctx.message!.delivery_count ?? 0));
         ctx.delivery!.accept();
       });
       // held locks (PT5S) expire after the restart; the count stays above 0 until they came back and were taken
-      await waitFor("the queue to be drained", async () => [...held.keys()].every((id) => drained.has(id)) && (await activeCount(server)) === 0, 60_000);
+      await waitFor(
+        "the queue to be drained",
+        async () => [...held.keys()].every((id) => drained.has(id)) && (await activeCount(server)) === 0,
+        60_000,
+      );
       conn.close();
     } finally {
       await server.stop("SIGTERM").catch(() => server.kill9());
@@ -126,7 +147,8 @@ describe("kill -9 under load", () => {
 
     const lost = [...tally.accepted].filter((id) => !tally.received.has(id) && !drained.has(id));
     const redelivered = [...drained.keys()].filter((id) => tally.received.has(id)).length;
-    for (const [id, count] of held) assert.equal(drained.get(id), count + 1, `held message ${id} comes back with delivery count ${count + 1}`);
+    for (const [id, count] of held)
+      assert.equal(drained.get(id), count + 1, `held message ${id} comes back with delivery count ${count + 1}`);
     console.log(
       `kill -9: ${CYCLES} cycles, ${tally.accepted.size} accepted, ${tally.received.size} received before a crash, ` +
         `${drained.size} drained after (${redelivered} of them redelivered), ${held.size} held locks back with count + 1, lost ${lost.length}`,

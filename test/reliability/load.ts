@@ -9,7 +9,13 @@ import { putToken } from "../../bench/cbs.js";
 /** Opens a connection to 127.0.0.1:`port` and puts a SAS token for the namespace (the emulator's root key) on $cbs. */
 export async function connect(port: number): Promise<Connection> {
   const container = rhea.create_container({ id: `reliability-${randomUUID()}` });
-  const conn = container.connect({ host: "127.0.0.1", port, hostname: "localhost", reconnect: false, idle_time_out: 0 } as rhea.ConnectionOptions);
+  const conn = container.connect({
+    host: "127.0.0.1",
+    port,
+    hostname: "localhost",
+    reconnect: false,
+    idle_time_out: 0,
+  } as rhea.ConnectionOptions);
   container.on("error", () => {});
   await new Promise<void>((resolve, reject) => {
     conn.once("connection_open", () => resolve());
@@ -39,12 +45,20 @@ export function bodyOf(i: number, size: number): Buffer {
  * Sends messages `from` … `from + count - 1` (see bodyOf) with at most `window` unsettled, each with message id
  * `<prefix><number>`; resolves with the rate once every one is accepted.
  */
-export async function sendMany(conn: Connection, address: string, opts: { from?: number; count: number; size: number; window?: number; prefix?: string }): Promise<{ ms: number; rate: number }> {
+export async function sendMany(
+  conn: Connection,
+  address: string,
+  opts: { from?: number; count: number; size: number; window?: number; prefix?: string },
+): Promise<{ ms: number; rate: number }> {
   const from = opts.from ?? 0;
   const window = opts.window ?? 500;
   const prefix = opts.prefix ?? "id-";
   const digits = "0000000000";
-  const template = rhea.message.encode({ durable: true, message_id: prefix + digits, body: rhea.message.data_section(bodyOf(0, opts.size)) });
+  const template = rhea.message.encode({
+    durable: true,
+    message_id: prefix + digits,
+    body: rhea.message.data_section(bodyOf(0, opts.size)),
+  });
   const idAt = template.indexOf(prefix + digits, 0, "latin1") + prefix.length;
   const bodyAt = template.indexOf("m" + digits, 0, "latin1") + 1;
   const sender = conn.open_sender({ target: { address }, autosettle: true });
@@ -67,7 +81,9 @@ export async function sendMany(conn: Connection, address: string, opts: { from?:
       else pump();
     });
     for (const bad of ["rejected", "released", "modified"]) {
-      sender.on(bad, (ctx: EventContext) => reject(new Error(`send ${bad}: ${JSON.stringify(ctx.delivery?.remote_state)}`)));
+      sender.on(bad, (ctx: EventContext) =>
+        reject(new Error(`send ${bad}: ${JSON.stringify(ctx.delivery?.remote_state)}`)),
+      );
     }
     sender.on("sender_close", () => reject(new Error(`sender closed: ${JSON.stringify(sender.error)}`)));
     sender.on("sendable", pump);
@@ -82,12 +98,26 @@ export async function sendMany(conn: Connection, address: string, opts: { from?:
  * Receives `count` messages in peek-lock mode and completes each (an accepted, settled disposition); resolves
  * with their bodies in arrival order.
  */
-export async function receiveMany(conn: Connection, address: string, count: number, opts: { credit?: number; timeoutMs?: number } = {}): Promise<Buffer[]> {
+export async function receiveMany(
+  conn: Connection,
+  address: string,
+  count: number,
+  opts: { credit?: number; timeoutMs?: number } = {},
+): Promise<Buffer[]> {
   const out: Buffer[] = [];
-  const receiver = conn.open_receiver({ source: { address }, credit_window: 0, autoaccept: false, snd_settle_mode: 0, rcv_settle_mode: 0 });
+  const receiver = conn.open_receiver({
+    source: { address },
+    credit_window: 0,
+    autoaccept: false,
+    snd_settle_mode: 0,
+    rcv_settle_mode: 0,
+  });
   const credit = opts.credit ?? 200;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`receive: ${out.length} of ${count} within ${opts.timeoutMs ?? 60_000} ms`)), opts.timeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`receive: ${out.length} of ${count} within ${opts.timeoutMs ?? 60_000} ms`)),
+      opts.timeoutMs ?? 60_000,
+    );
     let granted = Math.min(credit, count);
     receiver.once("receiver_open", () => receiver.add_credit(granted));
     receiver.on("message", (ctx: EventContext) => {

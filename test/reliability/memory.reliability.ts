@@ -40,7 +40,10 @@ async function receiveInOrder(s: ServerProcess, from: number, count: number): Pr
   try {
     const bodies = await receiveMany(conn, QUEUE, count, { credit: 500, timeoutMs: 120_000 });
     for (let i = 0; i < count; i++) {
-      if (!bodies[i].equals(bodyOf(from + i, SIZE))) assert.fail(`message ${i} of the sample is ${bodies[i].subarray(0, 11)}, not m${String(from + i).padStart(10, "0")}`);
+      if (!bodies[i].equals(bodyOf(from + i, SIZE)))
+        assert.fail(
+          `message ${i} of the sample is ${bodies[i].subarray(0, 11)}, not m${String(from + i).padStart(10, "0")}`,
+        );
     }
   } finally {
     await close(conn);
@@ -59,18 +62,26 @@ describe(`memory: ${MESSAGES.toLocaleString("en")} queued ${SIZE}-byte messages`
     const conn = await connect(s.amqpPort);
     let peakWhileLoading = 0;
     const sampler = setInterval(() => (peakWhileLoading = Math.max(peakWhileLoading, memoryOf(s.child.pid!).rss)), 250);
-    const sent = await sendMany(conn, QUEUE, { count: MESSAGES, size: SIZE, window: 1000 }).finally(() => clearInterval(sampler));
+    const sent = await sendMany(conn, QUEUE, { count: MESSAGES, size: SIZE, window: 1000 }).finally(() =>
+      clearInterval(sampler),
+    );
     await close(conn);
     await settle();
     const loaded = memoryOf(s.child.pid!);
-    rows.push(`| ${MESSAGES.toLocaleString("en")} queued (sent in ${(sent.ms / 1000).toFixed(1)} s, ${sent.rate.toLocaleString("en")} msg/s) | ${loaded.rss} MB | ${loaded.peak} MB |`);
-    console.log(`loaded ${MESSAGES} messages in ${sent.ms} ms (${sent.rate}/s): RSS idle ${idle.rss} MB, loaded ${loaded.rss} MB, peak ${loaded.peak} MB`);
+    rows.push(
+      `| ${MESSAGES.toLocaleString("en")} queued (sent in ${(sent.ms / 1000).toFixed(1)} s, ${sent.rate.toLocaleString("en")} msg/s) | ${loaded.rss} MB | ${loaded.peak} MB |`,
+    );
+    console.log(
+      `loaded ${MESSAGES} messages in ${sent.ms} ms (${sent.rate}/s): RSS idle ${idle.rss} MB, loaded ${loaded.rss} MB, peak ${loaded.peak} MB`,
+    );
     assert.ok(loaded.peak <= LIMIT_MB, `peak RSS while loading ${loaded.peak} MB ≤ ${LIMIT_MB} MB`);
     assert.ok(loaded.rss <= LIMIT_MB, `RSS with the messages queued ${loaded.rss} MB ≤ ${LIMIT_MB} MB`);
 
     await receiveInOrder(s, 0, SAMPLE);
     const received = memoryOf(s.child.pid!);
-    rows.push(`| after receiving and completing ${SAMPLE.toLocaleString("en")} | ${received.rss} MB | ${received.peak} MB |`);
+    rows.push(
+      `| after receiving and completing ${SAMPLE.toLocaleString("en")} | ${received.rss} MB | ${received.peak} MB |`,
+    );
     assert.ok(received.peak <= LIMIT_MB, `peak RSS ${received.peak} MB ≤ ${LIMIT_MB} MB`);
     assert.equal((await s.stop()).code, 0, "a clean shutdown");
   });
@@ -87,12 +98,17 @@ describe(`memory: ${MESSAGES.toLocaleString("en")} queued ${SIZE}-byte messages`
 
     await receiveInOrder(s, SAMPLE, SAMPLE);
     const after = memoryOf(s.child.pid!);
-    rows.push(`| after receiving and completing ${SAMPLE.toLocaleString("en")} more | ${after.rss} MB | ${after.peak} MB |`);
+    rows.push(
+      `| after receiving and completing ${SAMPLE.toLocaleString("en")} more | ${after.rss} MB | ${after.peak} MB |`,
+    );
     assert.ok(after.peak <= LIMIT_MB, `peak RSS ${after.peak} MB ≤ ${LIMIT_MB} MB`);
     await s.stop();
   });
 
   after(() => {
-    if (rows.length) console.log(["", "| eventjobs up (child process) | RSS | peak RSS (VmHWM) |", "|---|---|---|", ...rows, ""].join("\n"));
+    if (rows.length)
+      console.log(
+        ["", "| eventjobs up (child process) | RSS | peak RSS (VmHWM) |", "|---|---|---|", ...rows, ""].join("\n"),
+      );
   });
 });

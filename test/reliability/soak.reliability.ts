@@ -32,7 +32,10 @@ const GROWTH_MB = 10;
 
 const dir = mkdtempSync(join(tmpdir(), "eventjobs-rel-soak-"));
 const config = join(dir, "eventjobs.yaml");
-writeFileSync(config, queuesYaml({ [QUEUE]: { requiresDuplicateDetection: true, duplicateDetectionHistoryTimeWindow: "PT20S" } }));
+writeFileSync(
+  config,
+  queuesYaml({ [QUEUE]: { requiresDuplicateDetection: true, duplicateDetectionHistoryTimeWindow: "PT20S" } }),
+);
 let server: ServerProcess | undefined;
 after(async () => {
   await server?.dispose();
@@ -60,7 +63,9 @@ function sendBatch(conn: Connection, client: number, round: number): Promise<voi
       resolve();
     });
     for (const bad of ["rejected", "released", "modified"]) {
-      sender.on(bad, (ctx: EventContext) => reject(new Error(`send ${bad}: ${JSON.stringify(ctx.delivery?.remote_state)}`)));
+      sender.on(bad, (ctx: EventContext) =>
+        reject(new Error(`send ${bad}: ${JSON.stringify(ctx.delivery?.remote_state)}`)),
+      );
     }
   });
 }
@@ -96,41 +101,53 @@ async function client(n: number, until: number): Promise<void> {
   }
 }
 
-describe(`soak: ${CLIENTS} clients × send/receive/complete for ${SECONDS} s`, { timeout: (SECONDS + 120) * 1000 }, () => {
-  it("RSS stops growing once the working set is reached; every message sent is received", async () => {
-    server = await startServer({ args: ["--config", config] });
-    const pid = server.child.pid!;
-    const samples: Array<{ t: number; rss: number; sent: number }> = [];
-    const start = Date.now();
-    const sampler = setInterval(() => samples.push({ t: Math.round((Date.now() - start) / 1000), rss: memoryOf(pid).rss, sent: totals.sent }), SAMPLE_MS);
-    try {
-      await Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(i, start + SECONDS * 1000)));
-    } finally {
-      clearInterval(sampler);
-    }
-    const idleAfter = memoryOf(pid);
+describe(
+  `soak: ${CLIENTS} clients × send/receive/complete for ${SECONDS} s`,
+  { timeout: (SECONDS + 120) * 1000 },
+  () => {
+    it("RSS stops growing once the working set is reached; every message sent is received", async () => {
+      server = await startServer({ args: ["--config", config] });
+      const pid = server.child.pid!;
+      const samples: Array<{ t: number; rss: number; sent: number }> = [];
+      const start = Date.now();
+      const sampler = setInterval(
+        () => samples.push({ t: Math.round((Date.now() - start) / 1000), rss: memoryOf(pid).rss, sent: totals.sent }),
+        SAMPLE_MS,
+      );
+      try {
+        await Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(i, start + SECONDS * 1000)));
+      } finally {
+        clearInterval(sampler);
+      }
+      const idleAfter = memoryOf(pid);
 
-    const rate = Math.round(totals.sent / ((Date.now() - start) / 1000));
-    const curve = samples.map((s) => `| ${s.t} s | ${s.rss} MB | ${s.sent.toLocaleString("en")} |`);
-    const third = Math.floor(samples.length / 3);
-    const maxOf = (from: number, to: number) => Math.max(...samples.slice(from, to).map((s) => s.rss));
-    const middle = maxOf(third, 2 * third);
-    const last = maxOf(2 * third, samples.length);
-    console.log([
-      "",
-      `${CLIENTS} clients, ${SECONDS} s: ${totals.sent.toLocaleString("en")} messages sent and received (${rate.toLocaleString("en")}/s), ` +
-        `${totals.connections} connections; RSS max middle third ${middle} MB, last third ${last} MB, at the end ${idleAfter.rss} MB (peak ${idleAfter.peak} MB)`,
-      "",
-      "| time | RSS | messages sent so far |",
-      "|---|---|---|",
-      ...curve,
-      "",
-    ].join("\n"));
+      const rate = Math.round(totals.sent / ((Date.now() - start) / 1000));
+      const curve = samples.map((s) => `| ${s.t} s | ${s.rss} MB | ${s.sent.toLocaleString("en")} |`);
+      const third = Math.floor(samples.length / 3);
+      const maxOf = (from: number, to: number) => Math.max(...samples.slice(from, to).map((s) => s.rss));
+      const middle = maxOf(third, 2 * third);
+      const last = maxOf(2 * third, samples.length);
+      console.log(
+        [
+          "",
+          `${CLIENTS} clients, ${SECONDS} s: ${totals.sent.toLocaleString("en")} messages sent and received (${rate.toLocaleString("en")}/s), ` +
+            `${totals.connections} connections; RSS max middle third ${middle} MB, last third ${last} MB, at the end ${idleAfter.rss} MB (peak ${idleAfter.peak} MB)`,
+          "",
+          "| time | RSS | messages sent so far |",
+          "|---|---|---|",
+          ...curve,
+          "",
+        ].join("\n"),
+      );
 
-    assert.equal(totals.received, totals.sent, "every message sent was received");
-    assert.ok(totals.sent >= 50_000, `enough traffic to mean something (${totals.sent} messages)`);
-    assert.ok(samples.length >= 9, "enough samples for thirds");
-    const allowed = Math.max(GROWTH_MB, Math.round(middle * 0.05));
-    assert.ok(last <= middle + allowed, `RSS still growing: max of the last third ${last} MB > max of the middle third ${middle} MB + ${allowed} MB`);
-  });
-});
+      assert.equal(totals.received, totals.sent, "every message sent was received");
+      assert.ok(totals.sent >= 50_000, `enough traffic to mean something (${totals.sent} messages)`);
+      assert.ok(samples.length >= 9, "enough samples for thirds");
+      const allowed = Math.max(GROWTH_MB, Math.round(middle * 0.05));
+      assert.ok(
+        last <= middle + allowed,
+        `RSS still growing: max of the last third ${last} MB > max of the middle third ${middle} MB + ${allowed} MB`,
+      );
+    });
+  },
+);

@@ -37,8 +37,18 @@ const rowName = (group: string, row: Row, i: number) =>
   `${group}: ${row.test || row.name || row.comment || row.note || (row.idx !== undefined ? `idx ${row.idx}` : "row")} [${i}]`;
 
 /** A single-metric trigger reading (what KEDA's mock scalers return). */
-function reading(queueLength: number, targetAverageValue: number, isActive: boolean, metricName = "s0-queueLength"): TriggerReading {
-  return { metricName, values: [{ metricName, value: queueLength }], targetAverageValues: [targetAverageValue], isActive };
+function reading(
+  queueLength: number,
+  targetAverageValue: number,
+  isActive: boolean,
+  metricName = "s0-queueLength",
+): TriggerReading {
+  return {
+    metricName,
+    values: [{ metricName, value: queueLength }],
+    targetAverageValues: [targetAverageValue],
+    isActive,
+  };
 }
 
 /** The lab's trigger: one queue, messageCount 1, activation 0, connection string. */
@@ -50,7 +60,9 @@ function labReading(messageCount: string, queueLength: number): TriggerReading {
   return serviceBusTriggerReading(meta, queueLength);
 }
 
-/** KEDA's exact message for each failing TestParseServiceBusMetadata row (not in the JSON; from KEDA's scaler source). */
+/**
+ * KEDA's exact message for each failing TestParseServiceBusMetadata row (not in the JSON; from KEDA's scaler source).
+ */
 const SB_ERROR_REASONS: Record<number, string> = {
   0: "no service bus entity type set",
   5: "both topic and queue name metadata provided",
@@ -91,7 +103,11 @@ function generateCleanupJobs(spec: string): JobLike[] {
     assert.ok(m, `unrecognised generator segment ${part}`);
     const [, prefix, from, to = from, time, type] = m;
     for (let n = Number(from); n <= Number(to); n++) {
-      jobs.push({ name: `${prefix}${n}`, completionTime: `${date}T${time}:00Z`, conditions: [{ type: type!, status: "True" }] });
+      jobs.push({
+        name: `${prefix}${n}`,
+        completionTime: `${date}T${time}:00Z`,
+        conditions: [{ type: type!, status: "True" }],
+      });
     }
   }
   const total = /\((\d+) jobs total/.exec(spec)?.[1];
@@ -123,7 +139,11 @@ const handlers: Record<string, (row: Row, i: number) => void> = {
   },
   cleanUp(row) {
     const jobs: JobLike[] = row.jobs
-      ? row.jobs.map((j: Row) => ({ name: j.name, completionTime: j.completionTime, conditions: [{ type: j.condition, status: "True" }] }))
+      ? row.jobs.map((j: Row) => ({
+          name: j.name,
+          completionTime: j.completionTime,
+          conditions: [{ type: j.condition, status: "True" }],
+        }))
       : generateCleanupJobs(row.jobsGenerator);
     const deleted = getJobsToDelete(jobs, row).map((j) => j.name);
     assert.deepEqual([...deleted].sort(), [...row.expectDeleted].sort());
@@ -153,7 +173,9 @@ const handlers: Record<string, (row: Row, i: number) => void> = {
       maxReplicaCount: row.maxReplicaCount,
       scalingStrategy: { multipleScalersCalculation: row.multipleScalersCalculation },
     };
-    const outcomes = row.scalers.map((s: Row, i: number) => reading(s.queueLength, s.targetAverageValue, s.isActive, `s${i}-m`));
+    const outcomes = row.scalers.map((s: Row, i: number) =>
+      reading(s.queueLength, s.targetAverageValue, s.isActive, `s${i}-m`),
+    );
     const state = getScaledJobState(spec, outcomes);
     assert.deepEqual(
       { isActive: state.isActive, isError: state.isError, queueLength: state.queueLength, maxValue: state.maxValue },
@@ -209,7 +231,10 @@ const handlers: Record<string, (row: Row, i: number) => void> = {
     let running = 0;
     for (const step of row.steps) {
       const q = step.reportedQueueLength;
-      running += decideScaledJob(spec, [reading(q, 1, q > 0)], { runningJobCount: running, pendingJobCount: 0 }).jobsToCreate;
+      running += decideScaledJob(spec, [reading(q, 1, q > 0)], {
+        runningJobCount: running,
+        pendingJobCount: 0,
+      }).jobsToCreate;
       assert.equal(running, step.runningJobsAfterPoll, `docs queue ${step.docsQueueLength}, reported ${q}`);
     }
   },
@@ -246,7 +271,10 @@ function rowsOf(group: string): Row[] {
 const groups = Object.keys(cases).filter((k) => k !== "source" && k !== "files");
 
 test("every group in keda-cases.json has a handler", () => {
-  assert.deepEqual(groups.filter((g) => !handlers[g]), []);
+  assert.deepEqual(
+    groups.filter((g) => !handlers[g]),
+    [],
+  );
 });
 
 for (const group of groups) {
@@ -257,7 +285,10 @@ for (const group of groups) {
 
 // The lab's settings: maxExecutions 1, messageCount 1, one queued message.
 test("lab: maxExecutions 1, messageCount 1, one message, 0 running → 1 job", () => {
-  const tick = decideScaledJob({ minReplicaCount: 0, maxReplicaCount: 1 }, [labReading("1", 1)], { runningJobCount: 0, pendingJobCount: 0 });
+  const tick = decideScaledJob({ minReplicaCount: 0, maxReplicaCount: 1 }, [labReading("1", 1)], {
+    runningJobCount: 0,
+    pendingJobCount: 0,
+  });
   assert.equal(tick.jobsToCreate, 1);
   assert.equal(tick.message, "Created 1 jobs");
   assert.deepEqual(tick.conditions.active, { status: "True", reason: "ScalerActive" });
@@ -265,34 +296,51 @@ test("lab: maxExecutions 1, messageCount 1, one message, 0 running → 1 job", (
 
 test("lab: maxExecutions 1, messageCount 1, one message, 1 running → 0 jobs", () => {
   // The running execution's peek-locked message still counts in ActiveMessageCount; running offsets it.
-  const tick = decideScaledJob({ minReplicaCount: 0, maxReplicaCount: 1 }, [labReading("1", 1)], { runningJobCount: 1, pendingJobCount: 0 });
+  const tick = decideScaledJob({ minReplicaCount: 0, maxReplicaCount: 1 }, [labReading("1", 1)], {
+    runningJobCount: 1,
+    pendingJobCount: 0,
+  });
   assert.equal(tick.jobsToCreate, 0);
   assert.equal(tick.message, "No need to create jobs - all requested jobs already exist");
 });
 
 test("lab: 1 running but still pending → 0 jobs under default (pending only matters for accurate/eager)", () => {
-  const tick = decideScaledJob({ minReplicaCount: 0, maxReplicaCount: 1 }, [labReading("1", 1)], { runningJobCount: 1, pendingJobCount: 1 });
+  const tick = decideScaledJob({ minReplicaCount: 0, maxReplicaCount: 1 }, [labReading("1", 1)], {
+    runningJobCount: 1,
+    pendingJobCount: 1,
+  });
   assert.equal(tick.jobsToCreate, 0);
 });
 
 test("lab: empty queue → inactive, nothing created, no message", () => {
-  const tick = decideScaledJob({ minReplicaCount: 0, maxReplicaCount: 1 }, [labReading("1", 0)], { runningJobCount: 0, pendingJobCount: 0 }, true);
+  const tick = decideScaledJob(
+    { minReplicaCount: 0, maxReplicaCount: 1 },
+    [labReading("1", 0)],
+    { runningJobCount: 0, pendingJobCount: 0 },
+    true,
+  );
   assert.equal(tick.jobsToCreate, 0);
   assert.equal(tick.message, undefined);
   assert.equal(tick.transitionEvent, "ScaledJobInactive");
 });
 
 test("lab: messageCount omitted means 5 — 1 message still starts 1 job (scaleTo is the raw backlog)", () => {
-  const tick = decideScaledJob({ minReplicaCount: 0, maxReplicaCount: 1 }, [labReading("", 1)], { runningJobCount: 0, pendingJobCount: 0 });
+  const tick = decideScaledJob({ minReplicaCount: 0, maxReplicaCount: 1 }, [labReading("", 1)], {
+    runningJobCount: 0,
+    pendingJobCount: 0,
+  });
   assert.equal(tick.state.maxValue, 1); // ceil(1/5)
   assert.equal(tick.jobsToCreate, 1);
 });
 
 test("lab: combineMetrics for one active trigger is ceil(Q) / ceil(min(Q/T, M))", () => {
-  assert.deepEqual(combineMetrics([{ queueLength: 3, maxValue: 3, targetAverageValue: 1, isActive: true }], "max", 0, 1), {
-    isActive: true,
-    queueLength: 3,
-    maxValue: 1,
-    maxFloatValue: 1,
-  });
+  assert.deepEqual(
+    combineMetrics([{ queueLength: 3, maxValue: 3, targetAverageValue: 1, isActive: true }], "max", 0, 1),
+    {
+      isActive: true,
+      queueLength: 3,
+      maxValue: 1,
+      maxFloatValue: 1,
+    },
+  );
 });

@@ -18,7 +18,9 @@ import {
   type TriggerReading,
 } from "../../src/scaling/index.js";
 
-const CONN = { authParams: { connection: "Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b" } };
+const CONN = {
+  authParams: { connection: "Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=b" },
+};
 const sbError = (metadata: Record<string, string>, context = {}) => {
   try {
     parseServiceBusMetadata(metadata, context);
@@ -30,10 +32,18 @@ const sbError = (metadata: Record<string, string>, context = {}) => {
 
 test("custom strategy applies only when the percentage is a Go float", () => {
   for (const pct of ["", "1x", " 0.5", "0.5 ", "+nan", "1e400", "1__0", "_1", "0x1"]) {
-    assert.equal(resolveScalingStrategy({ strategy: "custom", customScalingRunningJobPercentage: pct }).type, "default", pct);
+    assert.equal(
+      resolveScalingStrategy({ strategy: "custom", customScalingRunningJobPercentage: pct }).type,
+      "default",
+      pct,
+    );
   }
   for (const pct of ["0", "0.5", ".5", "5.", "+1", "1e-1", "1_0.5", "0x1p-1", "Inf", "-infinity", "NaN"]) {
-    assert.equal(resolveScalingStrategy({ strategy: "custom", customScalingRunningJobPercentage: pct }).type, "custom", pct);
+    assert.equal(
+      resolveScalingStrategy({ strategy: "custom", customScalingRunningJobPercentage: pct }).type,
+      "custom",
+      pct,
+    );
   }
   assert.equal(parseGoFloat("0x1p-1"), 0.5);
   assert.equal(parseGoFloat("1_0.5"), 10.5);
@@ -41,7 +51,13 @@ test("custom strategy applies only when the percentage is a Go float", () => {
 
 test("custom strategy with a NaN percentage creates nothing (int64 conversion as on amd64)", () => {
   const s = resolveScalingStrategy({ strategy: "custom", customScalingRunningJobPercentage: "NaN" });
-  const r = getEffectiveMaxScale(s, { maxScale: 5, runningJobCount: 1, pendingJobCount: 0, maxReplicaCount: 10, scaleTo: 5 });
+  const r = getEffectiveMaxScale(s, {
+    maxScale: 5,
+    runningJobCount: 1,
+    pendingJobCount: 0,
+    maxReplicaCount: 10,
+    scaleTo: 5,
+  });
   assert.ok(r.effectiveMaxScale < 0);
 });
 
@@ -59,7 +75,10 @@ test("int64 metadata values parse like Go's json.Unmarshal", () => {
   assert.equal(cause("01"), prefix + "invalid character '1' after top-level value");
   assert.equal(cause('"5"'), prefix + "json: cannot unmarshal string into Go value of type int64");
   assert.equal(cause("true"), prefix + "json: cannot unmarshal bool into Go value of type int64");
-  assert.equal(cause("9223372036854775808"), prefix + "json: cannot unmarshal number 9223372036854775808 into Go value of type int64");
+  assert.equal(
+    cause("9223372036854775808"),
+    prefix + "json: cannot unmarshal number 9223372036854775808 into Go value of type int64",
+  );
   assert.equal(
     sbError({ queueName: "q", messageCount: "1.5" }, CONN),
     `error parsing azure service bus metadata: unable to set param "messageCount" value "1.5": ${prefix}json: cannot unmarshal number 1.5 into Go value of type int64`,
@@ -82,28 +101,50 @@ test("field errors and the validation error are reported together, newline-joine
 test("workload identity: cloud errors and FQNs", () => {
   const wi = { podIdentity: "azure-workload" };
   const base = { queueName: "q", namespace: "ns" };
-  assert.equal(sbError({ ...base, cloud: "InvalidCloud" }, wi), "error parsing azure service bus metadata: invalid cloud environment InvalidCloud");
+  assert.equal(
+    sbError({ ...base, cloud: "InvalidCloud" }, wi),
+    "error parsing azure service bus metadata: invalid cloud environment InvalidCloud",
+  );
   assert.equal(
     sbError({ ...base, cloud: "Private" }, wi),
     "error parsing azure service bus metadata: endpointSuffix must be provided for Private cloud type",
   );
-  assert.equal(sbError({ ...base, cloud: "AzureStackCloud" }, wi), "error parsing azure service bus metadata: invalid cloud environment AzureStackCloud");
-  const fqn = (m: Record<string, string>, extra = {}) => parseServiceBusMetadata({ ...base, ...m }, { ...wi, ...extra }).fullyQualifiedNamespace;
+  assert.equal(
+    sbError({ ...base, cloud: "AzureStackCloud" }, wi),
+    "error parsing azure service bus metadata: invalid cloud environment AzureStackCloud",
+  );
+  const fqn = (m: Record<string, string>, extra = {}) =>
+    parseServiceBusMetadata({ ...base, ...m }, { ...wi, ...extra }).fullyQualifiedNamespace;
   assert.equal(fqn({}), "ns.servicebus.windows.net");
   assert.equal(fqn({ cloud: "azurechinacloud" }), "ns.servicebus.chinacloudapi.cn");
   assert.equal(fqn({ cloud: "private", endpointSuffix: "sb.example" }), "ns.sb.example");
   assert.equal(fqn({ cloud: "AzureUSGovernmentCloud", endpointSuffix: "ignored" }), "ns.servicebus.usgovcloudapi.net");
-  assert.equal(fqn({ cloud: "AzureStackCloud" }, { azureStackEnvironment: { name: "s", serviceBusEndpointSuffix: "sb.stack" } }), "ns.sb.stack");
-  assert.equal(sbError(base, { podIdentity: "azure" }), "error parsing azure service bus metadata: azure service bus doesn't support pod identity azure");
+  assert.equal(
+    fqn({ cloud: "AzureStackCloud" }, { azureStackEnvironment: { name: "s", serviceBusEndpointSuffix: "sb.stack" } }),
+    "ns.sb.stack",
+  );
+  assert.equal(
+    sbError(base, { podIdentity: "azure" }),
+    "error parsing azure service bus metadata: azure service bus doesn't support pod identity azure",
+  );
   // Connection strings are not needed under workload identity; a metadata `connection` key never counts.
-  assert.equal(sbError({ queueName: "q", connection: "Endpoint=sb://x/" }), "error parsing azure service bus metadata: no connection setting given");
+  assert.equal(
+    sbError({ queueName: "q", connection: "Endpoint=sb://x/" }),
+    "error parsing azure service bus metadata: no connection setting given",
+  );
 });
 
 test("metric names are indexed and normalised", () => {
   const meta = (m: Record<string, string>, triggerIndex = 0) => parseServiceBusMetadata(m, { ...CONN, triggerIndex });
   assert.equal(getServiceBusMetricName(meta({ queueName: "a.b/c:d%e(f)" })), "s0-azure-servicebus-a-b-c-d-e-f-");
-  assert.equal(getServiceBusMetricName(meta({ queueName: "orders-.*", useRegex: "true" }, 2)), "s2-azure-servicebus-queue-regex");
-  assert.equal(getServiceBusMetricName(meta({ topicName: "t", subscriptionName: "s.*", useRegex: "1" })), "s0-azure-servicebus-topic-regex");
+  assert.equal(
+    getServiceBusMetricName(meta({ queueName: "orders-.*", useRegex: "true" }, 2)),
+    "s2-azure-servicebus-queue-regex",
+  );
+  assert.equal(
+    getServiceBusMetricName(meta({ topicName: "t", subscriptionName: "s.*", useRegex: "1" })),
+    "s0-azure-servicebus-topic-regex",
+  );
 });
 
 test("regex mode: full-name matches aggregated by sum / max / avg (integer division)", () => {
@@ -114,7 +155,10 @@ test("regex mode: full-name matches aggregated by sum / max / avg (integer divis
     { name: "xorders-eu", activeMessageCount: 100 },
   ];
   const count = (operation: string) =>
-    selectEntityCount(parseServiceBusMetadata({ queueName: "orders-(eu|us)", useRegex: "true", operation }, CONN), entities);
+    selectEntityCount(
+      parseServiceBusMetadata({ queueName: "orders-(eu|us)", useRegex: "true", operation }, CONN),
+      entities,
+    );
   assert.equal(count("sum"), 7);
   assert.equal(count("max"), 4);
   assert.equal(count("avg"), 3);
@@ -122,7 +166,10 @@ test("regex mode: full-name matches aggregated by sum / max / avg (integer divis
   assert.equal(count("sum,max"), 0);
   const plain = parseServiceBusMetadata({ queueName: "Orders-EU" }, CONN);
   assert.equal(selectEntityCount(plain, entities), 3);
-  assert.throws(() => selectEntityCount(parseServiceBusMetadata({ queueName: "nope" }, CONN), entities), /^Error: queue nope doesn't exist$/);
+  assert.throws(
+    () => selectEntityCount(parseServiceBusMetadata({ queueName: "nope" }, CONN), entities),
+    /^Error: queue nope doesn't exist$/,
+  );
 });
 
 test("RE2 patterns: accepted, rejected, and read the RE2 way", () => {
@@ -176,29 +223,58 @@ test("history cleanup never touches unfinished jobs and honours limit 0", () => 
     { name: "ok0", completionTime: "2020-01-01T00:00:00Z", conditions: [{ type: "Complete", status: "True" }] },
     { name: "notyet", conditions: [{ type: "Complete", status: "False" }] },
   ];
-  assert.deepEqual(getJobsToDelete(jobs, { successfulJobsHistoryLimit: 1 }).map((j) => j.name), ["ok0"]);
-  assert.deepEqual(getJobsToDelete(jobs, { successfulJobsHistoryLimit: 0 }).map((j) => j.name), ["ok0", "ok1"]);
+  assert.deepEqual(
+    getJobsToDelete(jobs, { successfulJobsHistoryLimit: 1 }).map((j) => j.name),
+    ["ok0"],
+  );
+  assert.deepEqual(
+    getJobsToDelete(jobs, { successfulJobsHistoryLimit: 0 }).map((j) => j.name),
+    ["ok0", "ok1"],
+  );
 });
 
 test("a failed trigger is left out; errors while active → PartialTriggerError, while inactive → TriggerError", () => {
-  const ok: TriggerReading = { metricName: "m", values: [{ metricName: "m", value: 2 }], targetAverageValues: [1], isActive: true };
-  const active = decideScaledJob({ maxReplicaCount: 10 }, [{ error: new Error("boom") }, ok], { runningJobCount: 0, pendingJobCount: 0 });
+  const ok: TriggerReading = {
+    metricName: "m",
+    values: [{ metricName: "m", value: 2 }],
+    targetAverageValues: [1],
+    isActive: true,
+  };
+  const active = decideScaledJob({ maxReplicaCount: 10 }, [{ error: new Error("boom") }, ok], {
+    runningJobCount: 0,
+    pendingJobCount: 0,
+  });
   assert.equal(active.jobsToCreate, 2);
   assert.equal(active.state.isError, true);
   assert.deepEqual(active.state.activeTriggers, [1]);
   assert.deepEqual(active.conditions.ready, { status: "Unknown", reason: "PartialTriggerError" });
-  const inactive = decideScaledJob({ maxReplicaCount: 10 }, [{ error: new Error("boom") }], { runningJobCount: 0, pendingJobCount: 0 });
+  const inactive = decideScaledJob({ maxReplicaCount: 10 }, [{ error: new Error("boom") }], {
+    runningJobCount: 0,
+    pendingJobCount: 0,
+  });
   assert.equal(inactive.jobsToCreate, 0);
   assert.deepEqual(inactive.conditions.ready, { status: "False", reason: "TriggerError" });
 });
 
 test("minReplicaCount tops up regardless of metrics and reduces the max", () => {
-  const idle: TriggerReading = { metricName: "m", values: [{ metricName: "m", value: 0 }], targetAverageValues: [1], isActive: false };
-  const t = decideScaledJob({ minReplicaCount: 2, maxReplicaCount: 10 }, [idle], { runningJobCount: 0, pendingJobCount: 0 });
+  const idle: TriggerReading = {
+    metricName: "m",
+    values: [{ metricName: "m", value: 0 }],
+    targetAverageValues: [1],
+    isActive: false,
+  };
+  const t = decideScaledJob({ minReplicaCount: 2, maxReplicaCount: 10 }, [idle], {
+    runningJobCount: 0,
+    pendingJobCount: 0,
+  });
   assert.equal(t.state.isActive, true);
   assert.equal(t.jobsToCreate, 2);
   assert.equal(t.decision.decidedBy, "minReplicaCount");
   const busy: TriggerReading = { ...idle, values: [{ metricName: "m", value: 50 }], isActive: true };
   // effMax = 10 − 2 = 8; r = 2 − 2 = 0 → 8 more jobs (10 in total).
-  assert.equal(decideScaledJob({ minReplicaCount: 2, maxReplicaCount: 10 }, [busy], { runningJobCount: 2, pendingJobCount: 0 }).jobsToCreate, 8);
+  assert.equal(
+    decideScaledJob({ minReplicaCount: 2, maxReplicaCount: 10 }, [busy], { runningJobCount: 2, pendingJobCount: 0 })
+      .jobsToCreate,
+    8,
+  );
 });

@@ -60,7 +60,13 @@ async function call(path: string, c: Call = {}): Promise<Reply> {
     const req = request(url, { method: c.method ?? "GET", headers }, (r) => {
       const chunks: Buffer[] = [];
       r.on("data", (d: Buffer) => chunks.push(d));
-      r.on("end", () => resolve({ status: r.statusCode!, type: r.headers["content-type"] ?? null, text: Buffer.concat(chunks).toString() }));
+      r.on("end", () =>
+        resolve({
+          status: r.statusCode!,
+          type: r.headers["content-type"] ?? null,
+          text: Buffer.concat(chunks).toString(),
+        }),
+      );
       r.on("error", reject);
     });
     req.on("error", reject);
@@ -104,7 +110,24 @@ describe("ATOM admin API over HTTP", () => {
     assert.equal(new URL(child(r.xml, "id")!.text).pathname, `/${existing}`);
     const d = description(r);
     assert.equal(d.attrs.xmlns, SB);
-    for (const f of ["LockDuration", "MaxSizeInMegabytes", "MaxDeliveryCount", "EnablePartitioning", "RequiresSession", "EnableBatchedOperations", "DefaultMessageTimeToLive", "RequiresDuplicateDetection", "DuplicateDetectionHistoryTimeWindow", "DeadLetteringOnMessageExpiration", "EnableExpress", "SizeInBytes", "MessageCount", "CreatedAt", "UpdatedAt", "AccessedAt"]) {
+    for (const f of [
+      "LockDuration",
+      "MaxSizeInMegabytes",
+      "MaxDeliveryCount",
+      "EnablePartitioning",
+      "RequiresSession",
+      "EnableBatchedOperations",
+      "DefaultMessageTimeToLive",
+      "RequiresDuplicateDetection",
+      "DuplicateDetectionHistoryTimeWindow",
+      "DeadLetteringOnMessageExpiration",
+      "EnableExpress",
+      "SizeInBytes",
+      "MessageCount",
+      "CreatedAt",
+      "UpdatedAt",
+      "AccessedAt",
+    ]) {
       assert.ok(field(d, f) !== undefined, `${f} is present`);
     }
     assert.equal(field(d, "MaxDeliveryCount"), "3");
@@ -112,13 +135,16 @@ describe("ATOM admin API over HTTP", () => {
     // the SDK insists on exactly one attribute on CountDetails: the prefix declaration of its children
     const cd = child(d, "CountDetails")!;
     assert.deepEqual(cd.attrs, { "xmlns:d2p1": "http://schemas.microsoft.com/netservices/2011/06/servicebus" });
-    assert.deepEqual(cd.children.map((c) => c.qname), [
-      "d2p1:ActiveMessageCount",
-      "d2p1:DeadLetterMessageCount",
-      "d2p1:ScheduledMessageCount",
-      "d2p1:TransferMessageCount",
-      "d2p1:TransferDeadLetterMessageCount",
-    ]);
+    assert.deepEqual(
+      cd.children.map((c) => c.qname),
+      [
+        "d2p1:ActiveMessageCount",
+        "d2p1:DeadLetterMessageCount",
+        "d2p1:ScheduledMessageCount",
+        "d2p1:TransferMessageCount",
+        "d2p1:TransferDeadLetterMessageCount",
+      ],
+    );
   });
 
   test("CountDetails: locked and deferred messages are active; scheduled and dead-lettered are not", async () => {
@@ -133,9 +159,15 @@ describe("ATOM admin API over HTTP", () => {
     await receiver.deadLetterMessage(got[0], { deadLetterReason: "test" });
     await receiver.deferMessage(got[1]);
     // got[2], got[3] stay locked
-    const want = { ActiveMessageCount: 5, DeadLetterMessageCount: 1, ScheduledMessageCount: 2, TransferMessageCount: 0, TransferDeadLetterMessageCount: 0 };
+    const want = {
+      ActiveMessageCount: 5,
+      DeadLetterMessageCount: 1,
+      ScheduledMessageCount: 2,
+      TransferMessageCount: 0,
+      TransferDeadLetterMessageCount: 0,
+    };
     let d: XmlElement | undefined;
-    for (const end = Date.now() + 5000; Date.now() < end; ) {
+    for (const end = Date.now() + 5000; Date.now() < end;) {
       d = description(await call(q));
       if (JSON.stringify(counts(d)) === JSON.stringify(want)) break;
     }
@@ -149,7 +181,11 @@ describe("ATOM admin API over HTTP", () => {
 
   test("PUT creates a queue usable over AMQP at once; 409 when it exists; If-Match: * updates; DELETE removes it", async () => {
     const q = uniqueName("adm-crud");
-    const created = await call(q, { method: "PUT", body: entry("<LockDuration>PT30S</LockDuration><MaxDeliveryCount>4</MaxDeliveryCount>"), headers: { "content-type": "application/atom+xml;type=entry;charset=utf-8" } });
+    const created = await call(q, {
+      method: "PUT",
+      body: entry("<LockDuration>PT30S</LockDuration><MaxDeliveryCount>4</MaxDeliveryCount>"),
+      headers: { "content-type": "application/atom+xml;type=entry;charset=utf-8" },
+    });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.type, "application/atom+xml;type=entry;charset=utf-8");
     assert.equal(field(description(created), "LockDuration"), "PT30S");
@@ -166,13 +202,21 @@ describe("ATOM admin API over HTTP", () => {
     assert.match(detail(again), new RegExp(`^The messaging entity 'sbemulatorns:Queue:${q}' already exists\\.$`));
 
     // an update replaces the description: what it leaves out takes the default again
-    const updated = await call(q, { method: "PUT", body: entry("<MaxDeliveryCount>7</MaxDeliveryCount>"), headers: { "if-match": "*" } });
+    const updated = await call(q, {
+      method: "PUT",
+      body: entry("<MaxDeliveryCount>7</MaxDeliveryCount>"),
+      headers: { "if-match": "*" },
+    });
     assert.equal(updated.status, 200, updated.text);
     assert.equal(field(description(updated), "MaxDeliveryCount"), "7");
     assert.equal(field(description(updated), "LockDuration"), "PT1M");
     assert.equal(field(description(await call(q)), "MaxDeliveryCount"), "7");
 
-    const missing = await call(uniqueName("adm-none"), { method: "PUT", body: entry(""), headers: { "if-match": "*" } });
+    const missing = await call(uniqueName("adm-none"), {
+      method: "PUT",
+      body: entry(""),
+      headers: { "if-match": "*" },
+    });
     assert.equal(missing.status, 404);
 
     const deleted = await call(q, { method: "DELETE" });
@@ -180,7 +224,11 @@ describe("ATOM admin API over HTTP", () => {
     assert.equal(deleted.text, "");
     assert.equal((await call(q)).status, 404);
     assert.equal((await call(q, { method: "DELETE" })).status, 404);
-    await assert.rejects(sender.sendMessages({ body: "gone" }), (e: Error & { code?: string }) => e.code === "MessagingEntityNotFound" || /could not be found|not found/i.test(e.message));
+    await assert.rejects(
+      sender.sendMessages({ body: "gone" }),
+      (e: Error & { code?: string }) =>
+        e.code === "MessagingEntityNotFound" || /could not be found|not found/i.test(e.message),
+    );
     await receiver.close();
     await sender.close();
   });
@@ -190,7 +238,10 @@ describe("ATOM admin API over HTTP", () => {
     assert.equal(r.status, 404);
     assert.equal(r.type, "application/xml; charset=utf-8");
     assert.equal(detail(r), "The messaging entity 'sbemulatorns:Queue:no-such-queue-here' was not found.");
-    assert.match(field(r.xml!, "Detail")!, /TrackingId:.*, SystemTracker:localhost:Queue:no-such-queue-here, Timestamp:/);
+    assert.match(
+      field(r.xml!, "Detail")!,
+      /TrackingId:.*, SystemTracker:localhost:Queue:no-such-queue-here, Timestamp:/,
+    );
     assert.equal((await call("some-topic/Subscriptions/sub")).status, 404);
   });
 
@@ -201,7 +252,10 @@ describe("ATOM admin API over HTTP", () => {
       ["<MaxDeliveryCount>0</MaxDeliveryCount>", /'0' of property 'MaxDeliveryCount'/],
       ["<RequiresSession>maybe</RequiresSession>", /'maybe' of property 'RequiresSession'/],
       ["<MaxSizeInMegabytes>1000</MaxSizeInMegabytes>", /'1000' of property 'MaxSizeInMegabytes'/],
-      ["<ForwardTo>sb://localhost/nowhere-queue</ForwardTo>", /'sb:\/\/localhost\/nowhere-queue' of property 'ForwardTo'/],
+      [
+        "<ForwardTo>sb://localhost/nowhere-queue</ForwardTo>",
+        /'sb:\/\/localhost\/nowhere-queue' of property 'ForwardTo'/,
+      ],
       ["<Status>Paused</Status>", /'Paused' of property 'Status'/],
     ];
     for (const [desc, re] of cases) {
@@ -216,12 +270,19 @@ describe("ATOM admin API over HTTP", () => {
     assert.match(detail(notXml), /not valid XML/);
     const badName = await call("$weird", { method: "PUT", body: entry("") });
     assert.equal(badName.status, 400);
-    const topic = await call(uniqueName("adm-topic"), { method: "PUT", body: entry("").replace(/QueueDescription/g, "TopicDescription") });
+    const topic = await call(uniqueName("adm-topic"), {
+      method: "PUT",
+      body: entry("").replace(/QueueDescription/g, "TopicDescription"),
+    });
     assert.equal(topic.status, 400);
     // RequiresSession cannot change on an existing queue
     const q = uniqueName("adm-session");
     assert.equal((await call(q, { method: "PUT", body: entry("") })).status, 201);
-    const change = await call(q, { method: "PUT", body: entry("<RequiresSession>true</RequiresSession>"), headers: { "if-match": "*" } });
+    const change = await call(q, {
+      method: "PUT",
+      body: entry("<RequiresSession>true</RequiresSession>"),
+      headers: { "if-match": "*" },
+    });
     assert.equal(change.status, 400);
     assert.equal(detail(change), "The value for the RequiresSession property of an existing Queue cannot be changed.");
   });
@@ -245,12 +306,21 @@ describe("ATOM admin API over HTTP", () => {
       assert.equal(first.status, 200);
       assert.equal(first.type, "application/atom+xml;type=feed;charset=utf-8");
       assert.equal(first.xml!.name, "feed");
-      assert.deepEqual(children(first.xml, "entry").map((e) => child(e, "title")!.text), ["list-a", "list-b"]);
+      assert.deepEqual(
+        children(first.xml, "entry").map((e) => child(e, "title")!.text),
+        ["list-a", "list-b"],
+      );
       const next = children(first.xml, "link").find((l) => l.attrs.rel === "next")!;
       assert.equal(new URL(next.attrs.href).searchParams.get("$skip"), "2");
       const second = await call("$Resources/Queues?$skip=2&$top=2", { on: b });
-      assert.deepEqual(children(second.xml, "entry").map((e) => child(e, "title")!.text), ["list-c"]);
-      assert.equal(children(second.xml, "link").find((l) => l.attrs.rel === "next"), undefined);
+      assert.deepEqual(
+        children(second.xml, "entry").map((e) => child(e, "title")!.text),
+        ["list-c"],
+      );
+      assert.equal(
+        children(second.xml, "link").find((l) => l.attrs.rel === "next"),
+        undefined,
+      );
       const beyond = await call("$Resources/Queues?$skip=3", { on: b });
       assert.equal(children(beyond.xml, "entry").length, 0);
       assert.equal((await call("$Resources/Queues?$top=abc", { on: b })).status, 400);
@@ -284,7 +354,16 @@ describe("ATOM admin API over HTTP", () => {
     const kept = uniqueName("adm-kept");
     const dropped = uniqueName("adm-dropped");
     try {
-      assert.equal((await call(kept, { on: first, method: "PUT", body: entry("<MaxDeliveryCount>5</MaxDeliveryCount><UserMetadata>keep me</UserMetadata>") })).status, 201);
+      assert.equal(
+        (
+          await call(kept, {
+            on: first,
+            method: "PUT",
+            body: entry("<MaxDeliveryCount>5</MaxDeliveryCount><UserMetadata>keep me</UserMetadata>"),
+          })
+        ).status,
+        201,
+      );
       assert.equal((await call(dropped, { on: first, method: "PUT", body: entry("") })).status, 201);
       const c = new ServiceBusClient(first.connectionString, RETRY);
       await c.createSender(kept).sendMessages({ body: "durable" });
@@ -375,7 +454,10 @@ describe("ServiceBusAdministrationClient (@azure/service-bus 7.9.5)", () => {
   test("7.9.5 ignores UseDevelopmentEmulator: it always sends https to the Endpoint's host:port", async () => {
     const admin = new ServiceBusAdministrationClient(broker.connectionString);
     const urls: string[] = [];
-    admin.pipeline.addPolicy({ name: "record", sendRequest: async (req) => (urls.push(req.url), { status: 599, headers: req.headers, request: req }) });
+    admin.pipeline.addPolicy({
+      name: "record",
+      sendRequest: async (req) => (urls.push(req.url), { status: 599, headers: req.headers, request: req }),
+    });
     await assert.rejects(admin.getQueue(existing));
     assert.equal(urls[0], `https://localhost:${broker.port}/${existing}?api-version=2021-05`);
   });
@@ -383,7 +465,11 @@ describe("ServiceBusAdministrationClient (@azure/service-bus 7.9.5)", () => {
   test("runtime properties, CRUD, listing and error codes", async () => {
     const admin = adminClient(broker);
     const q = uniqueName("adm-sdk");
-    const created = await admin.createQueue(q, { lockDuration: "PT45S", maxDeliveryCount: 4, userMetadata: "from the sdk" });
+    const created = await admin.createQueue(q, {
+      lockDuration: "PT45S",
+      maxDeliveryCount: 4,
+      userMetadata: "from the sdk",
+    });
     assert.equal(created.name, q);
     assert.equal(created.lockDuration, "PT45S");
     assert.equal(created.userMetadata, "from the sdk");
@@ -412,14 +498,23 @@ describe("ServiceBusAdministrationClient (@azure/service-bus 7.9.5)", () => {
     assert.equal((await admin.getNamespaceProperties()).name, "sbemulatorns");
 
     await assert.rejects(admin.createQueue(q), { code: "MessageEntityAlreadyExistsError", statusCode: 409 });
-    await assert.rejects(admin.getQueue(uniqueName("adm-none")), { code: "MessageEntityNotFoundError", statusCode: 404 });
-    await assert.rejects(admin.createQueue(uniqueName("adm-bad"), { lockDuration: "PT10M" }), (e: Error & { code?: string; statusCode?: number }) => {
-      assert.equal(e.code, "ServiceError");
-      assert.equal(e.statusCode, 400);
-      assert.match(e.message, /'PT10M' of property 'LockDuration'/);
-      return true;
+    await assert.rejects(admin.getQueue(uniqueName("adm-none")), {
+      code: "MessageEntityNotFoundError",
+      statusCode: 404,
     });
-    const listener = adminClient(broker, `Endpoint=sb://localhost:${broker.port};SharedAccessKeyName=${LISTEN.name};SharedAccessKey=${LISTEN.key};UseDevelopmentEmulator=true;`);
+    await assert.rejects(
+      admin.createQueue(uniqueName("adm-bad"), { lockDuration: "PT10M" }),
+      (e: Error & { code?: string; statusCode?: number }) => {
+        assert.equal(e.code, "ServiceError");
+        assert.equal(e.statusCode, 400);
+        assert.match(e.message, /'PT10M' of property 'LockDuration'/);
+        return true;
+      },
+    );
+    const listener = adminClient(
+      broker,
+      `Endpoint=sb://localhost:${broker.port};SharedAccessKeyName=${LISTEN.name};SharedAccessKey=${LISTEN.key};UseDevelopmentEmulator=true;`,
+    );
     await assert.rejects(listener.getQueueRuntimeProperties(q), (e: Error & { code?: string }) => {
       assert.equal(e.code, "UnauthorizedRequestError");
       assert.match(e.message, /^Manage,EntityRead claims required for this operation\./);
@@ -449,9 +544,20 @@ describe("ServiceBusAdministrationClient (@azure/service-bus 7.9.5)", () => {
     `;
     const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
       cwd: process.cwd(),
-      env: { PATH: process.env.PATH ?? "", NODE_EXTRA_CA_CERTS: broker.platform.ca.certPath, SB_CONNECTION: cs, SB_QUEUE: q },
+      env: {
+        PATH: process.env.PATH ?? "",
+        NODE_EXTRA_CA_CERTS: broker.platform.ca.certPath,
+        SB_CONNECTION: cs,
+        SB_QUEUE: q,
+      },
       timeout: 30_000,
     });
-    assert.deepEqual(JSON.parse(stdout.trim().split("\n").pop()!), { created: 6, active: 0, listed: true, code: "MessageEntityNotFoundError", exists: false });
+    assert.deepEqual(JSON.parse(stdout.trim().split("\n").pop()!), {
+      created: 6,
+      active: 0,
+      listed: true,
+      code: "MessageEntityNotFoundError",
+      exists: false,
+    });
   });
 });

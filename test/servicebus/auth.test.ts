@@ -26,7 +26,13 @@ const rules = `    authorizationRules:
 // fail fast: auth errors are not retryable, but bound everything anyway
 const clientOptions: ServiceBusClientOptions = { retryOptions: { maxRetries: 0, timeoutInMs: 15_000 } };
 
-const queues = { a: uniqueName("auth-a"), b: uniqueName("auth-b"), c: uniqueName("auth-c"), d: uniqueName("auth-d"), other: uniqueName("auth-other") };
+const queues = {
+  a: uniqueName("auth-a"),
+  b: uniqueName("auth-b"),
+  c: uniqueName("auth-c"),
+  d: uniqueName("auth-d"),
+  other: uniqueName("auth-other"),
+};
 
 let broker: TestBroker;
 const clients: ServiceBusClient[] = [];
@@ -81,7 +87,9 @@ describe("SAS auth", () => {
     );
     try {
       await c.createSender(q).sendMessages({ body: "x" });
-      const msgs = await c.createReceiver(q, { receiveMode: "receiveAndDelete" }).receiveMessages(1, { maxWaitTimeInMs: 5000 });
+      const msgs = await c
+        .createReceiver(q, { receiveMode: "receiveAndDelete" })
+        .receiveMessages(1, { maxWaitTimeInMs: 5000 });
       assert.equal(msgs.length, 1);
     } finally {
       await c.close();
@@ -95,13 +103,18 @@ describe("SAS auth", () => {
     await root.createSender(queues.a).sendMessages({ body: "to peek", messageId: "peek-me" });
     const fresh = client(keyConnectionString(ROOT.name, ROOT.key));
     const peeked = await fresh.createReceiver(queues.a).peekMessages(10);
-    assert.deepEqual(peeked.map((m) => m.messageId), ["peek-me"]);
+    assert.deepEqual(
+      peeked.map((m) => m.messageId),
+      ["peek-me"],
+    );
     // and a Listen-only key can peek too, a Send-only key cannot
     const listener = client(keyConnectionString(LISTEN.name, LISTEN.key));
     assert.equal((await listener.createReceiver(queues.a).peekMessages(10)).length, 1);
     const sender = client(keyConnectionString(SEND.name, SEND.key));
     await assert.rejects(sender.createReceiver(queues.a).peekMessages(10), isUnauthorized);
-    await root.createReceiver(queues.a, { receiveMode: "receiveAndDelete" }).receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    await root
+      .createReceiver(queues.a, { receiveMode: "receiveAndDelete" })
+      .receiveMessages(1, { maxWaitTimeInMs: 5000 });
   });
 
   test("a wrong SAS key: sending throws UnauthorizedAccess", async () => {
@@ -129,7 +142,9 @@ describe("SAS auth", () => {
     const token = createSasToken(`sb://localhost`, ROOT.name, ROOT.key, 600);
     const c = client(tokenConnectionString(token));
     await c.createSender(queues.c).sendMessages({ body: "token-ok" });
-    const msgs = await c.createReceiver(queues.c, { receiveMode: "receiveAndDelete" }).receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    const msgs = await c
+      .createReceiver(queues.c, { receiveMode: "receiveAndDelete" })
+      .receiveMessages(1, { maxWaitTimeInMs: 5000 });
     assert.equal(msgs.length, 1);
     assert.equal(msgs[0].body, "token-ok");
   });
@@ -138,16 +153,27 @@ describe("SAS auth", () => {
     const root = client(keyConnectionString(ROOT.name, ROOT.key));
     await root.createSender(queues.c).sendMessages({ body: "for secondary" });
     const c = client(keyConnectionString(LISTEN.name, `${LISTEN.key}-secondary`));
-    const msgs = await c.createReceiver(queues.c, { receiveMode: "receiveAndDelete" }).receiveMessages(1, { maxWaitTimeInMs: 5000 });
-    assert.deepEqual(msgs.map((m) => m.body), ["for secondary"]);
+    const msgs = await c
+      .createReceiver(queues.c, { receiveMode: "receiveAndDelete" })
+      .receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    assert.deepEqual(
+      msgs.map((m) => m.body),
+      ["for secondary"],
+    );
   });
 
   test("tokens as other tools write them: namespace root with a trailing slash, the queue name in another case", async () => {
     for (const sr of ["sb://localhost/", `sb://localhost/${queues.c.toUpperCase()}`]) {
       const c = client(tokenConnectionString(createSasToken(sr, ROOT.name, ROOT.key, 600)));
       await c.createSender(queues.c).sendMessages({ body: sr });
-      const msgs = await c.createReceiver(queues.c, { receiveMode: "receiveAndDelete" }).receiveMessages(1, { maxWaitTimeInMs: 5000 });
-      assert.deepEqual(msgs.map((m) => m.body), [sr], `token with sr=${sr}`);
+      const msgs = await c
+        .createReceiver(queues.c, { receiveMode: "receiveAndDelete" })
+        .receiveMessages(1, { maxWaitTimeInMs: 5000 });
+      assert.deepEqual(
+        msgs.map((m) => m.body),
+        [sr],
+        `token with sr=${sr}`,
+      );
     }
   });
 
@@ -166,7 +192,9 @@ describe("SAS auth", () => {
     await assert.rejects(receiver.receiveMessages(1, { maxWaitTimeInMs: 3000 }), isUnauthorized);
     // the message is still there for an authorised receiver
     const root = client(keyConnectionString(ROOT.name, ROOT.key));
-    const msgs = await root.createReceiver(queues.d, { receiveMode: "receiveAndDelete" }).receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    const msgs = await root
+      .createReceiver(queues.d, { receiveMode: "receiveAndDelete" })
+      .receiveMessages(1, { maxWaitTimeInMs: 5000 });
     assert.equal(msgs.length, 1);
     assert.equal(msgs[0].body, "from sender");
   });
@@ -176,7 +204,9 @@ describe("SAS auth", () => {
     await root.createSender(queues.d).sendMessages({ body: "for listener" });
     const c = client(keyConnectionString(LISTEN.name, LISTEN.key));
     await assert.rejects(c.createSender(queues.d).sendMessages({ body: "nope" }), isUnauthorized);
-    const msgs = await c.createReceiver(queues.d, { receiveMode: "receiveAndDelete" }).receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    const msgs = await c
+      .createReceiver(queues.d, { receiveMode: "receiveAndDelete" })
+      .receiveMessages(1, { maxWaitTimeInMs: 5000 });
     assert.equal(msgs.length, 1);
     assert.equal(msgs[0].body, "for listener");
   });

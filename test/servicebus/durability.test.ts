@@ -52,7 +52,14 @@ describe("restart on the same data dir", () => {
     const dataDir = tmpDir();
     const b1 = await startBroker(yaml, { dataDir });
     const sent = [
-      { body: "first", messageId: "m-1", applicationProperties: { s: "str", n: 42, b: true, f: 1.5 }, subject: "subj", contentType: "text/plain", correlationId: "corr-1" },
+      {
+        body: "first",
+        messageId: "m-1",
+        applicationProperties: { s: "str", n: 42, b: true, f: 1.5 },
+        subject: "subj",
+        contentType: "text/plain",
+        correlationId: "corr-1",
+      },
       { body: { nested: { x: [1, 2, 3] } }, messageId: "m-2", applicationProperties: { k: "v" } },
       { body: Buffer.from([0, 1, 2, 255]), messageId: "m-3", contentType: "application/octet-stream" },
     ];
@@ -81,7 +88,10 @@ describe("restart on the same data dir", () => {
         assert.equal(got.length, 3, "all three messages are still there");
         got.sort((a, b) => seqOf(a) - seqOf(b));
         assert.deepEqual(got.map(seqOf), before.map(seqOf), "same sequence numbers");
-        assert.deepEqual(got.map((m) => m.messageId), ["m-1", "m-2", "m-3"]);
+        assert.deepEqual(
+          got.map((m) => m.messageId),
+          ["m-1", "m-2", "m-3"],
+        );
         assert.equal(got[0].body, "first");
         assert.deepEqual(got[0].applicationProperties, { s: "str", n: 42, b: true, f: 1.5 });
         assert.equal(got[0].subject, "subj");
@@ -98,7 +108,10 @@ describe("restart on the same data dir", () => {
         await c.createSender(q).sendMessages({ body: "after restart" });
         const [next] = await peek(c, q, 1);
         assert.ok(next, "the new message is there");
-        assert.ok(seqOf(next) > Math.max(...before.map(seqOf)), `new sequence number ${seqOf(next)} continues after ${before.map(seqOf)}`);
+        assert.ok(
+          seqOf(next) > Math.max(...before.map(seqOf)),
+          `new sequence number ${seqOf(next)} continues after ${before.map(seqOf)}`,
+        );
       });
     } finally {
       await b2.close();
@@ -111,11 +124,15 @@ describe("restart on the same data dir", () => {
     const dataDir = tmpDir();
     const b1 = await startBroker(yaml, { dataDir });
     const { locked, completedSeq } = await withClient(b1, async (c) => {
-      await c.createSender(q).sendMessages([{ body: "done", messageId: "done" }, { body: "locked", messageId: "locked" }]);
+      await c.createSender(q).sendMessages([
+        { body: "done", messageId: "done" },
+        { body: "locked", messageId: "locked" },
+      ]);
       const receiver = c.createReceiver(q);
       const got: ServiceBusReceivedMessage[] = [];
       const deadline = Date.now() + 10_000;
-      while (got.length < 2 && Date.now() < deadline) got.push(...(await receiver.receiveMessages(2 - got.length, { maxWaitTimeInMs: 2000 })));
+      while (got.length < 2 && Date.now() < deadline)
+        got.push(...(await receiver.receiveMessages(2 - got.length, { maxWaitTimeInMs: 2000 })));
       assert.equal(got.length, 2);
       const done = got.find((m) => m.messageId === "done")!;
       await receiver.completeMessage(done);
@@ -147,7 +164,11 @@ describe("restart on the same data dir", () => {
         await receiver.completeMessage(back[0]);
 
         const rest = await receiver.receiveMessages(5, { maxWaitTimeInMs: 1000 });
-        assert.deepEqual(rest.map((m) => m.messageId), [], "the completed message does not come back");
+        assert.deepEqual(
+          rest.map((m) => m.messageId),
+          [],
+          "the completed message does not come back",
+        );
         const peeked = await peek(c, q, 10);
         assert.ok(!peeked.some((m) => seqOf(m) === completedSeq), "completed message is gone");
         assert.equal(peeked.length, 0);
@@ -216,10 +237,17 @@ describe("no message loss on idle receivers", () => {
       const rd = c1.createReceiver(q, { receiveMode: "receiveAndDelete" });
       // asks for 5, gets 1, then drains the remaining credit (the link stays attached)
       const got = await rd.receiveMessages(5, { maxWaitTimeInMs: 1000 });
-      assert.deepEqual(got.map((m) => m.body), ["first"]);
+      assert.deepEqual(
+        got.map((m) => m.body),
+        ["first"],
+      );
       await c1.createSender(q).sendMessages({ body: "second", messageId: "second" });
       const peeked = await peek(c1, q, 10);
-      assert.deepEqual(peeked.map((m) => m.messageId), ["second"], "the message is still in the queue while no receive is pending");
+      assert.deepEqual(
+        peeked.map((m) => m.messageId),
+        ["second"],
+        "the message is still in the queue while no receive is pending",
+      );
     } finally {
       // the broker goes down while the receiver link is still attached and idle
       await b1.close({ keepData: true });
@@ -228,7 +256,11 @@ describe("no message loss on idle receivers", () => {
     const b2 = await startBroker(yaml, { dataDir });
     try {
       const peeked = await withClient(b2, (c) => peek(c, q, 10));
-      assert.deepEqual(peeked.map((m) => m.messageId), ["second"], "the message survives the restart");
+      assert.deepEqual(
+        peeked.map((m) => m.messageId),
+        ["second"],
+        "the message survives the restart",
+      );
     } finally {
       await b2.close();
     }
@@ -248,7 +280,11 @@ describe("no message loss on idle receivers", () => {
         // another receiver must get it right away: r1 has no credit, so the message must not be locked for it
         const r2 = c.createReceiver(q);
         const other = await r2.receiveMessages(1, { maxWaitTimeInMs: 3000 });
-        assert.deepEqual(other.map((m) => m.body), ["second"], "an idle (drained) receiver must not hold the message");
+        assert.deepEqual(
+          other.map((m) => m.body),
+          ["second"],
+          "an idle (drained) receiver must not hold the message",
+        );
         await r2.completeMessage(other[0]);
       });
     } finally {
@@ -267,10 +303,18 @@ interface Raw {
 
 function rawConnect(port: number): Promise<Raw> {
   const container = rhea.create_container({ id: `raw-${randomUUID()}` });
-  const connection: Any = container.connect({ host: "127.0.0.1", port, hostname: "localhost", reconnect: false, idle_time_out: 0 } as Any);
+  const connection: Any = container.connect({
+    host: "127.0.0.1",
+    port,
+    hostname: "localhost",
+    reconnect: false,
+    idle_time_out: 0,
+  } as Any);
   let onClosed!: (why: string) => void;
   const closed = new Promise<string>((r) => (onClosed = r));
-  connection.on("connection_close", (ctx: Any) => onClosed(`connection_close ${JSON.stringify(ctx.connection.error ?? null)}`));
+  connection.on("connection_close", (ctx: Any) =>
+    onClosed(`connection_close ${JSON.stringify(ctx.connection.error ?? null)}`),
+  );
   connection.on("disconnected", (ctx: Any) => onClosed(`disconnected ${ctx.error?.message ?? ""}`));
   connection.on("connection_error", () => undefined);
   connection.on("error", () => undefined);
@@ -291,7 +335,10 @@ function rawConnect(port: number): Promise<Raw> {
           }),
       });
     });
-    connection.once("disconnected", (ctx: Any) => (clearTimeout(t), reject(new Error(`raw connect failed: ${ctx.error?.message}`))));
+    connection.once(
+      "disconnected",
+      (ctx: Any) => (clearTimeout(t), reject(new Error(`raw connect failed: ${ctx.error?.message}`))),
+    );
   });
 }
 
@@ -300,7 +347,10 @@ function openSender(conn: Any, address: string): Promise<Any> {
     const sender = conn.open_sender({ target: { address }, snd_settle_mode: 0 });
     const t = setTimeout(() => reject(new Error(`sender to ${address}: not sendable in 5 s`)), 5000);
     sender.once("sendable", () => (clearTimeout(t), resolve(sender)));
-    sender.once("sender_close", () => (clearTimeout(t), reject(new Error(`sender closed: ${JSON.stringify(sender.error)}`))));
+    sender.once(
+      "sender_close",
+      () => (clearTimeout(t), reject(new Error(`sender closed: ${JSON.stringify(sender.error)}`))),
+    );
   });
 }
 
@@ -320,7 +370,9 @@ function sendAndWait(raw: Raw, sender: Any, payload: unknown, format?: number): 
       resolve({ outcome, error: ctx.delivery.remote_state?.error });
     };
     for (const o of ["accepted", "rejected", "released", "modified"]) sender.on(o, done(o));
-    void raw.closed.then((why) => (clearTimeout(t), reject(new Error(`the broker dropped the connection instead of answering: ${why}`))));
+    void raw.closed.then(
+      (why) => (clearTimeout(t), reject(new Error(`the broker dropped the connection instead of answering: ${why}`))),
+    );
   });
 }
 
@@ -329,7 +381,9 @@ describe("raw AMQP robustness", () => {
   async function checkStillServing(b: TestBroker, q: string): Promise<void> {
     await withClient(b, async (c) => {
       await c.createSender(q).sendMessages({ body: "still alive" });
-      const got = await c.createReceiver(q, { receiveMode: "receiveAndDelete" }).receiveMessages(1, { maxWaitTimeInMs: 5000 });
+      const got = await c
+        .createReceiver(q, { receiveMode: "receiveAndDelete" })
+        .receiveMessages(1, { maxWaitTimeInMs: 5000 });
       assert.equal(got[0]?.body, "still alive", "the broker still serves other clients");
     });
   }
@@ -342,13 +396,20 @@ describe("raw AMQP robustness", () => {
    * Starts a broker with a queue `q` (named from `prefix`) and another queue, opens a raw connection with a CBS token
    * and a sender to `q`, runs `fn`, then checks the broker still serves the other queue.
    */
-  async function withRawSender(prefix: string, fn: (io: { b: TestBroker; q: string; raw: Raw; sender: Any }) => Promise<void>): Promise<void> {
+  async function withRawSender(
+    prefix: string,
+    fn: (io: { b: TestBroker; q: string; raw: Raw; sender: Any }) => Promise<void>,
+  ): Promise<void> {
     const q = uniqueName(prefix);
     const okQueue = uniqueName("dur-ok");
     const b = await startBroker(queuesYaml({ [q]: {}, [okQueue]: {} }));
     const raw = await rawConnect(b.port);
     try {
-      await putToken(raw.connection, { audience: `sb://localhost:${b.port}/${q}`, keyName: "RootManageSharedAccessKey", key: "SAS_KEY_VALUE" });
+      await putToken(raw.connection, {
+        audience: `sb://localhost:${b.port}/${q}`,
+        keyName: "RootManageSharedAccessKey",
+        key: "SAS_KEY_VALUE",
+      });
       const sender = await openSender(raw.connection, q);
       await fn({ b, q, raw, sender });
     } finally {
@@ -377,27 +438,42 @@ describe("raw AMQP robustness", () => {
       const results: Record<string, Outcome> = {};
       results["amqp-value body"] = await sendAndWait(raw, sender, valueBody, 0x80013700);
       // data sections whose contents are not AMQP messages
-      const garbageData = (rhea.message as Any).encode({ body: (rhea.message as Any).data_section(Buffer.from([0xde, 0xad, 0xbe, 0xef])) });
+      const garbageData = (rhea.message as Any).encode({
+        body: (rhea.message as Any).data_section(Buffer.from([0xde, 0xad, 0xbe, 0xef])),
+      });
       results["data section holding garbage"] = await sendAndWait(raw, sender, garbageData, 0x80013700);
       // plain garbage
       results["garbage envelope"] = await sendAndWait(raw, sender, Buffer.from([0xde, 0xad, 0xbe, 0xef]), 0x80013700);
       const bad = Object.entries(results).filter(([, r]) => r.outcome !== "rejected" || !r.error?.condition);
-      assert.deepEqual(bad, [], `every malformed batch is rejected with an error condition: ${JSON.stringify(results)}`);
+      assert.deepEqual(
+        bad,
+        [],
+        `every malformed batch is rejected with an error condition: ${JSON.stringify(results)}`,
+      );
       assert.equal(await queueCount(b, q), 0, "nothing enqueued");
     });
   });
 
   test("a 300 KB message: rejected with amqp:link:message-size-exceeded and not enqueued", async () => {
     await withRawSender("dur-big", async ({ b, q, raw, sender }) => {
-      const r = await sendAndWait(raw, sender, { message_id: "big", body: (rhea.message as Any).data_section(Buffer.alloc(300 * 1024, 7)) });
+      const r = await sendAndWait(raw, sender, {
+        message_id: "big",
+        body: (rhea.message as Any).data_section(Buffer.alloc(300 * 1024, 7)),
+      });
       assert.equal(r.outcome, "rejected", JSON.stringify(r));
       assert.equal(r.error?.condition, "amqp:link:message-size-exceeded", JSON.stringify(r));
       // the link still works for a normal message
-      const ok = await sendAndWait(raw, sender, { message_id: "small", body: (rhea.message as Any).data_section(Buffer.from('"small"')) });
+      const ok = await sendAndWait(raw, sender, {
+        message_id: "small",
+        body: (rhea.message as Any).data_section(Buffer.from('"small"')),
+      });
       assert.equal(ok.outcome, "accepted", JSON.stringify(ok));
       const peeked = await withClient(b, (c) => peek(c, q, 10));
-      assert.deepEqual(peeked.map((m) => m.messageId), ["small"], "only the small message is enqueued");
+      assert.deepEqual(
+        peeked.map((m) => m.messageId),
+        ["small"],
+        "only the small message is enqueued",
+      );
     });
   });
 });
-

@@ -2,7 +2,7 @@
 // cancel, receive deferred messages by sequence number and settle them, and missing-entity errors.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from "@azure/service-bus";
+import { ServiceBusClient, type ServiceBusReceiver } from "@azure/service-bus";
 import { queuesYaml, startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
 import { peekAll, RETRY, receiveN, receiveOne, startSdk, stopSdk, waitUntil } from "../helpers/sdk.js";
 
@@ -59,7 +59,11 @@ async function withQueue(
 }
 
 /** Sends one message, receives it and defers it; returns its sequence number. */
-async function sendAndDefer(sender: ReturnType<ServiceBusClient["createSender"]>, receiver: ServiceBusReceiver, message: any) {
+async function sendAndDefer(
+  sender: ReturnType<ServiceBusClient["createSender"]>,
+  receiver: ServiceBusReceiver,
+  message: any,
+) {
   await sender.sendMessages(message);
   const m = await receiveOne(receiver);
   await receiver.deferMessage(m);
@@ -102,7 +106,10 @@ describe("peekMessages", () => {
         assert.ok(m.enqueuedTimeUtc instanceof Date);
         assert.equal(m.deliveryCount, 0);
       }
-      assert.deepEqual(peeked.map((m) => m.body), ["to-defer", "to-lock", "scheduled", "active"]);
+      assert.deepEqual(
+        peeked.map((m) => m.body),
+        ["to-defer", "to-lock", "scheduled", "active"],
+      );
       // peeking locked nothing: the active message is received normally
       const a = await receiveOne(receiver);
       assert.equal(a.messageId, "a");
@@ -120,10 +127,19 @@ describe("peekMessages", () => {
       const r = client.createReceiver(Q.peekFrom);
       try {
         const from4 = await r.peekMessages(10, { fromSequenceNumber: all[3].sequenceNumber! });
-        assert.deepEqual(from4.map((m) => m.sequenceNumber!.toNumber()), [4, 5, 6]);
-        assert.deepEqual(from4.map((m) => m.body), [3, 4, 5]);
+        assert.deepEqual(
+          from4.map((m) => m.sequenceNumber!.toNumber()),
+          [4, 5, 6],
+        );
+        assert.deepEqual(
+          from4.map((m) => m.body),
+          [3, 4, 5],
+        );
         const two = await r.peekMessages(2, { fromSequenceNumber: all[1].sequenceNumber! });
-        assert.deepEqual(two.map((m) => m.sequenceNumber!.toNumber()), [2, 3]);
+        assert.deepEqual(
+          two.map((m) => m.sequenceNumber!.toNumber()),
+          [2, 3],
+        );
         const past = await r.peekMessages(10, { fromSequenceNumber: all[5].sequenceNumber!.add(1) });
         assert.deepEqual(past, [], "nothing after the last message");
       } finally {
@@ -144,8 +160,14 @@ describe("peekMessages", () => {
         const p1 = await r.peekMessages(2);
         const p2 = await r.peekMessages(2);
         const p3 = await r.peekMessages(2);
-        assert.deepEqual(p1.map((m) => m.sequenceNumber!.toNumber()), [1, 3]);
-        assert.deepEqual(p2.map((m) => m.sequenceNumber!.toNumber()), [4, 5]);
+        assert.deepEqual(
+          p1.map((m) => m.sequenceNumber!.toNumber()),
+          [1, 3],
+        );
+        assert.deepEqual(
+          p2.map((m) => m.sequenceNumber!.toNumber()),
+          [4, 5],
+        );
         assert.deepEqual(p3, []);
         assert.equal(p1[0].deliveryCount, 1, "peek shows the delivery count of an abandoned message");
       } finally {
@@ -193,19 +215,35 @@ describe("scheduleMessages", () => {
   test("returns sequence numbers; the messages are scheduled, then delivered at their time", async () => {
     await withQueue(Q.schedule, async ({ sender, receiver }) => {
       const at = new Date(Date.now() + 2000);
-      const seqs = await sender.scheduleMessages([{ body: "s1" }, { body: "s2", applicationProperties: { k: "v" } }], at);
+      const seqs = await sender.scheduleMessages(
+        [{ body: "s1" }, { body: "s2", applicationProperties: { k: "v" } }],
+        at,
+      );
       assert.equal(seqs.length, 2);
-      assert.deepEqual(seqs.map((s) => s.toNumber()), [1, 2]);
+      assert.deepEqual(
+        seqs.map((s) => s.toNumber()),
+        [1, 2],
+      );
       const peeked = await peekAll(client, Q.schedule);
-      assert.deepEqual(peeked.map((m) => [m.sequenceNumber!.toNumber(), m.state, m.scheduledEnqueueTimeUtc?.getTime()]), [
-        [1, "scheduled", at.getTime()],
-        [2, "scheduled", at.getTime()],
-      ]);
+      assert.deepEqual(
+        peeked.map((m) => [m.sequenceNumber!.toNumber(), m.state, m.scheduledEnqueueTimeUtc?.getTime()]),
+        [
+          [1, "scheduled", at.getTime()],
+          [2, "scheduled", at.getTime()],
+        ],
+      );
       assert.deepEqual(await receiver.receiveMessages(1, { maxWaitTimeInMs: 500 }), [], "not before its time");
       const got = await receiveN(receiver, 2, 10_000);
       assert.ok(Date.now() >= at.getTime() - 50);
-      assert.deepEqual(got.map((m) => m.body), ["s1", "s2"]);
-      assert.deepEqual(got.map((m) => m.sequenceNumber!.toNumber()), [1, 2], "same sequence numbers as scheduled");
+      assert.deepEqual(
+        got.map((m) => m.body),
+        ["s1", "s2"],
+      );
+      assert.deepEqual(
+        got.map((m) => m.sequenceNumber!.toNumber()),
+        [1, 2],
+        "same sequence numbers as scheduled",
+      );
       assert.equal(got[1].applicationProperties?.k, "v");
       for (const m of got) await receiver.completeMessage(m);
     });
@@ -214,15 +252,28 @@ describe("scheduleMessages", () => {
   test("cancelScheduledMessages removes them: not peeked, never delivered", async () => {
     await withQueue(Q.cancel, async ({ sender, receiver }) => {
       const at = new Date(Date.now() + 1500);
-      const [keep, drop1, drop2] = await sender.scheduleMessages([{ body: "keep" }, { body: "drop1" }, { body: "drop2" }], at);
+      const [keep, drop1, drop2] = await sender.scheduleMessages(
+        [{ body: "keep" }, { body: "drop1" }, { body: "drop2" }],
+        at,
+      );
       await sender.cancelScheduledMessages([drop1, drop2]);
       const peeked = await peekAll(client, Q.cancel);
-      assert.deepEqual(peeked.map((m) => m.sequenceNumber!.toNumber()), [keep.toNumber()]);
+      assert.deepEqual(
+        peeked.map((m) => m.sequenceNumber!.toNumber()),
+        [keep.toNumber()],
+      );
       await waitUntil(at.getTime());
       const got = await receiveN(receiver, 1, 10_000);
-      assert.deepEqual(got.map((m) => m.body), ["keep"]);
+      assert.deepEqual(
+        got.map((m) => m.body),
+        ["keep"],
+      );
       await receiver.completeMessage(got[0]);
-      assert.deepEqual(await receiver.receiveMessages(1, { maxWaitTimeInMs: 700 }), [], "cancelled messages never arrive");
+      assert.deepEqual(
+        await receiver.receiveMessages(1, { maxWaitTimeInMs: 700 }),
+        [],
+        "cancelled messages never arrive",
+      );
       // cancelling a single one, and cancelling again, is harmless
       const [again] = await sender.scheduleMessages({ body: "again" }, new Date(Date.now() + 60_000));
       await sender.cancelScheduledMessages(again);
@@ -239,7 +290,10 @@ describe("receiveDeferredMessages", () => {
     await withQueue(Q.deferredUnknown, async ({ sender, receiver }) => {
       await sender.sendMessages({ body: "active" });
       const [active] = await peekAll(client, Q.deferredUnknown);
-      await assert.rejects(receiver.receiveDeferredMessages(active.sequenceNumber!.add(1000)), expectCode("MessageNotFound"));
+      await assert.rejects(
+        receiver.receiveDeferredMessages(active.sequenceNumber!.add(1000)),
+        expectCode("MessageNotFound"),
+      );
       // an existing message that is not deferred is not found either
       await assert.rejects(receiver.receiveDeferredMessages(active.sequenceNumber!), expectCode("MessageNotFound"));
       // and the receiver keeps working
@@ -285,7 +339,10 @@ describe("receiveDeferredMessages", () => {
     await withQueue(Q.deferredDeadLetter, async ({ sender, receiver }) => {
       const seq = await sendAndDefer(sender, receiver, { body: "dl", messageId: "ddl" });
       const [m] = await receiver.receiveDeferredMessages(seq);
-      await receiver.deadLetterMessage(m, { deadLetterReason: "Deferred too long", deadLetterErrorDescription: "gave up" });
+      await receiver.deadLetterMessage(m, {
+        deadLetterReason: "Deferred too long",
+        deadLetterErrorDescription: "gave up",
+      });
       assert.deepEqual(await peekAll(client, Q.deferredDeadLetter), []);
       const dlq = client.createReceiver(Q.deferredDeadLetter, { subQueueType: "deadLetter" });
       try {
@@ -376,7 +433,10 @@ describe("management operations on their own connection", () => {
     await withOwnClient(async (own) => {
       const r = own.createReceiver(Q.ownPeek);
       const peeked = await r.peekMessages(5);
-      assert.deepEqual(peeked.map((m) => m.body), ["peek me"]);
+      assert.deepEqual(
+        peeked.map((m) => m.body),
+        ["peek me"],
+      );
       await r.close();
     });
   });
@@ -401,7 +461,10 @@ describe("management operations on their own connection", () => {
     await withOwnClient(async (own) => {
       const dlq = own.createReceiver(Q.ownDlqPeek, { subQueueType: "deadLetter" });
       const peeked = await dlq.peekMessages(5);
-      assert.deepEqual(peeked.map((m) => [m.body, m.deadLetterReason]), [["dead", "r"]]);
+      assert.deepEqual(
+        peeked.map((m) => [m.body, m.deadLetterReason]),
+        [["dead", "r"]],
+      );
       await dlq.close();
     });
   });
@@ -445,7 +508,10 @@ describe("missing entities", () => {
     const s = client.createSender(missing);
     try {
       await assert.rejects(s.sendMessages({ body: "x" }), expectCode("MessagingEntityNotFound"));
-      await assert.rejects(s.scheduleMessages({ body: "x" }, new Date(Date.now() + 60_000)), expectCode("MessagingEntityNotFound"));
+      await assert.rejects(
+        s.scheduleMessages({ body: "x" }, new Date(Date.now() + 60_000)),
+        expectCode("MessagingEntityNotFound"),
+      );
     } finally {
       await s.close();
     }
@@ -467,7 +533,11 @@ describe("entity counts", () => {
       assert.deepEqual(pick(counts()), { active: 6, scheduled: 2, deferred: 0, deadLetter: 0, total: 8 });
       const receiver = client.createReceiver(q);
       const got = await receiveN(receiver, 4);
-      assert.deepEqual(pick(counts()), { active: 6, scheduled: 2, deferred: 0, deadLetter: 0, total: 8 }, "locked messages are still active");
+      assert.deepEqual(
+        pick(counts()),
+        { active: 6, scheduled: 2, deferred: 0, deadLetter: 0, total: 8 },
+        "locked messages are still active",
+      );
       await receiver.deferMessage(got[0]);
       await receiver.deadLetterMessage(got[1], { deadLetterReason: "test" });
       await receiver.abandonMessage(got[2]);

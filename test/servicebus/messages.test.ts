@@ -79,7 +79,10 @@ describe("message bodies", () => {
       null,
       "",
     ];
-    const got = await sendAndReceive(Q.bodies, bodies.map((body) => ({ body })));
+    const got = await sendAndReceive(
+      Q.bodies,
+      bodies.map((body) => ({ body })),
+    );
     assert.ok(Buffer.isBuffer(got[0].body), "a Buffer body comes back as a Buffer");
     assert.deepEqual(Buffer.from(got[0].body), binary);
     for (let i = 1; i < bodies.length; i++) assert.deepEqual(got[i].body, bodies[i], `body #${i}`);
@@ -132,7 +135,11 @@ describe("system and user properties", () => {
     assert.equal(m.contentType, sent.contentType);
     assert.equal(m.timeToLive, sent.timeToLive);
     assert.ok(m.enqueuedTimeUtc && m.expiresAtUtc);
-    assert.equal(m.expiresAtUtc!.getTime() - m.enqueuedTimeUtc!.getTime(), sent.timeToLive, "expiresAtUtc = enqueued + ttl");
+    assert.equal(
+      m.expiresAtUtc!.getTime() - m.enqueuedTimeUtc!.getTime(),
+      sent.timeToLive,
+      "expiresAtUtc = enqueued + ttl",
+    );
     assert.equal(m.sessionId, undefined);
     assert.equal(m.state, "active");
   });
@@ -211,8 +218,14 @@ describe("system and user properties", () => {
 describe("broker-assigned properties", () => {
   test("sequenceNumber starts at 1 for each queue and increments", async () => {
     const got = await sendAndReceive(Q.seq, [{ body: "a" }, { body: "b" }, { body: "c" }]);
-    assert.deepEqual(got.map((m) => m.sequenceNumber!.toNumber()), [1, 2, 3]);
-    assert.deepEqual(got.map((m) => m.body), ["a", "b", "c"]);
+    assert.deepEqual(
+      got.map((m) => m.sequenceNumber!.toNumber()),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      got.map((m) => m.body),
+      ["a", "b", "c"],
+    );
     // a separate queue counts on its own
     const other = await sendAndReceive(Q.meta, [{ body: "first" }]);
     assert.equal(other[0].sequenceNumber!.toNumber(), 1);
@@ -230,7 +243,10 @@ describe("broker-assigned properties", () => {
       const after = Date.now();
       assert.ok(m, "message received");
       assert.ok(m.enqueuedTimeUtc instanceof Date);
-      assert.ok(m.enqueuedTimeUtc!.getTime() >= before - 1000 && m.enqueuedTimeUtc!.getTime() <= after + 1000, "enqueuedTimeUtc close to now");
+      assert.ok(
+        m.enqueuedTimeUtc!.getTime() >= before - 1000 && m.enqueuedTimeUtc!.getTime() <= after + 1000,
+        "enqueuedTimeUtc close to now",
+      );
       assert.equal(m.deliveryCount, 0);
       assert.match(m.lockToken!, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       assert.ok(m.lockedUntilUtc instanceof Date);
@@ -277,7 +293,12 @@ describe("batches", () => {
       const batch = await sender.createMessageBatch();
       for (let i = 0; i < 5; i++) {
         assert.equal(
-          batch.tryAddMessage({ body: { i }, messageId: `b-${i}`, subject: `s${i}`, applicationProperties: { i, tag: i % 2 ? "odd" : "even" } }),
+          batch.tryAddMessage({
+            body: { i },
+            messageId: `b-${i}`,
+            subject: `s${i}`,
+            applicationProperties: { i, tag: i % 2 ? "odd" : "even" },
+          }),
           true,
         );
       }
@@ -306,10 +327,24 @@ describe("batches", () => {
         { body: "later", scheduledEnqueueTimeUtc: at },
       ]);
       const peeked = await receiver.peekMessages(10);
-      assert.deepEqual(peeked.map((m) => [m.body, m.state]), [["a", "active"], ["b", "active"], ["c", "active"], ["later", "scheduled"]]);
+      assert.deepEqual(
+        peeked.map((m) => [m.body, m.state]),
+        [
+          ["a", "active"],
+          ["b", "active"],
+          ["c", "active"],
+          ["later", "scheduled"],
+        ],
+      );
       const got = await receiveN(receiver, 3);
-      assert.deepEqual(got.map((m) => m.body), ["a", "b", "c"]);
-      assert.deepEqual(got.map((m) => m.partitionKey), ["pa", "pb", undefined]);
+      assert.deepEqual(
+        got.map((m) => m.body),
+        ["a", "b", "c"],
+      );
+      assert.deepEqual(
+        got.map((m) => m.partitionKey),
+        ["pa", "pb", undefined],
+      );
       assert.equal(got[0].timeToLive, 60_000);
       assert.equal(got[1].timeToLive, 120_000);
       assert.equal(got[0].contentType, "text/a");
@@ -320,12 +355,23 @@ describe("batches", () => {
 
   test("sendMessages([...100]) delivers all 100 in order", async () => {
     await withReceiveAndDelete(Q.many, async (sender, receiver) => {
-      await sender.sendMessages(Array.from({ length: 100 }, (_, i) => ({ body: `m${i}`, applicationProperties: { i } })));
+      await sender.sendMessages(
+        Array.from({ length: 100 }, (_, i) => ({ body: `m${i}`, applicationProperties: { i } })),
+      );
       const got = await receiveN(receiver, 100, 20_000);
       assert.equal(got.length, 100);
-      assert.deepEqual(got.map((m) => m.body), Array.from({ length: 100 }, (_, i) => `m${i}`));
-      assert.deepEqual(got.map((m) => m.applicationProperties?.i), Array.from({ length: 100 }, (_, i) => i));
-      assert.deepEqual(got.map((m) => m.sequenceNumber!.toNumber()), Array.from({ length: 100 }, (_, i) => i + 1));
+      assert.deepEqual(
+        got.map((m) => m.body),
+        Array.from({ length: 100 }, (_, i) => `m${i}`),
+      );
+      assert.deepEqual(
+        got.map((m) => m.applicationProperties?.i),
+        Array.from({ length: 100 }, (_, i) => i),
+      );
+      assert.deepEqual(
+        got.map((m) => m.sequenceNumber!.toNumber()),
+        Array.from({ length: 100 }, (_, i) => i + 1),
+      );
     });
   });
 });

@@ -2,12 +2,7 @@
 // streaming receive, complete / abandon / dead-letter / defer, lock expiry, MaxDeliveryCount, TTL, lock renewal.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  ServiceBusClient,
-  type ServiceBusReceivedMessage,
-  type ServiceBusReceiver,
-  type ServiceBusReceiverOptions,
-} from "@azure/service-bus";
+import { ServiceBusClient, type ServiceBusReceiver, type ServiceBusReceiverOptions } from "@azure/service-bus";
 import { uniqueName, type TestBroker } from "../helpers/broker.js";
 import { peekAll, RETRY, receiveN, receiveOne, startSdk, stopSdk, waitUntil } from "../helpers/sdk.js";
 
@@ -60,7 +55,12 @@ after(() => stopSdk(client, broker));
 // --- helpers ---------------------------------------------------------------------------------------
 
 /** Polls `fn` until it returns a truthy value or the deadline passes. */
-async function pollUntil<T>(what: string, fn: () => Promise<T | undefined | false>, deadlineMs = 10_000, everyMs = 100): Promise<T> {
+async function pollUntil<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  deadlineMs = 10_000,
+  everyMs = 100,
+): Promise<T> {
   const end = Date.now() + deadlineMs;
   for (;;) {
     const v = await fn();
@@ -73,7 +73,10 @@ async function pollUntil<T>(what: string, fn: () => Promise<T | undefined | fals
 /** Runs `fn` with a sender and receivers that are always closed afterwards. */
 async function withQueue(
   name: string,
-  fn: (io: { send: (m: any) => Promise<void>; receiver: (o?: ServiceBusReceiverOptions) => ServiceBusReceiver }) => Promise<void>,
+  fn: (io: {
+    send: (m: any) => Promise<void>;
+    receiver: (o?: ServiceBusReceiverOptions) => ServiceBusReceiver;
+  }) => Promise<void>,
 ): Promise<void> {
   const sender = client.createSender(name);
   const receivers: ServiceBusReceiver[] = [];
@@ -109,7 +112,11 @@ describe("receive modes", () => {
       assert.equal(peeked.length, 1);
       assert.equal(peeked[0].messageId, "pl-1");
       const other = receiver();
-      assert.deepEqual(await other.receiveMessages(1, { maxWaitTimeInMs: 500 }), [], "a locked message is not handed out twice");
+      assert.deepEqual(
+        await other.receiveMessages(1, { maxWaitTimeInMs: 500 }),
+        [],
+        "a locked message is not handed out twice",
+      );
       await r.completeMessage(m);
       assert.equal((await peekAll(client, Q.peekLock)).length, 0);
     });
@@ -120,7 +127,10 @@ describe("receive modes", () => {
       await send([{ body: 1 }, { body: 2 }]);
       const r = receiver({ receiveMode: "receiveAndDelete" });
       const got = await receiveN(r, 2);
-      assert.deepEqual(got.map((m) => m.body), [1, 2]);
+      assert.deepEqual(
+        got.map((m) => m.body),
+        [1, 2],
+      );
       assert.equal(got[0].lockToken, undefined, "no lock token in receiveAndDelete mode");
       assert.equal((await peekAll(client, Q.receiveAndDelete)).length, 0, "nothing left");
       await assert.rejects(r.completeMessage(got[0]));
@@ -138,7 +148,10 @@ describe("receiveMessages", () => {
       const first = await r.receiveMessages(3, { maxWaitTimeInMs: 3000 });
       assert.ok(first.length >= 1 && first.length <= 3, `got ${first.length}`);
       const rest = await receiveN(r, 5 - first.length);
-      assert.deepEqual([...first, ...rest].map((m) => m.body), [0, 1, 2, 3, 4]);
+      assert.deepEqual(
+        [...first, ...rest].map((m) => m.body),
+        [0, 1, 2, 3, 4],
+      );
     });
   });
 
@@ -175,10 +188,15 @@ describe("receiveMessages", () => {
           a.receiveMessages(3, { maxWaitTimeInMs: 500 }),
           b.receiveMessages(3, { maxWaitTimeInMs: 500 }),
         ]);
-        for (const m of ga) (seen.push(m.body), await a.completeMessage(m));
-        for (const m of gb) (seen.push(m.body), await b.completeMessage(m));
+        for (const [m, r] of [...ga.map((m) => [m, a] as const), ...gb.map((m) => [m, b] as const)]) {
+          seen.push(m.body);
+          await r.completeMessage(m);
+        }
       }
-      assert.deepEqual([...seen].sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i));
+      assert.deepEqual(
+        [...seen].sort((x, y) => x - y),
+        Array.from({ length: 20 }, (_, i) => i),
+      );
     });
   });
 });
@@ -204,7 +222,10 @@ describe("subscribe", () => {
         await send({ body: "one" });
         await send({ body: "two" });
         await send({ body: "three" });
-        await Promise.race([all, new Promise((_, rej) => setTimeout(() => rej(new Error(`only got ${JSON.stringify(got)}`)), 10_000))]);
+        await Promise.race([
+          all,
+          new Promise((_, rej) => setTimeout(() => rej(new Error(`only got ${JSON.stringify(got)}`)), 10_000)),
+        ]);
       } finally {
         await sub.close();
       }
@@ -231,7 +252,10 @@ describe("subscribe", () => {
       });
       try {
         await send({ body: "retry me" });
-        await Promise.race([twice, new Promise((_, rej) => setTimeout(() => rej(new Error(`deliveries: ${counts}`)), 10_000))]);
+        await Promise.race([
+          twice,
+          new Promise((_, rej) => setTimeout(() => rej(new Error(`deliveries: ${counts}`)), 10_000)),
+        ]);
       } finally {
         await sub.close();
       }
@@ -267,12 +291,18 @@ describe("subscribe", () => {
         { maxConcurrentCalls: 3 },
       );
       try {
-        await Promise.race([three, new Promise((_, rej) => setTimeout(() => rej(new Error(`max in flight ${maxInFlight}`)), 10_000))]);
+        await Promise.race([
+          three,
+          new Promise((_, rej) => setTimeout(() => rej(new Error(`max in flight ${maxInFlight}`)), 10_000)),
+        ]);
         // give the broker a chance to (wrongly) push a 4th message beyond the credit
         const peekWhileBlocked = await peekAll(client, Q.concurrency);
         assert.equal(peekWhileBlocked.length, 6, "all six still in the queue (three locked)");
         release();
-        await Promise.race([allDone, new Promise((_, rej) => setTimeout(() => rej(new Error(`handled ${handled}`)), 10_000))]);
+        await Promise.race([
+          allDone,
+          new Promise((_, rej) => setTimeout(() => rej(new Error(`handled ${handled}`)), 10_000)),
+        ]);
       } finally {
         await sub.close();
       }
@@ -304,7 +334,10 @@ describe("subscribe", () => {
         { maxConcurrentCalls: 1 },
       );
       try {
-        await Promise.race([allDone, new Promise((_, rej) => setTimeout(() => rej(new Error(`order ${order}`)), 10_000))]);
+        await Promise.race([
+          allDone,
+          new Promise((_, rej) => setTimeout(() => rej(new Error(`order ${order}`)), 10_000)),
+        ]);
       } finally {
         await sub.close();
       }
@@ -388,7 +421,10 @@ describe("settlement", () => {
     await withQueue(Q.dlqOwnConnection, async ({ send, receiver }) => {
       await send({ body: "to the dlq" });
       const r = receiver();
-      await r.deadLetterMessage(await receiveOne(r), { deadLetterReason: "why", deadLetterErrorDescription: "because" });
+      await r.deadLetterMessage(await receiveOne(r), {
+        deadLetterReason: "why",
+        deadLetterErrorDescription: "because",
+      });
     });
     // a new connection: its only $cbs token is for the audience sb://<host>/<queue>/$DeadLetterQueue
     const own = new ServiceBusClient(broker.connectionString, RETRY);
@@ -409,7 +445,12 @@ describe("settlement", () => {
       await send({ body: "x", messageId: "dl-2" });
       const r = receiver();
       const m = await receiveOne(r);
-      await r.deadLetterMessage(m, { deadLetterReason: "R", deadLetterErrorDescription: "D", extra: "yes", n: 3 } as any);
+      await r.deadLetterMessage(m, {
+        deadLetterReason: "R",
+        deadLetterErrorDescription: "D",
+        extra: "yes",
+        n: 3,
+      } as any);
       const dlq = receiver({ subQueueType: "deadLetter", receiveMode: "receiveAndDelete" });
       const d = await receiveOne(dlq);
       assert.equal(d.messageId, "dl-2");
@@ -426,7 +467,11 @@ describe("settlement", () => {
       const m = await receiveOne(r);
       const seq = m.sequenceNumber!;
       await r.deferMessage(m);
-      assert.deepEqual(await r.receiveMessages(1, { maxWaitTimeInMs: 500 }), [], "a deferred message is not received normally");
+      assert.deepEqual(
+        await r.receiveMessages(1, { maxWaitTimeInMs: 500 }),
+        [],
+        "a deferred message is not received normally",
+      );
       const peeked = await peekAll(client, Q.defer);
       assert.equal(peeked.length, 1);
       assert.equal(peeked[0].state, "deferred");
@@ -459,7 +504,10 @@ describe("locks, delivery count and expiry", { concurrency: true }, () => {
       const waited = Date.now() - started;
       assert.equal(second.sequenceNumber!.toNumber(), first.sequenceNumber!.toNumber());
       assert.equal(second.deliveryCount, 1);
-      assert.ok(Date.now() >= first.lockedUntilUtc!.getTime() - 100, `not redelivered before the lock expired (waited ${waited} ms)`);
+      assert.ok(
+        Date.now() >= first.lockedUntilUtc!.getTime() - 100,
+        `not redelivered before the lock expired (waited ${waited} ms)`,
+      );
       await r.completeMessage(second);
     });
   });
@@ -475,7 +523,10 @@ describe("locks, delivery count and expiry", { concurrency: true }, () => {
       const other = receiver(NO_RENEW);
       const fresh = await receiveN(other, ops.length, 12_000);
       assert.equal(fresh.length, ops.length, "all redelivered after lock expiry");
-      assert.deepEqual(fresh.map((m) => m.deliveryCount), ops.map(() => 1));
+      assert.deepEqual(
+        fresh.map((m) => m.deliveryCount),
+        ops.map(() => 1),
+      );
       const failures: string[] = [];
       for (const m of stale) {
         const op = m.body as (typeof ops)[number];
@@ -512,7 +563,10 @@ describe("locks, delivery count and expiry", { concurrency: true }, () => {
       await new Promise((res) => setTimeout(res, 2000));
       const renewed = await r.renewMessageLock(m);
       assert.ok(renewed instanceof Date);
-      assert.ok(renewed.getTime() >= firstUntil + 1500, `renewed until ${renewed.toISOString()} vs first ${new Date(firstUntil).toISOString()}`);
+      assert.ok(
+        renewed.getTime() >= firstUntil + 1500,
+        `renewed until ${renewed.toISOString()} vs first ${new Date(firstUntil).toISOString()}`,
+      );
       assert.ok(Math.abs(renewed.getTime() - (Date.now() + 5000)) < 1500, "renewed ≈ now + lock duration");
       assert.equal(m.lockedUntilUtc!.getTime(), renewed.getTime(), "the SDK updates the message's lockedUntilUtc");
       // past the original expiry the message is still ours: not redelivered, and complete succeeds
@@ -554,7 +608,6 @@ describe("locks, delivery count and expiry", { concurrency: true }, () => {
       assert.equal(d.messageId, "ttl-1");
       assert.equal(d.body, "short-lived");
       assert.equal(d.deadLetterReason, "TTLExpiredException");
-      const r = receiver();
       assert.deepEqual(await peekAll(client, Q.ttlDeadLetter), [], "gone from the queue");
     });
   });

@@ -24,7 +24,9 @@ after(async () => {
 
 test("a released message comes back without a delivery counted (no dead-lettering at MaxDeliveryCount 1)", async () => {
   await client.createSender(queue).sendMessages({ body: "arrived between receive calls" });
-  const connection: Connection = rhea.create_container().connect({ host: "127.0.0.1", port: broker.port, hostname: "localhost", reconnect: false });
+  const connection: Connection = rhea
+    .create_container()
+    .connect({ host: "127.0.0.1", port: broker.port, hostname: "localhost", reconnect: false });
   try {
     await new Promise<void>((resolve, reject) => {
       connection.once("connection_open", () => resolve());
@@ -34,7 +36,12 @@ test("a released message comes back without a delivery counted (no dead-letterin
     await putToken(connection, { audience: `sb://localhost/${queue}`, keyName: policy.name, key: policy.primaryKey });
     const released = new Promise<void>((resolve) => {
       // one credit, granted once: the released message cannot come straight back to this link
-      const receiver = connection.open_receiver({ source: { address: queue }, rcv_settle_mode: 0, autoaccept: false, credit_window: 0 });
+      const receiver = connection.open_receiver({
+        source: { address: queue },
+        rcv_settle_mode: 0,
+        autoaccept: false,
+        credit_window: 0,
+      });
       receiver.once("receiver_open", () => receiver.flow(1));
       receiver.once("message", (ctx: EventContext) => {
         ctx.delivery!.release();

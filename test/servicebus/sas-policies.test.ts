@@ -23,7 +23,13 @@ const YAML = `namespaces:
 `;
 
 const options: ServiceBusClientOptions = { retryOptions: { maxRetries: 0, timeoutInMs: 15_000 } };
-type Keys = { keyName: string; primaryKey: string; secondaryKey: string | null; primaryConnectionString: string; secondaryConnectionString: string | null };
+type Keys = {
+  keyName: string;
+  primaryKey: string;
+  secondaryKey: string | null;
+  primaryConnectionString: string;
+  secondaryConnectionString: string | null;
+};
 
 let broker: TestBroker;
 let dataDir: string;
@@ -36,12 +42,15 @@ function client(cs: string): ServiceBusClient {
 }
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; data: any }> {
-  const res = await fetch(`http://127.0.0.1:${broker.platform.endpoints.httpPort}/api/v1/servicebus/namespaces/sbemulatorns${path}`, {
-    method,
-    // as the CLI sends every request: the control API refuses state changes without it (http/request-guard.ts)
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const res = await fetch(
+    `http://127.0.0.1:${broker.platform.endpoints.httpPort}/api/v1/servicebus/namespaces/sbemulatorns${path}`,
+    {
+      method,
+      // as the CLI sends every request: the control API refuses state changes without it (http/request-guard.ts)
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    },
+  );
   return { status: res.status, data: res.status === 204 ? undefined : await res.json() };
 }
 
@@ -87,30 +96,42 @@ describe("SAS policies of queues and namespaces", () => {
     const k = await keys("/queues/orders/authorizationRules/orders-app");
     assert.equal(k.keyName, "orders-app");
     assert.equal(k.primaryKey, "orders-app-key-0123456789");
-    assert.equal(k.primaryConnectionString, `Endpoint=sb://localhost:${broker.port};SharedAccessKeyName=orders-app;SharedAccessKey=orders-app-key-0123456789;EntityPath=orders;UseDevelopmentEmulator=true;`);
+    assert.equal(
+      k.primaryConnectionString,
+      `Endpoint=sb://localhost:${broker.port};SharedAccessKeyName=orders-app;SharedAccessKey=orders-app-key-0123456789;EntityPath=orders;UseDevelopmentEmulator=true;`,
+    );
     await roundTrip(k.primaryConnectionString, "orders", "entity-1");
     // the SDK refuses another queue name with EntityPath set, so the key goes in a namespace connection string
     const withoutEntity = k.primaryConnectionString.replace("EntityPath=orders;", "");
     await expectUnauthorized(client(withoutEntity).createSender("other").sendMessages({ body: "x" }));
-    await expectUnauthorized(client(withoutEntity).createReceiver("other").receiveMessages(1, { maxWaitTimeInMs: 2000 }));
+    await expectUnauthorized(
+      client(withoutEntity).createReceiver("other").receiveMessages(1, { maxWaitTimeInMs: 2000 }),
+    );
   });
 
   test("a Listen-only queue rule (generated key, Base64 of 32 bytes) receives but cannot send", async () => {
     const k = await keys("/queues/orders/authorizationRules/orders-listen");
     assert.equal(Buffer.from(k.primaryKey, "base64").length, 32);
-    await client(broker.connectionString).createSender("orders").sendMessages({ body: "for listener", messageId: "l-1" });
+    await client(broker.connectionString)
+      .createSender("orders")
+      .sendMessages({ body: "for listener", messageId: "l-1" });
     const c = client(k.primaryConnectionString);
     await expectUnauthorized(c.createSender("orders").sendMessages({ body: "x" }));
-    const got = await c.createReceiver("orders", { receiveMode: "receiveAndDelete" }).receiveMessages(1, { maxWaitTimeInMs: 5000 });
+    const got = await c
+      .createReceiver("orders", { receiveMode: "receiveAndDelete" })
+      .receiveMessages(1, { maxWaitTimeInMs: 5000 });
     assert.equal(got[0]?.messageId, "l-1");
   });
 
   test("rules list and show print no keys; create checks rights as Service Bus does", async () => {
     const list = await api("GET", "/queues/orders/authorizationRules");
-    assert.deepEqual(list.data.value.map((r: any) => [r.name, r.type, r.rights]), [
-      ["orders-app", "Microsoft.ServiceBus/Namespaces/Queues/AuthorizationRules", ["Listen", "Send"]],
-      ["orders-listen", "Microsoft.ServiceBus/Namespaces/Queues/AuthorizationRules", ["Listen"]],
-    ]);
+    assert.deepEqual(
+      list.data.value.map((r: any) => [r.name, r.type, r.rights]),
+      [
+        ["orders-app", "Microsoft.ServiceBus/Namespaces/Queues/AuthorizationRules", ["Listen", "Send"]],
+        ["orders-listen", "Microsoft.ServiceBus/Namespaces/Queues/AuthorizationRules", ["Listen"]],
+      ],
+    );
     assert.doesNotMatch(JSON.stringify(list.data), /Key"/);
     const bad = await api("PUT", "/authorizationRules/bad", { rights: ["Manage"] });
     assert.equal(bad.status, 400);
@@ -124,14 +145,21 @@ describe("SAS policies of queues and namespaces", () => {
     const before = await keys("/queues/orders/authorizationRules/rotating");
     assert.ok(before.secondaryKey, "created rules get both keys, as in Azure");
     await roundTrip(before.primaryConnectionString, "orders", "rot-1");
-    const renewed = await api("POST", "/queues/orders/authorizationRules/rotating/regenerateKeys", { keyType: "PrimaryKey" });
+    const renewed = await api("POST", "/queues/orders/authorizationRules/rotating/regenerateKeys", {
+      keyType: "PrimaryKey",
+    });
     assert.equal(renewed.status, 200);
     assert.notEqual(renewed.data.primaryKey, before.primaryKey);
     assert.equal(renewed.data.secondaryKey, before.secondaryKey);
-    await expectUnauthorized(client(before.primaryConnectionString).createSender("orders").sendMessages({ body: "old key" }));
+    await expectUnauthorized(
+      client(before.primaryConnectionString).createSender("orders").sendMessages({ body: "old key" }),
+    );
     await roundTrip(renewed.data.primaryConnectionString, "orders", "rot-2");
     await roundTrip(before.secondaryConnectionString!, "orders", "rot-3"); // the other key still works
-    const given = await api("POST", "/queues/orders/authorizationRules/rotating/regenerateKeys", { keyType: "SecondaryKey", key: "my-own-secondary-key" });
+    const given = await api("POST", "/queues/orders/authorizationRules/rotating/regenerateKeys", {
+      keyType: "SecondaryKey",
+      key: "my-own-secondary-key",
+    });
     assert.equal(given.data.secondaryKey, "my-own-secondary-key");
   });
 
@@ -140,8 +168,12 @@ describe("SAS policies of queues and namespaces", () => {
     const k = await keys("/authorizationRules/ns-sender");
     assert.doesNotMatch(k.primaryConnectionString, /EntityPath/);
     await client(k.primaryConnectionString).createSender("other").sendMessages({ body: "ns", messageId: "ns-1" });
-    await expectUnauthorized(client(k.primaryConnectionString).createReceiver("other").receiveMessages(1, { maxWaitTimeInMs: 2000 }));
-    const refused = await api("POST", "/authorizationRules/RootManageSharedAccessKey/regenerateKeys", { keyType: "PrimaryKey" });
+    await expectUnauthorized(
+      client(k.primaryConnectionString).createReceiver("other").receiveMessages(1, { maxWaitTimeInMs: 2000 }),
+    );
+    const refused = await api("POST", "/authorizationRules/RootManageSharedAccessKey/regenerateKeys", {
+      keyType: "PrimaryKey",
+    });
     assert.equal(refused.status, 409);
     assert.match(refused.data.error.message, /well-known SAS_KEY_VALUE/);
   });
@@ -154,8 +186,15 @@ describe("SAS policies of queues and namespaces", () => {
     await broker.close({ keepData: true });
     assert.equal(statSync(join(dataDir, "authorization-rules.json")).mode & 0o777, 0o600);
     broker = await startBroker(YAML, { dataDir });
-    const [r2, l2, s2] = await Promise.all([keys("/queues/orders/authorizationRules/rotating"), keys("/queues/orders/authorizationRules/orders-listen"), keys("/authorizationRules/ns-sender")]);
-    assert.deepEqual([r2.primaryKey, r2.secondaryKey, l2.primaryKey, s2.primaryKey], [rotating.primaryKey, rotating.secondaryKey, listen.primaryKey, sender.primaryKey]);
+    const [r2, l2, s2] = await Promise.all([
+      keys("/queues/orders/authorizationRules/rotating"),
+      keys("/queues/orders/authorizationRules/orders-listen"),
+      keys("/authorizationRules/ns-sender"),
+    ]);
+    assert.deepEqual(
+      [r2.primaryKey, r2.secondaryKey, l2.primaryKey, s2.primaryKey],
+      [rotating.primaryKey, rotating.secondaryKey, listen.primaryKey, sender.primaryKey],
+    );
     await roundTrip(r2.primaryConnectionString, "orders", "after-restart");
     await roundTrip(broker.connectionString, "other", "emulator-key");
     assert.match(broker.connectionString, /SharedAccessKey=SAS_KEY_VALUE;/);

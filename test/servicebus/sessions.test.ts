@@ -56,20 +56,35 @@ async function errorOf(p: Promise<unknown>): Promise<{ code?: string; message: s
   try {
     await p;
   } catch (e) {
-    return { code: isServiceBusError(e) ? e.code : (e as { code?: string }).code, message: String((e as Error).message) };
+    return {
+      code: isServiceBusError(e) ? e.code : (e as { code?: string }).code,
+      message: String((e as Error).message),
+    };
   }
   assert.fail("expected an error");
 }
 
 describe("sessions with @azure/service-bus", () => {
   test("acceptSession: only that session's messages, in order, with sessionId and lockedUntilUtc", async () => {
-    await send(Q.named, [["a", "a1"], ["b", "b1"], ["a", "a2"], ["b", "b2"], ["a", "a3"]]);
+    await send(Q.named, [
+      ["a", "a1"],
+      ["b", "b1"],
+      ["a", "a2"],
+      ["b", "b2"],
+      ["a", "a3"],
+    ]);
     const r = await client.acceptSession(Q.named, "a");
     try {
       assert.equal(r.sessionId, "a");
-      assert.ok(r.sessionLockedUntilUtc && r.sessionLockedUntilUtc.getTime() > Date.now(), "locked until a future time");
+      assert.ok(
+        r.sessionLockedUntilUtc && r.sessionLockedUntilUtc.getTime() > Date.now(),
+        "locked until a future time",
+      );
       const got = await receiveN(r, 3);
-      assert.deepEqual(got.map((m) => m.body), ["a1", "a2", "a3"]);
+      assert.deepEqual(
+        got.map((m) => m.body),
+        ["a1", "a2", "a3"],
+      );
       assert.ok(got.every((m) => m.sessionId === "a"));
       for (const m of got) await r.completeMessage(m);
       assert.deepEqual(await r.receiveMessages(5, { maxWaitTimeInMs: 300 }), [], "nothing from session b");
@@ -77,11 +92,18 @@ describe("sessions with @azure/service-bus", () => {
       await r.close();
     }
     const rest = await peekAll(client, Q.named);
-    assert.deepEqual(rest.map((m) => m.body), ["b1", "b2"]);
+    assert.deepEqual(
+      rest.map((m) => m.body),
+      ["b1", "b2"],
+    );
   });
 
   test("settlement of session messages: abandon, dead-letter, defer + receiveDeferredMessages, complete", async () => {
-    await send(Q.settle, [["s", "abandon-me"], ["s", "dead-letter-me"], ["s", "defer-me"]]);
+    await send(Q.settle, [
+      ["s", "abandon-me"],
+      ["s", "dead-letter-me"],
+      ["s", "defer-me"],
+    ]);
     const r = await client.acceptSession(Q.settle, "s");
     try {
       const [a, d, f] = await receiveN(r, 3);
@@ -100,16 +122,24 @@ describe("sessions with @azure/service-bus", () => {
     }
     assert.deepEqual(await peekAll(client, Q.settle), []);
     const dlq = await peekAll(client, Q.settle, "deadLetter");
-    assert.deepEqual(dlq.map((m) => [m.body, m.deadLetterReason, m.sessionId]), [["dead-letter-me", "bad", "s"]]);
+    assert.deepEqual(
+      dlq.map((m) => [m.body, m.deadLetterReason, m.sessionId]),
+      [["dead-letter-me", "bad", "s"]],
+    );
   });
 
   test("acceptNextSession: each receiver gets a different session that has messages", async () => {
-    await send(Q.next, [["x", "x1"], ["y", "y1"], ["x", "x2"]]);
+    await send(Q.next, [
+      ["x", "x1"],
+      ["y", "y1"],
+      ["x", "x2"],
+    ]);
     const r1 = await client.acceptNextSession(Q.next);
     const r2 = await client.acceptNextSession(Q.next);
     try {
       assert.deepEqual([r1.sessionId, r2.sessionId].sort(), ["x", "y"]);
-      const bodies = async (r: ServiceBusSessionReceiver) => (await receiveN(r, r.sessionId === "x" ? 2 : 1)).map((m) => m.body);
+      const bodies = async (r: ServiceBusSessionReceiver) =>
+        (await receiveN(r, r.sessionId === "x" ? 2 : 1)).map((m) => m.body);
       assert.deepEqual(await bodies(r1), r1.sessionId === "x" ? ["x1", "x2"] : ["y1"]);
       assert.deepEqual(await bodies(r2), r2.sessionId === "x" ? ["x1", "x2"] : ["y1"]);
     } finally {
@@ -191,7 +221,10 @@ describe("sessions with @azure/service-bus", () => {
         const [m] = await receiveN(r, 1);
         await waitUntil(first - 2500);
         const renewed = await r.renewSessionLock();
-        assert.ok(renewed.getTime() > first + 1000, `${renewed.toISOString()} is later than ${new Date(first).toISOString()}`);
+        assert.ok(
+          renewed.getTime() > first + 1000,
+          `${renewed.toISOString()} is later than ${new Date(first).toISOString()}`,
+        );
         await waitUntil(first + 500); // past the first lock: still held thanks to the renewal
         await r.completeMessage(m);
       } finally {

@@ -8,7 +8,15 @@
 // placeholders back to the references so `import-aca` restores the job as it was written.
 import { Document } from "yaml";
 import type { Container, JobSpec } from "../../jobs/model.js";
-import { acaMemory, commentLines, findIdentity, jobNotes, Placeholders, secretSources, type ExportModel } from "./common.js";
+import {
+  acaMemory,
+  commentLines,
+  findIdentity,
+  jobNotes,
+  Placeholders,
+  secretSources,
+  type ExportModel,
+} from "./common.js";
 
 /** The header line import-aca reads back. */
 export const EVENTJOBS_MARK = "eventjobs:";
@@ -22,7 +30,10 @@ export function exportAcaYaml(model: ExportModel): string {
 function jobDocument(model: ExportModel, job: JobSpec, notes: string[]): string {
   const ph = new Placeholders(model);
   const location = ph.plain("LOCATION", "<region, e.g. westeurope>");
-  const environmentId = ph.plain("ENVIRONMENT_ID", '$(az containerapp env show --name "$ENVIRONMENT" --resource-group "$RESOURCE_GROUP" --query id --output tsv)');
+  const environmentId = ph.plain(
+    "ENVIRONMENT_ID",
+    '$(az containerapp env show --name "$ENVIRONMENT" --resource-group "$RESOURCE_GROUP" --query id --output tsv)',
+  );
   const body: Record<string, unknown> = { location };
   const identity = jobIdentity(model, job, ph);
   if (identity) body.identity = identity;
@@ -45,11 +56,14 @@ function jobDocument(model: ExportModel, job: JobSpec, notes: string[]): string 
           name: r.name,
           type: r.type,
           metadata: Object.fromEntries(Object.entries(r.metadata).map(([k, v]) => [k, ph.value(v)])),
-          ...(r.auth?.length ? { auth: r.auth.map((a) => ({ triggerParameter: a.triggerParameter, secretRef: a.secretRef })) } : {}),
+          ...(r.auth?.length
+            ? { auth: r.auth.map((a) => ({ triggerParameter: a.triggerParameter, secretRef: a.secretRef })) }
+            : {}),
         })),
       },
     };
-  } else if (job.triggerType === "Schedule") configuration.scheduleTriggerConfig = { cronExpression: job.cronExpression, ...counts };
+  } else if (job.triggerType === "Schedule")
+    configuration.scheduleTriggerConfig = { cronExpression: job.cronExpression, ...counts };
   else configuration.manualTriggerConfig = counts;
   const secrets = secretSources(job);
   if (secrets.length) configuration.secrets = secrets.map((s) => ({ name: s.name, value: ph.secret(job.name, s) }));
@@ -78,7 +92,9 @@ function jobDocument(model: ExportModel, job: JobSpec, notes: string[]): string 
     `  az containerapp job create --name ${job.name} --resource-group "$RESOURCE_GROUP" --yaml <(envsubst ${ph.envsubstList()} < ${file})`,
     "Or keep a secret in Key Vault: replace its `value` with `keyVaultUrl: https://<vault>.vault.azure.net/secrets/<name>`",
     "and `identity: <identity resource id | system>` (that identity needs the Key Vault Secrets User role).",
-    ...(job.paused ? ["note: the job is paused locally; Container Apps has no paused state for jobs, so it runs once created."] : []),
+    ...(job.paused
+      ? ["note: the job is paused locally; Container Apps has no paused state for jobs, so it runs once created."]
+      : []),
     ...notes.map((n) => `note: ${n}`),
     `${EVENTJOBS_MARK} ${JSON.stringify(local)}`,
   ]);
@@ -89,7 +105,12 @@ function container(c: Container, ph: Placeholders): Record<string, unknown> {
   const out: Record<string, unknown> = { name: c.name, image: ph.value(c.image) };
   if (c.command) out.command = c.command.map((v) => ph.value(v));
   if (c.args) out.args = c.args.map((v) => ph.value(v));
-  if (c.env?.length) out.env = c.env.map((e) => (e.secretRef !== undefined ? { name: e.name, secretRef: e.secretRef } : { name: e.name, value: ph.value(e.value ?? "") }));
+  if (c.env?.length)
+    out.env = c.env.map((e) =>
+      e.secretRef !== undefined
+        ? { name: e.name, secretRef: e.secretRef }
+        : { name: e.name, value: ph.value(e.value ?? "") },
+    );
   if (c.resources && (c.resources.cpu !== undefined || c.resources.memory !== undefined)) {
     out.resources = {
       ...(c.resources.cpu !== undefined ? { cpu: c.resources.cpu } : {}),
@@ -107,7 +128,11 @@ function jobIdentity(model: ExportModel, job: JobSpec, ph: Placeholders): Record
   for (const k of keys) {
     const known = findIdentity(model, k);
     // a declared identity's resource id only exists in Azure: a placeholder filled by `az identity show`
-    ids[known ? ph.ref({ kind: "identity", name: known.name, prop: "resourceId", text: `identity.${known.name}.resourceId` }) : k] = {};
+    ids[
+      known
+        ? ph.ref({ kind: "identity", name: known.name, prop: "resourceId", text: `identity.${known.name}.resourceId` })
+        : k
+    ] = {};
   }
   return { type: job.identity.type, userAssignedIdentities: ids };
 }

@@ -59,7 +59,9 @@ export function buildModel(config: ProjectConfig, jobName?: string): ExportModel
     str(i.name) ? [{ name: i.name as string, clientId: str(i.clientId), principalId: str(i.principalId) }] : [],
   );
   const roleAssignments = list(extra.roleAssignments).flatMap((r) =>
-    str(r.role) && str(r.assignee) && str(r.scope) ? [{ role: r.role as string, assignee: r.assignee as string, scope: r.scope as string }] : [],
+    str(r.role) && str(r.assignee) && str(r.scope)
+      ? [{ role: r.role as string, assignee: r.assignee as string, scope: r.scope as string }]
+      : [],
   );
   const images = list(extra.images).map((i) => ({
     registry: str(i.registry),
@@ -87,7 +89,10 @@ export function buildModel(config: ProjectConfig, jobName?: string): ExportModel
 function secretEnv(job: JobSpec): JobSpec {
   const secrets = [...job.secrets];
   const secretName = (env: string) => {
-    const base = `env-${env.toLowerCase().replace(/[^a-z0-9.-]+/g, "-").replace(/^-+|-+$/g, "")}`;
+    const base = `env-${env
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]+/g, "-")
+      .replace(/^-+|-+$/g, "")}`;
     let name = base;
     for (let i = 2; secrets.some((s) => s.name === name); i++) name = `${base}-${i}`;
     return name;
@@ -95,7 +100,8 @@ function secretEnv(job: JobSpec): JobSpec {
   const containers = job.template.containers.map((c) => ({
     ...c,
     env: c.env?.map((e) => {
-      if (e.value === undefined || wholeRef(e.value) || !isSensitive(`template.env[${e.name}].value`, e.value)) return e;
+      if (e.value === undefined || wholeRef(e.value) || !isSensitive(`template.env[${e.name}].value`, e.value))
+        return e;
       const name = secretName(e.name);
       secrets.push({ name, value: e.value });
       return { name: e.name, secretRef: name };
@@ -138,7 +144,11 @@ export function wholeRef(value: string): Ref | undefined {
 }
 
 /** Renders a string with each reference replaced by `render(ref)` and each literal part by `literal(text)`. */
-export function renderRefs(value: string, render: (r: Ref) => string, literal: (s: string) => string = (s) => s): string {
+export function renderRefs(
+  value: string,
+  render: (r: Ref) => string,
+  literal: (s: string) => string = (s) => s,
+): string {
   return splitRefs(value)
     .map((p) => (typeof p === "string" ? literal(p) : render(p)))
     .join("");
@@ -150,7 +160,9 @@ export function jobStrings(job: JobSpec): { path: string; value: string }[] {
   const P = "properties.configuration";
   job.secrets.forEach((s, i) => out.push({ path: `${P}.secrets[${i}].value`, value: s.value }));
   job.scale?.rules.forEach((r, i) =>
-    Object.entries(r.metadata).forEach(([k, v]) => out.push({ path: `${P}.eventTriggerConfig.scale.rules[${i}].metadata.${k}`, value: v })),
+    Object.entries(r.metadata).forEach(([k, v]) =>
+      out.push({ path: `${P}.eventTriggerConfig.scale.rules[${i}].metadata.${k}`, value: v }),
+    ),
   );
   job.template.containers.forEach((c, i) => {
     const CP = `properties.template.containers[${i}]`;
@@ -159,7 +171,8 @@ export function jobStrings(job: JobSpec): { path: string; value: string }[] {
     c.args?.forEach((v, j) => out.push({ path: `${CP}.args[${j}]`, value: v }));
     out.push({ path: `${CP}.image`, value: c.image });
   });
-  for (const key of Object.keys(job.identity?.userAssignedIdentities ?? {})) out.push({ path: `identity.userAssignedIdentities`, value: key });
+  for (const key of Object.keys(job.identity?.userAssignedIdentities ?? {}))
+    out.push({ path: `identity.userAssignedIdentities`, value: key });
   return out;
 }
 
@@ -186,7 +199,11 @@ function checkRefs(model: ExportModel, job: JobSpec): void {
 
 /** `servicebus-ns-job` → `SERVICEBUS_NS_JOB`: a shell / envsubst variable name. */
 export function envName(...parts: string[]): string {
-  const s = parts.join("_").replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "").toUpperCase();
+  const s = parts
+    .join("_")
+    .replace(/[^A-Za-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .toUpperCase();
   return /^[0-9]/.test(s) ? `_${s}` : s;
 }
 
@@ -234,7 +251,10 @@ export function secretSources(job: JobSpec): SecretSource[] {
 
 // ---------- identities and scopes ----------
 
-/** The identity a role-assignment assignee or a job identity key names (name, client id, principal id, ARM id or reference). */
+/**
+ * The identity a role-assignment assignee or a job identity key names (name, client id, principal id, ARM id or
+ * reference).
+ */
 export function findIdentity(model: ExportModel, text: string): IdentityDef | undefined {
   const ref = wholeRef(text);
   if (ref?.kind === "identity") return model.identities.find((i) => i.name === ref.name);
@@ -254,7 +274,10 @@ export function parseScope(scope: string): ScopeTarget | undefined {
   const rest = (arm ? arm[1] : scope).replace(/\/+$/, "");
   const m = /^([A-Za-z][A-Za-z0-9-]*)(?:\/(queues|topics)\/([^/]+))?$/i.exec(rest);
   if (!m || (!arm && scope.startsWith("/"))) return undefined;
-  return { namespace: m[1], entity: m[2] ? { kind: m[2].toLowerCase() as "queues" | "topics", name: m[3] } : undefined };
+  return {
+    namespace: m[1],
+    entity: m[2] ? { kind: m[2].toLowerCase() as "queues" | "topics", name: m[3] } : undefined,
+  };
 }
 
 // ---------- images and sizes ----------
@@ -267,7 +290,11 @@ export function jobNotes(model: ExportModel, spec: JobSpec, target: "aca" | "ter
     const m = /^([a-z0-9]+)\.azurecr\.io\/([^:@]+)(?::([^@]+))?/.exec(c.image);
     if (!m) continue;
     const [, registry, repo, tag = "latest"] = m;
-    const def = model.images.find((i) => (!i.registry || i.registry.replace(/\.azurecr\.io$/, "") === registry) && (i.image === `${repo}:${tag}` || (tag === "latest" && i.image === repo)));
+    const def = model.images.find(
+      (i) =>
+        (!i.registry || i.registry.replace(/\.azurecr\.io$/, "") === registry) &&
+        (i.image === `${repo}:${tag}` || (tag === "latest" && i.image === repo)),
+    );
     notes.push(
       `image ${c.image} of job ${spec.name}: if it was built locally with eventjobs acr build, push it first: ` +
         `az acr build --registry ${registry} --image ${repo}:${tag} ${def?.context ?? "<build-context>"}; ` +
@@ -276,17 +303,25 @@ export function jobNotes(model: ExportModel, spec: JobSpec, target: "aca" | "ter
           : `the job then needs pull access to ${registry}.azurecr.io (a registry identity with AcrPull)`),
     );
   }
-  const assigned = new Set(Object.keys(spec.identity?.userAssignedIdentities ?? {}).map((k) => findIdentity(model, k)?.name));
-  const used = new Set(jobStrings(spec).flatMap(({ value }) => splitRefs(value).flatMap((p) => (typeof p !== "string" && p.kind === "identity" ? [p.name] : []))));
+  const assigned = new Set(
+    Object.keys(spec.identity?.userAssignedIdentities ?? {}).map((k) => findIdentity(model, k)?.name),
+  );
+  const used = new Set(
+    jobStrings(spec).flatMap(({ value }) =>
+      splitRefs(value).flatMap((p) => (typeof p !== "string" && p.kind === "identity" ? [p.name] : [])),
+    ),
+  );
   for (const name of used) {
     if (assigned.has(name)) continue;
     const how =
       target === "terraform"
         ? `add identity { type = "UserAssigned", identity_ids = [azurerm_user_assigned_identity.<${name}>.id] } to it`
         : target === "k8s"
-          ? "use workload identity (a service account federated with it, pod label azure.workload.identity/use: \"true\")"
+          ? 'use workload identity (a service account federated with it, pod label azure.workload.identity/use: "true")'
           : `assign it: az containerapp job identity assign --name ${spec.name} --resource-group "$RESOURCE_GROUP" --user-assigned ${name}`;
-    notes.push(`job ${spec.name} uses identity ${name} but does not have it, which a token request needs in Azure: ${how}`);
+    notes.push(
+      `job ${spec.name} uses identity ${name} but does not have it, which a token request needs in Azure: ${how}`,
+    );
   }
   return notes;
 }
@@ -299,7 +334,11 @@ export function k8sCpu(cpu: number): string {
 
 export function k8sMemory(memory: string): string {
   const bytes = parseMemory(memory) ?? 0;
-  for (const [unit, size] of [["Gi", 2 ** 30], ["Mi", 2 ** 20], ["Ki", 2 ** 10]] as const) {
+  for (const [unit, size] of [
+    ["Gi", 2 ** 30],
+    ["Mi", 2 ** 20],
+    ["Ki", 2 ** 10],
+  ] as const) {
     if (bytes % size === 0 && bytes >= size) return `${bytes / size}${unit}`;
   }
   return String(bytes);
@@ -332,7 +371,10 @@ export class Placeholders {
 
   secret(job: string, s: SecretSource): string {
     if (s.ref) return this.ref(s.ref);
-    if (!this.vars.has(s.variable)) this.vars.set(s.variable, { how: `'<the value of secret ${s.name} of job ${job}: kept locally, never exported>'` });
+    if (!this.vars.has(s.variable))
+      this.vars.set(s.variable, {
+        how: `'<the value of secret ${s.name} of job ${job}: kept locally, never exported>'`,
+      });
     return `\${${s.variable}}`;
   }
 

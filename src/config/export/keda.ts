@@ -4,7 +4,17 @@
 // Secret values are envsubst placeholders, as in the aca-yaml export; the header says how to fill them.
 import { Document } from "yaml";
 import type { Container, JobSpec } from "../../jobs/model.js";
-import { azureFqdn, commentLines, jobNotes, k8sCpu, k8sMemory, Placeholders, renderRefs, secretSources, type ExportModel } from "./common.js";
+import {
+  azureFqdn,
+  commentLines,
+  jobNotes,
+  k8sCpu,
+  k8sMemory,
+  Placeholders,
+  renderRefs,
+  secretSources,
+  type ExportModel,
+} from "./common.js";
 
 /** ACA keeps the last 100 succeeded and 100 failed executions. */
 const HISTORY = 100;
@@ -15,7 +25,8 @@ export const triggerAuthName = (job: string, rule: string) => `${job}-${rule}-au
 export function exportKeda(model: ExportModel): string {
   const ph = new Placeholders(model);
   // the FQDN is known without asking Azure; connection strings and identity ids are not
-  const value = (text: string) => renderRefs(text, (r) => (r.kind === "servicebus" && r.prop !== "connectionString" ? azureFqdn(r.name) : ph.ref(r)));
+  const value = (text: string) =>
+    renderRefs(text, (r) => (r.kind === "servicebus" && r.prop !== "connectionString" ? azureFqdn(r.name) : ph.ref(r)));
   const docs: { body: unknown; comment?: string }[] = [];
   const notes: string[] = [];
   for (const { spec: job } of model.jobs) {
@@ -40,15 +51,24 @@ export function exportKeda(model: ExportModel): string {
           apiVersion: "keda.sh/v1alpha1",
           kind: "TriggerAuthentication",
           metadata: { name: triggerAuthName(job.name, r.name) },
-          spec: { secretTargetRef: r.auth.map((a) => ({ parameter: a.triggerParameter, name: secretObjectName(job.name), key: a.secretRef })) },
+          spec: {
+            secretTargetRef: r.auth.map((a) => ({
+              parameter: a.triggerParameter,
+              name: secretObjectName(job.name),
+              key: a.secretRef,
+            })),
+          },
         },
       });
     }
     if (Object.keys(job.identity?.userAssignedIdentities ?? {}).length) {
-      notes.push(`job ${job.name} has a managed identity: on AKS use workload identity (a service account federated with it, and the pod label azure.workload.identity/use: "true")`);
+      notes.push(
+        `job ${job.name} has a managed identity: on AKS use workload identity (a service account federated with it, and the pod label azure.workload.identity/use: "true")`,
+      );
     }
     docs.push({ body: workload(job, value) });
-    docs[first].comment = ` job ${job.name}${job.triggerType === "Manual" ? `: Manual, so a suspended CronJob; start an execution with kubectl create job --from=cronjob/${job.name} ${job.name}-1` : ""}`;
+    docs[first].comment =
+      ` job ${job.name}${job.triggerType === "Manual" ? `: Manual, so a suspended CronJob; start an execution with kubectl create job --from=cronjob/${job.name} ${job.name}-1` : ""}`;
   }
   const ordered = docs.map((d) => {
     const doc = new Document(d.body);
@@ -72,7 +92,9 @@ export function exportKeda(model: ExportModel): string {
 function podSpec(job: JobSpec, value: (s: string) => string): Record<string, unknown> {
   return {
     restartPolicy: "Never",
-    ...(job.terminationGracePeriodSeconds !== 30 ? { terminationGracePeriodSeconds: job.terminationGracePeriodSeconds } : {}),
+    ...(job.terminationGracePeriodSeconds !== 30
+      ? { terminationGracePeriodSeconds: job.terminationGracePeriodSeconds }
+      : {}),
     containers: job.template.containers.map((c) => container(job, c, value)),
   };
 }

@@ -5,17 +5,40 @@
 import { formatDuration } from "../duration.js";
 import { QUEUE_DEFAULTS, type NamespaceConfig, type QueueProperties } from "../model.js";
 import type { Container, JobSpec } from "../../jobs/model.js";
-import { acaMemory, commentLines, connectionPolicy, findIdentity, jobNotes, parseScope, secretSources, splitRefs, type ExportModel, type Ref } from "./common.js";
+import {
+  acaMemory,
+  commentLines,
+  connectionPolicy,
+  findIdentity,
+  jobNotes,
+  parseScope,
+  secretSources,
+  splitRefs,
+  type ExportModel,
+  type Ref,
+} from "./common.js";
 
 /** A Terraform identifier from names: lowercase letters, digits and underscores. */
 export function label(...parts: string[]): string {
-  const s = parts.join("_").toLowerCase().replace(/[^a-z0-9_]+/g, "_").replace(/_+/g, "_").replace(/^_|_$/g, "");
+  const s = parts
+    .join("_")
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, "_")
+    .replace(/_+/g, "_")
+    .replace(/^_|_$/g, "");
   return /^[a-z_]/.test(s) ? s : `r_${s}`;
 }
 
 /** An HCL string literal; `${` and `%{` in literal text are escaped so Terraform does not interpolate them. */
 export function hcl(s: string): string {
-  return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t").replace(/\$\{/g, () => "$${").replace(/%\{/g, "%%{")}"`;
+  return `"${s
+    .replace(/\\/g, "\\\\")
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, "\\n")
+    .replace(/\r/g, "\\r")
+    .replace(/\t/g, "\\t")
+    .replace(/\$\{/g, () => "$${")
+    .replace(/%\{/g, "%%{")}"`;
 }
 
 type Value = string | number | boolean | { expr: string };
@@ -51,7 +74,11 @@ const QUEUE_ATTRS: { field: keyof QueueProperties; attr: string; value: (v: neve
   { field: "deadLetteringOnMessageExpiration", attr: "dead_lettering_on_message_expiration", value: (v: boolean) => v },
   { field: "requiresSession", attr: "requires_session", value: (v: boolean) => v },
   { field: "requiresDuplicateDetection", attr: "requires_duplicate_detection", value: (v: boolean) => v },
-  { field: "duplicateDetectionHistoryTimeWindowMs", attr: "duplicate_detection_history_time_window", value: (v: number) => formatDuration(v) },
+  {
+    field: "duplicateDetectionHistoryTimeWindowMs",
+    attr: "duplicate_detection_history_time_window",
+    value: (v: number) => formatDuration(v),
+  },
   { field: "maxSizeInMegabytes", attr: "max_size_in_megabytes", value: (v: number) => v },
   { field: "maxMessageSizeInKilobytes", attr: "max_message_size_in_kilobytes", value: (v: number) => v },
 ];
@@ -66,7 +93,8 @@ export function exportTerraform(model: ExportModel): string {
   const value = (text: string): Value => {
     const parts = splitRefs(text);
     const refExpr = (r: Ref): string => {
-      if (r.kind === "identity") return `azurerm_user_assigned_identity.${idLabel(r.name)}.${r.prop === "clientId" ? "client_id" : r.prop === "principalId" ? "principal_id" : "id"}`;
+      if (r.kind === "identity")
+        return `azurerm_user_assigned_identity.${idLabel(r.name)}.${r.prop === "clientId" ? "client_id" : r.prop === "principalId" ? "principal_id" : "id"}`;
       if (r.prop === "connectionString") return connectionExpr(model, r.name);
       return `"\${azurerm_servicebus_namespace.${nsLabel(r.name)}.name}.servicebus.windows.net"`;
     };
@@ -115,12 +143,17 @@ export function exportTerraform(model: ExportModel): string {
     const t = parseScope(ra.scope);
     const scope = !t
       ? ra.scope
-      : t.entity?.kind === "queues" && model.namespaces.find((n) => n.name === t.namespace)?.queues.some((q) => q.name === t.entity!.name)
+      : t.entity?.kind === "queues" &&
+          model.namespaces.find((n) => n.name === t.namespace)?.queues.some((q) => q.name === t.entity!.name)
         ? expr(`azurerm_servicebus_queue.${queueLabel(t.namespace, t.entity.name)}.id`)
         : !t.entity && model.namespaces.some((n) => n.name === t.namespace)
           ? expr(`azurerm_servicebus_namespace.${nsLabel(t.namespace)}.id`)
           : `/subscriptions/<subscription-id>/resourceGroups/<resource-group>/providers/Microsoft.ServiceBus/namespaces/${t.namespace}${t.entity ? `/${t.entity.kind}/${t.entity.name}` : ""}`;
-    let name = label(who?.name ?? ra.assignee, ra.role.replace(/^Azure Service Bus /, ""), t?.entity?.name ?? t?.namespace ?? "scope");
+    let name = label(
+      who?.name ?? ra.assignee,
+      ra.role.replace(/^Azure Service Bus /, ""),
+      t?.entity?.name ?? t?.namespace ?? "scope",
+    );
     for (let i = 2; used.has(name); i++) name = `${name}_${i}`;
     used.add(name);
     out.push(
@@ -140,7 +173,11 @@ export function exportTerraform(model: ExportModel): string {
   return out.join("\n\n") + "\n";
 }
 
-function namespaceBlocks(ns: NamespaceConfig, nsLabel: (n: string) => string, queueLabel: (n: string, q: string) => string): string[] {
+function namespaceBlocks(
+  ns: NamespaceConfig,
+  nsLabel: (n: string) => string,
+  queueLabel: (n: string, q: string) => string,
+): string[] {
   const out = [
     `# names are global in Azure: rename ${ns.name} if it is taken`,
     block(`resource "azurerm_servicebus_namespace" "${nsLabel(ns.name)}"`, [
@@ -172,12 +209,22 @@ function namespaceBlocks(ns: NamespaceConfig, nsLabel: (n: string) => string, qu
       if (v !== undefined && v !== QUEUE_DEFAULTS[a.field]) body.push([a.attr, a.value(v as never)]);
     }
     // a reference to the target queue also orders the creation
-    for (const [attr, target] of [["forward_to", q.properties.forwardTo], ["forward_dead_lettered_messages_to", q.properties.forwardDeadLetteredMessagesTo]] as const) {
-      if (target) body.push([attr, names.has(target) ? expr(`azurerm_servicebus_queue.${queueLabel(ns.name, target)}.name`) : target]);
+    for (const [attr, target] of [
+      ["forward_to", q.properties.forwardTo],
+      ["forward_dead_lettered_messages_to", q.properties.forwardDeadLetteredMessagesTo],
+    ] as const) {
+      if (target)
+        body.push([
+          attr,
+          names.has(target) ? expr(`azurerm_servicebus_queue.${queueLabel(ns.name, target)}.name`) : target,
+        ]);
     }
     out.push(block(`resource "azurerm_servicebus_queue" "${queueLabel(ns.name, q.name)}"`, body));
   }
-  if (ns.topics?.length) out.push(`# ${ns.topics.length} topic(s) of ${ns.name} are not exported: the local broker does not serve topics yet`);
+  if (ns.topics?.length)
+    out.push(
+      `# ${ns.topics.length} topic(s) of ${ns.name} are not exported: the local broker does not serve topics yet`,
+    );
   return out;
 }
 
@@ -203,12 +250,27 @@ function jobBlock(model: ExportModel, job: JobSpec, value: (s: string) => Value,
     if (s.ref) v = value(`\${${s.ref.text}}`);
     else {
       const name = label(job.name, s.name);
-      secretVars.push(block(`variable "${name}"`, [["type", expr("string")], ["sensitive", true], ["description", `secret ${s.name} of job ${job.name}`]]));
+      secretVars.push(
+        block(`variable "${name}"`, [
+          ["type", expr("string")],
+          ["sensitive", true],
+          ["description", `secret ${s.name} of job ${job.name}`],
+        ]),
+      );
       v = expr(`var.${name}`);
     }
-    body.push(["secret", [["name", s.name], ["value", v]]]);
+    body.push([
+      "secret",
+      [
+        ["name", s.name],
+        ["value", v],
+      ],
+    ]);
   }
-  const counts: Body = [["parallelism", job.parallelism], ["replica_completion_count", job.replicaCompletionCount]];
+  const counts: Body = [
+    ["parallelism", job.parallelism],
+    ["replica_completion_count", job.replicaCompletionCount],
+  ];
   if (job.triggerType === "Event") {
     const s = job.scale!;
     const scale: Body = [
@@ -222,11 +284,19 @@ function jobBlock(model: ExportModel, job: JobSpec, value: (s: string) => Value,
         ["custom_rule_type", r.type],
         ["metadata", Object.fromEntries(Object.entries(r.metadata).map(([k, v]) => [k, value(v)]))],
       ];
-      for (const a of r.auth ?? []) rule.push(["authentication", [["secret_name", a.secretRef], ["trigger_parameter", a.triggerParameter]]]);
+      for (const a of r.auth ?? [])
+        rule.push([
+          "authentication",
+          [
+            ["secret_name", a.secretRef],
+            ["trigger_parameter", a.triggerParameter],
+          ],
+        ]);
       scale.push(["rules", rule]);
     }
     body.push(["event_trigger_config", [...counts, ["scale", scale]]]);
-  } else if (job.triggerType === "Schedule") body.push(["schedule_trigger_config", [["cron_expression", job.cronExpression!], ...counts]]);
+  } else if (job.triggerType === "Schedule")
+    body.push(["schedule_trigger_config", [["cron_expression", job.cronExpression!], ...counts]]);
   else body.push(["manual_trigger_config", counts]);
 
   if (job.identity && job.identity.type !== "None") {
@@ -234,7 +304,10 @@ function jobBlock(model: ExportModel, job: JobSpec, value: (s: string) => Value,
       const id = findIdentity(model, k);
       return id ? expr(`azurerm_user_assigned_identity.${label(id.name)}.id`) : value(k);
     });
-    body.push(["identity", [["type", job.identity.type.replace(",", ", ")], ...(ids.length ? ([["identity_ids", ids]] as Body) : [])]]);
+    body.push([
+      "identity",
+      [["type", job.identity.type.replace(",", ", ")], ...(ids.length ? ([["identity_ids", ids]] as Body) : [])],
+    ]);
   }
   body.push(["template", job.template.containers.map((c) => ["container", containerBody(c, value)] as Body[number])]);
   const comment = job.paused ? `# ${job.name} is paused locally; Container Apps jobs have no paused state\n` : "";
@@ -251,6 +324,10 @@ function containerBody(c: Container, value: (s: string) => Value): Body {
   ];
   if (c.command?.length) body.push(["command", c.command.map(value)]);
   if (c.args?.length) body.push(["args", c.args.map(value)]);
-  for (const e of c.env ?? []) body.push(["env", [["name", e.name], e.secretRef !== undefined ? ["secret_name", e.secretRef] : ["value", value(e.value ?? "")]]]);
+  for (const e of c.env ?? [])
+    body.push([
+      "env",
+      [["name", e.name], e.secretRef !== undefined ? ["secret_name", e.secretRef] : ["value", value(e.value ?? "")]],
+    ]);
   return body;
 }

@@ -37,7 +37,11 @@ function childrenOf(pid: number): number[] {
       try {
         text = readFileSync(`/proc/${pid}/task/${tid}/children`, "latin1");
       } catch (e) {
-        if (childrenFiles === undefined && (e as NodeJS.ErrnoException).code === "ENOENT" && existsSync(`/proc/${pid}/task/${tid}`)) {
+        if (
+          childrenFiles === undefined &&
+          (e as NodeJS.ErrnoException).code === "ENOENT" &&
+          existsSync(`/proc/${pid}/task/${tid}`)
+        ) {
           childrenFiles = false;
           break;
         }

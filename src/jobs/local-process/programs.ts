@@ -1,7 +1,19 @@
 // Finding a replica's program the way execvp would, on the replica's PATH, so a failure to start can say
 // what was missing; and the `python` → python3 shim for Dockerfiles written for images that have `python`.
 import { createHash } from "node:crypto";
-import { accessSync, closeSync, constants as fsConstants, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, symlinkSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants as fsConstants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -84,5 +96,7 @@ export function missingInterpreter(program: string, file: string): string {
     // unreadable: fall through
   }
   const interp = first.startsWith("#!") ? first.slice(2).trim() : "";
-  return interp ? `cannot start ${program}: its interpreter ${interp} was not found` : `cannot start ${program}: not found`;
+  return interp
+    ? `cannot start ${program}: its interpreter ${interp} was not found`
+    : `cannot start ${program}: not found`;
 }

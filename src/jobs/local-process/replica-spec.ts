@@ -26,14 +26,19 @@ export interface ReplicaContext {
   container: Container;
 }
 
-/** The engine's Launcher for local processes: builds each replica's spec and starts it; after a restart, kills leftovers. */
+/**
+ * The engine's Launcher for local processes: builds each replica's spec and starts it; after a restart, kills
+ * leftovers.
+ */
 export class LocalLauncher implements Launcher {
   constructor(private readonly opts: LocalLauncherOptions) {}
 
   launch(ctx: ReplicaContext, onLine: LineSink): ReplicaHandle {
     const handle = startReplica(replicaSpec(ctx, this.opts), onLine);
     // the working directory is scratch space, as a container's writable layer is
-    handle.done.finally(() => rmSync(join(this.opts.replicasDir, ctx.replica), { recursive: true, force: true })).catch(() => {});
+    handle.done
+      .finally(() => rmSync(join(this.opts.replicasDir, ctx.replica), { recursive: true, force: true }))
+      .catch(() => {});
     return handle;
   }
 
@@ -56,7 +61,11 @@ export function replicaSpec(ctx: ReplicaContext, opts: LocalLauncherOptions): Re
     replicaName: replica,
     containerName: container.name,
     argv,
-    env: { ...replicaVariables(job, container, image), ...opts.platformEnv?.(job), ...ids(job.name, execution, replica) },
+    env: {
+      ...replicaVariables(job, container, image),
+      ...opts.platformEnv?.(job),
+      ...ids(job.name, execution, replica),
+    },
     cwd,
     timeoutSeconds: job.replicaTimeout,
     terminationGracePeriodSeconds: job.terminationGracePeriodSeconds,
@@ -66,7 +75,11 @@ export function replicaSpec(ctx: ReplicaContext, opts: LocalLauncherOptions): Re
 
 /** The variables Container Apps sets in every job replica. */
 function ids(job: string, execution: string, replica: string): Record<string, string> {
-  return { CONTAINER_APP_JOB_NAME: job, CONTAINER_APP_JOB_EXECUTION_NAME: execution, CONTAINER_APP_REPLICA_NAME: replica };
+  return {
+    CONTAINER_APP_JOB_NAME: job,
+    CONTAINER_APP_JOB_EXECUTION_NAME: execution,
+    CONTAINER_APP_REPLICA_NAME: replica,
+  };
 }
 
 /** Image ENV, then the container's env with secretRefs resolved from the job's secrets. */

@@ -74,11 +74,13 @@ export function startReplica(spec: ReplicaSpec, onLine: LineSink): ReplicaHandle
 
   if (!existsSync(spec.cwd)) return startFailed(127, `working directory does not exist: ${spec.cwd}`);
   const py3 = pythonShim(env, spec.cwd);
-  if (py3 && spec.argv.some((a) => /(^|[\s/;&|(])python(\s|$)/.test(a))) notices.push(`"python" is not on the replica's PATH; it runs ${py3}`);
+  if (py3 && spec.argv.some((a) => /(^|[\s/;&|(])python(\s|$)/.test(a)))
+    notices.push(`"python" is not on the replica's PATH; it runs ${py3}`);
   const program = resolveProgram(spec.argv[0] ?? "", env.PATH, spec.cwd);
   if ("exitCode" in program) {
     // the standard PATH is no secret; a PATH the job sets is one of its values, which are never shown
-    const message = spec.env.PATH === undefined ? program.message : program.message.replace(/ \(PATH=.*\)$/, " (on the job's PATH)");
+    const message =
+      spec.env.PATH === undefined ? program.message : program.message.replace(/ \(PATH=.*\)$/, " (on the job's PATH)");
     return startFailed(program.exitCode, message);
   }
 
@@ -163,7 +165,11 @@ export function startReplica(spec: ReplicaSpec, onLine: LineSink): ReplicaHandle
     finish({
       reason: "StartFailed",
       exitCode: denied ? 126 : 127,
-      message: denied ? `permission denied: ${spec.argv[0]}` : e.code === "ENOENT" ? missingInterpreter(spec.argv[0], program.file) : `cannot start ${spec.argv[0]}: ${e.message}`,
+      message: denied
+        ? `permission denied: ${spec.argv[0]}`
+        : e.code === "ENOENT"
+          ? missingInterpreter(spec.argv[0], program.file)
+          : `cannot start ${spec.argv[0]}: ${e.message}`,
     });
   });
 
@@ -174,7 +180,8 @@ export function startReplica(spec: ReplicaSpec, onLine: LineSink): ReplicaHandle
     let why = reason;
     if (why === "OOMKilled") exitCode = 137;
     if (!why) why = exitCode === 0 ? "Completed" : "Error";
-    const detail = message ?? (signal ? `killed by signal ${signal}` : exitCode !== 0 ? `exited with code ${exitCode}` : undefined);
+    const detail =
+      message ?? (signal ? `killed by signal ${signal}` : exitCode !== 0 ? `exited with code ${exitCode}` : undefined);
     finish({ reason: why, exitCode, ...(signal ? { signal } : {}), ...(detail ? { message: detail } : {}) });
   };
   child.on("exit", (code, signal) => {

@@ -39,13 +39,27 @@ export function parseConnectionString(cs: string): ParsedConnectionString {
   };
 }
 
-const PUBLIC_SUFFIXES = [".servicebus.windows.net", ".servicebus.chinacloudapi.cn", ".servicebus.usgovcloudapi.net", ".servicebus.cloudapi.de"];
+const PUBLIC_SUFFIXES = [
+  ".servicebus.windows.net",
+  ".servicebus.chinacloudapi.cn",
+  ".servicebus.usgovcloudapi.net",
+  ".servicebus.cloudapi.de",
+];
 
 /** True when a connection string points at a cloud namespace rather than at this machine. */
 export function isExternal(cs: ParsedConnectionString): boolean {
   if (cs.emulator) return false;
   const host = cs.host.toLowerCase();
-  return PUBLIC_SUFFIXES.some((s) => host.endsWith(s)) || !(host === "localhost" || host.endsWith(".localhost") || /^[\d.]+$/.test(host) || host.startsWith("[") || !host.includes("."));
+  return (
+    PUBLIC_SUFFIXES.some((s) => host.endsWith(s)) ||
+    !(
+      host === "localhost" ||
+      host.endsWith(".localhost") ||
+      /^[\d.]+$/.test(host) ||
+      host.startsWith("[") ||
+      !host.includes(".")
+    )
+  );
 }
 
 /** The connection string's key against the namespace's policies (identity/sas.ts), with the admin API's 401 texts. */
@@ -55,10 +69,14 @@ function authorize(ns: Namespace, cs: ParsedConnectionString): void {
     policy = verifySharedAccessKey(cs.keyName, cs.key, ns.policies);
   } catch (e) {
     if (!(e instanceof SasError)) throw e;
-    throw new SasError(`401 Unauthorized: ${e.message.replace(/\.$/, "")} (policy ${cs.keyName ?? "(none)"} on namespace ${ns.name})`);
+    throw new SasError(
+      `401 Unauthorized: ${e.message.replace(/\.$/, "")} (policy ${cs.keyName ?? "(none)"} on namespace ${ns.name})`,
+    );
   }
   if (!grants(policy.rights, "Manage")) {
-    throw new SasError(`401 Unauthorized: Manage,EntityRead claims required for this operation (policy ${policy.name} has ${policy.rights.join(", ")})`);
+    throw new SasError(
+      `401 Unauthorized: Manage,EntityRead claims required for this operation (policy ${policy.name} has ${policy.rights.join(", ")})`,
+    );
   }
 }
 
@@ -76,7 +94,8 @@ export function embeddedServiceBusTrigger(broker: Broker, rule: string, meta: Se
     async read() {
       const ns = namespace();
       authorize(ns, cs);
-      if (meta.entityType !== "queue") throw new Error(`subscription ${meta.subscriptionName} doesn't exist in topic ${meta.topicName}`);
+      if (meta.entityType !== "queue")
+        throw new Error(`subscription ${meta.subscriptionName} doesn't exist in topic ${meta.topicName}`);
       const names = meta.useRegex ? ns.queueNames() : [meta.queueName];
       const entities = names.flatMap((name) => {
         const q = ns.queue(name);
@@ -109,7 +128,9 @@ export interface ServiceBusTriggersOptions {
  * Picks the count source per rule: the embedded broker (with push wake-ups) when the connection string
  * points at this server, else the namespace's admin API over HTTP(S), polled, exactly as KEDA reads it.
  */
-export function serviceBusTriggers(o: ServiceBusTriggersOptions): (rule: string, meta: ServiceBusMetadata) => TriggerSource {
+export function serviceBusTriggers(
+  o: ServiceBusTriggersOptions,
+): (rule: string, meta: ServiceBusMetadata) => TriggerSource {
   return (rule, meta) => {
     const cs = parseConnectionString(meta.connection);
     const local = !meta.connection || (!isExternal(cs) && (cs.port === undefined || o.ownPorts().includes(cs.port)));

@@ -30,7 +30,10 @@ export interface FetchResponse {
   text(): Promise<string>;
 }
 /** The subset of `fetch` used here (the global fetch fits). */
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; signal?: AbortSignal }) => Promise<FetchResponse>;
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; signal?: AbortSignal },
+) => Promise<FetchResponse>;
 
 export interface ServiceBusAdminReaderOptions {
   /** replaces the built-in node:http(s) client (which honours `ca`) */
@@ -76,7 +79,8 @@ export function parseAdminConnection(connectionString: string, port?: number): A
   const keyName = values.get("sharedaccesskeyname");
   const key = values.get("sharedaccesskey");
   const signature = values.get("sharedaccesssignature");
-  if (signature === undefined && keyName === undefined) throw new Error(`key ${goQuote("SharedAccessKeyName")} must not be empty`);
+  if (signature === undefined && keyName === undefined)
+    throw new Error(`key ${goQuote("SharedAccessKeyName")} must not be empty`);
   if (key === undefined && signature === undefined) {
     throw new Error(`key ${goQuote("SharedAccessKey")} or ${goQuote("SharedAccessSignature")} cannot both be empty`);
   }
@@ -108,16 +112,26 @@ function nodeFetch(options: ServiceBusAdminReaderOptions): FetchLike {
     new Promise<FetchResponse>((resolve, reject) => {
       const u = new URL(url);
       const send = u.protocol === "https:" ? httpsRequest : httpRequest;
-      const req = send(u, { method: init.method, headers: init.headers, ca: extraCa(options.ca), timeout: options.timeoutMs ?? 3000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", reject);
-        res.on("end", () => {
-          const body = Buffer.concat(chunks).toString("utf8");
-          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", text: async () => body });
-        });
-      });
-      req.on("timeout", () => req.destroy(Object.assign(new Error("context deadline exceeded (Client.Timeout exceeded while awaiting headers)"), { code: "ETIMEDOUT" })));
+      const req = send(
+        u,
+        { method: init.method, headers: init.headers, ca: extraCa(options.ca), timeout: options.timeoutMs ?? 3000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("error", reject);
+          res.on("end", () => {
+            const body = Buffer.concat(chunks).toString("utf8");
+            resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", text: async () => body });
+          });
+        },
+      );
+      req.on("timeout", () =>
+        req.destroy(
+          Object.assign(new Error("context deadline exceeded (Client.Timeout exceeded while awaiting headers)"), {
+            code: "ETIMEDOUT",
+          }),
+        ),
+      );
       req.on("error", (e: NodeJS.ErrnoException) => reject(transportError(init.method, url, u, e)));
       req.end();
     });
@@ -127,10 +141,13 @@ function transportError(method: string, url: string, u: URL, e: NodeJS.ErrnoExce
   const verb = method[0] + method.slice(1).toLowerCase();
   const addr = `${u.hostname}:${u.port || (u.protocol === "https:" ? 443 : 80)}`;
   const cause =
-    e.code === "ECONNREFUSED" ? `dial tcp ${addr}: connect: connection refused`
-    : e.code === "ENOTFOUND" ? `dial tcp: lookup ${u.hostname}: no such host`
-    : /certificate|self.signed|UNABLE_TO_VERIFY/i.test(`${e.code} ${e.message}`) ? `tls: failed to verify certificate: x509: ${e.message}`
-    : e.message;
+    e.code === "ECONNREFUSED"
+      ? `dial tcp ${addr}: connect: connection refused`
+      : e.code === "ENOTFOUND"
+        ? `dial tcp: lookup ${u.hostname}: no such host`
+        : /certificate|self.signed|UNABLE_TO_VERIFY/i.test(`${e.code} ${e.message}`)
+          ? `tls: failed to verify certificate: x509: ${e.message}`
+          : e.message;
   return Object.assign(new Error(`${verb} ${goQuote(url)}: ${cause}`), { cause: e });
 }
 
@@ -166,26 +183,38 @@ function decode(body: string, expected: "entry" | "feed"): Fetched {
 function int32(el: XmlElement | undefined): number {
   const t = el?.text.trim() ?? "";
   if (t === "") return 0;
-  if (!/^[+-]?\d+$/.test(t) || Math.abs(Number(t)) > 2 ** 31) throw new Error(`strconv.ParseInt: parsing ${goQuote(t)}: ${/^[+-]?\d+$/.test(t) ? "value out of range" : "invalid syntax"}`);
+  if (!/^[+-]?\d+$/.test(t) || Math.abs(Number(t)) > 2 ** 31)
+    throw new Error(
+      `strconv.ParseInt: parsing ${goQuote(t)}: ${/^[+-]?\d+$/.test(t) ? "value out of range" : "invalid syntax"}`,
+    );
   return Number(t);
 }
 
 /** ActiveMessageCount of one entry (QueueDescription or SubscriptionDescription). */
 function activeCount(entry: XmlElement, kind: "queue" | "subscription"): number {
-  const desc = child(entry, "content")?.children.find((c) => c.name === (kind === "queue" ? "QueueDescription" : "SubscriptionDescription"));
+  const desc = child(entry, "content")?.children.find(
+    (c) => c.name === (kind === "queue" ? "QueueDescription" : "SubscriptionDescription"),
+  );
   const counts = child(desc, "CountDetails");
   if (!counts) throw new Error(`invalid ${kind} runtime properties: no CountDetails element`);
   return int32(child(counts, "ActiveMessageCount"));
 }
 
 /** A CountReader for one azure-servicebus trigger, reading over HTTP(S) with the trigger's connection string. */
-export function serviceBusAdminReader(meta: ServiceBusMetadata, options: ServiceBusAdminReaderOptions = {}): CountReader {
-  if (!meta.connection) throw new Error("no connection setting given: workload identity is not supported by the admin API reader");
+export function serviceBusAdminReader(
+  meta: ServiceBusMetadata,
+  options: ServiceBusAdminReaderOptions = {},
+): CountReader {
+  if (!meta.connection)
+    throw new Error("no connection setting given: workload identity is not supported by the admin API reader");
   const conn = parseAdminConnection(meta.connection, options.port);
   const doFetch = options.fetch ?? nodeFetch(options);
   const isQueue = meta.entityType === "queue";
 
-  async function get(path: string, query: Record<string, string> = {}): Promise<{ res: FetchResponse; body: string; url: string }> {
+  async function get(
+    path: string,
+    query: Record<string, string> = {},
+  ): Promise<{ res: FetchResponse; body: string; url: string }> {
     const u = new URL(`${conn.baseUrl}/${path}`);
     for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
     u.searchParams.set("api-version", "2021-05");
@@ -199,7 +228,11 @@ export function serviceBusAdminReader(meta: ServiceBusMetadata, options: Service
     const path = isQueue ? meta.queueName : `${meta.topicName}/Subscriptions/${meta.subscriptionName}`;
     const { res, body, url } = await get(path);
     const doesNotExist = () =>
-      new Error(isQueue ? `queue ${meta.queueName} doesn't exist` : `subscription ${meta.subscriptionName} doesn't exist in topic ${meta.topicName}`);
+      new Error(
+        isQueue
+          ? `queue ${meta.queueName} doesn't exist`
+          : `subscription ${meta.subscriptionName} doesn't exist in topic ${meta.topicName}`,
+      );
     if (res.status === 404) throw doesNotExist();
     if (res.status >= 400) throw responseError("GET", url, res, body);
     const doc = decode(body, "entry");
@@ -218,7 +251,11 @@ export function serviceBusAdminReader(meta: ServiceBusMetadata, options: Service
       const doc = decode(body, "feed");
       const entries = doc.kind === "xml" ? children(doc.root, "entry") : [];
       if (entries.length === 0) break;
-      for (const e of entries) entities.push({ name: child(e, "title")?.text ?? "", activeMessageCount: activeCount(e, isQueue ? "queue" : "subscription") });
+      for (const e of entries)
+        entities.push({
+          name: child(e, "title")?.text ?? "",
+          activeMessageCount: activeCount(e, isQueue ? "queue" : "subscription"),
+        });
       skip += entries.length;
     }
     return selectEntityCount(meta, entities);
@@ -227,7 +264,10 @@ export function serviceBusAdminReader(meta: ServiceBusMetadata, options: Service
   return { read: () => (meta.useRegex ? readAll() : readOne()) };
 }
 
-/** Node's `ca` option replaces the default roots; keep them and add the extra ones (a real namespace and our local CA both verify). */
+/**
+ * Node's `ca` option replaces the default roots; keep them and add the extra ones (a real namespace and our local CA
+ * both verify).
+ */
 function extraCa(ca: ServiceBusAdminReaderOptions["ca"]): Array<string | Buffer> | undefined {
   if (!ca) return undefined;
   return [...rootCertificates, ...(Array.isArray(ca) ? ca : [ca])];

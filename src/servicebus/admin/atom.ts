@@ -76,7 +76,13 @@ function selfLink(origin: Origin, path: string): string {
   return `${origin.base}/${path}?api-version=${API_VERSION}`;
 }
 
-function entry(origin: Origin, path: string, title: string, times: { published: number; updated: number }, content: string): string {
+function entry(
+  origin: Origin,
+  path: string,
+  title: string,
+  times: { published: number; updated: number },
+  content: string,
+): string {
   const id = escapeXml(selfLink(origin, path));
   return (
     `<entry xmlns="${ATOM_NS}"><id>${id}</id><title type="text">${escapeXml(title)}</title>` +
@@ -134,17 +140,32 @@ export function queueDescription(origin: Origin, q: QueueView): string {
 }
 
 export function queueEntry(origin: Origin, q: QueueView): string {
-  return entry(origin, q.name, q.name, { published: q.times.createdAt, updated: q.times.updatedAt }, queueDescription(origin, q));
+  return entry(
+    origin,
+    q.name,
+    q.name,
+    { published: q.times.createdAt, updated: q.times.updatedAt },
+    queueDescription(origin, q),
+  );
 }
 
 /**
  * A feed of entries. `next` is the `$skip` of the following page, when there is one: JS pages on the
  * `rel="next"` link's `$skip`, Go keeps asking with `$skip` += page length until a page is empty.
  */
-export function feed(origin: Origin, path: string, title: string, entries: string[], page: { skip: number; top: number; next?: number }): string {
+export function feed(
+  origin: Origin,
+  path: string,
+  title: string,
+  entries: string[],
+  page: { skip: number; top: number; next?: number },
+): string {
   const query = (skip: number) => `$skip=${skip}&$top=${page.top}&api-version=${API_VERSION}`;
   const self = escapeXml(`${origin.base}/${path}?${query(page.skip)}`);
-  const next = page.next === undefined ? "" : `<link rel="next" href="${escapeXml(`${origin.base}/${path}?${query(page.next)}`)}"/>`;
+  const next =
+    page.next === undefined
+      ? ""
+      : `<link rel="next" href="${escapeXml(`${origin.base}/${path}?${query(page.next)}`)}"/>`;
   return (
     `<feed xmlns="${ATOM_NS}"><title type="text">${escapeXml(title)}</title><id>${self}</id>` +
     `<updated>${isoSeconds(Date.now())}</updated><link rel="self" href="${self}"/>${next}${entries.join("")}</feed>`

@@ -21,7 +21,10 @@ export interface Principal {
   rights: AccessRight[];
 }
 
-/** Authenticates a request and returns the caller's rights; throws AdminError("Unauthorized") (401) with the service's text. */
+/**
+ * Authenticates a request and returns the caller's rights; throws AdminError("Unauthorized") (401) with the service's
+ * text.
+ */
 export type AdminAuthorizer = (req: Request, ctx: AuthContext) => Principal | Promise<Principal>;
 
 /**
@@ -32,7 +35,10 @@ export const sasAuthorize: AdminAuthorizer = (req, ctx) => {
   const header = req.headers.authorization;
   if (!header) throw new AdminError("Unauthorized", "MissingToken: The authorization header was not found.");
   if (/^bearer\s/i.test(header)) {
-    throw new AdminError("Unauthorized", "InvalidToken: Bearer tokens are not accepted by this endpoint; use a SharedAccessSignature.");
+    throw new AdminError(
+      "Unauthorized",
+      "InvalidToken: Bearer tokens are not accepted by this endpoint; use a SharedAccessSignature.",
+    );
   }
   try {
     const claims = verifySasFor(header, (r) => ctx.namespace.policiesFor(r), entityScope(ctx.resource), ctx.resource);

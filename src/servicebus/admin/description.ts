@@ -28,7 +28,10 @@ export interface QueueDefinition {
 }
 
 function invalid(prop: string, value: string, expected: string): AdminError {
-  return new AdminError("ArgumentError", `The value '${value}' of property '${prop}' is invalid: expected ${expected}.`);
+  return new AdminError(
+    "ArgumentError",
+    `The value '${value}' of property '${prop}' is invalid: expected ${expected}.`,
+  );
 }
 
 function bool(prop: string, v: string): boolean {
@@ -57,14 +60,18 @@ function descriptionElement(body: string): XmlElement | undefined {
   try {
     root = parseXml(body);
   } catch (e) {
-    if (e instanceof XmlError) throw new AdminError("ArgumentError", `The request body is not valid XML: ${e.message}.`);
+    if (e instanceof XmlError)
+      throw new AdminError("ArgumentError", `The request body is not valid XML: ${e.message}.`);
     throw e;
   }
   const desc = root.name === "entry" ? child(root, "content")?.children[0] : root;
   if (!desc) throw new AdminError("ArgumentError", "The request body has no <content> with a QueueDescription.");
   if (desc.name !== "QueueDescription") {
     const what = desc.name.replace(/Description$/, "").toLowerCase();
-    throw new AdminError("ArgumentError", `The request body describes a ${what} (${desc.name}); only queues are supported at this path.`);
+    throw new AdminError(
+      "ArgumentError",
+      `The request body describes a ${what} (${desc.name}); only queues are supported at this path.`,
+    );
   }
   return desc;
 }
@@ -73,7 +80,12 @@ function descriptionElement(body: string): XmlElement | undefined {
  * Resolves a forwarding target as the SDKs send it (`sb://host/name`, `https://host/name` or a bare name)
  * to the name of an existing queue of the namespace.
  */
-function entityRef(prop: string, v: string, self: string, exists: (name: string) => string | undefined): string | undefined {
+function entityRef(
+  prop: string,
+  v: string,
+  self: string,
+  exists: (name: string) => string | undefined,
+): string | undefined {
   const t = v.trim();
   if (!t) return undefined;
   let name = t;
@@ -112,7 +124,12 @@ export function parseQueueDefinition(
         props.lockDurationMs = duration(c.name, v, 5 * SEC, 5 * MIN, "PT5S to PT5M");
         break;
       case "MaxSizeInMegabytes":
-        props.maxSizeInMegabytes = int(c.name, v, "a multiple of 1024 from 1024 to 81920", (n) => n % 1024 === 0 && n >= 1024 && n <= 81920);
+        props.maxSizeInMegabytes = int(
+          c.name,
+          v,
+          "a multiple of 1024 from 1024 to 81920",
+          (n) => n % 1024 === 0 && n >= 1024 && n <= 81920,
+        );
         break;
       case "RequiresDuplicateDetection":
         props.requiresDuplicateDetection = bool(c.name, v);
@@ -121,7 +138,13 @@ export function parseQueueDefinition(
         props.requiresSession = bool(c.name, v);
         break;
       case "DefaultMessageTimeToLive":
-        props.defaultMessageTimeToLiveMs = duration(c.name, v, SEC, TIMESPAN_MAX_MS, "PT1S to P10675199DT2H48M5.4775807S");
+        props.defaultMessageTimeToLiveMs = duration(
+          c.name,
+          v,
+          SEC,
+          TIMESPAN_MAX_MS,
+          "PT1S to P10675199DT2H48M5.4775807S",
+        );
         break;
       case "DeadLetteringOnMessageExpiration":
         props.deadLetteringOnMessageExpiration = bool(c.name, v);
@@ -133,7 +156,12 @@ export function parseQueueDefinition(
         props.maxDeliveryCount = int(c.name, v, "an integer from 1 to 2000", (n) => n >= 1 && n <= 2000);
         break;
       case "MaxMessageSizeInKilobytes":
-        props.maxMessageSizeInKilobytes = int(c.name, v, "256 (Standard) or an integer from 1024 to 102400 (Premium)", (n) => n === 256 || (n >= 1024 && n <= 102400));
+        props.maxMessageSizeInKilobytes = int(
+          c.name,
+          v,
+          "256 (Standard) or an integer from 1024 to 102400 (Premium)",
+          (n) => n === 256 || (n >= 1024 && n <= 102400),
+        );
         break;
       case "ForwardTo":
         props.forwardTo = entityRef(c.name, v, name, exists);
@@ -172,10 +200,16 @@ export function parseQueueDefinition(
   if (current) {
     // the service refuses to change these on an existing queue
     if (props.requiresSession !== current.props.requiresSession) {
-      throw new AdminError("ArgumentError", "The value for the RequiresSession property of an existing Queue cannot be changed.");
+      throw new AdminError(
+        "ArgumentError",
+        "The value for the RequiresSession property of an existing Queue cannot be changed.",
+      );
     }
     if ((extras.enablePartitioning ?? false) !== (current.extras.enablePartitioning ?? false)) {
-      throw new AdminError("ArgumentError", "The value for the EnablePartitioning property of an existing Queue cannot be changed.");
+      throw new AdminError(
+        "ArgumentError",
+        "The value for the EnablePartitioning property of an existing Queue cannot be changed.",
+      );
     }
   }
   return { props, extras };

@@ -6,7 +6,15 @@ import type { Broker } from "../broker.js";
 import { parseRuntimeDefinition } from "../broker.js";
 import type { Namespace } from "../entities/namespace.js";
 import type { QueueEntity } from "../entities/queue.js";
-import { feed, namespaceInfoEntry, queueEntry, type EntityTimes, type Origin, type QueueExtras, type QueueView } from "./atom.js";
+import {
+  feed,
+  namespaceInfoEntry,
+  queueEntry,
+  type EntityTimes,
+  type Origin,
+  type QueueExtras,
+  type QueueView,
+} from "./atom.js";
 import { AdminError, checkQueueName, parseQueueDefinition, type QueueDefinition } from "./description.js";
 
 /** Per-queue facts the broker does not keep: times and the properties it only echoes. */
@@ -29,7 +37,10 @@ export class AdminOperations {
       const slash = rec.path.indexOf("/");
       const q = def && broker.namespace(rec.path.slice(0, slash))?.queue(rec.path.slice(slash + 1));
       if (def && q) {
-        this.info.set(q, { times: { createdAt: def.createdAt, updatedAt: def.updatedAt, accessedAt: 0 }, extras: (def.extras ?? {}) as QueueExtras });
+        this.info.set(q, {
+          times: { createdAt: def.createdAt, updatedAt: def.updatedAt, accessedAt: 0 },
+          extras: (def.extras ?? {}) as QueueExtras,
+        });
       }
     }
     // AccessedAt: the last send, receive or settlement (every one of them is a queue change)
@@ -58,7 +69,13 @@ export class AdminOperations {
       extras: i.extras,
       times: i.times,
       // Service Bus: locked and deferred messages are active; scheduled and dead-lettered ones are not
-      counts: { active: c.active + c.deferred, deadLetter: c.deadLetter, scheduled: c.scheduled, total: c.total, sizeInBytes: c.sizeInBytes + dlqSize },
+      counts: {
+        active: c.active + c.deferred,
+        deadLetter: c.deadLetter,
+        scheduled: c.scheduled,
+        total: c.total,
+        sizeInBytes: c.sizeInBytes + dlqSize,
+      },
     };
   }
 
@@ -73,24 +90,42 @@ export class AdminOperations {
   }
 
   /** Creates (201) or, with `If-Match: *`, updates (200) a queue; returns the status and the new entry. */
-  async putQueue(origin: Origin, ns: Namespace, name: string, body: string, update: boolean): Promise<{ status: number; body: string }> {
+  async putQueue(
+    origin: Origin,
+    ns: Namespace,
+    name: string,
+    body: string,
+    update: boolean,
+  ): Promise<{ status: number; body: string }> {
     checkQueueName(name);
     const existing = ns.queue(name);
     if (update && !existing) throw notFound(origin, name);
     if (!update && existing) {
-      throw new AdminError("EntityAlreadyExists", `The messaging entity '${ns.name}:Queue:${existing.path.slice(ns.name.length + 1)}' already exists.`);
+      throw new AdminError(
+        "EntityAlreadyExists",
+        `The messaging entity '${ns.name}:Queue:${existing.path.slice(ns.name.length + 1)}' already exists.`,
+      );
     }
-    const current: QueueDefinition | undefined = existing ? { props: existing.props, extras: this.infoOf(existing).extras } : undefined;
+    const current: QueueDefinition | undefined = existing
+      ? { props: existing.props, extras: this.infoOf(existing).extras }
+      : undefined;
     const lookup = (n: string) => {
       const q = ns.queue(n);
       return q && q.path.slice(ns.name.length + 1);
     };
     const def = parseQueueDefinition(body, name, current, lookup);
     const now = Date.now();
-    const info = existing ? this.infoOf(existing) : { times: { createdAt: now, updatedAt: now, accessedAt: 0 }, extras: {} };
+    const info = existing
+      ? this.infoOf(existing)
+      : { times: { createdAt: now, updatedAt: now, accessedAt: 0 }, extras: {} };
     info.extras = def.extras;
     info.times.updatedAt = now;
-    const q = await this.broker.defineQueue(ns, name, { properties: def.props, extras: def.extras as Record<string, unknown>, createdAt: info.times.createdAt, updatedAt: now });
+    const q = await this.broker.defineQueue(ns, name, {
+      properties: def.props,
+      extras: def.extras as Record<string, unknown>,
+      createdAt: info.times.createdAt,
+      updatedAt: now,
+    });
     this.info.set(q, info);
     return { status: existing ? 200 : 201, body: queueEntry(origin, this.view(ns, q)) };
   }
@@ -134,7 +169,10 @@ function pageParam(query: URLSearchParams, key: string, fallback: number): numbe
   if (raw === null || raw === "") return fallback;
   const n = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(n) || (key === "$top" && n < 1)) {
-    throw new AdminError("ArgumentError", `The value '${raw}' of query parameter '${key}' is invalid: expected a ${key === "$top" ? "positive" : "non-negative"} integer.`);
+    throw new AdminError(
+      "ArgumentError",
+      `The value '${raw}' of query parameter '${key}' is invalid: expected a ${key === "$top" ? "positive" : "non-negative"} integer.`,
+    );
   }
   return n;
 }

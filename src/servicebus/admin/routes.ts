@@ -20,7 +20,8 @@ export interface AdminApiOptions {
  * Every path not owned by another component is an entity path (queue names may contain slashes), so the
  * catch-all leaves the platform's own prefixes alone. Register it after the platform's other routes.
  */
-const ENTITY_PATH = /^\/(?!(?:api|assets|dashboard|metadata|msi)(?:\/|$)|health$|\$servicebus\/|favicon\.ico$)(?<path>.+)$/i;
+const ENTITY_PATH =
+  /^\/(?!(?:api|assets|dashboard|metadata|msi)(?:\/|$)|health$|\$servicebus\/|favicon\.ico$)(?<path>.+)$/i;
 const SUBSCRIPTIONS = /^(?<topic>.+?)\/subscriptions(?:\/|$)/i;
 /** PUT bodies are small XML documents */
 const MAX_BODY = 256 * 1024;
@@ -40,14 +41,24 @@ function send(res: ServerResponse, status: number, contentType: string | undefin
   res.end(body);
 }
 
-async function handle(req: Request, res: ServerResponse, broker: Broker, ops: AdminOperations, authorize: AdminAuthorizer): Promise<void> {
+async function handle(
+  req: Request,
+  res: ServerResponse,
+  broker: Broker,
+  ops: AdminOperations,
+  authorize: AdminAuthorizer,
+): Promise<void> {
   const host = req.headers.host ?? "localhost";
   const hostName = host.replace(/:\d+$/, "");
   const path = (req.params.path ?? "").replace(/\/+$/, "");
   let tracker = "NoSystemTracker";
   try {
     const ns = broker.namespaceForHost(host);
-    if (!ns) throw new AdminError("EntityNotFound", `The namespace for host '${host}' could not be found. Define it in the config or connect to localhost.`);
+    if (!ns)
+      throw new AdminError(
+        "EntityNotFound",
+        `The namespace for host '${host}' could not be found. Define it in the config or connect to localhost.`,
+      );
     const origin: Origin = { base: `${req.secure ? "https" : "http"}://${host}`, host, namespace: ns.name };
     const auth = async (action: AdminAction, check = true) => {
       const principal = await authorize(req, { namespace: ns, resource: path, action });
@@ -58,10 +69,12 @@ async function handle(req: Request, res: ServerResponse, broker: Broker, ops: Ad
     const lower = path.toLowerCase();
 
     if (lower === "$namespaceinfo" || lower === "$resources/queues" || lower === "$resources/topics") {
-      if (method !== "GET") throw new AdminError("MethodNotAllowed", `The ${method} method is not allowed on '/${path}'.`);
+      if (method !== "GET")
+        throw new AdminError("MethodNotAllowed", `The ${method} method is not allowed on '/${path}'.`);
       await auth("read");
       if (lower === "$namespaceinfo") return send(res, 200, CONTENT_TYPE_ENTRY, ops.namespaceInfo(origin));
-      const body = lower === "$resources/queues" ? ops.listQueues(origin, ns, req.query) : ops.listTopics(origin, req.query);
+      const body =
+        lower === "$resources/queues" ? ops.listQueues(origin, ns, req.query) : ops.listTopics(origin, req.query);
       return send(res, 200, CONTENT_TYPE_FEED, body);
     }
 
@@ -69,7 +82,10 @@ async function handle(req: Request, res: ServerResponse, broker: Broker, ops: Ad
     if (sub) {
       tracker = `${hostName}:Topic:${sub.groups!.topic}`;
       await auth(method === "GET" ? "read" : method === "DELETE" ? "delete" : "write");
-      throw new AdminError("EntityNotFound", `The messaging entity '${ns.name}:Topic:${sub.groups!.topic}' was not found.`);
+      throw new AdminError(
+        "EntityNotFound",
+        `The messaging entity '${ns.name}:Topic:${sub.groups!.topic}' was not found.`,
+      );
     }
 
     tracker = `${hostName}:Queue:${path}`;

@@ -16,8 +16,8 @@ export interface XmlElement {
 export class XmlError extends Error {}
 
 const MAX_DEPTH = 64;
-const NAME = /^[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?/;
-const ATTR = /^\s+([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/;
+const NAME = /^[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?/;
+const ATTR = /^\s+([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/;
 const NAMED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 
 function decode(s: string, at: number): string {
@@ -76,7 +76,8 @@ export function parseXml(input: string): XmlElement {
       const open = stack.pop();
       if (!m || !open || m[0] !== open.qname) throw new XmlError(`unexpected closing tag at offset ${i}`);
       const gt = input.indexOf(">", i);
-      if (gt < 0 || input.slice(i + 2 + m[0].length, gt).trim()) throw new XmlError(`malformed closing tag at offset ${i}`);
+      if (gt < 0 || input.slice(i + 2 + m[0].length, gt).trim())
+        throw new XmlError(`malformed closing tag at offset ${i}`);
       i = gt + 1;
     } else {
       const m = NAME.exec(input.slice(i + 1, i + 1 + 512));

@@ -1,7 +1,8 @@
 // $cbs put-token: claims-based security as Service Bus does it. SAS tokens are verified against the
-// namespace's policies and those of the entity the token is for; the claim is kept on the connection and checked when links attach.
+// namespace's policies and those of the entity the token is for; the claim is kept on the connection and checked when
+// links attach.
 import { resourcePath, SasError, verifySasFor } from "../../identity/sas.js";
-import type { Claim, TokenValidator } from "../../identity/claims.js";
+import type { TokenValidator } from "../../identity/claims.js";
 import type { ClientConnection } from "./connection.js";
 import { errorReply, type Reply } from "./replies.js";
 
@@ -14,7 +15,12 @@ export function putToken(conn: ClientConnection, request: any, validateOther?: T
   }
   const type = String(props.type ?? "");
   const audience = String(props.name ?? "");
-  const token = typeof request.body === "string" ? request.body : Buffer.isBuffer(request.body) ? request.body.toString("utf8") : "";
+  const token =
+    typeof request.body === "string"
+      ? request.body
+      : Buffer.isBuffer(request.body)
+        ? request.body.toString("utf8")
+        : "";
   try {
     if (type === "servicebus.windows.net:sastoken") {
       const claims = verifySasFor(token, (r) => conn.namespace.policiesFor(r), resourcePath(audience), audience);

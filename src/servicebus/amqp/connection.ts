@@ -20,7 +20,8 @@ export class ClientConnection {
     const now = Date.now();
     for (let i = this.claims.length - 1; i >= 0; i--) {
       const c = this.claims[i];
-      if (c.expiresAt <= now || (c.scope === claim.scope && c.rights.join() === claim.rights.join())) this.claims.splice(i, 1);
+      if (c.expiresAt <= now || (c.scope === claim.scope && c.rights.join() === claim.rights.join()))
+        this.claims.splice(i, 1);
     }
     this.claims.push(claim);
   }

@@ -71,8 +71,13 @@ if (!rheaFrames[PATCHED]) {
   const makeTransfer = rheaFrames.transfer;
   rheaFrames.transfer = (f: Any) => {
     if (
-      isUint(f.handle) && isUint(f.delivery_id) && Buffer.isBuffer(f.delivery_tag) && isUint(f.message_format) &&
-      typeof f.settled === "boolean" && typeof f.more === "boolean" && Object.keys(f).length === 6
+      isUint(f.handle) &&
+      isUint(f.delivery_id) &&
+      Buffer.isBuffer(f.delivery_tag) &&
+      isUint(f.message_format) &&
+      typeof f.settled === "boolean" &&
+      typeof f.more === "boolean" &&
+      Object.keys(f).length === 6
     ) {
       return new PlainTransfer(f.handle, f.delivery_id, f.delivery_tag, f.message_format, f.settled, f.more);
     }
@@ -81,7 +86,12 @@ if (!rheaFrames[PATCHED]) {
   const writeFrame = rheaFrames.write_frame;
   rheaFrames.write_frame = (frame: Any) => {
     const p = frame.performative;
-    if (p instanceof PlainTransfer && frame.type === rheaFrames.TYPE_AMQP && Buffer.isBuffer(frame.payload) && isUint(frame.channel)) {
+    if (
+      p instanceof PlainTransfer &&
+      frame.type === rheaFrames.TYPE_AMQP &&
+      Buffer.isBuffer(frame.payload) &&
+      isUint(frame.channel)
+    ) {
       return writeTransferFrame(frame.channel, p, frame.payload);
     }
     if (p instanceof PlainTransfer) {

@@ -37,11 +37,23 @@ export const SASL_FRAME = 0x01;
  * Checks the frames in `buf` from `pos` (a frame boundary). Returns where the whole, valid frames end and
  * the fault of the first frame that is not (its size is judged as soon as its first four bytes are in).
  */
-export function checkFrames(buf: Buffer, pos: number, frameType: number, limits: FrameLimits, state: FrameState): { end: number; fault?: FrameFault } {
+export function checkFrames(
+  buf: Buffer,
+  pos: number,
+  frameType: number,
+  limits: FrameLimits,
+  state: FrameState,
+): { end: number; fault?: FrameFault } {
   while (pos + 4 <= buf.length) {
     const size = buf.readUInt32BE(pos);
     if (size > limits.maxFrameSize) {
-      return { end: pos, fault: { condition: FRAMING_ERROR, description: `A frame of ${size} bytes exceeds the max-frame-size of ${limits.maxFrameSize}.` } };
+      return {
+        end: pos,
+        fault: {
+          condition: FRAMING_ERROR,
+          description: `A frame of ${size} bytes exceeds the max-frame-size of ${limits.maxFrameSize}.`,
+        },
+      };
     }
     if (size < 8) return { end: pos, fault: { condition: FRAMING_ERROR, description: `Invalid frame size ${size}.` } };
     if (pos + size > buf.length) break;
@@ -52,12 +64,24 @@ export function checkFrames(buf: Buffer, pos: number, frameType: number, limits:
   return { end: pos };
 }
 
-function checkFrame(buf: Buffer, start: number, end: number, frameType: number, limits: FrameLimits, state: FrameState): FrameFault | undefined {
+function checkFrame(
+  buf: Buffer,
+  start: number,
+  end: number,
+  frameType: number,
+  limits: FrameLimits,
+  state: FrameState,
+): FrameFault | undefined {
   const doff = buf[start + 4];
-  if (doff < 2 || start + doff * 4 > end) return { condition: FRAMING_ERROR, description: `Invalid data offset ${doff}.` };
-  if (buf[start + 5] !== frameType) return { condition: FRAMING_ERROR, description: `Unexpected frame type ${buf[start + 5]}.` };
+  if (doff < 2 || start + doff * 4 > end)
+    return { condition: FRAMING_ERROR, description: `Invalid data offset ${doff}.` };
+  if (buf[start + 5] !== frameType)
+    return { condition: FRAMING_ERROR, description: `Unexpected frame type ${buf[start + 5]}.` };
   if (frameType === AMQP_FRAME && buf.readUInt16BE(start + 6) > limits.channelMax) {
-    return { condition: FRAMING_ERROR, description: `Channel ${buf.readUInt16BE(start + 6)} exceeds the channel-max of ${limits.channelMax}.` };
+    return {
+      condition: FRAMING_ERROR,
+      description: `Channel ${buf.readUInt16BE(start + 6)} exceeds the channel-max of ${limits.channelMax}.`,
+    };
   }
   const body = start + doff * 4;
   if (body === end) return undefined; // an empty frame (heartbeat)
@@ -65,11 +89,15 @@ function checkFrame(buf: Buffer, start: number, end: number, frameType: number, 
   try {
     code = checkPerformative(buf, body, end, frameType);
   } catch (e) {
-    if (e instanceof MalformedMessageError) return { condition: DECODE_ERROR, description: `Invalid performative: ${e.message}.` };
+    if (e instanceof MalformedMessageError)
+      return { condition: DECODE_ERROR, description: `Invalid performative: ${e.message}.` };
     throw e;
   }
   if (code === ATTACH && ++state.links > limits.maxLinks) {
-    return { condition: conditionOf("QuotaExceeded"), description: `A connection may have at most ${limits.maxLinks} links attached.` };
+    return {
+      condition: conditionOf("QuotaExceeded"),
+      description: `A connection may have at most ${limits.maxLinks} links attached.`,
+    };
   }
   if (code === DETACH && state.links > 0) state.links--;
   return undefined;
@@ -132,14 +160,21 @@ const OUTCOME = oneOf(
   composite(0x26, "released", [], []),
   composite(0x27, "modified", [], [BOOL, BOOL, MAP]),
 );
-const SOURCE = oneOf(composite(0x28, "source", [], [ADDRESS, UINT, SYMBOL, UINT, BOOL, MAP, SYMBOL, MAP, OUTCOME, SYMBOLS, SYMBOLS]));
+const SOURCE = oneOf(
+  composite(0x28, "source", [], [ADDRESS, UINT, SYMBOL, UINT, BOOL, MAP, SYMBOL, MAP, OUTCOME, SYMBOLS, SYMBOLS]),
+);
 const TARGET = oneOf(composite(0x29, "target", [], [ADDRESS, UINT, SYMBOL, UINT, BOOL, MAP, SYMBOLS]));
 
 const PERFORMATIVES = new Map<number | string, Composite>();
 for (const p of [
   composite(0x10, "open", [0], [STRING, STRING, UINT, USHORT, UINT, SYMBOLS, SYMBOLS, SYMBOLS, SYMBOLS, MAP]),
   composite(0x11, "begin", [1, 2, 3], [USHORT, UINT, UINT, UINT, UINT, SYMBOLS, SYMBOLS, MAP]),
-  composite(0x12, "attach", [0, 1, 2], [STRING, UINT, BOOL, UBYTE, UBYTE, SOURCE, TARGET, MAP, BOOL, UINT, ULONG, SYMBOLS, SYMBOLS, MAP]),
+  composite(
+    0x12,
+    "attach",
+    [0, 1, 2],
+    [STRING, UINT, BOOL, UBYTE, UBYTE, SOURCE, TARGET, MAP, BOOL, UINT, ULONG, SYMBOLS, SYMBOLS, MAP],
+  ),
   composite(0x13, "flow", [1, 2, 3], [UINT, UINT, UINT, UINT, UINT, UINT, UINT, UINT, BOOL, BOOL, MAP]),
   composite(0x14, "transfer", [0], [UINT, UINT, BINARY, UINT, BOOL, BOOL, UBYTE, OUTCOME, BOOL, BOOL, BOOL]),
   composite(0x15, "disposition", [0, 1], [BOOL, UINT, UINT, BOOL, OUTCOME, BOOL]),
@@ -168,7 +203,13 @@ function checkPerformative(buf: Buffer, pos: number, end: number, frameType: num
  * Checks the described list at `pos` against the composites allowed (its descriptor, then each field's type,
  * composites in it likewise) and returns which it is and where it ends (a performative's payload follows).
  */
-function checkComposite(buf: Buffer, pos: number, end: number, allowed: Map<number | string, Composite>, depth: number): { code: number; end: number } {
+function checkComposite(
+  buf: Buffer,
+  pos: number,
+  end: number,
+  allowed: Map<number | string, Composite>,
+  depth: number,
+): { code: number; end: number } {
   if (buf[pos] !== 0x00) throw new MalformedMessageError("not a described list");
   const d = buf[pos + 1];
   let key: number | string = -1;
@@ -184,7 +225,8 @@ function checkComposite(buf: Buffer, pos: number, end: number, allowed: Map<numb
     if (at <= end) key = buf.toString("latin1", pos + 3, at);
   }
   const c = allowed.get(key);
-  if (!c || at >= end) throw new MalformedMessageError(`unknown ${allowed === PERFORMATIVES ? "performative" : "composite"}`);
+  if (!c || at >= end)
+    throw new MalformedMessageError(`unknown ${allowed === PERFORMATIVES ? "performative" : "composite"}`);
   const list = buf[at];
   let count = 0;
   let fieldsEnd = at + 1;
@@ -205,7 +247,8 @@ function checkComposite(buf: Buffer, pos: number, end: number, allowed: Map<numb
     const code = buf[at];
     const f = c.fields[i];
     if (f) {
-      if (code === 0x40 && c.mandatory & (1 << i)) throw new MalformedMessageError(`${c.name} lacks its mandatory field #${i + 1}`);
+      if (code === 0x40 && c.mandatory & (1 << i))
+        throw new MalformedMessageError(`${c.name} lacks its mandatory field #${i + 1}`);
       if (!f.codes[code]) throw new MalformedMessageError(`field #${i + 1} of ${c.name} has the wrong type`);
     }
     const next = primitiveEnd(buf, at, fieldsEnd);

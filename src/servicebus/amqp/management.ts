@@ -12,16 +12,22 @@ const types = rhea.types as any; // rhea's typings omit Reader, Writer and Map32
 
 function lockTokens(body: Body): string[] {
   const tokens = body["lock-tokens"] ?? [];
-  return (Array.isArray(tokens) ? tokens : [tokens]).map((t: unknown) => (Buffer.isBuffer(t) ? uuidToString(t) : String(t)));
+  return (Array.isArray(tokens) ? tokens : [tokens]).map((t: unknown) =>
+    Buffer.isBuffer(t) ? uuidToString(t) : String(t),
+  );
 }
 
 function seqNumbers(body: Body): number[] {
   const seqs = body["sequence-numbers"] ?? [];
-  return (Array.isArray(seqs) ? seqs : [seqs]).map((s: unknown) => (Buffer.isBuffer(s) ? Number(s.readBigInt64BE()) : Number(s)));
+  return (Array.isArray(seqs) ? seqs : [seqs]).map((s: unknown) =>
+    Buffer.isBuffer(s) ? Number(s.readBigInt64BE()) : Number(s),
+  );
 }
 
 function asProps(v: unknown): Record<string, unknown> | undefined {
-  return v && typeof v === "object" && !Array.isArray(v) && !Buffer.isBuffer(v) ? (v as Record<string, unknown>) : undefined;
+  return v && typeof v === "object" && !Array.isArray(v) && !Buffer.isBuffer(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
 }
 
 const operations: Record<string, { right: "Send" | "Listen" | "Manage"; run: Operation }> = {
@@ -40,7 +46,9 @@ const operations: Record<string, { right: "Send" | "Listen" | "Manage"; run: Ope
       const count = Number(body["message-count"] ?? 1);
       const found = entity.peek(from, count, sessionIdOf(body));
       if (found.length === 0) return { status: 204, description: "No messages to peek" };
-      const messages = found.map((m) => ({ message: encodeForDelivery({ ...m, lockedUntil: undefined, lockToken: undefined }) }));
+      const messages = found.map((m) => ({
+        message: encodeForDelivery({ ...m, lockedUntil: undefined, lockToken: undefined }),
+      }));
       return ok({ messages });
     },
   },
@@ -102,11 +110,7 @@ const operations: Record<string, { right: "Send" | "Listen" | "Manage"; run: Ope
   ...sessionOperations,
 };
 
-export async function handleManagement(
-  conn: ClientConnection,
-  entityPath: string,
-  request: any,
-): Promise<Reply> {
+export async function handleManagement(conn: ClientConnection, entityPath: string, request: any): Promise<Reply> {
   const op = String(request.application_properties?.operation ?? "");
   const handler = operations[op];
   try {

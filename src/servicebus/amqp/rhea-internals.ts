@@ -55,14 +55,19 @@ export function installRheaHooks(container: Any, log?: (line: string) => void): 
   const probe = container.create_connection({});
   const transport = probe.amqp_transport;
   hooks.connection =
-    typeof transport?.read === "function" && typeof transport.peek_size === "function" && "header_received" in transport &&
-    typeof probe._disconnected === "function" && typeof probe.abort_socket === "function" && typeof probe.state?.initialised === "boolean";
+    typeof transport?.read === "function" &&
+    typeof transport.peek_size === "function" &&
+    "header_received" in transport &&
+    typeof probe._disconnected === "function" &&
+    typeof probe.abort_socket === "function" &&
+    typeof probe.state?.initialised === "boolean";
   if (!hooks.connection) missing.push("Connection transport/abort (frames are not checked before rhea reads them)");
   hooks.cork = typeof probe._process === "function";
   if (!hooks.cork) missing.push("Connection._process (writes are not corked)");
   hooks.websocket = typeof rheaWs?.wrap === "function";
   if (!hooks.websocket) missing.push("ws.wrap (WebSocket frames are not checked)");
-  if (missing.length) log?.(`amqp: rhea ${require("rhea/package.json").version} lacks hook points: ${missing.join("; ")}`);
+  if (missing.length)
+    log?.(`amqp: rhea ${require("rhea/package.json").version} lacks hook points: ${missing.join("; ")}`);
 }
 
 // --- messages ---------------------------------------------------------------------------------
@@ -136,7 +141,13 @@ export function serveWebSocket(container: Any, ws: Any, opts: ServeOptions): Any
 }
 
 function connectionOptions(l: ConnectionLimits): Any {
-  return { tcp_no_delay: true, reconnect: false, max_frame_size: l.maxFrameSize, channel_max: l.channelMax, idle_time_out: l.idleTimeoutMs };
+  return {
+    tcp_no_delay: true,
+    reconnect: false,
+    max_frame_size: l.maxFrameSize,
+    channel_max: l.channelMax,
+    idle_time_out: l.idleTimeoutMs,
+  };
 }
 
 function guard(connection: Any, opts: ServeOptions): void {
@@ -145,7 +156,9 @@ function guard(connection: Any, opts: ServeOptions): void {
   const g: Guard = { failed: false, gone: false, opts, frames: { links: 0 } };
   connection[GUARD] = g;
   const sasl = connection.sasl_transport;
-  const inner = [connection.amqp_transport, sasl?.transports?.[3]?.transport ?? sasl?.transport].filter((t) => t && typeof t.read === "function");
+  const inner = [connection.amqp_transport, sasl?.transports?.[3]?.transport ?? sasl?.transport].filter(
+    (t) => t && typeof t.read === "function",
+  );
   for (const t of new Set(inner)) checkEveryFrame(connection, t, g);
   wrapTopRead(connection, connection.transport, g);
   const disconnected = connection._disconnected;
@@ -164,7 +177,12 @@ function wrapTopRead(connection: Any, transport: Any, g: Guard): void {
   const selective = transport.transports !== undefined;
   transport.read = function (this: Any, buffer: Buffer) {
     if (g.failed) return buffer.length;
-    if (selective && !this.header_received && buffer.length >= 8 && !validHeader(buffer, (id) => id in this.transports)) {
+    if (
+      selective &&
+      !this.header_received &&
+      buffer.length >= 8 &&
+      !validHeader(buffer, (id) => id in this.transports)
+    ) {
       failHeader(connection, g, 3);
       return buffer.length;
     }
@@ -209,7 +227,14 @@ function checkEveryFrame(connection: Any, transport: Any, g: Guard): void {
   transport.peek_size = function (this: Any, buffer: Buffer) {
     const size = peek.call(this, buffer);
     if (size !== undefined && !g.failed && size > limit(this).maxFrameSize) {
-      fail(connection, g, checkFrames(buffer, 0, this.frame_type, limit(this), { links: 0 }).fault ?? { condition: FRAMING_ERROR, description: "Frame too large." });
+      fail(
+        connection,
+        g,
+        checkFrames(buffer, 0, this.frame_type, limit(this), { links: 0 }).fault ?? {
+          condition: FRAMING_ERROR,
+          description: "Frame too large.",
+        },
+      );
       return undefined;
     }
     return size;
@@ -217,14 +242,30 @@ function checkEveryFrame(connection: Any, transport: Any, g: Guard): void {
 }
 
 function validHeader(b: Buffer, protocolOk: (id: number) => boolean): boolean {
-  return b[0] === 0x41 && b[1] === 0x4d && b[2] === 0x51 && b[3] === 0x50 && protocolOk(b[4]) && b[5] === 1 && b[6] === 0 && b[7] === 0;
+  return (
+    b[0] === 0x41 &&
+    b[1] === 0x4d &&
+    b[2] === 0x51 &&
+    b[3] === 0x50 &&
+    protocolOk(b[4]) &&
+    b[5] === 1 &&
+    b[6] === 0 &&
+    b[7] === 0
+  );
 }
 
 function peerError(connection: Any, g: Guard, e: Any): void {
   // rhea throws ProtocolError, or a plain Error, for frames that break the protocol's rules
   const peer = e instanceof rheaErrors.ProtocolError || e?.constructor === Error;
   if (!peer) g.opts.log?.(`amqp: closing a connection after an internal error: ${e?.name}: ${e?.message}`);
-  fail(connection, g, (peer ? new BrokerError("NotAllowed", String(e.message)) : new BrokerError("InternalError", "Internal error.")).toAmqp());
+  fail(
+    connection,
+    g,
+    (peer
+      ? new BrokerError("NotAllowed", String(e.message))
+      : new BrokerError("InternalError", "Internal error.")
+    ).toAmqp(),
+  );
 }
 
 /** A protocol header we do not speak: answer with one we do (-1: ours is out already), then hang up. */
@@ -280,7 +321,8 @@ export function closeConnection(connection: Any, error: BrokerError): void {
 function corkEachTurn(connection: Any): void {
   const socket = connection.socket;
   const original = connection._process;
-  if (!hooks.cork || !socket || typeof socket.cork !== "function" || typeof original !== "function" || original[CORKED]) return;
+  if (!hooks.cork || !socket || typeof socket.cork !== "function" || typeof original !== "function" || original[CORKED])
+    return;
   const corked = function (this: Any) {
     socket.cork();
     try {

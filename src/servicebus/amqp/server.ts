@@ -13,7 +13,16 @@ import { DeliveryLink } from "./delivery.js";
 import { asksForSession, openSessionLink } from "./session-link.js";
 import { handleManagement } from "./management.js";
 import { errorReply, ReplyLinks, type Reply } from "./replies.js";
-import { closeConnection, decoded, installRheaHooks, rawOf, serveSocket, serveWebSocket, type ConnectionLimits, type ServeOptions } from "./rhea-internals.js";
+import {
+  closeConnection,
+  decoded,
+  installRheaHooks,
+  rawOf,
+  serveSocket,
+  serveWebSocket,
+  type ConnectionLimits,
+  type ServeOptions,
+} from "./rhea-internals.js";
 
 type Any = any; // rhea's objects have no usable TypeScript types
 
@@ -97,7 +106,9 @@ export class AmqpServer {
   async listen(o: ListenOptions): Promise<number> {
     // small dispositions must not wait for Nagle
     const server: Server = o.tls
-      ? createTlsServer({ key: o.tls.key, cert: o.tls.cert, noDelay: true }).on("secureConnection", (s) => this.accept(s))
+      ? createTlsServer({ key: o.tls.key, cert: o.tls.cert, noDelay: true }).on("secureConnection", (s) =>
+          this.accept(s),
+        )
       : createServer({ noDelay: true }, (s) => this.accept(s));
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);
@@ -128,7 +139,13 @@ export class AmqpServer {
     const timer = setTimeout(() => {
       const s = this.conns.get(connection);
       if (s) s.authTimer = undefined;
-      closeConnection(connection, new BrokerError("Unauthorized", `The connection was not authorized within ${this.authTimeoutMs} ms: put a token on $cbs first.`));
+      closeConnection(
+        connection,
+        new BrokerError(
+          "Unauthorized",
+          `The connection was not authorized within ${this.authTimeoutMs} ms: put a token on $cbs first.`,
+        ),
+      );
     }, this.authTimeoutMs);
     timer.unref();
     this.state(connection).authTimer = timer;
@@ -154,7 +171,9 @@ export class AmqpServer {
   private wire(): void {
     const c = this.container;
     c.on("connection_open", (ctx: Any) => this.onConnectionOpen(ctx.connection));
-    c.on("receiver_open", (ctx: Any) => this.guard(ctx.receiver, () => this.onReceiverOpen(ctx.connection, ctx.receiver)));
+    c.on("receiver_open", (ctx: Any) =>
+      this.guard(ctx.receiver, () => this.onReceiverOpen(ctx.connection, ctx.receiver)),
+    );
     c.on("sender_open", (ctx: Any) => this.guard(ctx.sender, () => this.onSenderOpen(ctx.connection, ctx.sender)));
     c.on("message", (ctx: Any) => this.onMessage(ctx));
     c.on("sendable", (ctx: Any) => this.onSendable(ctx.connection, ctx.sender));
@@ -178,7 +197,10 @@ export class AmqpServer {
     const ns = this.opts.broker.namespaceForHost(host);
     if (!ns) {
       connection.close(
-        new BrokerError("EntityNotFound", `The namespace for host '${host}' could not be found. Define it in the config or connect to localhost.`).toAmqp(),
+        new BrokerError(
+          "EntityNotFound",
+          `The namespace for host '${host}' could not be found. Define it in the config or connect to localhost.`,
+        ).toAmqp(),
       );
       return;
     }
@@ -262,7 +284,9 @@ export class AmqpServer {
       const respond = (reply: Reply): void => void setImmediate(() => state.replies.send(node, request, reply));
       if (lower === "$cbs") {
         const client = state.client;
-        const reply = client ? putToken(client, request, this.opts.validateToken) : errorReply("Unauthorized", "No namespace");
+        const reply = client
+          ? putToken(client, request, this.opts.validateToken)
+          : errorReply("Unauthorized", "No namespace");
         if (reply.status === 200) this.authorized(connection);
         respond(reply);
       } else {

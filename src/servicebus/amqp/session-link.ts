@@ -47,10 +47,16 @@ export function openSessionLink(sender: Sender, entity: QueueEntity, owner: Clie
   const source = sender.remote.attach.source;
   const sessions = entity.sessions;
   if (!sessions) {
-    throw new BrokerError("NotAllowed", `It is not possible for an entity that does not require sessions to create a sessionful message receiver. Entity: '${entity.path}'.`);
+    throw new BrokerError(
+      "NotAllowed",
+      `It is not possible for an entity that does not require sessions to create a sessionful message receiver. Entity: '${entity.path}'.`,
+    );
   }
   if (!asksForSession(source)) {
-    throw new BrokerError("NotAllowed", "It is not possible for an entity that requires sessions to create a non-sessionful message receiver.");
+    throw new BrokerError(
+      "NotAllowed",
+      "It is not possible for an entity that requires sessions to create a non-sessionful message receiver.",
+    );
   }
   const requested = source.filter[SESSION_FILTER];
   const link = new SessionLink(sender, entity, owner);
@@ -86,5 +92,8 @@ export function openSessionLink(sender: Sender, entity: QueueEntity, owner: Clie
 function answer(sender: Sender, lock: SessionLock): void {
   const source = sender.remote.attach.source;
   sender.set_source({ ...source, filter: { ...source.filter, [SESSION_FILTER]: lock.sessionId } });
-  sender.local.attach.properties = { ...sender.local.attach.properties, [LOCKED_UNTIL]: types.wrap_long(msToTicksBuffer(lock.lockedUntil)) };
+  sender.local.attach.properties = {
+    ...sender.local.attach.properties,
+    [LOCKED_UNTIL]: types.wrap_long(msToTicksBuffer(lock.lockedUntil)),
+  };
 }

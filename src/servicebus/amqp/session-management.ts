@@ -8,7 +8,12 @@ import type { ClientConnection } from "./connection.js";
 import type { Reply } from "./replies.js";
 
 export type Body = Record<string, any>;
-export type Operation = (entity: QueueEntity, body: Body, conn: ClientConnection, entityPath: string) => Promise<Reply> | Reply;
+export type Operation = (
+  entity: QueueEntity,
+  body: Body,
+  conn: ClientConnection,
+  entityPath: string,
+) => Promise<Reply> | Reply;
 
 export const ok = (body?: unknown): Reply => ({ status: 200, description: "OK", body });
 
@@ -48,7 +53,8 @@ export const sessionOperations: Record<string, { right: "Listen"; run: Operation
     right: "Listen",
     run: async (entity, body, conn, path) => {
       const raw = body["session-state"];
-      const state = raw === undefined || raw === null ? undefined : Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw));
+      const state =
+        raw === undefined || raw === null ? undefined : Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw));
       await sessionsOf(entity, path).setState(requireSessionId(body), state, conn);
       return ok();
     },

@@ -32,7 +32,10 @@ class Slab {
   /** bytes of the messages still cached here */
   live = 0;
 
-  constructor(readonly id: number, size: number) {
+  constructor(
+    readonly id: number,
+    size: number,
+  ) {
     this.buf = Buffer.allocUnsafeSlow(size);
   }
 }
@@ -143,7 +146,7 @@ export class BodyCache {
       let worst: Slab | undefined;
       for (const s of this.slabs.values()) if (s !== this.current && (!worst || s.live < worst.live)) worst = s;
       if (!worst || worst.live * 2 > worst.used) return false;
-      for (let o = 0; o < worst.used; ) {
+      for (let o = 0; o < worst.used;) {
         const seq = worst.buf.readDoubleLE(o);
         if (this.places.place(seq) === worst.id * SPACE + o) this.places.setPlace(seq, NaN);
         o += HEADER + worst.buf.readUInt32LE(o + 16) + worst.buf.readUInt32LE(o + 20);

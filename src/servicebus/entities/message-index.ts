@@ -2,7 +2,13 @@
 // (meta-table.ts), the ready queue, a bounded cache of bodies (bodies.ts) with reading ahead of delivery,
 // expiry without a timer per message, and recovery from the store after a restart. Locks are in locks.ts;
 // what the messages mean (delivery, settlement, dead-lettering) is queue.ts's.
-import { MessageState, type MessageMeta, type MessageStore, type MessageUpdate, type StoredMessage } from "../store/types.js";
+import {
+  MessageState,
+  type MessageMeta,
+  type MessageStore,
+  type MessageUpdate,
+  type StoredMessage,
+} from "../store/types.js";
 import { BodyCache, entryCost, type Body } from "./bodies.js";
 import { SeqQueue, type TimerQueue } from "./heap.js";
 import type { Lock, LockTable } from "./locks.js";
@@ -118,7 +124,11 @@ export class MessageIndex {
     // messages in flight (a redelivered message can be far behind the others)
     let room = this.bodies.room();
     let looked = 0;
-    for (let s = this.metas.nextActive(seq + 1); s >= 0 && seqs.length < READ_AHEAD && looked++ < 4 * READ_AHEAD; s = this.metas.nextActive(s + 1)) {
+    for (
+      let s = this.metas.nextActive(seq + 1);
+      s >= 0 && seqs.length < READ_AHEAD && looked++ < 4 * READ_AHEAD;
+      s = this.metas.nextActive(s + 1)
+    ) {
       if (this.locks.ofSeq(s) || this.bodies.has(s) || this.pinned.has(s)) continue;
       room -= entryCost(this.metas.bytes(s));
       if (room < 0) break;

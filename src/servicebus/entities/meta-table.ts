@@ -218,7 +218,8 @@ export class MetaTable {
       // a sparse segment (messages removed out of order, or its front consumed): repack it, with its
       // neighbour if both fit in half a segment, so a few long-lived messages do not each hold a segment
       const prev = this.segs[k - 1];
-      if (prev && prev.live + s.live <= SEGMENT / 2) this.segs.splice(k - 1, 2, repacked([prev, s], capFor(prev.live + s.live)));
+      if (prev && prev.live + s.live <= SEGMENT / 2)
+        this.segs.splice(k - 1, 2, repacked([prev, s], capFor(prev.live + s.live)));
       else this.segs[k] = repacked([s], capFor(s.live));
     }
     return true;

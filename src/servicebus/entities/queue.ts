@@ -74,7 +74,8 @@ export class QueueEntity extends EventEmitter {
     for (const seq of seqs) {
       const m = this.index.get(seq);
       if (!m || m.state !== MessageState.Active || this.locks.ofSeq(seq)) continue;
-      if (this.overDeliveryLimit(m.deliveryCount)) void this.deadLetterMessage(seq, maxDeliveryReason(this.props.maxDeliveryCount));
+      if (this.overDeliveryLimit(m.deliveryCount))
+        void this.deadLetterMessage(seq, maxDeliveryReason(this.props.maxDeliveryCount));
       else this.ready.push(seq); // the limit was raised since
     }
     this.pump();
@@ -85,12 +86,18 @@ export class QueueEntity extends EventEmitter {
   /** Builds stored messages for accepted input (duplicates left out); assigns sequence numbers. */
   private build(input: ParsedMessage[], now: number): StoredMessage[] {
     const isDuplicate = (id: string | undefined) =>
-      this.props.requiresDuplicateDetection && id !== undefined && this.recentIds.check(id, now, this.props.duplicateDetectionHistoryTimeWindowMs);
-    return buildMessages(input.filter((p) => !isDuplicate(p.messageId)), now, {
-      defaultTtlMs: this.props.defaultMessageTimeToLiveMs,
-      expires: !this.isDeadLetter,
-      nextSeq: () => ++this.lastSeq,
-    });
+      this.props.requiresDuplicateDetection &&
+      id !== undefined &&
+      this.recentIds.check(id, now, this.props.duplicateDetectionHistoryTimeWindowMs);
+    return buildMessages(
+      input.filter((p) => !isDuplicate(p.messageId)),
+      now,
+      {
+        defaultTtlMs: this.props.defaultMessageTimeToLiveMs,
+        expires: !this.isDeadLetter,
+        nextSeq: () => ++this.lastSeq,
+      },
+    );
   }
 
   /** Enqueues messages; resolves with their sequence numbers once they are durable. */
@@ -167,7 +174,11 @@ export class QueueEntity extends EventEmitter {
   }
 
   /** Locks (peek-lock) or removes (receive-and-delete) a message being handed to a receiver. */
-  private takeForDelivery(meta: IndexedMeta, mode: ReceiveMode, lockedUntil = Date.now() + this.props.lockDurationMs): StoredMessage | undefined {
+  private takeForDelivery(
+    meta: IndexedMeta,
+    mode: ReceiveMode,
+    lockedUntil = Date.now() + this.props.lockDurationMs,
+  ): StoredMessage | undefined {
     const body = this.index.body(meta.seq, true);
     if (!body) return undefined;
     if (mode === "receiveAndDelete") {

@@ -272,7 +272,9 @@ export class SessionSet {
     const s = this.heldSession(sessionId, owner);
     this.extend(s);
     const until = s.lockedUntil + MESSAGE_LOCK_GRACE_MS;
-    const renewals = [...s.tokens].filter((t) => this.queue.hasLock(t)).map((t) => this.queue.renewLock(t, until).catch(() => 0));
+    const renewals = [...s.tokens]
+      .filter((t) => this.queue.hasLock(t))
+      .map((t) => this.queue.renewLock(t, until).catch(() => 0));
     await Promise.all(renewals);
     return s.lockedUntil;
   }

@@ -44,9 +44,20 @@ const LIST32 = 204;
 const ARRAY8 = 301;
 const ARRAY32 = 304;
 const KIND = new Int16Array(256).fill(INVALID);
-for (const [width, codes] of [[0, [0x40, 0x41, 0x42, 0x43, 0x44, 0x45]], [1, [0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56]], [2, [0x60, 0x61]],
-  [4, [0x70, 0x71, 0x72, 0x73, 0x74]], [8, [0x80, 0x81, 0x82, 0x83, 0x84]], [16, [0x94, 0x98]], [VAR8, [0xa0, 0xa1, 0xa3]],
-  [VAR32, [0xb0, 0xb1, 0xb3]], [LIST8, [0xc0, 0xc1]], [LIST32, [0xd0, 0xd1]], [ARRAY8, [0xe0]], [ARRAY32, [0xf0]]] as Array<[number, number[]]>) {
+for (const [width, codes] of [
+  [0, [0x40, 0x41, 0x42, 0x43, 0x44, 0x45]],
+  [1, [0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56]],
+  [2, [0x60, 0x61]],
+  [4, [0x70, 0x71, 0x72, 0x73, 0x74]],
+  [8, [0x80, 0x81, 0x82, 0x83, 0x84]],
+  [16, [0x94, 0x98]],
+  [VAR8, [0xa0, 0xa1, 0xa3]],
+  [VAR32, [0xb0, 0xb1, 0xb3]],
+  [LIST8, [0xc0, 0xc1]],
+  [LIST32, [0xd0, 0xd1]],
+  [ARRAY8, [0xe0]],
+  [ARRAY32, [0xf0]],
+] as Array<[number, number[]]>) {
   for (const c of codes) KIND[c] = width;
 }
 
@@ -134,7 +145,8 @@ export function walkValue(buf: Buffer, pos: number, end = buf.length, maxDepth =
       continue;
     }
     if (LEFT[sp] === 0) {
-      if (EXACT[sp] && pos !== bound) throw new MalformedMessageError("an AMQP compound's size does not match its contents");
+      if (EXACT[sp] && pos !== bound)
+        throw new MalformedMessageError("an AMQP compound's size does not match its contents");
       if (sp === 0) return pos;
       sp--;
       continue;
@@ -182,9 +194,15 @@ function tooDeep(): MalformedMessageError {
 }
 
 const SYMBOLIC_SECTIONS: Record<string, number> = {
-  "amqp:header:list": 0x70, "amqp:delivery-annotations:map": 0x71, "amqp:message-annotations:map": 0x72,
-  "amqp:properties:list": 0x73, "amqp:application-properties:map": 0x74, "amqp:data:binary": 0x75,
-  "amqp:amqp-sequence:list": 0x76, "amqp:value:*": 0x77, "amqp:footer:map": 0x78,
+  "amqp:header:list": 0x70,
+  "amqp:delivery-annotations:map": 0x71,
+  "amqp:message-annotations:map": 0x72,
+  "amqp:properties:list": 0x73,
+  "amqp:application-properties:map": 0x74,
+  "amqp:data:binary": 0x75,
+  "amqp:amqp-sequence:list": 0x76,
+  "amqp:value:*": 0x77,
+  "amqp:footer:map": 0x78,
 };
 
 function descriptorCode(buf: Buffer, pos: number): number {
@@ -193,7 +211,8 @@ function descriptorCode(buf: Buffer, pos: number): number {
   if (c === 0x80 && pos + 9 <= buf.length) return Number(buf.readBigUInt64BE(pos + 1));
   if (c === 0x44) return 0;
   // symbolic descriptors (amqp:properties:list ...) are legal but nobody sends them; map the ones we know
-  if (c === 0xa3 || c === 0xb3) return SYMBOLIC_SECTIONS[String(new types.Reader(buf.subarray(pos, skipValue(buf, pos))).read().value)] ?? -1;
+  if (c === 0xa3 || c === 0xb3)
+    return SYMBOLIC_SECTIONS[String(new types.Reader(buf.subarray(pos, skipValue(buf, pos))).read().value)] ?? -1;
   return -1;
 }
 

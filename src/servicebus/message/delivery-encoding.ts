@@ -1,7 +1,14 @@
 // Encoding a delivery: header, delivery annotations (lock token), message annotations and the stored bare
 // message, in one buffer.
 import rhea from "rhea";
-import { decodeAnnotations, encodeAnnotations, encodeDeliveryAnnotations, encodeHeader, SECTION, skipValue } from "./codec.js";
+import {
+  decodeAnnotations,
+  encodeAnnotations,
+  encodeDeliveryAnnotations,
+  encodeHeader,
+  SECTION,
+  skipValue,
+} from "./codec.js";
 import { uuidToBuffer, writeUuid } from "./ids.js";
 
 const types = rhea.types as any; // rhea's typings omit Reader, Writer and Map32
@@ -26,7 +33,8 @@ export interface DeliveryFields {
   bare: Buffer;
 }
 
-const symbolKey = (name: string): Buffer => Buffer.concat([Buffer.from([0xa3, name.length]), Buffer.from(name, "latin1")]);
+const symbolKey = (name: string): Buffer =>
+  Buffer.concat([Buffer.from([0xa3, name.length]), Buffer.from(name, "latin1")]);
 const KEY_SEQUENCE = symbolKey("x-opt-sequence-number");
 const KEY_ENQUEUED = symbolKey("x-opt-enqueued-time");
 const KEY_LOCKED_UNTIL = symbolKey("x-opt-locked-until");
@@ -71,7 +79,10 @@ function writeInt64(b: Buffer, at: number, v: number): void {
 const smallSigned = (v: number) => v <= 127 && v >= -128;
 
 /** Byte ranges [start, end) of the client's annotation entries we keep, or undefined if unparsable. */
-function clientEntries(section: Buffer, drop: (key: string) => boolean): { ranges: number[]; count: number } | undefined {
+function clientEntries(
+  section: Buffer,
+  drop: (key: string) => boolean,
+): { ranges: number[]; count: number } | undefined {
   try {
     if (section[0] !== 0x00) return undefined;
     let pos = skipValue(section, 1); // descriptor
@@ -91,7 +102,9 @@ function clientEntries(section: Buffer, drop: (key: string) => boolean): { range
       const code = section[pos];
       const textual = code === 0xa3 || code === 0xa1 || code === 0xb3 || code === 0xb1;
       const head = code === 0xa3 || code === 0xa1 ? 2 : 5;
-      const key = textual ? section.toString(code === 0xa3 || code === 0xb3 ? "latin1" : "utf8", pos + head, keyEnd) : undefined;
+      const key = textual
+        ? section.toString(code === 0xa3 || code === 0xb3 ? "latin1" : "utf8", pos + head, keyEnd)
+        : undefined;
       if (key === undefined || !drop(key)) {
         const last = ranges.length - 1;
         if (last > 0 && ranges[last] === pos) ranges[last] = end;
@@ -130,7 +143,10 @@ export function encodeDelivery(f: DeliveryFields): Buffer {
     client = clientEntries(
       f.annotations,
       (k) =>
-        k === "x-opt-sequence-number" || k === "x-opt-enqueued-time" || (lockedUntil && k === "x-opt-locked-until") || (state && k === "x-opt-message-state"),
+        k === "x-opt-sequence-number" ||
+        k === "x-opt-enqueued-time" ||
+        (lockedUntil && k === "x-opt-locked-until") ||
+        (state && k === "x-opt-message-state"),
     );
     if (!client) return encodeDeliveryTyped(f);
   }
@@ -139,11 +155,17 @@ export function encodeDelivery(f: DeliveryFields): Buffer {
   const annotationsBody = clientBytes + brokerBytes;
   const withToken = f.lockToken !== undefined;
 
-  const total = 12 + headerValues + (withToken ? 12 + KEY_LOCK_TOKEN.length + 17 : 0) + 12 + annotationsBody + f.bare.length;
+  const total =
+    12 + headerValues + (withToken ? 12 + KEY_LOCK_TOKEN.length + 17 : 0) + 12 + annotationsBody + f.bare.length;
   const b = Buffer.allocUnsafe(total);
   let at = 0;
-  b[at++] = 0x00; b[at++] = 0x53; b[at++] = SECTION.header; b[at++] = 0xd0;
-  b.writeUInt32BE(4 + headerValues, at); b.writeUInt32BE(5, at + 4); at += 8;
+  b[at++] = 0x00;
+  b[at++] = 0x53;
+  b[at++] = SECTION.header;
+  b[at++] = 0xd0;
+  b.writeUInt32BE(4 + headerValues, at);
+  b.writeUInt32BE(5, at + 4);
+  at += 8;
   b[at++] = 0x41;
   b[at++] = 0x40;
   at = ttl === undefined ? ((b[at] = 0x40), at + 1) : writeUintValue(b, at, ttl);
@@ -151,17 +173,29 @@ export function encodeDelivery(f: DeliveryFields): Buffer {
   at = writeUintValue(b, at, f.deliveryCount);
 
   if (withToken) {
-    b[at++] = 0x00; b[at++] = 0x53; b[at++] = SECTION.deliveryAnnotations; b[at++] = 0xd1;
-    b.writeUInt32BE(4 + KEY_LOCK_TOKEN.length + 17, at); b.writeUInt32BE(2, at + 4); at += 8;
+    b[at++] = 0x00;
+    b[at++] = 0x53;
+    b[at++] = SECTION.deliveryAnnotations;
+    b[at++] = 0xd1;
+    b.writeUInt32BE(4 + KEY_LOCK_TOKEN.length + 17, at);
+    b.writeUInt32BE(2, at + 4);
+    at += 8;
     at += KEY_LOCK_TOKEN.copy(b, at);
     b[at++] = 0x98;
     if (!writeUuid(b, at, f.lockToken!, false)) uuidToBuffer(f.lockToken!).copy(b, at);
     at += 16;
   }
 
-  b[at++] = 0x00; b[at++] = 0x53; b[at++] = SECTION.messageAnnotations; b[at++] = 0xd1;
-  b.writeUInt32BE(4 + annotationsBody, at); b.writeUInt32BE((client?.count ?? 0) + brokerCount, at + 4); at += 8;
-  if (client) for (let i = 0; i < client.ranges.length; i += 2) at += f.annotations.copy(b, at, client.ranges[i], client.ranges[i + 1]);
+  b[at++] = 0x00;
+  b[at++] = 0x53;
+  b[at++] = SECTION.messageAnnotations;
+  b[at++] = 0xd1;
+  b.writeUInt32BE(4 + annotationsBody, at);
+  b.writeUInt32BE((client?.count ?? 0) + brokerCount, at + 4);
+  at += 8;
+  if (client)
+    for (let i = 0; i < client.ranges.length; i += 2)
+      at += f.annotations.copy(b, at, client.ranges[i], client.ranges[i + 1]);
   at += KEY_SEQUENCE.copy(b, at);
   if (seqSmall) {
     b[at++] = 0x55;

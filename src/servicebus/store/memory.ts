@@ -1,5 +1,13 @@
 // In-memory MessageStore (`eventjobs up --in-memory`): same semantics, nothing survives a restart.
-import { metaOf, type EntityRecord, type MessageStore, type MessageUpdate, type RecoveredEntity, type StoredBody, type StoredMessage } from "./types.js";
+import {
+  metaOf,
+  type EntityRecord,
+  type MessageStore,
+  type MessageUpdate,
+  type RecoveredEntity,
+  type StoredBody,
+  type StoredMessage,
+} from "./types.js";
 
 interface EntityData {
   lastSequence: number;
@@ -34,7 +42,12 @@ export class MemoryStore implements MessageStore {
   recover(path: string): RecoveredEntity {
     const d = this.data(path);
     const sorted = [...d.messages.keys()].sort((a, b) => a - b);
-    return { lastSequence: d.lastSequence, messages: (function* () { for (const seq of sorted) yield metaOf(d.messages.get(seq)!); })() };
+    return {
+      lastSequence: d.lastSequence,
+      messages: (function* () {
+        for (const seq of sorted) yield metaOf(d.messages.get(seq)!);
+      })(),
+    };
   }
   load(path: string, seq: number): StoredBody | undefined {
     return this.entities.get(path)?.messages.get(seq);

@@ -2,7 +2,16 @@
 // event-loop turn (group commit); every write of a group gets the group's promise, which resolves after
 // that transaction commits.
 import Database from "better-sqlite3";
-import { NO_ANNOTATIONS, type EntityRecord, type MessageMeta, type MessageStore, type MessageUpdate, type RecoveredEntity, type StoredBody, type StoredMessage } from "./types.js";
+import {
+  NO_ANNOTATIONS,
+  type EntityRecord,
+  type MessageMeta,
+  type MessageStore,
+  type MessageUpdate,
+  type RecoveredEntity,
+  type StoredBody,
+  type StoredMessage,
+} from "./types.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS entities (
@@ -66,9 +75,17 @@ interface Group {
 }
 
 interface Row {
-  seq: number; state: number; enqueued_at: number; scheduled_at: number | null; expires_at: number | null;
-  delivery_count: number; lock_token: string | null; locked_until: number | null; session_id: string | null;
-  message_id: string | null; size: number;
+  seq: number;
+  state: number;
+  enqueued_at: number;
+  scheduled_at: number | null;
+  expires_at: number | null;
+  delivery_count: number;
+  lock_token: string | null;
+  locked_until: number | null;
+  session_id: string | null;
+  message_id: string | null;
+  size: number;
 }
 
 function metaFromRow(r: Row): MessageMeta {
@@ -98,7 +115,13 @@ interface BodyRow {
 }
 
 function bodyFromRow(r: BodyRow): StoredBody {
-  return { seq: r.seq, enqueuedAt: r.enqueued_at, messageId: r.message_id ?? undefined, annotations: r.annotations ?? NO_ANNOTATIONS, bare: r.bare };
+  return {
+    seq: r.seq,
+    enqueuedAt: r.enqueued_at,
+    messageId: r.message_id ?? undefined,
+    annotations: r.annotations ?? NO_ANNOTATIONS,
+    bare: r.bare,
+  };
 }
 
 /** Calls `fn(start, n)` for consecutive chunks of `items` whose sizes are powers of two up to MAX_IN_CHUNK. */
@@ -278,7 +301,7 @@ export class SqliteStore implements MessageStore {
     const page = this.stmt.metas;
     function* messages(): Generator<MessageMeta> {
       // each page is a finished statement, so the connection is free for other statements between pages
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const rows = page.all(id, after) as Row[];
         for (const r of rows) yield metaFromRow(r);
         if (rows.length < RECOVER_PAGE) return;

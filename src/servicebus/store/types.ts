@@ -8,7 +8,10 @@ export const enum MessageState {
   Scheduled = 2,
 }
 
-/** Everything about a stored message except its body (the entities keep these fields compactly: entities/meta-table.ts). */
+/**
+ * Everything about a stored message except its body (the entities keep these fields compactly:
+ * entities/meta-table.ts).
+ */
 export interface MessageMeta {
   seq: number;
   enqueuedAt: number;
@@ -27,7 +30,10 @@ export interface MessageMeta {
 }
 
 /** The fields of a message that change while it is queued (what `update` persists). */
-export type MessageUpdate = Pick<MessageMeta, "seq" | "state" | "scheduledAt" | "expiresAt" | "deliveryCount" | "lockToken" | "lockedUntil">;
+export type MessageUpdate = Pick<
+  MessageMeta,
+  "seq" | "state" | "scheduledAt" | "expiresAt" | "deliveryCount" | "lockToken" | "lockedUntil"
+>;
 
 /** A message with the bytes that go back on the wire. */
 export interface StoredMessage extends MessageMeta {
