@@ -39,6 +39,10 @@ export interface TopicProperties {
   defaultMessageTimeToLiveMs: number;
   requiresDuplicateDetection: boolean;
   duplicateDetectionHistoryTimeWindowMs: number;
+  /** default QUEUE_DEFAULTS.maxSizeInMegabytes: the sum of the subscriptions' messages */
+  maxSizeInMegabytes?: number;
+  /** default QUEUE_DEFAULTS.maxMessageSizeInKilobytes */
+  maxMessageSizeInKilobytes?: number;
 }
 
 export interface SubscriptionProperties {
@@ -49,6 +53,8 @@ export interface SubscriptionProperties {
   requiresSession: boolean;
   forwardTo?: string;
   forwardDeadLetteredMessagesTo?: string;
+  /** a message whose rule evaluation failed goes to the dead-letter queue (default: it is dropped) */
+  deadLetteringOnFilterEvaluationExceptions?: boolean;
 }
 
 /** A subscription rule as written in the emulator's Config.json (`FilterType`, `CorrelationFilter` /
@@ -74,7 +80,7 @@ export interface TopicConfig {
 export interface NamespaceConfig {
   name: string;
   queues: QueueConfig[];
-  /** Parsed from the emulator's Config.json; the broker does not serve topics yet. */
+  /** Topics with their subscriptions and rules (the broker serves them: src/servicebus/topics/). */
   topics?: TopicConfig[];
   /** Namespace-level shared access policies. Empty means: the emulator's well-known root policy. */
   policies: SasPolicyConfig[];

@@ -11,6 +11,7 @@ import {
 import { Namespace } from "./entities/namespace.js";
 import type { QueueEntity } from "./entities/queue.js";
 import type { EntityRecord, MessageStore } from "./store/types.js";
+import { parseTopicsDefinition } from "./topics/records.js";
 
 /** What the store keeps (EntityRecord.definition, as JSON) for a queue created or changed at run time. */
 export interface RuntimeQueueDefinition {
@@ -46,17 +47,21 @@ export class Broker extends EventEmitter {
     this.defaultNamespace = (config.defaultNamespace ?? config.namespaces[0]?.name ?? DEFAULT_NAMESPACE).toLowerCase();
     if (!this.namespaces.has(this.defaultNamespace))
       this.serve({ name: this.defaultNamespace, queues: [], policies: [] }, records);
-    // a namespace that only holds queues created at run time (its project was replaced) is served too
+    // a namespace that only holds entities created at run time (its project was replaced) is served too
     for (const rec of records) {
       const name = rec.path.split("/")[0].toLowerCase();
-      if (!this.namespaces.has(name) && parseRuntimeDefinition(rec.definition))
+      if (
+        !this.namespaces.has(name) &&
+        (parseRuntimeDefinition(rec.definition) || parseTopicsDefinition(rec.definition))
+      )
         this.serve({ name, queues: [], policies: [] }, records);
     }
   }
 
   /**
-   * Creates a served namespace (no policies: the emulator's root one). Queues created at run time (admin API)
-   * that the store kept for it come back; a queue the config declares keeps the config's definition.
+   * Creates a served namespace (no policies: the emulator's root one). Queues, topics and subscriptions created
+   * at run time (admin API) that the store kept for it come back; an entity the config declares keeps the
+   * config's definition (a declared subscription takes the rules recorded for it).
    */
   private serve(config: NamespaceConfig, records: EntityRecord[]): Namespace {
     const n = new Namespace(config.name, this.store, {
@@ -71,6 +76,7 @@ export class Broker extends EventEmitter {
       const name = rec.path.slice(prefix.length);
       if (def && !n.queue(name)) n.createQueue(name, { ...QUEUE_DEFAULTS, ...def.properties });
     }
+    n.topics.restore(records);
     return n;
   }
 
@@ -106,6 +112,7 @@ export class Broker extends EventEmitter {
     const n = this.namespace(name);
     if (!n) return false;
     for (const q of n.queueNames()) await n.deleteQueue(q);
+    for (const t of n.topics.topicNames()) await n.topics.deleteTopic(t);
     n.close();
     this.namespaces.delete(name.toLowerCase());
     return true;

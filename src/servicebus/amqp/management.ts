@@ -1,4 +1,5 @@
-// <entity>/$management request/response operations the SDKs use on queues (docs/compatibility.md).
+// <entity>/$management request/response operations the SDKs use on queues, subscriptions and topics
+// (docs/compatibility.md); the rule operations of subscriptions are in rule-management.ts.
 import rhea from "rhea";
 import { BrokerError } from "../errors.js";
 import { parseMessage } from "../message/codec.js";
@@ -6,7 +7,9 @@ import { uuidToBuffer, uuidToString } from "../message/ids.js";
 import type { ClientConnection } from "./connection.js";
 import { encodeForDelivery } from "./delivery.js";
 import { errorReply, type Reply } from "./replies.js";
+import { ruleOperations } from "./rule-management.js";
 import { ok, sessionIdOf, sessionOperations, type Body, type Operation } from "./session-management.js";
+import { TopicEntity } from "../topics/topic.js";
 
 const types = rhea.types as any; // rhea's typings omit Reader, Writer and Map32
 
@@ -108,7 +111,22 @@ const operations: Record<string, { right: "Send" | "Listen" | "Manage"; run: Ope
     },
   },
   ...sessionOperations,
+  ...ruleOperations,
 };
+
+/** What a topic's $management node answers (a topic only takes sends): scheduling and its cancellation. */
+async function topicOperation(topic: TopicEntity, op: string, body: Body): Promise<Reply> {
+  if (op === "com.microsoft:schedule-message") {
+    const items: Body[] = body.messages ?? [];
+    const seqs = await topic.schedule(items.map((i) => parseMessage(Buffer.from(i.message))));
+    return ok({ "sequence-numbers": types.wrap_array(seqs, 0x81) });
+  }
+  if (op === "com.microsoft:cancel-scheduled-message") {
+    await topic.cancelScheduled(seqNumbers(body));
+    return ok();
+  }
+  throw new BrokerError("NotAllowed", `The operation '${op}' is not supported on a topic ('${topic.path}').`);
+}
 
 export async function handleManagement(conn: ClientConnection, entityPath: string, request: any): Promise<Reply> {
   const op = String(request.application_properties?.operation ?? "");
@@ -116,8 +134,9 @@ export async function handleManagement(conn: ClientConnection, entityPath: strin
   try {
     if (!handler) throw new BrokerError("NotImplemented", `The operation '${op}' is not supported.`);
     conn.authorize(entityPath, handler.right);
-    const entity = conn.namespace.resolve(entityPath, conn.host);
+    const entity = conn.namespace.resolveEntity(entityPath, conn.host);
     const body = (request.body && typeof request.body === "object" ? request.body : {}) as Body;
+    if (entity instanceof TopicEntity) return await topicOperation(entity, op, body);
     return await handler.run(entity, body, conn, entityPath);
   } catch (e) {
     if (e instanceof BrokerError) return errorReply(e);

@@ -1,10 +1,14 @@
-// A namespace: its queues (names are case-insensitive, as in Service Bus), its shared access policies,
-// and the routing between its entities (auto-forwarding, dead-letter forwarding).
+// A namespace: its queues and topics (names are case-insensitive, as in Service Bus; the topics, their
+// subscriptions and rules live in topics/registry.ts), its shared access policies, and the routing between
+// its entities (auto-forwarding, dead-letter forwarding).
 import { EventEmitter } from "node:events";
 import type { NamespaceConfig, QueueProperties, SasPolicyConfig } from "../../config/model.js";
 import { resourcePath } from "../../identity/sas.js";
-import { errors } from "../errors.js";
+import { BrokerError, errors } from "../errors.js";
 import type { MessageStore, StoredMessage } from "../store/types.js";
+import { TopicRegistry } from "../topics/registry.js";
+import { SUBSCRIPTIONS_SEGMENT } from "../topics/subscription.js";
+import type { TopicEntity } from "../topics/topic.js";
 import { DEAD_LETTER_SUFFIX, QueueEntity, type Router } from "./queue.js";
 
 export class Namespace extends EventEmitter implements Router {
@@ -12,6 +16,8 @@ export class Namespace extends EventEmitter implements Router {
   policies: SasPolicyConfig[];
   /** entity-level policies by lowercase queue name */
   private readonly entityPolicies = new Map<string, SasPolicyConfig[]>();
+  /** the namespace's topics, subscriptions and rules */
+  readonly topics: TopicRegistry;
 
   constructor(
     readonly name: string,
@@ -20,10 +26,16 @@ export class Namespace extends EventEmitter implements Router {
   ) {
     super();
     this.policies = config?.policies ?? [];
+    this.topics = new TopicRegistry(
+      { name, hasQueue: (n) => this.queues.has(n.toLowerCase()), changed: (e) => this.emit("change", e) },
+      store,
+      this,
+    );
     for (const q of config?.queues ?? []) {
       this.createQueue(q.name, q.properties);
       if (q.policies?.length) this.setQueuePolicies(q.name, q.policies);
     }
+    this.topics.declare(config?.topics ?? []);
   }
 
   /** A queue's own policies (none: only the namespace's apply to it). */
@@ -79,26 +91,49 @@ export class Namespace extends EventEmitter implements Router {
   }
 
   /**
-   * Resolves an entity path as clients address it: `q`, `q/$DeadLetterQueue`. Throws the service's
-   * not-found error (JS maps it to MessagingEntityNotFound by its wording).
+   * Resolves an entity path as clients address it: `q`, `q/$DeadLetterQueue`, `t`,
+   * `t/Subscriptions/s[/$DeadLetterQueue]`. Throws the service's not-found error (JS maps it to
+   * MessagingEntityNotFound by its wording).
    */
-  resolve(entityPath: string, displayHost: string): QueueEntity {
+  resolveEntity(entityPath: string, displayHost: string): QueueEntity | TopicEntity {
     const lower = entityPath.toLowerCase();
     const dlq = lower.endsWith(DEAD_LETTER_SUFFIX.toLowerCase());
     const base = dlq ? entityPath.slice(0, -DEAD_LETTER_SUFFIX.length) : entityPath;
-    const q = this.queues.get(base.toLowerCase());
-    if (!q) throw errors.entityNotFound(`sb://${displayHost}/${entityPath}`);
-    return dlq ? q.deadLetter! : q;
+    const parts = base.split("/");
+    let found: QueueEntity | TopicEntity | undefined;
+    if (parts.length === 1) found = this.queues.get(base.toLowerCase()) ?? (dlq ? undefined : this.topics.topic(base));
+    else if (parts.length === 3 && parts[1].toLowerCase() === SUBSCRIPTIONS_SEGMENT.toLowerCase())
+      found = this.topics.subscription(parts[0], parts[2]);
+    if (!found) throw errors.entityNotFound(`sb://${displayHost}/${entityPath}`);
+    return found instanceof QueueEntity && dlq ? found.deadLetter! : found;
   }
 
-  async forward(target: string, messages: StoredMessage[]): Promise<void> {
+  /** An entity messages are received from: a queue, a subscription, or their dead-letter queues. */
+  resolve(entityPath: string, displayHost: string): QueueEntity {
+    const e = this.resolveEntity(entityPath, displayHost);
+    if (!(e instanceof QueueEntity)) {
+      throw new BrokerError(
+        "NotAllowed",
+        `Cannot receive from the topic '${entityPath}'; receive from one of its subscriptions (${entityPath}/Subscriptions/<name>).`,
+      );
+    }
+    return e;
+  }
+
+  async forward(target: string, messages: StoredMessage[], hops = 1): Promise<void> {
     const q = this.queues.get(target.toLowerCase());
-    if (!q) throw errors.entityNotFound(`sb://${this.name}/${target}`);
-    const moved = messages.map((m) => ({ ...m, seq: q.allocateSequence(), enqueuedAt: Date.now() }));
-    await q.add(moved);
+    if (q) {
+      const moved = messages.map((m) => ({ ...m, seq: q.allocateSequence(), enqueuedAt: Date.now() }));
+      await q.add(moved);
+      return;
+    }
+    const topic = this.topics.topic(target);
+    if (!topic) throw errors.entityNotFound(`sb://${this.name}/${target}`);
+    await topic.forwardIn(messages, hops);
   }
 
   close(): void {
     for (const q of this.queues.values()) q.close();
+    this.topics.close();
   }
 }

@@ -46,7 +46,7 @@ export class QueueEntity extends EventEmitter {
     readonly path: string,
     public props: QueueProperties,
     private readonly store: MessageStore,
-    private readonly router: Router,
+    protected readonly router: Router,
     readonly isDeadLetter = false,
   ) {
     super();
@@ -124,6 +124,11 @@ export class QueueEntity extends EventEmitter {
     this.changed();
     this.pump();
     return messages.map((m) => m.seq);
+  }
+
+  /** The highest sequence number used so far. */
+  get lastSequence(): number {
+    return this.lastSeq;
   }
 
   /** The next sequence number, for messages moved here from elsewhere. */

@@ -31,5 +31,6 @@ export interface EntityCounts {
 
 /** Where dead-lettered and forwarded messages go; provided by the namespace. */
 export interface Router {
-  forward(target: string, messages: StoredMessage[]): Promise<void>;
+  /** `hops`: how many auto-forwardings the messages went through already (subscriptions forward on) */
+  forward(target: string, messages: StoredMessage[], hops?: number): Promise<void>;
 }

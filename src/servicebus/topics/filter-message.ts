@@ -1,0 +1,80 @@
+// What a subscription's rules see of a message (the system properties and application properties of its
+// bare message), and the rewrite of a copy after a rule action changed its application properties.
+import rhea from "rhea";
+import { SECTION, splitSections } from "../message/codec.js";
+import type { StoredMessage } from "../store/types.js";
+import type { FilterMessage } from "./filter-standin.js";
+
+const types = rhea.types as any; // rhea's typings omit Reader and Writer
+type Typed = any;
+
+function read(buf: Buffer, code: number): Typed | undefined {
+  const s = splitSections(buf).find((x) => x.code === code);
+  return s ? new types.Reader(buf.subarray(s.valueStart, s.end)).read() : undefined;
+}
+
+function str(v: Typed): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const u = types.unwrap(v);
+  if (u === undefined || u === null) return undefined;
+  return Buffer.isBuffer(u) ? u.toString("hex") : String(u);
+}
+
+function appPairs(bare: Buffer): Array<[Typed, Typed]> {
+  const items: Typed[] = read(bare, SECTION.applicationProperties)?.value ?? [];
+  const out: Array<[Typed, Typed]> = [];
+  for (let i = 0; i + 1 < items.length; i += 2) out.push([items[i], items[i + 1]]);
+  return out;
+}
+
+/** The message as filters and actions see it. */
+export function filterMessageOf(m: StoredMessage): FilterMessage {
+  const props: Typed[] = read(m.bare, SECTION.properties)?.value ?? [];
+  const properties: Record<string, unknown> = {};
+  for (const [k, v] of appPairs(m.bare)) properties[String(k.value)] = types.unwrap(v);
+  return {
+    system: {
+      messageId: str(props[0]),
+      to: str(props[2]),
+      label: str(props[3]),
+      replyTo: str(props[4]),
+      correlationId: str(props[5]),
+      contentType: str(props[6]),
+      sessionId: str(props[10]),
+      replyToSessionId: str(props[12]),
+      deliveryCount: m.deliveryCount,
+      enqueuedTimeUtc: new Date(m.enqueuedAt),
+      sequenceNumber: m.seq,
+      size: m.size,
+    },
+    properties,
+  };
+}
+
+function toTyped(v: unknown): Typed {
+  if (typeof v === "number" && Number.isInteger(v)) return types.wrap_long(v);
+  if (v instanceof Date) return types.wrap_timestamp(v.getTime());
+  return types.wrap(v);
+}
+
+/**
+ * The bare message with its application properties replaced by `properties` (what a rule action left):
+ * values the action did not change keep their AMQP types, new and changed ones are encoded from JS values.
+ */
+export function withReplacedProperties(bare: Buffer, properties: Record<string, unknown>): Buffer {
+  const spans = splitSections(bare);
+  const app = spans.find((s) => s.code === SECTION.applicationProperties);
+  const old = new Map(appPairs(bare).map(([k, v]) => [String(k.value), [k, v] as [Typed, Typed]]));
+  const items: Typed[] = [];
+  for (const [k, v] of Object.entries(properties)) {
+    const was = old.get(k);
+    if (was && types.unwrap(was[1]) === v) items.push(was[0], was[1]);
+    else items.push(types.wrap_string(k), toTyped(v));
+  }
+  const w = new types.Writer();
+  w.write(types.described(types.wrap_ulong(SECTION.applicationProperties), types.Map32(items)));
+  const section: Buffer = w.toBuffer();
+  if (app) return Buffer.concat([bare.subarray(0, app.start), section, bare.subarray(app.end)]);
+  const after = spans.find((s) => s.code > SECTION.applicationProperties)?.start ?? bare.length;
+  return Buffer.concat([bare.subarray(0, after), section, bare.subarray(after)]);
+}

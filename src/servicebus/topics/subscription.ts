@@ -1,0 +1,104 @@
+// A subscription: a queue-like entity (QueueEntity: receive, settle, defer, sessions, dead-letter queue,
+// expiry, forwarding) that is fed by its topic instead of by senders, through its rules.
+import {
+  QUEUE_DEFAULTS,
+  type QueueProperties,
+  type SubscriptionProperties,
+  type TopicProperties,
+} from "../../config/model.js";
+import { BrokerError } from "../errors.js";
+import type { ParsedMessage } from "../message/codec.js";
+import { QueueEntity, type Router } from "../entities/queue.js";
+import type { MessageStore, StoredMessage } from "../store/types.js";
+import type { FilterMessage } from "./filter-standin.js";
+import { RuleSet, type RuleDescription } from "./rules.js";
+import { withApplicationProperties } from "../message/codec.js";
+
+/** Service Bus forwards a message through at most this many entities. */
+export const MAX_FORWARD_HOPS = 4;
+
+export const SUBSCRIPTIONS_SEGMENT = "Subscriptions";
+
+/** The queue properties a subscription's messages live by (its own, with the topic's size limits). */
+export function subscriptionQueueProps(sub: SubscriptionProperties, topic: TopicProperties): QueueProperties {
+  return {
+    lockDurationMs: sub.lockDurationMs,
+    maxDeliveryCount: sub.maxDeliveryCount,
+    defaultMessageTimeToLiveMs: sub.defaultMessageTimeToLiveMs,
+    deadLetteringOnMessageExpiration: sub.deadLetteringOnMessageExpiration,
+    requiresSession: sub.requiresSession,
+    // the topic detects duplicates, once for all its subscriptions
+    requiresDuplicateDetection: false,
+    duplicateDetectionHistoryTimeWindowMs: topic.duplicateDetectionHistoryTimeWindowMs,
+    forwardTo: sub.forwardTo,
+    forwardDeadLetteredMessagesTo: sub.forwardDeadLetteredMessagesTo,
+    maxSizeInMegabytes: topic.maxSizeInMegabytes ?? QUEUE_DEFAULTS.maxSizeInMegabytes,
+    maxMessageSizeInKilobytes: topic.maxMessageSizeInKilobytes ?? QUEUE_DEFAULTS.maxMessageSizeInKilobytes,
+  };
+}
+
+export class SubscriptionEntity extends QueueEntity {
+  readonly rules: RuleSet;
+
+  constructor(
+    path: string,
+    readonly topicName: string,
+    readonly name: string,
+    public subscriptionProps: SubscriptionProperties,
+    topicProps: TopicProperties,
+    rules: RuleDescription[],
+    store: MessageStore,
+    router: Router,
+  ) {
+    super(path, subscriptionQueueProps(subscriptionProps, topicProps), store, router);
+    this.rules = new RuleSet(rules);
+  }
+
+  /** Changes the subscription's properties (admin API update). */
+  update(props: SubscriptionProperties, topicProps: TopicProperties): void {
+    this.subscriptionProps = props;
+    this.props = subscriptionQueueProps(props, topicProps);
+    if (this.deadLetter) this.deadLetter.props = this.props;
+  }
+
+  /** Clients cannot send to a subscription; only its topic feeds it. */
+  override send(_input: ParsedMessage[]): Promise<number[]> {
+    return Promise.reject(
+      new BrokerError("NotAllowed", `Cannot send to a subscription ('${this.path}'); send to its topic instead.`),
+    );
+  }
+
+  /**
+   * Takes a copy of `m` if the rules match it (with the matching rules' actions applied); `seen` is the
+   * message as filters see it, shared by the topic's subscriptions. Resolves with whether it took one.
+   */
+  async offer(m: StoredMessage, seen: FilterMessage, hops: number): Promise<boolean> {
+    if (this.deleted) return false;
+    const routed = this.rules.route(m, seen);
+    if (routed.kind === "none") return false;
+    const now = Date.now();
+    let copy: StoredMessage = routed.message;
+    if (this.subscriptionProps.defaultMessageTimeToLiveMs && copy.expiresAt !== undefined) {
+      const own = (copy.scheduledAt ?? copy.enqueuedAt) + this.subscriptionProps.defaultMessageTimeToLiveMs;
+      if (own < copy.expiresAt) copy = { ...copy, expiresAt: own };
+    }
+    if (routed.kind === "error") {
+      if (!this.subscriptionProps.deadLetteringOnFilterEvaluationExceptions) return false;
+      const bare = withApplicationProperties(copy.bare, {
+        DeadLetterReason: "FilterEvaluationException",
+        DeadLetterErrorDescription: routed.description,
+      });
+      const dead = { ...copy, bare, size: bare.length + copy.annotations.length, expiresAt: undefined };
+      await this.deadLetter!.add([{ ...dead, seq: this.deadLetter!.allocateSequence(), enqueuedAt: now }]);
+      return true;
+    }
+    if (this.sessions && copy.sessionId === undefined) return false; // a session subscription takes none without
+    const forwardTo = this.props.forwardTo;
+    if (forwardTo && hops < MAX_FORWARD_HOPS) {
+      await this.router.forward(forwardTo, [copy], hops + 1);
+      return true;
+    }
+    await this.add([copy]);
+    return true;
+  }
+}
