@@ -1,0 +1,211 @@
+// Black-box: a subscription behaves like a queue for its receivers (settlement, dead-letter queue, deferral,
+// sessions, lock renewal, expiry, delivery limit), and topics, subscriptions and rules survive a restart.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ServiceBusClient } from "@azure/service-bus";
+import { QUEUE_DEFAULTS } from "../../src/config/model.js";
+import { uniqueName, type TestBroker } from "../helpers/broker.js";
+import { peekAll, receiveN, receiveOne, stopSdk, waitUntil } from "../helpers/sdk.js";
+import { startTopics, type TopicSpec } from "../helpers/topics.js";
+
+const T = {
+  dlq: uniqueName("dlq"),
+  defer: uniqueName("defer"),
+  sess: uniqueName("sess"),
+  renew: uniqueName("renew"),
+  limit: uniqueName("limit"),
+  expire: uniqueName("expire"),
+};
+const SUB = (t: string, s: string) => `${t}/Subscriptions/${s}`;
+
+let broker: TestBroker;
+let client: ServiceBusClient;
+
+before(async () => {
+  ({ broker, client } = await startTopics([
+    { name: T.dlq, subscriptions: [{ name: "s" }, { name: "other" }] },
+    { name: T.defer, subscriptions: [{ name: "s" }] },
+    { name: T.sess, subscriptions: [{ name: "s", properties: { requiresSession: true } }] },
+    { name: T.renew, subscriptions: [{ name: "s", properties: { lockDuration: "PT5S" } }] },
+    { name: T.limit, subscriptions: [{ name: "s", properties: { maxDeliveryCount: 2 } }, { name: "other" }] },
+    {
+      name: T.expire,
+      subscriptions: [
+        { name: "s", properties: { defaultMessageTimeToLive: "PT1S", deadLetteringOnMessageExpiration: true } },
+        { name: "other" },
+      ],
+    },
+  ]));
+});
+
+after(() => stopSdk(client, broker));
+
+async function send(topic: string, messages: any): Promise<void> {
+  const sender = client.createSender(topic);
+  await sender.sendMessages(messages);
+  await sender.close();
+}
+
+describe("subscriptions", () => {
+  test("dead-lettering a copy moves it to the subscription's dead-letter queue", async () => {
+    await send(T.dlq, { body: "bad" });
+    const r = client.createReceiver(T.dlq, "s");
+    const m = await receiveOne(r);
+    await r.deadLetterMessage(m, { deadLetterReason: "Broken", deadLetterErrorDescription: "why" });
+    await r.close();
+    const dlq = client.createReceiver(T.dlq, "s", { subQueueType: "deadLetter", receiveMode: "receiveAndDelete" });
+    const dead = await receiveOne(dlq);
+    await dlq.close();
+    assert.equal(dead.body, "bad");
+    assert.equal(dead.deadLetterReason, "Broken");
+    assert.equal(dead.deadLetterErrorDescription, "why");
+    assert.equal((await peekAll(client, SUB(T.dlq, "s"))).length, 0);
+    assert.equal((await peekAll(client, SUB(T.dlq, "other"))).length, 1, "the other subscription keeps its copy");
+  });
+
+  test("a deferred copy is received by its sequence number", async () => {
+    await send(T.defer, { body: "later" });
+    const r = client.createReceiver(T.defer, "s");
+    const m = await receiveOne(r);
+    await r.deferMessage(m);
+    const [again] = await r.receiveDeferredMessages(m.sequenceNumber!);
+    assert.equal(again.body, "later");
+    await r.completeMessage(again);
+    await r.close();
+    assert.equal((await peekAll(client, SUB(T.defer, "s"))).length, 0);
+  });
+
+  test("a session subscription delivers by session", async () => {
+    await send(T.sess, [
+      { body: "a1", sessionId: "A" },
+      { body: "b1", sessionId: "B" },
+      { body: "a2", sessionId: "A" },
+    ]);
+    const a = await client.acceptSession(T.sess, "s", "A", { receiveMode: "receiveAndDelete" });
+    assert.deepEqual(
+      (await receiveN(a, 2)).map((m) => [m.body, m.sessionId]),
+      [
+        ["a1", "A"],
+        ["a2", "A"],
+      ],
+    );
+    await a.setSessionState("state-A");
+    assert.equal(await a.getSessionState(), "state-A");
+    await a.close();
+    const next = await client.acceptNextSession(T.sess, "s", { receiveMode: "receiveAndDelete" });
+    assert.equal(next.sessionId, "B");
+    assert.equal((await receiveOne(next)).body, "b1");
+    await next.close();
+  });
+
+  test("a copy's lock is renewed with the subscription's lock duration", async () => {
+    await send(T.renew, { body: "hold" });
+    const r = client.createReceiver(T.renew, "s");
+    const m = await receiveOne(r);
+    const first = m.lockedUntilUtc!.getTime();
+    assert.ok(first - Date.now() <= 5_500, "5 s lock");
+    const renewed = await r.renewMessageLock(m);
+    assert.ok(renewed.getTime() >= first);
+    await r.completeMessage(m);
+    await r.close();
+  });
+
+  test("a copy abandoned maxDeliveryCount times is dead-lettered in its subscription only", async () => {
+    await send(T.limit, { body: "poison" });
+    const r = client.createReceiver(T.limit, "s");
+    for (let i = 0; i < 2; i++) await r.abandonMessage(await receiveOne(r));
+    await r.close();
+    const dead = await peekAll(client, SUB(T.limit, "s"), "deadLetter");
+    assert.deepEqual(
+      dead.map((m) => [m.body, m.deadLetterReason]),
+      [["poison", "MaxDeliveryCountExceeded"]],
+    );
+    const other = await peekAll(client, SUB(T.limit, "other"));
+    assert.deepEqual(
+      other.map((m) => [m.body, m.deliveryCount]),
+      [["poison", 0]],
+      "the other copy is untouched",
+    );
+  });
+
+  test("a copy expires by the subscription's default TTL into its dead-letter queue", async () => {
+    await send(T.expire, { body: "short" });
+    await waitUntil(Date.now() + 1_200);
+    const r = client.createReceiver(T.expire, "s");
+    assert.equal((await r.receiveMessages(1, { maxWaitTimeInMs: 500 })).length, 0);
+    await r.close();
+    const dead = await peekAll(client, SUB(T.expire, "s"), "deadLetter");
+    assert.deepEqual(
+      dead.map((m) => [m.body, m.deadLetterReason]),
+      [["short", "TTLExpiredException"]],
+    );
+    assert.equal((await peekAll(client, SUB(T.expire, "other"))).length, 1, "the topic's TTL still holds there");
+  });
+});
+
+describe("restart", () => {
+  test("topics, subscriptions, rules and the copies in subscriptions survive a restart", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "eventjobs-topics-"));
+    const declared = uniqueName("decl");
+    const spec: TopicSpec[] = [{ name: declared, subscriptions: [{ name: "kept" }] }];
+    let b: TestBroker | undefined;
+    let c: ServiceBusClient | undefined;
+    try {
+      ({ broker: b, client: c } = await startTopics(spec, {}, { dataDir }));
+      const ns = b.platform.broker.namespace("sbemulatorns")!;
+      const runtime = uniqueName("rt");
+      await ns.topics.createTopic(runtime, {
+        defaultMessageTimeToLiveMs: QUEUE_DEFAULTS.defaultMessageTimeToLiveMs,
+        requiresDuplicateDetection: false,
+        duplicateDetectionHistoryTimeWindowMs: 60_000,
+      });
+      await ns.topics.createSubscription(runtime, "s", {
+        lockDurationMs: 30_000,
+        maxDeliveryCount: 5,
+        defaultMessageTimeToLiveMs: QUEUE_DEFAULTS.defaultMessageTimeToLiveMs,
+        deadLetteringOnMessageExpiration: false,
+        requiresSession: false,
+      });
+      const rm = c.createRuleManager(declared, "kept");
+      await rm.createRule("mine", { applicationProperties: { x: 1 } });
+      const sender = c.createSender(runtime);
+      await sender.sendMessages({ body: "durable" });
+      await sender.close();
+      const s2 = c.createSender(declared);
+      await s2.sendMessages({ body: "declared", applicationProperties: { x: 1 } });
+      await s2.close();
+      await c.close();
+      await b.close();
+
+      ({ broker: b, client: c } = await startTopics(spec, {}, { dataDir }));
+      const r = c.createReceiver(runtime, "s", { receiveMode: "receiveAndDelete" });
+      assert.equal((await receiveOne(r)).body, "durable");
+      await r.close();
+      const names = [];
+      for await (const rule of c.createRuleManager(declared, "kept").listRules()) names.push(rule.name);
+      assert.deepEqual(names, ["$Default", "mine"]);
+      assert.deepEqual(
+        (await peekAll(c, `${declared}/Subscriptions/kept`)).map((m) => m.body),
+        ["declared"],
+      );
+      const ns2 = b.platform.broker.namespace("sbemulatorns")!;
+      assert.equal(ns2.topics.getSubscription(runtime, "s")?.properties.maxDeliveryCount, 5);
+      // deleting a topic deletes its subscriptions and their messages
+      const again = c.createSender(runtime);
+      await again.sendMessages({ body: "gone with the topic" });
+      await again.close();
+      assert.equal(await ns2.topics.deleteTopic(runtime), true);
+      await c.close();
+      await b.close();
+      ({ broker: b, client: c } = await startTopics(spec, {}, { dataDir }));
+      assert.equal(b.platform.broker.namespace("sbemulatorns")!.topics.topic(runtime), undefined);
+    } finally {
+      await c?.close();
+      await b?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
