@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     "no-eventjobs": { type: "boolean", default: false },
     "no-sdk": { type: "boolean", default: false },
     "no-write": { type: "boolean", default: false },
+    baseline: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -37,10 +38,12 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`usage: npm run bench:broker -- [--rounds 3] [--messages 20000] [--size 1024] [--window 100]
   [--credit 100] [--warmup 10000] [--sdk-batch 100] [--sdk-concurrency 100]
-  [--encode-each] [--client-nodelay] [--no-rabbit] [--no-eventjobs] [--no-sdk] [--no-write]
+  [--encode-each] [--client-nodelay] [--no-rabbit] [--no-eventjobs] [--no-sdk] [--no-write] [--baseline DIR]
   --encode-each: rhea-encode every message in the probe (default: one pre-encoded template, id patched)
   --client-nodelay: set TCP_NODELAY on the probe socket from the start (default: rhea's default,
-    Nagle on until a receiver is attached at connection level — i.e. during the send phase)`);
+    Nagle on until a receiver is attached at connection level — i.e. during the send phase)
+  --baseline DIR: also run the eventjobs checkout in DIR (e.g. a git worktree of an older commit, with
+    node_modules) as target "eventjobs-baseline", alternating with this one: a before/after in one run`);
   process.exit(0);
 }
 
@@ -70,7 +73,8 @@ const cfg = {
 const log = (s: string) => console.error(`[bench] ${s}`);
 dns.setDefaultResultOrder("ipv4first");
 
-const ORDER = ["eventjobs", "rabbit-classic", "rabbit-quorum", "ceiling"] as const;
+const BASELINE = "eventjobs-baseline";
+const ORDER = ["eventjobs", ...(args.baseline ? [BASELINE] : []), "rabbit-classic", "rabbit-quorum", "ceiling"];
 
 async function main(): Promise<number> {
   const loadStart = os.loadavg()[0];
@@ -101,6 +105,10 @@ async function main(): Promise<number> {
   try {
     if (args["no-eventjobs"]) failures.set("eventjobs", "skipped (--no-eventjobs)");
     else eventjobsPort = (await start("eventjobs", () => startEventjobs(log), ["eventjobs"]))?.amqpPort;
+    if (args.baseline) {
+      const checkout = args.baseline;
+      await start("baseline", () => startEventjobs(log, { checkout, target: BASELINE }), [BASELINE]);
+    }
     if (args["no-rabbit"])
       for (const n of ["rabbit-classic", "rabbit-quorum"]) failures.set(n, "skipped (--no-rabbit)");
     else

@@ -144,6 +144,12 @@ export async function renderReport(r: Report): Promise<string> {
     `| eventjobs / ceiling | ${fmtRatio(sC)} | ≥ ${TARGET.vsCeiling.toFixed(2)}× | ${verdict(sC, TARGET.vsCeiling)} | ` +
       `${fmtRatio(rC)} | ≥ ${TARGET.vsCeiling.toFixed(2)}× | ${verdict(rC, TARGET.vsCeiling)} |`,
   );
+  if (r.order.includes("eventjobs-baseline")) {
+    // before/after in one run (--baseline): no target, a regression shows as a ratio well under 1
+    const sB = ours.send / med("eventjobs-baseline", "sendRate"),
+      rB = ours.recv / med("eventjobs-baseline", "receiveRate");
+    L.push(`| eventjobs / eventjobs-baseline | ${fmtRatio(sB)} | — | — | ${fmtRatio(rB)} | — | — |`);
+  }
   L.push("");
 
   L.push(

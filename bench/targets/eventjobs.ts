@@ -13,8 +13,15 @@ export const QUEUE = "bench";
 export const KEY_NAME = "RootManageSharedAccessKey";
 export const KEY = "SAS_KEY_VALUE";
 
-export async function startEventjobs(log: (s: string) => void): Promise<Server> {
-  const main = path.join(root, "src", "cli", "main.ts");
+/**
+ * `checkout` (default: this repository) lets a run compare two versions of eventjobs side by side: the
+ * baseline target runs another checkout's `src/cli/main.ts` under the name `target`.
+ */
+export async function startEventjobs(
+  log: (s: string) => void,
+  { checkout = root, target = "eventjobs" }: { checkout?: string; target?: string } = {},
+): Promise<Server> {
+  const main = path.join(checkout, "src", "cli", "main.ts");
   if (!existsSync(main))
     throw new Error(
       `${path.relative(root, main)} does not exist yet (the broker CLI is not written) — skipping eventjobs`,
@@ -43,7 +50,7 @@ export async function startEventjobs(log: (s: string) => void): Promise<Server> 
     "--https-port",
     "0",
   ];
-  const child = startChild("eventjobs", process.execPath, args, { cwd: root, env: { ...process.env } });
+  const child = startChild(target, process.execPath, args, { cwd: checkout, env: { ...process.env } });
   const unregisterExit = onExitSync(() => rmSync(dir, { recursive: true, force: true }));
   const stop = async () => {
     await child.stop(5000);
@@ -55,13 +62,13 @@ export async function startEventjobs(log: (s: string) => void): Promise<Server> 
     await child.waitForLine(/eventjobs ready/, 30_000);
     const m = await child.waitForLine(/amqp:\s+amqp:\/\/[^:\s]+:(\d+)/, 5_000);
     const port = Number(m[1]);
-    log(`eventjobs ready in ${Date.now() - started} ms, amqp port ${port}`);
+    log(`${target} ready in ${Date.now() - started} ms, amqp port ${port}`);
     const audience = `sb://localhost/${QUEUE}`;
     return {
       amqpPort: port,
       targets: [
         {
-          name: "eventjobs",
+          name: target,
           probe: {
             host: "127.0.0.1",
             port,
@@ -78,6 +85,6 @@ export async function startEventjobs(log: (s: string) => void): Promise<Server> 
   } catch (err) {
     const out = child.output();
     await stop();
-    throw new Error(`eventjobs did not start: ${(err as Error).message}\n--- output tail ---\n${tail(out)}`);
+    throw new Error(`${target} did not start: ${(err as Error).message}\n--- output tail ---\n${tail(out)}`);
   }
 }
