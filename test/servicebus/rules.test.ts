@@ -16,7 +16,7 @@ before(async () => {
   ({ broker, client } = await startTopics([
     { name: T.manage, subscriptions: [{ name: "sub" }] },
     { name: T.route, subscriptions: [{ name: "sub" }] },
-    { name: T.action, subscriptions: [{ name: "sub" }] },
+    { name: T.action, subscriptions: [{ name: "sub" }, { name: "sys" }] },
   ]));
 });
 
@@ -79,6 +79,13 @@ describe("rules", () => {
       assert.equal(e.code, "MessagingEntityNotFound");
       return true;
     });
+    await assert.rejects(rm.createRule("bad", { sqlExpression: "color = = ((" }), (e: any) => {
+      assert.notEqual(e.code, "MessagingEntityAlreadyExists");
+      return true;
+    });
+    const names = [];
+    for await (const r of rm.listRules()) names.push(r.name);
+    assert.ok(!names.includes("bad"), "a refused rule is not added");
   });
 
   test("replacing $Default with a correlation rule changes which messages the subscription gets", async () => {
@@ -106,5 +113,21 @@ describe("rules", () => {
     await sender.close();
     const [m] = await peekAll(client, `${T.action}/Subscriptions/sub`);
     assert.deepEqual(m.applicationProperties, { keep: 1, tagged: "yes" });
+    assert.equal(m.body, "x");
+  });
+
+  test("an action can set a system property of the copy", async () => {
+    const rm = client.createRuleManager(T.action, "sys");
+    await rm.deleteRule("$Default");
+    await rm.createRule("relabel", { sqlExpression: "1=1" }, { sqlExpression: "SET sys.Label = 'relabelled'" });
+    const sender = client.createSender(T.action);
+    await sender.sendMessages({ body: "y", subject: "original", correlationId: "c1" });
+    await sender.close();
+    const msgs = await peekAll(client, `${T.action}/Subscriptions/sys`);
+    const m = msgs.find((x) => x.body === "y")!;
+    assert.equal(m.subject, "relabelled");
+    assert.equal(m.correlationId, "c1");
+    const plain = (await peekAll(client, `${T.action}/Subscriptions/sub`)).find((x) => x.body === "y")!;
+    assert.equal(plain.subject, "original", "the other subscription's copy is unchanged");
   });
 });

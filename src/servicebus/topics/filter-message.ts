@@ -78,3 +78,41 @@ export function withReplacedProperties(bare: Buffer, properties: Record<string, 
   const after = spans.find((s) => s.code > SECTION.applicationProperties)?.start ?? bare.length;
   return Buffer.concat([bare.subarray(0, after), section, bare.subarray(after)]);
 }
+
+/** Properties-section fields a rule action can set (`SET sys.Label = ...`), by FilterMessage name and position. */
+const SYSTEM_FIELDS: Array<[string, number]> = [
+  ["messageId", 0],
+  ["to", 2],
+  ["label", 3],
+  ["replyTo", 4],
+  ["correlationId", 5],
+  ["contentType", 6],
+  ["sessionId", 10],
+  ["replyToSessionId", 12],
+];
+
+/** The system fields an action changed (compared with what the filters saw); empty if none. */
+export function changedSystemFields(before: FilterMessage, after: FilterMessage): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name] of SYSTEM_FIELDS) if (after.system[name] !== before.system[name]) out[name] = after.system[name];
+  return out;
+}
+
+/** The bare message with properties-section fields replaced (`changed` from changedSystemFields). */
+export function withSystemFields(bare: Buffer, changed: Record<string, unknown>): Buffer {
+  const spans = splitSections(bare);
+  const props = spans.find((s) => s.code === SECTION.properties);
+  const fields: Typed[] = props ? [...(read(bare, SECTION.properties)?.value ?? [])] : [];
+  for (const [name, index] of SYSTEM_FIELDS) {
+    if (!(name in changed)) continue;
+    const v = changed[name];
+    if (v === undefined || v === null) fields[index] = null;
+    else fields[index] = name === "contentType" ? types.wrap_symbol(String(v)) : types.wrap_string(String(v));
+  }
+  for (let i = 0; i < fields.length; i++) if (fields[i] === undefined) fields[i] = null;
+  const w = new types.Writer();
+  w.write(types.described(types.wrap_ulong(SECTION.properties), types.wrap_list(fields)));
+  const section: Buffer = w.toBuffer();
+  if (props) return Buffer.concat([bare.subarray(0, props.start), section, bare.subarray(props.end)]);
+  return Buffer.concat([section, bare]);
+}

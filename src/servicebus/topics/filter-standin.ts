@@ -91,6 +91,24 @@ export function compileAction(action: RuleAction): (m: FilterMessage) => FilterM
   const set = /^\s*set\s+([A-Za-z_][\w.]*)\s*=\s*'([^']*)'\s*$/i.exec(action.expression);
   if (!set) throw new FilterError(`The SQL action '${action.expression}' is not supported yet.`);
   const [, name, value] = set;
+  const sys = /^sys\.(\w+)$/i.exec(name);
+  if (sys) {
+    const field = SYSTEM_NAMES[sys[1].toLowerCase()];
+    if (!field) throw new FilterError(`'${name}' cannot be set.`);
+    return (m) => ({ system: { ...m.system, [field]: value }, properties: m.properties });
+  }
   const key = name.replace(/^user\./i, "");
   return (m) => ({ system: m.system, properties: { ...m.properties, [key]: value } });
 }
+
+const SYSTEM_NAMES: Record<string, string> = {
+  label: "label",
+  subject: "label",
+  to: "to",
+  replyto: "replyTo",
+  correlationid: "correlationId",
+  contenttype: "contentType",
+  messageid: "messageId",
+  sessionid: "sessionId",
+  replytosessionid: "replyToSessionId",
+};

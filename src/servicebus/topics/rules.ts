@@ -12,7 +12,7 @@ import {
   type RuleAction,
   type RuleFilter,
 } from "./filter-standin.js";
-import { filterMessageOf, withReplacedProperties } from "./filter-message.js";
+import { changedSystemFields, filterMessageOf, withReplacedProperties, withSystemFields } from "./filter-message.js";
 
 export type { RuleAction, RuleFilter } from "./filter-standin.js";
 
@@ -110,8 +110,13 @@ export class RuleSet {
     }
     if (!out) return { kind: "none" };
     if (out === seen) return { kind: "copy", message: m };
-    const bare = withReplacedProperties(m.bare, out.properties);
-    return { kind: "copy", message: { ...m, bare, size: bare.length + m.annotations.length } };
+    const system = changedSystemFields(seen, out);
+    let bare = withReplacedProperties(m.bare, out.properties);
+    if (Object.keys(system).length) bare = withSystemFields(bare, system);
+    const copy: StoredMessage = { ...m, bare, size: bare.length + m.annotations.length };
+    if ("sessionId" in system) copy.sessionId = system.sessionId === undefined ? undefined : String(system.sessionId);
+    if ("messageId" in system && system.messageId !== undefined) copy.messageId = String(system.messageId);
+    return { kind: "copy", message: copy };
   }
 }
 
