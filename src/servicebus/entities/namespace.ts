@@ -61,6 +61,10 @@ export class Namespace extends EventEmitter implements Router {
 
   createQueue(name: string, props: QueueProperties): QueueEntity {
     const key = name.toLowerCase();
+    if (this.topics.topic(name)) {
+      // queues and topics share one name space
+      throw new BrokerError("EntityAlreadyExists", `The messaging entity '${this.name}/${name}' already exists.`);
+    }
     const existing = this.queues.get(key);
     if (existing) {
       existing.props = props;

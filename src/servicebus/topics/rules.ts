@@ -59,9 +59,17 @@ export type RouteResult =
 
 export class RuleSet {
   private readonly rules = new Map<string, CompiledRule>();
+  /** a true filter and no action anywhere: every message is copied unchanged without looking at it */
+  private takesAll = false;
 
   constructor(rules: RuleDescription[]) {
     for (const r of rules) this.rules.set(r.name.toLowerCase(), compile(r));
+    this.changed();
+  }
+
+  private changed(): void {
+    const all = [...this.rules.values()].map((c) => c.rule);
+    this.takesAll = all.some((r) => r.filter.type === "true") && all.every((r) => !r.action);
   }
 
   list(): RuleDescription[] {
@@ -81,24 +89,30 @@ export class RuleSet {
       );
     }
     this.rules.set(rule.name.toLowerCase(), compile(rule));
+    this.changed();
   }
 
   /** Replaces an existing rule (admin API update). */
   replace(rule: RuleDescription): void {
     this.rules.set(rule.name.toLowerCase(), compile(rule));
+    this.changed();
   }
 
   remove(name: string, entityPath: string): void {
     if (!this.rules.delete(name.toLowerCase())) {
       throw new BrokerError("EntityNotFound", `The messaging entity '${entityPath}/Rules/${name}' could not be found.`);
     }
+    this.changed();
   }
 
   /**
    * Whether `m` goes to the subscription, and as what: the matching rules' actions applied to a copy. A
-   * filter or action that throws gives "error" (dead-lettered when the subscription asks for it).
+   * filter or action that throws gives "error" (dead-lettered when the subscription asks for it). `view` gives
+   * the message as filters see it (shared by the topic's subscriptions, decoded only when a rule needs it).
    */
-  route(m: StoredMessage, seen: FilterMessage = filterMessageOf(m)): RouteResult {
+  route(m: StoredMessage, view: () => FilterMessage = () => filterMessageOf(m)): RouteResult {
+    if (this.takesAll) return { kind: "copy", message: m };
+    const seen = view();
     let out: FilterMessage | undefined;
     try {
       for (const c of this.rules.values()) {

@@ -69,12 +69,12 @@ export class SubscriptionEntity extends QueueEntity {
   }
 
   /**
-   * Takes a copy of `m` if the rules match it (with the matching rules' actions applied); `seen` is the
+   * Takes a copy of `m` if the rules match it (with the matching rules' actions applied); `view` gives the
    * message as filters see it, shared by the topic's subscriptions. Resolves with whether it took one.
    */
-  async offer(m: StoredMessage, seen: FilterMessage, hops: number): Promise<boolean> {
+  async offer(m: StoredMessage, view: () => FilterMessage, hops: number): Promise<boolean> {
     if (this.deleted) return false;
-    const routed = this.rules.route(m, seen);
+    const routed = this.rules.route(m, view);
     if (routed.kind === "none") return false;
     const now = Date.now();
     let copy: StoredMessage = routed.message;

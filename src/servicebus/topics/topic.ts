@@ -8,8 +8,9 @@ import { BrokerError, errors } from "../errors.js";
 import type { ParsedMessage } from "../message/codec.js";
 import { buildMessages } from "../entities/incoming.js";
 import { RecentIds } from "../entities/recent-ids.js";
-import { MessageState, type StoredMessage } from "../store/types.js";
+import type { StoredMessage } from "../store/types.js";
 import { filterMessageOf } from "./filter-message.js";
+import type { FilterMessage } from "./filter-standin.js";
 import type { SubscriptionEntity } from "./subscription.js";
 
 export interface TopicCounts {
@@ -105,8 +106,9 @@ export class TopicEntity extends EventEmitter {
     if (subs.length === 0) return;
     const writes: Promise<boolean>[] = [];
     for (const m of messages) {
-      const seen = filterMessageOf(m);
-      for (const sub of subs) writes.push(sub.offer(m, seen, hops));
+      let seen: FilterMessage | undefined;
+      const view = () => (seen ??= filterMessageOf(m));
+      for (const sub of subs) writes.push(sub.offer(m, view, hops));
     }
     await Promise.all(writes);
     this.emit("change", this);
@@ -136,5 +138,3 @@ export class TopicEntity extends EventEmitter {
     for (const s of this.subscriptions.values()) s.close();
   }
 }
-
-export { MessageState };
