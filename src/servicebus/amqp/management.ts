@@ -1,7 +1,7 @@
 // <entity>/$management request/response operations the SDKs use on queues (docs/compatibility.md).
 import rhea from "rhea";
 import { BrokerError } from "../errors.js";
-import { parseMessage } from "../message/codec.js";
+import { parseMessage, withoutBody } from "../message/codec.js";
 import { uuidToBuffer, uuidToString } from "../message/ids.js";
 import type { ClientConnection } from "./connection.js";
 import { encodeForDelivery } from "./delivery.js";
@@ -46,8 +46,14 @@ const operations: Record<string, { right: "Send" | "Listen" | "Manage"; run: Ope
       const count = Number(body["message-count"] ?? 1);
       const found = entity.peek(from, count, sessionIdOf(body));
       if (found.length === 0) return { status: 204, description: "No messages to peek" };
+      const omitBody = body["omit-message-body"] === true;
       const messages = found.map((m) => ({
-        message: encodeForDelivery({ ...m, lockedUntil: undefined, lockToken: undefined }),
+        message: encodeForDelivery({
+          ...m,
+          bare: omitBody ? withoutBody(m.bare) : m.bare,
+          lockedUntil: undefined,
+          lockToken: undefined,
+        }),
       }));
       return ok({ messages });
     },

@@ -1,13 +1,13 @@
 // A namespace: its queues (names are case-insensitive, as in Service Bus), its shared access policies,
 // and the routing between its entities (auto-forwarding, dead-letter forwarding).
 import { EventEmitter } from "node:events";
-import type { NamespaceConfig, QueueProperties, SasPolicyConfig } from "../../config/model.js";
+import type { NamespaceConfig, QueueProperties, SasPolicyConfig } from "../../model/config.js";
 import { resourcePath } from "../../identity/sas.js";
 import { errors } from "../errors.js";
 import type { MessageStore, StoredMessage } from "../store/types.js";
-import { DEAD_LETTER_SUFFIX, QueueEntity, type Router } from "./queue.js";
+import { DEAD_LETTER_SUFFIX, QueueEntity, type Forwarder } from "./queue.js";
 
-export class Namespace extends EventEmitter implements Router {
+export class Namespace extends EventEmitter implements Forwarder {
   private readonly queues = new Map<string, QueueEntity>();
   policies: SasPolicyConfig[];
   /** entity-level policies by lowercase queue name */

@@ -30,6 +30,6 @@ export interface EntityCounts {
 }
 
 /** Where dead-lettered and forwarded messages go; provided by the namespace. */
-export interface Router {
+export interface Forwarder {
   forward(target: string, messages: StoredMessage[]): Promise<void>;
 }
