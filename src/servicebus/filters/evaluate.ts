@@ -13,9 +13,9 @@ import {
   like,
   negate,
   toValue,
+  type FilterMessage,
   type Value,
 } from "./values.js";
-import type { FilterMessage } from "./index.js";
 
 type SystemKey = keyof FilterMessage["system"];
 interface SystemProperty {

@@ -238,3 +238,34 @@ function likePattern(pattern: string, esc: string | undefined): RegExp {
 function quote(c: string): string {
   return c.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
 }
+
+/** What a rule sees of a message. System properties by their Service Bus names (Label is the SDKs' Subject). */
+export interface FilterMessage {
+  system: {
+    messageId?: string;
+    correlationId?: string;
+    to?: string;
+    replyTo?: string;
+    /** the Subject of today's SDKs */
+    label?: string;
+    sessionId?: string;
+    replyToSessionId?: string;
+    contentType?: string;
+    partitionKey?: string;
+    viaPartitionKey?: string;
+    deliveryCount?: number;
+    enqueuedTimeUtc?: Date;
+    scheduledEnqueueTimeUtc?: Date;
+    sequenceNumber?: number | bigint;
+    enqueuedSequenceNumber?: number | bigint;
+    /** milliseconds; a TimeSpan in expressions */
+    timeToLive?: number;
+    expiresAtUtc?: Date;
+    lockToken?: string;
+    lockedUntilUtc?: Date;
+    size?: number;
+    deadLetterSource?: string;
+  };
+  /** application properties: string, number, boolean, Date, null, bigint or Long for int64, Buffer, … */
+  properties: Record<string, unknown>;
+}
