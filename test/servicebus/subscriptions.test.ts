@@ -218,6 +218,7 @@ describe("restart", () => {
       });
       const rm = c.createRuleManager(declared, "kept");
       await rm.createRule("mine", { applicationProperties: { x: 1 } });
+      await rm.createRule("dated", { applicationProperties: { at: new Date(946684800000) } });
       const sender = c.createSender(runtime);
       await sender.sendMessages({ body: "durable" });
       await sender.close();
@@ -232,8 +233,13 @@ describe("restart", () => {
       assert.equal((await receiveOne(r)).body, "durable");
       await r.close();
       const names = [];
-      for await (const rule of c.createRuleManager(declared, "kept").listRules()) names.push(rule.name);
-      assert.deepEqual(names, ["$Default", "mine"]);
+      let dated: any;
+      for await (const rule of c.createRuleManager(declared, "kept").listRules()) {
+        names.push(rule.name);
+        if (rule.name === "dated") dated = rule.filter;
+      }
+      assert.deepEqual(names, ["$Default", "dated", "mine"]);
+      assert.deepEqual(dated.applicationProperties, { at: new Date(946684800000) }, "typed values survive");
       assert.deepEqual(
         (await peekAll(c, `${declared}/Subscriptions/kept`)).map((m) => m.body),
         ["declared"],

@@ -4,7 +4,12 @@ import type { SubscriptionProperties, TopicConfig, TopicProperties } from "../..
 import { BrokerError, errors } from "../errors.js";
 import type { Forwarder } from "../entities/types.js";
 import type { EntityRecord, MessageStore } from "../store/types.js";
-import { parseTopicsDefinition, type SubscriptionDefinition, type TopicDefinition } from "./records.js";
+import {
+  parseTopicsDefinition,
+  stringifyTopicsDefinition,
+  type SubscriptionDefinition,
+  type TopicDefinition,
+} from "./records.js";
 import { defaultRule, ruleFromConfig, type RuleDescription } from "./rules.js";
 import { SUBSCRIPTIONS_SEGMENT, SubscriptionEntity } from "./subscription.js";
 import { TopicEntity, type TopicCounts } from "./topic.js";
@@ -348,7 +353,7 @@ export class TopicRegistry {
       createdAt: t.createdAt,
       updatedAt: t.updatedAt,
     };
-    return this.store.saveEntity({ path: topic.path, definition: JSON.stringify(def) });
+    return this.store.saveEntity({ path: topic.path, definition: stringifyTopicsDefinition(def) });
   }
 
   private saveSubscription(sub: SubscriptionEntity): Promise<void> {
@@ -361,6 +366,6 @@ export class TopicRegistry {
       createdAt: t.createdAt,
       updatedAt: t.updatedAt,
     };
-    return this.store.saveEntity({ path: sub.path, definition: JSON.stringify(def) });
+    return this.store.saveEntity({ path: sub.path, definition: stringifyTopicsDefinition(def) });
   }
 }
