@@ -99,6 +99,13 @@ describe("subscriptions", () => {
     assert.equal(next.sessionId, "B");
     assert.equal((await receiveOne(next)).body, "b1");
     await next.close();
+    // a copy without a session id goes to the session subscription's dead-letter queue, as the service does
+    await send(T.sess, { body: "no-session" });
+    const dead = await peekAll(client, SUB(T.sess, "s"), "deadLetter");
+    assert.deepEqual(
+      dead.map((m) => [m.body, m.deadLetterReason]),
+      [["no-session", "Session id is null."]],
+    );
   });
 
   test("a copy's lock is renewed with the subscription's lock duration", async () => {
