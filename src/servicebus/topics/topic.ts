@@ -108,7 +108,7 @@ export class TopicEntity extends EventEmitter {
     for (const m of messages) {
       let seen: FilterMessage | undefined;
       const view = () => (seen ??= filterMessageOf(m));
-      for (const sub of subs) writes.push(sub.offer(m, view, hops));
+      for (const sub of subs) writes.push(sub.offer(m, view, hops, () => ++this.lastSeq));
     }
     await Promise.all(writes);
     this.emit("change", this);
