@@ -23,6 +23,13 @@ export interface TopicCounts {
   subscriptionCount: number;
 }
 
+/** The largest message an entity that takes sends (a queue or a topic) accepts, in bytes. */
+export function maxMessageBytes(entity: TopicEntity | { props: { maxMessageSizeInKilobytes: number } }): number {
+  return (
+    (entity instanceof TopicEntity ? entity.maxMessageSizeInKilobytes : entity.props.maxMessageSizeInKilobytes) * 1024
+  );
+}
+
 export class TopicEntity extends EventEmitter {
   /** by lowercase subscription name */
   readonly subscriptions = new Map<string, SubscriptionEntity>();
