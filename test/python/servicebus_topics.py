@@ -1,21 +1,30 @@
 # Debian's azure-servicebus (uamqp) against eventjobs: a topic and its subscriptions, over AMQPS with a connection
 # string. Like servicebus_flow.py: one process, one line per step (`STEP <json>`), the test checks them.
-# The subscriptions' rules are made by the test before this runs (azure-servicebus 7.8.2 manages rules only through
-# ServiceBusAdministrationClient, the ATOM API, which does not serve topics yet).
+# The rules of SUB_RED and SUB_SQL are made by the test before this runs (with @azure/service-bus's rule manager);
+# azure-servicebus 7.8.2 manages rules only through ServiceBusAdministrationClient (the ATOM API over HTTPS), which
+# the last steps use on SUB_ADMIN when ADMIN_CONNECTION is set (the admin API serves topics).
 # Environment: SB_CONNECTION, TOPIC, SUB_ALL ($Default rule), SUB_RED (correlation filter color = red),
-# SUB_SQL (SQL filter color = 'blue' AND n > 1).
+# SUB_SQL (SQL filter color = 'blue' AND n > 1), SUB_ADMIN, ADMIN_CONNECTION (optional: with the HTTPS port).
 import json
 import os
 import time
 import traceback
 
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusSubQueue
+from azure.servicebus.management import (
+    CorrelationRuleFilter,
+    ServiceBusAdministrationClient,
+    SqlRuleAction,
+    SqlRuleFilter,
+)
 
 CONN = os.environ["SB_CONNECTION"]
 TOPIC = os.environ["TOPIC"]
 SUB_ALL = os.environ["SUB_ALL"]
 SUB_RED = os.environ["SUB_RED"]
 SUB_SQL = os.environ["SUB_SQL"]
+SUB_ADMIN = os.environ["SUB_ADMIN"]
+ADMIN_CONNECTION = os.environ.get("ADMIN_CONNECTION")
 
 
 def step(name, fn):
@@ -58,6 +67,30 @@ client = ServiceBusClient.from_connection_string(CONN, retry_total=0)
 state = {}
 
 with client:
+    # --- rules through ServiceBusAdministrationClient (the ATOM API over HTTPS), before anything is sent ---
+    if ADMIN_CONNECTION:
+        admin = ServiceBusAdministrationClient.from_connection_string(ADMIN_CONNECTION)
+
+        def describe(rule):
+            f, a = rule.filter, rule.action
+            if isinstance(f, CorrelationRuleFilter):
+                shown = {"correlation": {text(k): text(v) for k, v in (f.properties or {}).items()}}
+            else:
+                shown = {"sql": f.sql_expression}
+            return [rule.name, shown, a.sql_expression if a else None]
+
+        def admin_create_rules():
+            with admin:
+                admin.delete_rule(TOPIC, SUB_ADMIN, "$Default")
+                admin.create_rule(TOPIC, SUB_ADMIN, "green", filter=CorrelationRuleFilter(properties={"color": "green"}))
+                admin.create_rule(
+                    TOPIC, SUB_ADMIN, "big", filter=SqlRuleFilter("n > 5"), action=SqlRuleAction("SET tagged = 'yes'")
+                )
+                admin.create_rule(TOPIC, SUB_ADMIN, "gone", filter=SqlRuleFilter("1=0"))
+                admin.delete_rule(TOPIC, SUB_ADMIN, "gone")
+                return [describe(r) for r in admin.list_rules(TOPIC, SUB_ADMIN)]
+        step("admin rules: create, delete, list", admin_create_rules)
+
     def send():
         with client.get_topic_sender(TOPIC) as s:
             body, color, n = MESSAGES[0]
@@ -122,3 +155,16 @@ with client:
                 dlq.complete_message(m)
             return [[str(m), props(m), m.dead_letter_reason, m.dead_letter_error_description] for m in ms]
     step("subscription dead-letter queue", dead_letters)
+
+    # none of t0-t4 matched SUB_ADMIN's rules; these do (y1 does not)
+    if ADMIN_CONNECTION:
+        def admin_routed():
+            with client.get_topic_sender(TOPIC) as s:
+                s.send_messages([ServiceBusMessage(b, application_properties={"color": c, "n": n})
+                                 for b, c, n in [("g1", "green", 1), ("y9", "yellow", 9), ("y1", "yellow", 1)]])
+            with client.get_subscription_receiver(TOPIC, SUB_ADMIN) as r:
+                got = receive_all(r, 3, wait=3)
+                for m in got:
+                    r.complete_message(m)
+                return [[str(m), props(m)] for m in got]
+        step("admin rules route messages", admin_routed)
