@@ -104,6 +104,11 @@ export class TopicRegistry {
     return this.getTopic(name)!;
   }
 
+  /** Every topic with its properties and counts, in creation order. */
+  listTopics(): TopicInfo[] {
+    return this.topicNames().map((n) => this.getTopic(n)!);
+  }
+
   getTopic(name: string): TopicInfo | undefined {
     const topic = this.topic(name);
     if (!topic) return undefined;
@@ -171,6 +176,11 @@ export class TopicRegistry {
     if (extras) t.extras = extras;
     await this.saveSubscription(sub);
     return this.getSubscription(topicName, name)!;
+  }
+
+  /** A topic's subscriptions with their properties and counts, in creation order. */
+  listSubscriptions(topicName: string): SubscriptionInfo[] {
+    return this.subscriptionNames(topicName).map((n) => this.getSubscription(topicName, n)!);
   }
 
   getSubscription(topicName: string, name: string): SubscriptionInfo | undefined {
