@@ -1,6 +1,8 @@
 // The rhea probe: one connection; send N durable messages with at most `window`
 // unsettled (accept latency per message), then receive them all with credit `credit`,
 // accepting each (peek-lock style: unsettled deliveries, settled by our accept).
+// Fan-out (`receiveAddresses`): the receive phase attaches one receiver per address at once (each with credit
+// `credit`) on the same connection and expects every message at every one of them.
 import { performance } from "node:perf_hooks";
 import { randomBytes } from "node:crypto";
 import rhea, { type Connection, type EventContext, type Receiver, type Sender } from "rhea";
@@ -16,6 +18,8 @@ export interface ProbeOptions {
   password?: string;
   sendAddress: string;
   receiveAddress: string;
+  /** Fan-out: receive every message from each of these (concurrently) instead of from `receiveAddress`. */
+  receiveAddresses?: string[];
   messages: number;
   size: number;
   window: number;
@@ -32,7 +36,10 @@ export interface ProbeOptions {
 
 export interface ProbeResult {
   sendRate: number;
+  /** Deliveries/s in the receive phase (fan-out: messages × receivers). */
   receiveRate: number;
+  /** Deliveries counted at the receivers over send + receive time (fan-out's end-to-end rate). */
+  deliveredRate: number;
   acceptP50: number;
   acceptP99: number;
   sendMs: number;
@@ -107,9 +114,11 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     const send = await sendPhase(conn, o, phase);
     const recv = await receivePhase(conn, o, phase, send.runId);
 
+    const deliveries = o.messages * (o.receiveAddresses?.length ?? 1);
     return {
       sendRate: o.messages / (send.ms / 1000),
-      receiveRate: o.messages / (recv.ms / 1000),
+      receiveRate: deliveries / (recv.ms / 1000),
+      deliveredRate: deliveries / ((send.ms + recv.ms) / 1000),
       acceptP50: percentile(send.latencies, 50),
       acceptP99: percentile(send.latencies, 99),
       sendMs: send.ms,
@@ -242,56 +251,63 @@ async function sendPhase(conn: Connection, o: ProbeOptions, phase: Phase) {
 
 async function receivePhase(conn: Connection, o: ProbeOptions, phase: Phase, runId: string) {
   const n = o.messages;
+  const addresses = o.receiveAddresses ?? [o.receiveAddress];
+  const total = n * addresses.length;
   let received = 0;
   let stale = 0;
   let t0 = 0;
   let t1 = 0;
   const stallMs = o.stallMs ?? 20_000;
   const prefix = `${runId}-`;
-  let receiver: Receiver | undefined;
+  const receivers: Receiver[] = [];
+  const what = addresses.length === 1 ? addresses[0] : `${addresses.length} receivers (${addresses[0]}…)`;
 
-  await phase<void>(`receive ${n} from ${o.receiveAddress}`, Math.max(120_000, n * 5), (resolve, reject) => {
+  await phase<void>(`receive ${total} from ${what}`, Math.max(120_000, total * 5), (resolve, reject) => {
     let lastProgress = Date.now();
     const watchdog = setInterval(() => {
       if (Date.now() - lastProgress > stallMs) {
         clearInterval(watchdog);
-        reject(new Error(`receive stalled: received ${received}/${n} (stale ${stale})`));
+        reject(new Error(`receive stalled: received ${received}/${total} (stale ${stale})`));
       }
     }, 1000);
-    // snd_settle_mode 0 (unsettled) + rcv_settle_mode 0 (first): the broker keeps each message
-    // locked until our accept arrives — peek-lock + complete, as SDK users do.
-    receiver = conn.open_receiver({
-      source: { address: o.receiveAddress },
-      credit_window: o.credit,
-      autoaccept: true,
-      snd_settle_mode: 0,
-      rcv_settle_mode: 0,
-    });
-    receiver.once("receiver_open", () => {
-      t0 = performance.now();
-      lastProgress = Date.now();
-    });
-    receiver.on("receiver_close", () => {
-      clearInterval(watchdog);
-      reject(new Error(`receiver closed: ${JSON.stringify(receiver?.error)}`));
-    });
-    receiver.on("message", (ctx: EventContext) => {
-      lastProgress = Date.now();
-      const id = ctx.message?.message_id;
-      if (typeof id !== "string" || !id.startsWith(prefix)) {
-        stale++;
-        return;
-      }
-      received++;
-      if (received === n) {
-        t1 = performance.now();
+    for (const address of addresses) {
+      // snd_settle_mode 0 (unsettled) + rcv_settle_mode 0 (first): the broker keeps each message
+      // locked until our accept arrives — peek-lock + complete, as SDK users do.
+      const receiver = conn.open_receiver({
+        source: { address },
+        credit_window: o.credit,
+        autoaccept: true,
+        snd_settle_mode: 0,
+        rcv_settle_mode: 0,
+      });
+      receivers.push(receiver);
+      // the clock starts when the first receiver is attached
+      receiver.once("receiver_open", () => {
+        if (t0 === 0) t0 = performance.now();
+        lastProgress = Date.now();
+      });
+      receiver.on("receiver_close", () => {
         clearInterval(watchdog);
-        resolve();
-      }
-    });
+        reject(new Error(`receiver ${address} closed: ${JSON.stringify(receiver.error)}`));
+      });
+      receiver.on("message", (ctx: EventContext) => {
+        lastProgress = Date.now();
+        const id = ctx.message?.message_id;
+        if (typeof id !== "string" || !id.startsWith(prefix)) {
+          stale++;
+          return;
+        }
+        received++;
+        if (received === total) {
+          t1 = performance.now();
+          clearInterval(watchdog);
+          resolve();
+        }
+      });
+    }
   });
-  receiver!.removeAllListeners("receiver_close");
-  await closeLink(receiver!, "receiver");
+  for (const r of receivers) r.removeAllListeners("receiver_close");
+  await Promise.all(receivers.map((r) => closeLink(r, "receiver")));
   return { ms: t1 - t0, stale };
 }
 

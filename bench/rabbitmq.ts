@@ -16,6 +16,8 @@ export interface Rabbit {
   version: string;
   /** Queue name → probe address (same for send and receive). */
   queues: { classic: string; quorum: string };
+  /** Fan-out: a durable fanout exchange bound to durable classic queues (undefined: not asked for). */
+  fanout?: { sendAddress: string; receiveAddresses: string[] };
   stop(): Promise<void>;
 }
 
@@ -48,7 +50,12 @@ export async function ensureRabbitInstalled(log: (s: string) => void): Promise<v
   if (!existsSync(SERVER)) throw new Error(`${SERVER} missing after install`);
 }
 
-export async function startRabbit(log: (s: string) => void): Promise<Rabbit> {
+export const FANOUT_EXCHANGE = "bench-fanout";
+
+/** `fanoutQueues` > 0 also declares the fan-out: exchange `bench-fanout` (fanout, durable) bound to that many
+ *  durable classic queues `bench-fanout-<i>`, sent to at `/exchange/bench-fanout/fanout` (a fanout exchange
+ *  ignores the routing key) and received from at `/amq/queue/bench-fanout-<i>`. */
+export async function startRabbit(log: (s: string) => void, { fanoutQueues = 0 } = {}): Promise<Rabbit> {
   await ensureRabbitInstalled(log);
   const dir = mkdtempSync(path.join(tmpdir(), "bench-rabbit-"));
   const port = await freePort();
@@ -141,12 +148,37 @@ export async function startRabbit(log: (s: string) => void): Promise<Rabbit> {
       if (r.code !== 0 || !/\{(new|existing),/.test(r.out))
         throw new Error(`declaring ${type} queue failed:\n${tail(r.out)}`);
     }
+    let fanout: Rabbit["fanout"];
+    if (fanoutQueues > 0) {
+      const x = `rabbit_misc:r(<<"/">>, exchange, <<"${FANOUT_EXCHANGE}">>)`;
+      // rabbit_exchange:declare(Name, Type, Durable, AutoDelete, Internal, Args, ActingUser)
+      const dx = await ctl(["eval", `rabbit_exchange:declare(${x}, fanout, true, false, false, [], <<"guest">>).`]);
+      if (dx.code !== 0 || !/#?exchange|\{exchange,/.test(dx.out))
+        throw new Error(`declaring the fanout exchange failed:\n${tail(dx.out)}`);
+      const receiveAddresses: string[] = [];
+      for (let i = 0; i < fanoutQueues; i++) {
+        const name = `${FANOUT_EXCHANGE}-${i}`;
+        const q = `rabbit_misc:r(<<"/">>, queue, <<"${name}">>)`;
+        const dq = await ctl([
+          "eval",
+          `rabbit_amqqueue:declare(${q}, true, false, [{<<"x-queue-type">>, longstr, <<"classic">>}], none, <<"guest">>).`,
+        ]);
+        if (dq.code !== 0 || !/\{(new|existing),/.test(dq.out))
+          throw new Error(`declaring queue ${name} failed:\n${tail(dq.out)}`);
+        // #binding{source, key, destination, args} as a tuple (records do not exist in eval)
+        const b = await ctl(["eval", `rabbit_binding:add({binding, ${x}, <<>>, ${q}, []}, <<"guest">>).`]);
+        if (b.code !== 0 || b.out.trim() !== "ok") throw new Error(`binding ${name} failed:\n${tail(b.out)}`);
+        receiveAddresses.push(`/amq/queue/${name}`);
+      }
+      fanout = { sendAddress: `/exchange/${FANOUT_EXCHANGE}/fanout`, receiveAddresses };
+    }
     const ver = await ctl(["version"]);
     const version = ver.out.trim().split(/\s+/).pop() || "unknown";
     return {
       port,
       version,
       queues: { classic: "/amq/queue/bench-classic", quorum: "/amq/queue/bench-quorum" },
+      fanout,
       stop,
     };
   } catch (err) {

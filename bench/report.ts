@@ -21,8 +21,13 @@ export interface Report {
     sdkConcurrency: number;
     encodeEach: boolean;
     clientNoDelay: boolean;
+    fanout: boolean;
+    fanoutMessages: number;
+    fanoutSubscriptions: number;
   };
   order: string[];
+  /** The fan-out targets (eventjobs-fanout, rabbit-fanout), or none with --no-fanout. */
+  fanoutOrder: string[];
   results: Map<string, ProbeResult[]>;
   failures: Map<string, string>;
   sdkResults: SdkResult[];
@@ -33,7 +38,7 @@ export interface Report {
   loadStart: number;
 }
 
-const TARGET = { sendVsRabbit: 1.2, receiveVsRabbit: 1.1, vsCeiling: 0.7 };
+const TARGET = { sendVsRabbit: 1.2, receiveVsRabbit: 1.1, vsCeiling: 0.7, fanoutVsRabbit: 1.2 };
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 export function cpuModel(): string {
@@ -151,6 +156,7 @@ export async function renderReport(r: Report): Promise<string> {
     L.push(`| eventjobs / eventjobs-baseline | ${fmtRatio(sB)} | — | — | ${fmtRatio(rB)} | — | — |`);
   }
   L.push("");
+  if (r.fanoutOrder.length) renderFanout(r, L, verdict);
 
   L.push(
     "<details><summary>All runs</summary>",
@@ -171,6 +177,20 @@ export async function renderReport(r: Report): Promise<string> {
       `| @azure/service-bus | ${i + 1} | ${fmtRate(x.sendRate)} | ${fmtRate(x.receiveRate)} | — | — | ${x.stale} |`,
     ),
   );
+  if (r.fanoutOrder.some((n) => (r.results.get(n) ?? []).length)) {
+    L.push(
+      "",
+      "| fan-out target | run | send msg/s | receive deliveries/s | delivered msg/s | accept p50 ms | accept p99 ms | stale |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|",
+    );
+    for (const name of r.fanoutOrder)
+      (r.results.get(name) ?? []).forEach((x, i) =>
+        L.push(
+          `| ${name} | ${i + 1} | ${fmtRate(x.sendRate)} | ${fmtRate(x.receiveRate)} | ${fmtRate(x.deliveredRate)} | ` +
+            `${fmtMs(x.acceptP50)} | ${fmtMs(x.acceptP99)} | ${x.stale} |`,
+        ),
+      );
+  }
   L.push("", "</details>", "");
 
   if (r.problems.length) {
@@ -179,6 +199,51 @@ export async function renderReport(r: Report): Promise<string> {
     L.push("");
   }
   return L.join("\n");
+}
+
+/** The fan-out section: one topic with N subscriptions vs a fanout exchange bound to N durable queues. */
+function renderFanout(r: Report, L: string[], verdict: (v: number, min: number) => string): void {
+  const n = r.cfg.fanoutSubscriptions;
+  const med = (name: string, key: keyof ProbeResult) => median((r.results.get(name) ?? []).map((x) => x[key]));
+  L.push(
+    "## Fan-out",
+    "",
+    `- eventjobs: one topic with ${n} subscriptions (no rules declared: the $Default true filter each). ` +
+      `RabbitMQ: a durable fanout exchange bound to ${n} durable classic queues (send to \`/exchange/<x>/<key>\`, ` +
+      "receive from `/amq/queue/<q>`).",
+    `- Same probe, same connection: ${r.cfg.fanoutMessages.toLocaleString("en-US")} × ${r.cfg.size} B durable ` +
+      `messages sent with at most ${r.cfg.window} unsettled; then ${n} receivers attached at once, credit ` +
+      `${r.cfg.credit} each, every delivery unsettled (peek-lock) and accepted one by one, until each has every message.`,
+    `- **delivered msg/s** = sends × ${n} deliveries counted at the receivers, over send + receive time (the ` +
+      "fan-out's cost is paid at send on both: the copies are written before the accept). Receive deliveries/s is " +
+      "the receive phase alone.",
+    "",
+    "| target | send msg/s | receive deliveries/s | delivered msg/s | accept p50 ms | accept p99 ms | runs |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const name of r.fanoutOrder) {
+    const runs = r.results.get(name) ?? [];
+    if (runs.length === 0) {
+      L.push(`| ${name} | — | — | — | — | — | 0 (${r.failures.get(name) ?? "failed"}) |`);
+      continue;
+    }
+    L.push(
+      `| ${name} | ${fmtRate(med(name, "sendRate"))} | ${fmtRate(med(name, "receiveRate"))} | ` +
+        `${fmtRate(med(name, "deliveredRate"))} | ${fmtMs(med(name, "acceptP50"))} | ${fmtMs(med(name, "acceptP99"))} | ` +
+        `${runs.length} |`,
+    );
+  }
+  const ratio = med("eventjobs-fanout", "deliveredRate") / med("rabbit-fanout", "deliveredRate");
+  const recv = med("eventjobs-fanout", "receiveRate") / med("rabbit-fanout", "receiveRate");
+  const send = med("eventjobs-fanout", "sendRate") / med("rabbit-fanout", "sendRate");
+  L.push(
+    "",
+    "| ratio | delivered msg/s | target | met | send | receive |",
+    "|---|---:|---:|:-:|---:|---:|",
+    `| eventjobs-fanout / rabbit-fanout | ${fmtRatio(ratio)} | ≥ ${TARGET.fanoutVsRabbit.toFixed(2)}× | ` +
+      `${verdict(ratio, TARGET.fanoutVsRabbit)} | ${fmtRatio(send)} | ${fmtRatio(recv)} |`,
+    "",
+  );
 }
 
 /** Writes bench/results/<kind>-<YYYY-MM-DD>.md (suffix -2, -3… if that exists); returns the path. */
