@@ -4,6 +4,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { ServiceBusAdministrationClient } from "@azure/service-bus";
+import { createSasToken } from "../../src/identity/sas.js";
+import { parseXml, type XmlElement } from "../../src/servicebus/admin/xml.js";
 import type { TestBroker } from "./broker.js";
 
 export function adminClient(b: TestBroker, connectionString = b.connectionString): ServiceBusAdministrationClient {
@@ -43,4 +45,29 @@ export async function runAdminScript(b: TestBroker, body: string, env: Record<st
     timeout: 30_000,
   });
   return JSON.parse(stdout.trim().split("\n").pop()!);
+}
+
+/** One ATOM request over HTTP, signed with the emulator's root key as the JS admin client signs. */
+export async function atomCall(
+  b: TestBroker,
+  path: string,
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; text: string; xml?: XmlElement }> {
+  const url = `http://localhost:${b.platform.endpoints.httpPort}/${path}`;
+  const authorization = createSasToken(url.toLowerCase(), "RootManageSharedAccessKey", "SAS_KEY_VALUE");
+  const res = await fetch(url, {
+    method: init.method ?? "GET",
+    body: init.body,
+    headers: { authorization, ...init.headers },
+  });
+  const text = await res.text();
+  return { status: res.status, text, xml: text ? parseXml(text) : undefined };
+}
+
+/** An ATOM entry around a description element (`<RuleDescription …>…</RuleDescription>`). */
+export function atomEntry(description: string): string {
+  return (
+    `<?xml version="1.0" encoding="utf-8"?><entry xmlns="http://www.w3.org/2005/Atom">` +
+    `<content type="application/xml">${description}</content></entry>`
+  );
 }
