@@ -40,6 +40,16 @@ before(async () => {
           },
           { name: "all" },
           { name: "nothing", rules: [{ name: "never", filterType: "SqlFilter", sqlFilter: { sqlExpression: "1=0" } }] },
+          {
+            name: "sql",
+            rules: [
+              {
+                name: "blue-or-plain",
+                filterType: "SqlFilter",
+                sqlFilter: { sqlExpression: "color = 'blue' OR (NOT EXISTS(color) AND sys.Label IS NULL)" },
+              },
+            ],
+          },
         ],
       },
       { name: T.sched, subscriptions: [{ name: "s1" }, { name: "s2" }] },
@@ -120,7 +130,7 @@ describe("topics", () => {
       { body: "red-order", subject: "order", applicationProperties: { color: "red" } },
       { body: "blue-order", subject: "order", applicationProperties: { color: "blue" } },
       { body: "red-other", applicationProperties: { color: "red" } },
-      { body: "plain" },
+      { body: "plain", partitionKey: "pk" },
     ]);
     await sender.close();
     const bodies = async (sub: string) => (await peekAll(client, `${T.corr}/Subscriptions/${sub}`)).map((m) => m.body);
@@ -128,6 +138,7 @@ describe("topics", () => {
     assert.deepEqual(await bodies("orders"), ["red-order", "blue-order"]);
     assert.deepEqual(await bodies("all"), ["red-order", "blue-order", "red-other", "plain"]);
     assert.deepEqual(await bodies("nothing"), []);
+    assert.deepEqual(await bodies("sql"), ["blue-order", "plain"]);
   });
 
   test("a message scheduled on a topic lands in every subscription; cancelling by sequence number removes all copies", async () => {

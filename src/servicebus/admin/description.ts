@@ -1,9 +1,9 @@
 // Reads the QueueDescription of a PUT body into queue properties, with the service's checks. Every
 // rejection is a 400 whose detail names the property and the value, e.g.
 // "The value 'PT10M' of property 'LockDuration' is invalid: expected a duration from PT5S to PT5M."
-import { TIMESPAN_MAX_MS } from "../../config/duration.js";
-import { QUEUE_DEFAULTS, type QueueProperties } from "../../config/model.js";
-import { ENTITY_NAME } from "../../config/validate.js";
+import { TIMESPAN_MAX_MS } from "../../model/duration.js";
+import { QUEUE_DEFAULTS, type QueueProperties } from "../../model/config.js";
+import { ENTITY_NAME } from "../../model/validate.js";
 import type { QueueExtras } from "./atom.js";
 import { parseAuthorizationRules } from "./authorization-rules.js";
 import { AdminError, bool, descriptionOf, duration, int, invalid, MIN, SEC, status, userMetadata } from "./fields.js";

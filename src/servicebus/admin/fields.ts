@@ -1,7 +1,7 @@
 // The admin API's error type and the checks of description fields every entity kind shares. Every
 // rejection is a 400 whose detail names the property and the value, e.g.
 // "The value 'PT10M' of property 'LockDuration' is invalid: expected a duration from PT5S to PT5M."
-import { parseDuration } from "../../config/duration.js";
+import { parseDuration } from "../../model/duration.js";
 import { BrokerError, type ErrorCode } from "../errors.js";
 import { child, parseXml, XmlError, type XmlElement } from "./xml.js";
 

@@ -62,8 +62,8 @@ function typedValue(prop: string, key: string, v: XmlElement | undefined): unkno
     case "unsignedShort":
     case "unsignedByte": {
       if (!/^\s*-?\d+\s*$/.test(text)) throw bad(`an integer (${type})`);
-      const n = Number(text);
-      return Number.isSafeInteger(n) ? n : BigInt(text.trim());
+      // kept as numbers: rules are stored as JSON (a long beyond 2^53 loses precision)
+      return Number(text);
     }
     case "double":
     case "float":
@@ -111,7 +111,7 @@ function parseFilter(f: XmlElement | undefined): RuleFilter {
       const out: Correlation = { type: "correlation" };
       for (const [xml, key] of CORRELATION_FIELDS) {
         const v = child(f, xml);
-        if (v) (out as Record<string, unknown>)[key] = v.text;
+        if (v) (out as unknown as Record<string, unknown>)[key] = v.text;
       }
       const properties = keyValues("CorrelationFilter.Properties", child(f, "Properties"));
       if (properties) out.properties = properties;
@@ -172,10 +172,10 @@ function keyValuesXml(name: string, values: Record<string, unknown> | undefined)
   return `<${name}>${body}</${name}>`;
 }
 
-function sqlXml(expression: string, parameters?: Record<string, unknown>): string {
+function sqlXml(expression: string, parameters?: Record<string, unknown>, level?: number): string {
   return (
     el("SqlExpression", expression) +
-    el("CompatibilityLevel", COMPATIBILITY_LEVEL) +
+    el("CompatibilityLevel", level ?? COMPATIBILITY_LEVEL) +
     keyValuesXml("Parameters", parameters)
   );
 }
@@ -187,9 +187,12 @@ function filterXml(f: RuleFilter): string {
     case "false":
       return `<Filter i:type="FalseFilter">${sqlXml("1=0")}</Filter>`;
     case "sql":
-      return `<Filter i:type="SqlFilter">${sqlXml(f.expression, f.parameters)}</Filter>`;
+      return `<Filter i:type="SqlFilter">${sqlXml(f.expression, f.parameters, f.compatibilityLevel)}</Filter>`;
     case "correlation": {
-      const fields = CORRELATION_FIELDS.map(([xml, key]) => el(xml, f[key] as string | undefined)).join("");
+      const subject = f.subject ?? f.label;
+      const fields = CORRELATION_FIELDS.map(([xml, key]) =>
+        el(xml, key === "subject" ? subject : (f[key] as string | undefined)),
+      ).join("");
       return `<Filter i:type="CorrelationFilter">${fields}${keyValuesXml("Properties", f.properties)}</Filter>`;
     }
   }
@@ -197,7 +200,7 @@ function filterXml(f: RuleFilter): string {
 
 function actionXml(a: RuleAction | undefined): string {
   if (!a) return `<Action i:type="EmptyRuleAction"/>`;
-  return `<Action i:type="SqlRuleAction">${sqlXml(a.expression, a.parameters)}</Action>`;
+  return `<Action i:type="SqlRuleAction">${sqlXml(a.expression, a.parameters, a.compatibilityLevel)}</Action>`;
 }
 
 export function ruleDescription(r: RuleDescription): string {

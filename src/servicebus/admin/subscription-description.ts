@@ -1,8 +1,8 @@
 // SubscriptionDescription: the admin API's view of a subscription (rendered in the service's element
 // order) and the reading of a PUT body into subscription properties, with the service's checks. A
 // DefaultRuleDescription in a create body replaces the $Default rule.
-import { formatDuration, TIMESPAN_MAX_MS } from "../../config/duration.js";
-import { QUEUE_DEFAULTS, type SubscriptionProperties } from "../../config/model.js";
+import { formatDuration, TIMESPAN_MAX_MS } from "../../model/duration.js";
+import { QUEUE_DEFAULTS, type SubscriptionProperties } from "../../model/config.js";
 import type { SubscriptionCounts } from "../topics/registry.js";
 import type { RuleDescription } from "../topics/rules.js";
 import { el, entityUri, entry, iso, SB_COUNTS_NS, SB_NS, XSI_NS, type EntityTimes, type Origin } from "./atom.js";

@@ -1,7 +1,7 @@
 // TopicDescription: the admin API's view of a topic (rendered in the service's element order) and the
 // reading of a PUT body into topic properties, with the service's checks.
-import { formatDuration, TIMESPAN_MAX_MS } from "../../config/duration.js";
-import { QUEUE_DEFAULTS, type TopicProperties } from "../../config/model.js";
+import { formatDuration, TIMESPAN_MAX_MS } from "../../model/duration.js";
+import { QUEUE_DEFAULTS, type TopicProperties } from "../../model/config.js";
 import type { TopicCounts } from "../topics/topic.js";
 import { el, entry, iso, SB_COUNTS_NS, SB_NS, XSI_NS, type EntityTimes, type Origin } from "./atom.js";
 import { authorizationRulesXml, parseAuthorizationRules, type EntityAuthRule } from "./authorization-rules.js";

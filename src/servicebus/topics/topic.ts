@@ -3,14 +3,14 @@
 // rules matches. The copies carry the topic's sequence number (as in Service Bus). A message no subscription
 // takes is dropped, as the service does.
 import { EventEmitter } from "node:events";
-import { QUEUE_DEFAULTS, type TopicProperties } from "../../config/model.js";
+import { QUEUE_DEFAULTS, type TopicProperties } from "../../model/config.js";
 import { BrokerError, errors } from "../errors.js";
 import type { ParsedMessage } from "../message/codec.js";
 import { buildMessages } from "../entities/incoming.js";
 import { RecentIds } from "../entities/recent-ids.js";
 import type { StoredMessage } from "../store/types.js";
 import { filterMessageOf } from "./filter-message.js";
-import type { FilterMessage } from "./filter-standin.js";
+import type { FilterMessage } from "../filters/index.js";
 import type { SubscriptionEntity } from "./subscription.js";
 
 export interface TopicCounts {
