@@ -79,16 +79,20 @@ describe("rules through ServiceBusAdministrationClient", () => {
 
   test("a SQL filter with typed parameters and a SQL action with parameters round-trip", async () => {
     const t = await topicWithSubscription("adr-sql");
-    const filter = { sqlExpression: "1=1", sqlParameters: { "@s": "b", "@n": 1, "@x": 2.5, "@ok": true } };
+    const filter = {
+      sqlExpression: "stringValue = @s AND intValue = @n AND (ratio > @x OR flag = @ok) AND sent < @when",
+      sqlParameters: { "@s": "b", "@n": 1, "@x": 2.5, "@ok": true, "@when": new Date("2030-01-02T03:04:05.000Z") },
+    };
     const created = await admin.createRule(t, "s", "sql", filter, {
-      sqlExpression: "SET a='b'",
+      sqlExpression: "SET a = @p",
       sqlParameters: { "@p": "v" },
     });
     assert.deepEqual(plain(created), {
       name: "sql",
       filter,
-      action: { sqlExpression: "SET a='b'", sqlParameters: { "@p": "v" } },
+      action: { sqlExpression: "SET a = @p", sqlParameters: { "@p": "v" } },
     });
+    assert.deepEqual(plain(await admin.getRule(t, "s", "sql")), plain(created));
     const noAction = await admin.createRule(t, "s", "plain", { sqlExpression: "1=0" });
     assert.deepEqual(plain(noAction), {
       name: "plain",
@@ -147,6 +151,14 @@ describe("rules through ServiceBusAdministrationClient", () => {
       },
     );
     assert.equal(await admin.ruleExists(t, "s", "bad"), false, "a refused rule is not kept");
+    await assert.rejects(
+      admin.createRule(t, "s", "unbound", { sqlExpression: "a = @p" }),
+      /the parameter '@p' is not defined/,
+    );
+    await assert.rejects(
+      admin.createRule(t, "s", "bad-action", { correlationId: "x" }, { sqlExpression: "SET" }),
+      (e: Error & { statusCode?: number }) => e.statusCode === 400,
+    );
     await assert.rejects(admin.createRule(t, "s", "x".repeat(51), { correlationId: "x" }), { statusCode: 400 });
     await admin.deleteTopic(t);
   });
@@ -240,12 +252,19 @@ describe("rules created over HTTP decide what subscriptions take", () => {
     await admin.createRule(t, "nothing", "never", { sqlExpression: "1=0" });
     // a rule added after the subscription was created applies to later messages
     await admin.createRule(t, "red", "vip", { applicationProperties: { vip: true } });
+    await admin.createSubscription(t, "big", {
+      defaultRuleOptions: {
+        name: "big",
+        filter: { sqlExpression: "size > @min AND sys.label <> 'red'", sqlParameters: { "@min": 2 } },
+        action: { sqlExpression: "SET sys.label = 'big'; REMOVE size" },
+      },
+    });
 
     await sdk.createSender(t).sendMessages([
       { body: "r1", subject: "red" },
-      { body: "b1", subject: "blue" },
-      { body: "v1", subject: "blue", applicationProperties: { vip: true } },
-      { body: "r2", subject: "red" },
+      { body: "b1", subject: "blue", applicationProperties: { size: 1 } },
+      { body: "v1", subject: "blue", applicationProperties: { vip: true, size: 5 } },
+      { body: "r2", subject: "red", applicationProperties: { size: 9 } },
     ]);
     const take = async (sub: string, n: number) =>
       (await receiveN(sdk.createReceiver(t, sub, { receiveMode: "receiveAndDelete" }), n)).map((m) => [
@@ -261,6 +280,11 @@ describe("rules created over HTTP decide what subscriptions take", () => {
       ["v1", undefined],
       ["r2", "yes"],
     ]);
+    const big = await receiveN(sdk.createReceiver(t, "big", { receiveMode: "receiveAndDelete" }), 2, 2_000);
+    assert.deepEqual(
+      big.map((m) => [m.body, m.subject, m.applicationProperties]),
+      [["v1", "big", { vip: true }]],
+    );
     const peeker = sdk.createReceiver(t, "nothing");
     assert.deepEqual(await peeker.peekMessages(10), []);
     await peeker.close();
