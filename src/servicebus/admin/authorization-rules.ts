@@ -1,6 +1,6 @@
 // Entity-level shared access rules (the <AuthorizationRules> of a QueueDescription or TopicDescription):
 // stored with the entity and returned as the service returns them. They are kept for round trips; the
-// namespace's own policies are what authenticate connections (docs/compatibility.md).
+// namespace's own policies are what authenticate connections (docs/admin-api.md).
 import { randomBytes } from "node:crypto";
 import { AdminError, invalid } from "./fields.js";
 import { children, child, escapeXml, type XmlElement } from "./xml.js";
