@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { ServiceBusClient } from "@azure/service-bus";
+import { rmSync } from "node:fs";
 import { uniqueName, type TestBroker } from "../helpers/broker.js";
 import { adminClient, runAdminScript } from "../helpers/admin.js";
 import { receiveN } from "../helpers/sdk.js";
@@ -455,5 +456,56 @@ describe("subscriptions through ServiceBusAdministrationClient", () => {
       code: "MessageEntityNotFoundError",
       exists: false,
     });
+  });
+});
+
+describe("admin-made topics across a restart", () => {
+  test("topics, subscriptions, rules, echoed properties and messages come back", async () => {
+    const first = await startTopics([]);
+    const t = uniqueName("adp-t");
+    let admin = adminClient(first.broker);
+    await admin.createTopic(t, {
+      userMetadata: "kept",
+      duplicateDetectionHistoryTimeWindow: "PT2M",
+      authorizationRules: [
+        { claimType: "SharedAccessKey", accessRights: ["Send"], keyName: "s", primaryKey: KEY, secondaryKey: KEY },
+      ],
+    });
+    await admin.createSubscription(t, "s1", {
+      maxDeliveryCount: 3,
+      userMetadata: "sub kept",
+      defaultRuleOptions: {
+        name: "priced",
+        filter: { sqlExpression: "price > @min", sqlParameters: { "@min": 10 } },
+        action: { sqlExpression: "SET seen = 'yes'" },
+      },
+    });
+    await admin.createRule(t, "s1", "by-corr", { correlationId: "c", applicationProperties: { n: 1 } });
+    await first.client.createSender(t).sendMessages({ body: "held", applicationProperties: { price: 20 } });
+    const before = {
+      topic: plain(await admin.getTopic(t)),
+      sub: plain(await admin.getSubscription(t, "s1")),
+      rules: [] as object[],
+    };
+    for await (const r of admin.listRules(t, "s1")) before.rules.push(plain(r));
+    await first.client.close();
+    await first.broker.close({ keepData: true });
+
+    const second = await startTopics([], {}, { dataDir: first.broker.dataDir });
+    try {
+      admin = adminClient(second.broker);
+      assert.deepEqual(plain(await admin.getTopic(t)), before.topic);
+      assert.deepEqual(plain(await admin.getSubscription(t, "s1")), before.sub);
+      const rules: object[] = [];
+      for await (const r of admin.listRules(t, "s1")) rules.push(plain(r));
+      assert.deepEqual(rules, before.rules);
+      assert.equal((await admin.getSubscriptionRuntimeProperties(t, "s1")).activeMessageCount, 1);
+      const [m] = await receiveN(second.client.createReceiver(t, "s1", { receiveMode: "receiveAndDelete" }), 1);
+      assert.deepEqual([m?.body, m?.applicationProperties?.seen], ["held", "yes"]);
+    } finally {
+      await second.client.close();
+      await second.broker.close();
+      rmSync(first.broker.dataDir, { recursive: true, force: true });
+    }
   });
 });
