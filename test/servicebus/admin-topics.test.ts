@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { ServiceBusClient } from "@azure/service-bus";
 import { rmSync } from "node:fs";
-import { uniqueName, type TestBroker } from "../helpers/broker.js";
+import { queuesYaml, startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
 import { adminClient, runAdminScript } from "../helpers/admin.js";
 import { receiveN } from "../helpers/sdk.js";
 import { startTopics } from "../helpers/topics.js";
@@ -506,6 +506,50 @@ describe("admin-made topics across a restart", () => {
       await second.client.close();
       await second.broker.close();
       rmSync(first.broker.dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("admin API authorization for topics, subscriptions and rules", () => {
+  test("a policy without Manage gets the service's 401 on every kind", async () => {
+    const policies = `    authorizationRules:
+      - name: RootManageSharedAccessKey
+        rights: [Listen, Send, Manage]
+        primaryKey: SAS_KEY_VALUE
+      - name: listener
+        rights: [Listen]
+        primaryKey: listen-key-0123456789`;
+    const b = await startBroker(queuesYaml({}, policies), { inMemory: true });
+    try {
+      const root = adminClient(b);
+      const t = uniqueName("adz-t");
+      await root.createTopic(t);
+      await root.createSubscription(t, "s");
+      const listener = adminClient(
+        b,
+        `Endpoint=sb://localhost:${b.port};SharedAccessKeyName=listener;SharedAccessKey=listen-key-0123456789;UseDevelopmentEmulator=true;`,
+      );
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ["getTopic", () => listener.getTopic(t)],
+        ["createTopic", () => listener.createTopic(uniqueName("adz-x"))],
+        ["deleteTopic", () => listener.deleteTopic(t)],
+        ["createSubscription", () => listener.createSubscription(t, "other")],
+        ["getSubscriptionRuntimeProperties", () => listener.getSubscriptionRuntimeProperties(t, "s")],
+        ["getRule", () => listener.getRule(t, "s", "$Default")],
+        ["createRule", () => listener.createRule(t, "s", "r", { correlationId: "x" })],
+        ["listTopics", () => listener.listTopics().next()],
+      ];
+      for (const [name, call] of calls) {
+        await assert.rejects(call(), (e: Error & { code?: string; statusCode?: number }) => {
+          assert.equal(e.statusCode, 401, name);
+          assert.equal(e.code, "UnauthorizedRequestError", name);
+          return true;
+        });
+      }
+      assert.equal(await root.ruleExists(t, "s", "r"), false);
+      assert.equal((await root.getTopicRuntimeProperties(t)).subscriptionCount, 1);
+    } finally {
+      await b.close();
     }
   });
 });
