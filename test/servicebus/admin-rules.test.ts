@@ -102,14 +102,14 @@ describe("rules through ServiceBusAdministrationClient", () => {
     await admin.deleteTopic(t);
   });
 
-  test("listRules pages in the order rules were added; updateRule, deleteRule, ruleExists", async () => {
+  test("listRules pages by rule name, as the service lists them; updateRule, deleteRule, ruleExists", async () => {
     const t = await topicWithSubscription("adr-l");
     for (const n of ["zeta", "alpha", "mid"]) await admin.createRule(t, "s", n, { correlationId: n });
     const pages: string[][] = [];
     for await (const page of admin.listRules(t, "s").byPage({ maxPageSize: 2 })) pages.push(page.map((r) => r.name));
     assert.deepEqual(pages, [
-      ["$Default", "zeta"],
-      ["alpha", "mid"],
+      ["$Default", "alpha"],
+      ["mid", "zeta"],
     ]);
     const rule = await admin.getRule(t, "s", "alpha");
     rule.filter = { subject: "changed" };
@@ -184,7 +184,7 @@ describe("RuleDescription XML", () => {
       child(p, "Value")!.text,
     ]);
     assert.deepEqual(pairs, [
-      ["n", "d6p1:int", "5"],
+      ["n", "d6p1:double", "5"], // the JS SDK sends every number as a double
       ["s", "d6p1:string", "v"],
     ]);
     assert.equal(child(desc, "Action")!.attrs["i:type"], "EmptyRuleAction");
@@ -225,10 +225,26 @@ describe("RuleDescription XML", () => {
       headers: { "if-match": "*" },
     });
     assert.equal(update.status, 200, update.text);
+    // a 64-bit integer keeps every digit
+    const big = "9007199254740993";
+    const long = await atomCall(broker, `${t}/Subscriptions/s/Rules/long`, {
+      method: "PUT",
+      body: atomEntry(
+        `<RuleDescription xmlns="${SB}" xmlns:i="${XSI}"><Filter i:type="SqlFilter"><SqlExpression>n = @n</SqlExpression>` +
+          `<Parameters><KeyValueOfstringanyType><Key>@n</Key><Value i:type="l28:long" xmlns:l28="http://www.w3.org/2001/XMLSchema">${big}</Value>` +
+          `</KeyValueOfstringanyType></Parameters></Filter><Action i:type="EmptyRuleAction"/></RuleDescription>`,
+      ),
+    });
+    assert.equal(long.status, 201, long.text);
+    const value = child(
+      child(child(child(child(long.xml, "content")!.children[0], "Filter"), "Parameters"), "KeyValueOfstringanyType"),
+      "Value",
+    )!;
+    assert.deepEqual([value.attrs["i:type"], value.text], ["d6p1:long", big]);
     const odd = await atomCall(broker, `${t}/Subscriptions/s/Rules/odd`, { method: "PUT", body: rule("OddFilter") });
     assert.equal(odd.status, 400);
     assert.match(child(odd.xml, "Detail")!.text, /'OddFilter' of property 'Filter'/);
-    const feed = await atomCall(broker, `${t}/Subscriptions/s/Rules?$top=1&$skip=1`);
+    const feed = await atomCall(broker, `${t}/Subscriptions/s/Rules?$top=1&$skip=2`);
     assert.equal(feed.xml!.name, "feed");
     assert.deepEqual(
       children(feed.xml, "entry").map((e) => child(e, "title")!.text),

@@ -480,7 +480,10 @@ describe("admin-made topics across a restart", () => {
         action: { sqlExpression: "SET seen = 'yes'" },
       },
     });
-    await admin.createRule(t, "s1", "by-corr", { correlationId: "c", applicationProperties: { n: 1 } });
+    await admin.createRule(t, "s1", "by-corr", {
+      correlationId: "c",
+      applicationProperties: { n: 1, when: new Date("2025-01-02T03:04:05.006Z") },
+    });
     await first.client.createSender(t).sendMessages({ body: "held", applicationProperties: { price: 20 } });
     const before = {
       topic: plain(await admin.getTopic(t)),

@@ -94,11 +94,12 @@ export function embeddedServiceBusTrigger(broker: Broker, rule: string, meta: Se
     async read() {
       const ns = namespace();
       authorize(ns, cs);
-      if (meta.entityType !== "queue")
-        throw new Error(`subscription ${meta.subscriptionName} doesn't exist in topic ${meta.topicName}`);
-      const names = meta.useRegex ? ns.queueNames() : [meta.queueName];
+      const isQueue = meta.entityType === "queue";
+      const topic = isQueue ? undefined : ns.topics.topic(meta.topicName);
+      const all = () => (isQueue ? ns.queueNames() : topic ? [...topic.subscriptions.values()].map((s) => s.name) : []);
+      const names = meta.useRegex ? all() : [isQueue ? meta.queueName : meta.subscriptionName];
       const entities = names.flatMap((name) => {
-        const q = ns.queue(name);
+        const q = isQueue ? ns.queue(name) : topic?.subscriptions.get(name.toLowerCase());
         if (!q) return [];
         const c = q.counts();
         // Service Bus counts deferred messages as active (they wait in the queue, locked or not)

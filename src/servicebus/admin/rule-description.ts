@@ -54,16 +54,16 @@ function typedValue(prop: string, key: string, v: XmlElement | undefined): unkno
       if (text.trim() !== "true" && text.trim() !== "false") throw bad("true or false");
       return text.trim() === "true";
     case "int":
-    case "long":
     case "short":
     case "byte":
-    case "unsignedInt":
-    case "unsignedLong":
     case "unsignedShort":
-    case "unsignedByte": {
+    case "unsignedByte":
+    case "long":
+    case "unsignedInt":
+    case "unsignedLong": {
       if (!/^\s*-?\d+\s*$/.test(text)) throw bad(`an integer (${type})`);
-      // kept as numbers: rules are stored as JSON (a long beyond 2^53 loses precision)
-      return Number(text);
+      // the rule language's types: a long is a bigint, anything narrower a number (docs/servicebus-filters.md)
+      return type === "long" || type === "unsignedInt" || type === "unsignedLong" ? BigInt(text.trim()) : Number(text);
     }
     case "double":
     case "float":
@@ -153,11 +153,7 @@ function valueXml(v: unknown): string {
   let text: string;
   if (typeof v === "boolean") [type, text] = ["boolean", String(v)];
   else if (typeof v === "bigint") [type, text] = ["long", String(v)];
-  else if (typeof v === "number")
-    [type, text] = [
-      Number.isInteger(v) && Math.abs(v) < 2 ** 31 ? "int" : Number.isSafeInteger(v) ? "long" : "double",
-      String(v),
-    ];
+  else if (typeof v === "number") [type, text] = ["double", String(v)];
   else if (v instanceof Date) [type, text] = ["dateTime", v.toISOString()];
   else [type, text] = ["string", String(v)];
   return `<Value i:type="d6p1:${type}" xmlns:d6p1="${XSD_NS}">${escapeXml(text)}</Value>`;
