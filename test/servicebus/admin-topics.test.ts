@@ -556,3 +556,37 @@ describe("admin API authorization for topics, subscriptions and rules", () => {
     }
   });
 });
+
+describe("queues created without options", () => {
+  test("report the service's defaults, with an unlimited TTL", async () => {
+    const admin = adminClient(broker);
+    const q = uniqueName("adt-qd");
+    const created = await admin.createQueue(q);
+    assert.deepEqual(plain(created), {
+      name: q,
+      lockDuration: "PT1M",
+      maxSizeInMegabytes: 1024,
+      requiresDuplicateDetection: false,
+      requiresSession: false,
+      defaultMessageTimeToLive: UNLIMITED,
+      deadLetteringOnMessageExpiration: false,
+      duplicateDetectionHistoryTimeWindow: "PT10M",
+      maxDeliveryCount: 10,
+      enableBatchedOperations: true,
+      autoDeleteOnIdle: UNLIMITED,
+      authorizationRules: undefined,
+      status: "Active",
+      forwardTo: undefined,
+      forwardDeadLetteredMessagesTo: undefined,
+      userMetadata: undefined,
+      enablePartitioning: false,
+      enableExpress: false,
+      availabilityStatus: "Available",
+      maxMessageSizeInKilobytes: 256,
+    });
+    await sdk.createSender(q).sendMessages({ body: "kept" });
+    const [m] = await receiveN(sdk.createReceiver(q, { receiveMode: "receiveAndDelete" }), 1);
+    assert.equal(m?.body, "kept");
+    await admin.deleteQueue(q);
+  });
+});

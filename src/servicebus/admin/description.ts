@@ -56,7 +56,8 @@ export function parseQueueDefinition(
   current: QueueDefinition | undefined,
   exists: (name: string) => string | undefined,
 ): QueueDefinition {
-  const props: QueueProperties = { ...QUEUE_DEFAULTS };
+  // as the service: a queue created without a TTL keeps its messages for TimeSpan.MaxValue
+  const props: QueueProperties = { ...QUEUE_DEFAULTS, defaultMessageTimeToLiveMs: TIMESPAN_MAX_MS };
   const extras: QueueExtras = {};
   const desc = descriptionOf(body, "QueueDescription", "this path");
   let sizeGiven = false;
