@@ -299,7 +299,7 @@ describe("rules created over HTTP decide what subscriptions take", () => {
     const big = await receiveN(sdk.createReceiver(t, "big", { receiveMode: "receiveAndDelete" }), 2, 2_000);
     assert.deepEqual(
       big.map((m) => [m.body, m.subject, m.applicationProperties]),
-      [["v1", "big", { vip: true }]],
+      [["v1", "big", { vip: true, RuleName: "big" }]],
     );
     const peeker = sdk.createReceiver(t, "nothing");
     assert.deepEqual(await peeker.peekMessages(10), []);

@@ -7,7 +7,12 @@ import { uniqueName, type TestBroker } from "../helpers/broker.js";
 import { peekAll, stopSdk } from "../helpers/sdk.js";
 import { startTopics } from "../helpers/topics.js";
 
-const T = { manage: uniqueName("rules"), route: uniqueName("route"), action: uniqueName("action") };
+const T = {
+  manage: uniqueName("rules"),
+  route: uniqueName("route"),
+  action: uniqueName("action"),
+  multi: uniqueName("multi"),
+};
 
 let broker: TestBroker;
 let client: ServiceBusClient;
@@ -17,6 +22,7 @@ before(async () => {
     { name: T.manage, subscriptions: [{ name: "sub" }] },
     { name: T.route, subscriptions: [{ name: "sub" }] },
     { name: T.action, subscriptions: [{ name: "sub" }, { name: "sys" }] },
+    { name: T.multi, subscriptions: [{ name: "sub" }] },
   ]));
 });
 
@@ -122,7 +128,7 @@ describe("rules", () => {
     await sender.sendMessages({ body: "x", applicationProperties: { keep: 1 } });
     await sender.close();
     const [m] = await peekAll(client, `${T.action}/Subscriptions/sub`);
-    assert.deepEqual(m.applicationProperties, { keep: 1, tagged: "yes" });
+    assert.deepEqual(m.applicationProperties, { keep: 1, tagged: "yes", RuleName: "tag" });
     assert.equal(m.body, "x");
   });
 
@@ -139,5 +145,26 @@ describe("rules", () => {
     assert.equal(m.correlationId, "c1");
     const plain = (await peekAll(client, `${T.action}/Subscriptions/sub`)).find((x) => x.body === "y")!;
     assert.equal(plain.subject, "original", "the other subscription's copy is unchanged");
+  });
+
+  test("rules without actions give one copy; each matching rule with an action gives its own, named in RuleName", async () => {
+    const rm = client.createRuleManager(T.multi, "sub");
+    await rm.createRule("plain", { sqlExpression: "color = 'red'" });
+    await rm.createRule("one", { sqlExpression: "1=1" }, { sqlExpression: "SET x = 'one'" });
+    await rm.createRule("two", { applicationProperties: { color: "red" } }, { sqlExpression: "SET x = 'two'" });
+    await rm.createRule("never", { sqlExpression: "1=0" }, { sqlExpression: "SET x = 'never'" });
+    const sender = client.createSender(T.multi);
+    await sender.sendMessages({ body: "m", applicationProperties: { color: "red" } });
+    await sender.close();
+    const got = await peekAll(client, `${T.multi}/Subscriptions/sub`);
+    assert.deepEqual(
+      got.map((m) => [m.body, m.applicationProperties?.x, m.applicationProperties?.RuleName]),
+      [
+        ["m", undefined, undefined],
+        ["m", "one", "one"],
+        ["m", "two", "two"],
+      ],
+    );
+    assert.equal(new Set(got.map((m) => String(m.sequenceNumber))).size, 3, "each copy has its own sequence number");
   });
 });

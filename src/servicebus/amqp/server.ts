@@ -5,8 +5,7 @@ import { createServer as createTlsServer } from "node:tls";
 import rhea from "rhea";
 import type { Broker } from "../broker.js";
 import type { QueueEntity } from "../entities/queue.js";
-import { SubscriptionEntity } from "../topics/subscription.js";
-import { TopicEntity } from "../topics/topic.js";
+import { maxMessageBytes, type TopicEntity } from "../topics/topic.js";
 import { BrokerError, errors } from "../errors.js";
 import { BATCH_FORMAT, MalformedMessageError, parseMessage, splitBatch, type ParsedMessage } from "../message/codec.js";
 import { putToken, type TokenValidator } from "./cbs.js";
@@ -239,10 +238,7 @@ export class AmqpServer {
     const address = entityPathOf(remote.target?.address);
     if (address.toLowerCase() === "$cbs" || address.toLowerCase().endsWith("/$management")) return;
     const client = this.client(connection);
-    const entity = client.namespace.resolveEntity(address, client.host);
-    if (entity instanceof SubscriptionEntity) {
-      throw new BrokerError("NotAllowed", `Cannot send to the subscription '${address}'; send to its topic.`);
-    }
+    const entity = client.namespace.resolveSendTarget(address, client.host);
     client.authorize(address, "Send");
     this.entityOf.set(receiver, entity);
   }
@@ -319,9 +315,7 @@ export class AmqpServer {
       state.client!.authorize(address, "Send");
       const raw = ctx.format === BATCH_FORMAT ? ctx.message : rawOf(ctx.message);
       if (!Buffer.isBuffer(raw)) throw new BrokerError("DecodeError", "The message could not be decoded.");
-      const limitKb =
-        entity instanceof TopicEntity ? entity.maxMessageSizeInKilobytes : entity.props.maxMessageSizeInKilobytes;
-      if (raw.length > limitKb * 1024) throw errors.sizeExceeded(raw.length, limitKb * 1024);
+      if (raw.length > maxMessageBytes(entity)) throw errors.sizeExceeded(raw.length, maxMessageBytes(entity));
       parsed = ctx.format === BATCH_FORMAT ? splitBatch(raw).map(parseMessage) : [parseMessage(raw)];
     } catch (e) {
       return rejectDelivery(delivery, e);

@@ -7,7 +7,7 @@ import { resourcePath } from "../../identity/sas.js";
 import { BrokerError, errors } from "../errors.js";
 import type { MessageStore, StoredMessage } from "../store/types.js";
 import { TopicRegistry } from "../topics/registry.js";
-import { SUBSCRIPTIONS_SEGMENT } from "../topics/subscription.js";
+import { SUBSCRIPTIONS_SEGMENT, SubscriptionEntity } from "../topics/subscription.js";
 import type { TopicEntity } from "../topics/topic.js";
 import { DEAD_LETTER_SUFFIX, QueueEntity, type Forwarder } from "./queue.js";
 
@@ -110,6 +110,15 @@ export class Namespace extends EventEmitter implements Forwarder {
       found = this.topics.subscription(parts[0], parts[2]);
     if (!found) throw errors.entityNotFound(`sb://${displayHost}/${entityPath}`);
     return found instanceof QueueEntity && dlq ? found.deadLetter! : found;
+  }
+
+  /** An entity clients send to: a queue (or its dead-letter queue) or a topic; a subscription is refused. */
+  resolveSendTarget(entityPath: string, displayHost: string): QueueEntity | TopicEntity {
+    const e = this.resolveEntity(entityPath, displayHost);
+    if (e instanceof SubscriptionEntity) {
+      throw new BrokerError("NotAllowed", `Cannot send to the subscription '${entityPath}'; send to its topic.`);
+    }
+    return e;
   }
 
   /** An entity messages are received from: a queue, a subscription, or their dead-letter queues. */

@@ -54,7 +54,7 @@ function compile(rule: RuleDescription): CompiledRule {
 /** What routing a message through a subscription's rules gave. */
 export type RouteResult =
   | { kind: "none" }
-  | { kind: "copy"; message: StoredMessage }
+  | { kind: "copies"; messages: StoredMessage[] }
   | { kind: "error"; message: StoredMessage; description: string };
 
 export class RuleSet {
@@ -110,39 +110,51 @@ export class RuleSet {
   }
 
   /**
-   * Whether `m` goes to the subscription, and as what: the matching rules' actions applied to a copy. A filter
-   * or action that fails on this message (FilterEvaluationError) gives "error" when `deadLetterOnError` (the
-   * subscription's deadLetteringOnFilterEvaluationExceptions), else that rule is skipped. `view` gives the
-   * message as filters see it (shared by the topic's subscriptions, decoded only when a rule needs it).
+   * What `m` gives in the subscription (the service's topic filters and actions): one unchanged copy if any
+   * matching rule has no action, plus one copy per matching rule with an action, that action applied and the
+   * rule's name in its `RuleName` property. A filter or action that fails on this message
+   * (FilterEvaluationError) gives "error" when `deadLetterOnError` (the subscription's
+   * deadLetteringOnFilterEvaluationExceptions), else that rule is skipped. `view` gives the message as filters
+   * see it (shared by the topic's subscriptions, decoded only when a rule needs it).
    */
   route(
     m: StoredMessage,
     view: () => FilterMessage = () => filterMessageOf(m),
     deadLetterOnError = false,
   ): RouteResult {
-    if (this.takesAll) return { kind: "copy", message: m };
+    if (this.takesAll) return { kind: "copies", messages: [m] };
     const seen = view();
-    let out: FilterMessage | undefined;
+    let plain = false;
+    const annotated: StoredMessage[] = [];
     for (const c of this.rules.values()) {
       try {
         if (!c.matches(seen)) continue;
-        out = c.apply ? c.apply(out ?? seen) : (out ?? seen);
+        if (!c.apply) {
+          plain = true;
+          continue;
+        }
+        const out = c.apply(seen);
+        annotated.push(rewritten(m, seen, { ...out, properties: { ...out.properties, RuleName: c.rule.name } }));
       } catch (e) {
         if (!deadLetterOnError) continue;
         const description = `Rule '${c.rule.name}': ${e instanceof Error ? e.message : String(e)}`;
         return { kind: "error", message: m, description };
       }
     }
-    if (!out) return { kind: "none" };
-    if (out === seen) return { kind: "copy", message: m };
-    const system = changedSystemFields(seen, out);
-    let bare = withReplacedProperties(m.bare, out.properties);
-    if (Object.keys(system).length) bare = withSystemFields(bare, system);
-    const copy: StoredMessage = { ...m, bare, size: bare.length + m.annotations.length };
-    if ("sessionId" in system) copy.sessionId = system.sessionId === undefined ? undefined : String(system.sessionId);
-    if ("messageId" in system && system.messageId !== undefined) copy.messageId = String(system.messageId);
-    return { kind: "copy", message: copy };
+    const messages = plain ? [m, ...annotated] : annotated;
+    return messages.length ? { kind: "copies", messages } : { kind: "none" };
   }
+}
+
+/** `m` as a rule action left it (`out`, from what the filters saw). */
+function rewritten(m: StoredMessage, seen: FilterMessage, out: FilterMessage): StoredMessage {
+  const system = changedSystemFields(seen, out);
+  let bare = withReplacedProperties(m.bare, out.properties);
+  if (Object.keys(system).length) bare = withSystemFields(bare, system);
+  const copy: StoredMessage = { ...m, bare, size: bare.length + m.annotations.length };
+  if ("sessionId" in system) copy.sessionId = system.sessionId === undefined ? undefined : String(system.sessionId);
+  if ("messageId" in system && system.messageId !== undefined) copy.messageId = String(system.messageId);
+  return copy;
 }
 
 function byName(a: string, b: string): number {

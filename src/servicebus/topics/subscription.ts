@@ -70,40 +70,44 @@ export class SubscriptionEntity extends QueueEntity {
   }
 
   /**
-   * Takes a copy of `m` if the rules match it (with the matching rules' actions applied); `view` gives the
-   * message as filters see it, shared by the topic's subscriptions. Resolves with whether it took one.
+   * Takes what the rules make of `m` (rules.ts `route`: none, one or several copies); `view` gives the message as
+   * filters see it, shared by the topic's subscriptions; `nextSeq` gives the topic's next sequence number, for a
+   * second copy of the same message. Resolves with whether it took any.
    */
-  async offer(m: StoredMessage, view: () => FilterMessage, hops: number): Promise<boolean> {
+  async offer(m: StoredMessage, view: () => FilterMessage, hops: number, nextSeq: () => number): Promise<boolean> {
     if (this.deleted) return false;
-    const routed = this.rules.route(m, view, this.subscriptionProps.deadLetteringOnFilterEvaluationExceptions === true);
+    const deadLetterOnError = this.subscriptionProps.deadLetteringOnFilterEvaluationExceptions === true;
+    const routed = this.rules.route(m, view, deadLetterOnError);
     if (routed.kind === "none") return false;
-    let copy: StoredMessage = routed.message;
-    const ttl = this.subscriptionProps.defaultMessageTimeToLiveMs;
-    if (ttl && ttl < TIMESPAN_MAX_MS) {
-      // the subscription's own default TTL can only shorten the copy's life (TimeSpan.MaxValue is "never")
-      const own = (copy.scheduledAt ?? copy.enqueuedAt) + ttl;
-      if (copy.expiresAt === undefined || own < copy.expiresAt) copy = { ...copy, expiresAt: own };
-    }
     if (routed.kind === "error") {
-      await this.deadLetterCopy(copy, "FilterEvaluationException", routed.description);
+      await this.deadLetterCopy(this.withOwnTtl(m), "FilterEvaluationException", routed.description);
       return true;
     }
-    if (this.sessions && copy.sessionId === undefined) {
-      // as the service: a session subscription dead-letters a copy without a session id
-      await this.deadLetterCopy(
-        copy,
-        "Session id is null.",
-        "Session enabled entity doesn't allow a message whose session identifier is null.",
-      );
-      return true;
+    const copies = routed.messages.map((c, i) => this.withOwnTtl(i === 0 ? c : { ...c, seq: nextSeq() }));
+    if (this.sessions) {
+      for (const copy of copies.filter((c) => c.sessionId === undefined)) {
+        // as the service: a session subscription dead-letters a copy without a session id
+        await this.deadLetterCopy(
+          copy,
+          "Session id is null.",
+          "Session enabled entity doesn't allow a message whose session identifier is null.",
+        );
+      }
     }
+    const kept = this.sessions ? copies.filter((c) => c.sessionId !== undefined) : copies;
+    if (kept.length === 0) return true;
     const forwardTo = this.props.forwardTo;
-    if (forwardTo && hops < MAX_FORWARD_HOPS) {
-      await this.forwarder.forward(forwardTo, [copy], hops + 1);
-      return true;
-    }
-    await this.add([copy]);
+    if (forwardTo && hops < MAX_FORWARD_HOPS) await this.forwarder.forward(forwardTo, kept, hops + 1);
+    else await this.add(kept);
     return true;
+  }
+
+  /** The subscription's own default TTL can only shorten a copy's life (TimeSpan.MaxValue is "never"). */
+  private withOwnTtl(copy: StoredMessage): StoredMessage {
+    const ttl = this.subscriptionProps.defaultMessageTimeToLiveMs;
+    if (!ttl || ttl >= TIMESPAN_MAX_MS) return copy;
+    const own = (copy.scheduledAt ?? copy.enqueuedAt) + ttl;
+    return copy.expiresAt === undefined || own < copy.expiresAt ? { ...copy, expiresAt: own } : copy;
   }
 
   /** Puts a copy straight into the dead-letter queue (it never was in the subscription). */

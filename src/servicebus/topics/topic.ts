@@ -23,6 +23,13 @@ export interface TopicCounts {
   subscriptionCount: number;
 }
 
+/** The largest message an entity that takes sends (a queue or a topic) accepts, in bytes. */
+export function maxMessageBytes(entity: TopicEntity | { props: { maxMessageSizeInKilobytes: number } }): number {
+  return (
+    (entity instanceof TopicEntity ? entity.maxMessageSizeInKilobytes : entity.props.maxMessageSizeInKilobytes) * 1024
+  );
+}
+
 export class TopicEntity extends EventEmitter {
   /** by lowercase subscription name */
   readonly subscriptions = new Map<string, SubscriptionEntity>();
@@ -108,7 +115,7 @@ export class TopicEntity extends EventEmitter {
     for (const m of messages) {
       let seen: FilterMessage | undefined;
       const view = () => (seen ??= filterMessageOf(m));
-      for (const sub of subs) writes.push(sub.offer(m, view, hops));
+      for (const sub of subs) writes.push(sub.offer(m, view, hops, () => ++this.lastSeq));
     }
     await Promise.all(writes);
     this.emit("change", this);
