@@ -270,11 +270,12 @@ describe("ATOM admin API over HTTP", () => {
     assert.match(detail(notXml), /not valid XML/);
     const badName = await call("$weird", { method: "PUT", body: entry("") });
     assert.equal(badName.status, 400);
-    const topic = await call(uniqueName("adm-topic"), {
+    // a subscription or rule description at a queue's path
+    const misplaced = await call(uniqueName("adm-sub"), {
       method: "PUT",
-      body: entry("").replace(/QueueDescription/g, "TopicDescription"),
+      body: entry("").replace(/QueueDescription/g, "SubscriptionDescription"),
     });
-    assert.equal(topic.status, 400);
+    assert.equal(misplaced.status, 400);
     // RequiresSession cannot change on an existing queue
     const q = uniqueName("adm-session");
     assert.equal((await call(q, { method: "PUT", body: entry("") })).status, 201);

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { QueueProperties } from "../../model/config.js";
 import { formatDuration } from "../../model/duration.js";
+import { authorizationRulesXml, type EntityAuthRule } from "./authorization-rules.js";
 import { escapeXml } from "./xml.js";
 
 export const API_VERSION = "2021-05";
@@ -27,6 +28,7 @@ export interface QueueExtras {
   autoDeleteOnIdle?: string;
   enablePartitioning?: boolean;
   enableExpress?: boolean;
+  authorizationRules?: EntityAuthRule[];
 }
 
 export interface EntityTimes {
@@ -60,7 +62,7 @@ export interface Origin {
   namespace: string;
 }
 
-function iso(ms: number): string {
+export function iso(ms: number): string {
   return ms > 0 ? new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$10000Z") : "0001-01-01T00:00:00Z";
 }
 
@@ -68,7 +70,7 @@ function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-function el(name: string, value: string | number | boolean | undefined): string {
+export function el(name: string, value: string | number | boolean | undefined): string {
   return value === undefined ? "" : `<${name}>${escapeXml(String(value))}</${name}>`;
 }
 
@@ -76,7 +78,7 @@ function selfLink(origin: Origin, path: string): string {
   return `${origin.base}/${path}?api-version=${API_VERSION}`;
 }
 
-function entry(
+export function entry(
   origin: Origin,
   path: string,
   title: string,
@@ -93,7 +95,7 @@ function entry(
 }
 
 /** `sb://<host>/<name>`: how the service reports forwarding targets. */
-function entityUri(origin: Origin, name: string | undefined): string | undefined {
+export function entityUri(origin: Origin, name: string | undefined): string | undefined {
   return name === undefined ? undefined : `sb://${origin.host}/${name}`;
 }
 
@@ -114,7 +116,7 @@ export function queueDescription(origin: Origin, q: QueueView): string {
     el("SizeInBytes", c.sizeInBytes) +
     el("MessageCount", c.total) +
     el("IsAnonymousAccessible", false) +
-    "<AuthorizationRules></AuthorizationRules>" +
+    authorizationRulesXml(x.authorizationRules) +
     el("Status", x.status ?? "Active") +
     el("ForwardTo", entityUri(origin, p.forwardTo)) +
     el("CreatedAt", iso(t.createdAt)) +

@@ -1,86 +1,28 @@
 // Reads the QueueDescription of a PUT body into queue properties, with the service's checks. Every
 // rejection is a 400 whose detail names the property and the value, e.g.
 // "The value 'PT10M' of property 'LockDuration' is invalid: expected a duration from PT5S to PT5M."
-import { parseDuration, TIMESPAN_MAX_MS } from "../../model/duration.js";
+import { TIMESPAN_MAX_MS } from "../../model/duration.js";
 import { QUEUE_DEFAULTS, type QueueProperties } from "../../model/config.js";
 import { ENTITY_NAME } from "../../model/validate.js";
-import { BrokerError, type ErrorCode } from "../errors.js";
 import type { QueueExtras } from "./atom.js";
-import { child, parseXml, XmlError, type XmlElement } from "./xml.js";
+import { parseAuthorizationRules } from "./authorization-rules.js";
+import { AdminError, bool, descriptionOf, duration, int, invalid, MIN, SEC, status, userMetadata } from "./fields.js";
 
-/**
- * An admin API failure: a code of the broker's error table (errors.ts), whose status is the HTTP status, and
- * the detail text of the service's <Error> body.
- */
-export class AdminError extends BrokerError {
-  constructor(code: ErrorCode, message: string) {
-    super(code, message);
-    this.name = "AdminError";
-  }
-}
-
-const SEC = 1000;
-const MIN = 60 * SEC;
+export { AdminError } from "./fields.js";
 
 export interface QueueDefinition {
   props: QueueProperties;
   extras: QueueExtras;
 }
 
-function invalid(prop: string, value: string, expected: string): AdminError {
-  return new AdminError(
-    "ArgumentError",
-    `The value '${value}' of property '${prop}' is invalid: expected ${expected}.`,
-  );
-}
-
-function bool(prop: string, v: string): boolean {
-  const t = v.trim().toLowerCase();
-  if (t === "true" || t === "false") return t === "true";
-  throw invalid(prop, v, "true or false");
-}
-
-function int(prop: string, v: string, expected: string, ok: (n: number) => boolean): number {
-  const n = /^\s*-?\d+\s*$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || !ok(n)) throw invalid(prop, v, expected);
-  return n;
-}
-
-function duration(prop: string, v: string, min: number, max: number, range: string): number {
-  const ms = parseDuration(v.trim());
-  // (floor: TimeSpan.MaxValue parses to a fraction of a millisecond above TIMESPAN_MAX_MS)
-  if (!(ms >= min && Math.floor(ms) <= max)) throw invalid(prop, v, `an ISO-8601 duration from ${range}`);
-  return ms;
-}
-
-/** The body's QueueDescription element: in an ATOM entry's <content>, or the root itself. */
-function descriptionElement(body: string): XmlElement | undefined {
-  if (!body.trim()) return undefined;
-  let root: XmlElement;
-  try {
-    root = parseXml(body);
-  } catch (e) {
-    if (e instanceof XmlError)
-      throw new AdminError("ArgumentError", `The request body is not valid XML: ${e.message}.`);
-    throw e;
-  }
-  const desc = root.name === "entry" ? child(root, "content")?.children[0] : root;
-  if (!desc) throw new AdminError("ArgumentError", "The request body has no <content> with a QueueDescription.");
-  if (desc.name !== "QueueDescription") {
-    const what = desc.name.replace(/Description$/, "").toLowerCase();
-    throw new AdminError(
-      "ArgumentError",
-      `The request body describes a ${what} (${desc.name}); only queues are supported at this path.`,
-    );
-  }
-  return desc;
-}
+/** The service reports a partitioned entity's size over its 16 partitions. */
+export const PARTITIONS = 16;
 
 /**
  * Resolves a forwarding target as the SDKs send it (`sb://host/name`, `https://host/name` or a bare name)
  * to the name of an existing queue of the namespace.
  */
-function entityRef(
+export function entityRef(
   prop: string,
   v: string,
   self: string,
@@ -114,9 +56,11 @@ export function parseQueueDefinition(
   current: QueueDefinition | undefined,
   exists: (name: string) => string | undefined,
 ): QueueDefinition {
-  const props: QueueProperties = { ...QUEUE_DEFAULTS };
+  // as the service: a queue created without a TTL keeps its messages for TimeSpan.MaxValue
+  const props: QueueProperties = { ...QUEUE_DEFAULTS, defaultMessageTimeToLiveMs: TIMESPAN_MAX_MS };
   const extras: QueueExtras = {};
-  const desc = descriptionElement(body);
+  const desc = descriptionOf(body, "QueueDescription", "this path");
+  let sizeGiven = false;
   for (const c of desc?.children ?? []) {
     const v = c.text;
     switch (c.name) {
@@ -124,6 +68,7 @@ export function parseQueueDefinition(
         props.lockDurationMs = duration(c.name, v, 5 * SEC, 5 * MIN, "PT5S to PT5M");
         break;
       case "MaxSizeInMegabytes":
+        sizeGiven = true;
         props.maxSizeInMegabytes = int(
           c.name,
           v,
@@ -179,24 +124,24 @@ export function parseQueueDefinition(
         extras.enableExpress = bool(c.name, v);
         break;
       case "Status":
-        if (!["Active", "Disabled", "SendDisabled", "ReceiveDisabled"].includes(v.trim())) {
-          throw invalid(c.name, v, "Active, Disabled, SendDisabled or ReceiveDisabled");
-        }
-        extras.status = v.trim();
+        extras.status = status(c.name, v);
         break;
       case "UserMetadata":
-        if (v.length > 1024) throw invalid(c.name, `${v.slice(0, 40)}…`, "at most 1024 characters");
-        extras.userMetadata = v;
+        extras.userMetadata = userMetadata(c.name, v);
+        break;
+      case "AuthorizationRules":
+        extras.authorizationRules = parseAuthorizationRules(c, current?.extras.authorizationRules);
         break;
       case "AutoDeleteOnIdle":
         duration(c.name, v, 5 * MIN, TIMESPAN_MAX_MS, "PT5M to P10675199DT2H48M5.4775807S");
         extras.autoDeleteOnIdle = v.trim();
         break;
-      // read-only runtime fields a client may echo back from a GET, and rules this broker does not keep
+      // read-only runtime fields a client may echo back from a GET
       default:
         break;
     }
   }
+  props.maxSizeInMegabytes = partitionedSize(props.maxSizeInMegabytes, sizeGiven, extras.enablePartitioning);
   if (current) {
     // the service refuses to change these on an existing queue
     if (props.requiresSession !== current.props.requiresSession) {
@@ -220,4 +165,14 @@ export function checkQueueName(name: string): void {
   if (!name || name.startsWith("$") || !ENTITY_NAME.test(name)) {
     throw new AdminError("ArgumentError", `The entity name '${name}' is invalid: expected ${ENTITY_NAME.expected}.`);
   }
+}
+
+/**
+ * The size the service reports for a partitioned entity: the given size times the partitions, unless the
+ * value is already that (an update sending back what a GET returned).
+ */
+export function partitionedSize(mb: number | undefined, given: boolean, partitioned: boolean | undefined): number {
+  const size = mb ?? QUEUE_DEFAULTS.maxSizeInMegabytes!;
+  if (!partitioned) return size;
+  return given && size > 5 * 1024 ? size : size * PARTITIONS;
 }

@@ -24,7 +24,7 @@ interface QueueInfo {
 }
 
 /** Service Bus returns at most 100 entries per page. */
-const MAX_PAGE = 100;
+export const MAX_PAGE = 100;
 
 export class AdminOperations {
   // keyed by entity object: cheap on the hot "change" path, and forgotten with the queue
@@ -99,6 +99,13 @@ export class AdminOperations {
   ): Promise<{ status: number; body: string }> {
     checkQueueName(name);
     const existing = ns.queue(name);
+    const topic = ns.topics.topic(name);
+    if (topic) {
+      throw new AdminError(
+        "EntityAlreadyExists",
+        `The messaging entity '${ns.name}:Topic:${topic.name}' already exists.`,
+      );
+    }
     if (update && !existing) throw notFound(origin, name);
     if (!update && existing) {
       throw new AdminError(
@@ -148,13 +155,6 @@ export class AdminOperations {
     return feed(origin, "$Resources/Queues", "Queues", entries, { skip, top, next });
   }
 
-  /** The topics feed: this broker has no topics yet, so always an empty page. */
-  listTopics(origin: Origin, query: URLSearchParams): string {
-    const skip = pageParam(query, "$skip", 0);
-    const top = Math.min(pageParam(query, "$top", MAX_PAGE), MAX_PAGE);
-    return feed(origin, "$Resources/Topics", "Topics", [], { skip, top });
-  }
-
   namespaceInfo(origin: Origin): string {
     return namespaceInfoEntry(origin, this.startedAt);
   }
@@ -164,7 +164,7 @@ function notFound(origin: Origin, name: string): AdminError {
   return new AdminError("EntityNotFound", `The messaging entity '${origin.namespace}:Queue:${name}' was not found.`);
 }
 
-function pageParam(query: URLSearchParams, key: string, fallback: number): number {
+export function pageParam(query: URLSearchParams, key: string, fallback: number): number {
   const raw = query.get(key);
   if (raw === null || raw === "") return fallback;
   const n = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
@@ -175,4 +175,18 @@ function pageParam(query: URLSearchParams, key: string, fallback: number): numbe
     );
   }
   return n;
+}
+
+/** One page of names (sorted case-insensitively) and the `$skip` of the next page, if any. */
+export function pageOf(
+  names: string[],
+  query: URLSearchParams,
+  sort = true,
+): { skip: number; top: number; page: string[]; next?: number } {
+  const skip = pageParam(query, "$skip", 0);
+  const top = Math.min(pageParam(query, "$top", MAX_PAGE), MAX_PAGE);
+  const sorted = sort ? [...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())) : names;
+  const page = sorted.slice(skip, skip + top);
+  const next = skip + page.length < sorted.length && page.length > 0 ? skip + page.length : undefined;
+  return { skip, top, page, next };
 }

@@ -1,15 +1,19 @@
 // HTTP routing of the ATOM admin API (served on 5300 like the MS emulator, and on the HTTPS ports):
 //   GET /$namespaceinfo · GET /$Resources/Queues?$skip&$top · GET /$Resources/Topics
-//   GET | PUT (create; update with If-Match: *) | DELETE /<queue>
-//   /<topic>/Subscriptions[/<sub>[/Rules/<rule>]] → 404 (this broker has no topics yet)
+//   GET | PUT (create; update with If-Match: *) | DELETE /<queue> and /<topic> (a PUT's body says which)
+//   GET /<topic>/Subscriptions · GET | PUT | DELETE /<topic>/Subscriptions/<sub>
+//   GET /<topic>/Subscriptions/<sub>/Rules · GET | PUT | DELETE /<topic>/Subscriptions/<sub>/Rules/<rule>
 // The namespace comes from the Host header, as on the AMQP side. Errors are the service's <Error> bodies.
 import type { ServerResponse } from "node:http";
 import { readBody, type Request, type Router } from "../../http/router.js";
 import type { Broker } from "../broker.js";
 import { CONTENT_TYPE_ENTRY, CONTENT_TYPE_ERROR, CONTENT_TYPE_FEED, errorBody, type Origin } from "./atom.js";
 import { requireManage, sasAuthorize, type AdminAction, type AdminAuthorizer } from "./auth.js";
+import { BrokerError } from "../errors.js";
 import { AdminError } from "./description.js";
+import { contentOf, parseBody } from "./fields.js";
 import { AdminOperations } from "./handlers.js";
+import { TopicAdminOperations } from "./topic-handlers.js";
 
 export interface AdminApiOptions {
   /** authenticates requests; default: SAS against the namespace's policies (sasAuthorize) */
@@ -22,14 +26,15 @@ export interface AdminApiOptions {
  */
 const ENTITY_PATH =
   /^\/(?!(?:api|assets|dashboard|metadata|msi)(?:\/|$)|health$|\$servicebus\/|favicon\.ico$)(?<path>.+)$/i;
-const SUBSCRIPTIONS = /^(?<topic>.+?)\/subscriptions(?:\/|$)/i;
+const SUBSCRIPTIONS = /^(?<topic>.+?)\/subscriptions(?:\/(?<sub>[^/]+)(?:(?<rules>\/rules)(?:\/(?<rule>[^/]+))?)?)?$/i;
 /** PUT bodies are small XML documents */
 const MAX_BODY = 256 * 1024;
 
 export function registerAdminApi(router: Router, broker: Broker, opts: AdminApiOptions = {}): AdminOperations {
   const ops = new AdminOperations(broker);
+  const topics = new TopicAdminOperations(broker);
   const authorize = opts.authorize ?? sasAuthorize;
-  router.on("*", ENTITY_PATH, (req, res) => handle(req, res, broker, ops, authorize));
+  router.on("*", ENTITY_PATH, (req, res) => handle(req, res, broker, { ops, topics }, authorize));
   return ops;
 }
 
@@ -45,7 +50,7 @@ async function handle(
   req: Request,
   res: ServerResponse,
   broker: Broker,
-  ops: AdminOperations,
+  { ops, topics }: { ops: AdminOperations; topics: TopicAdminOperations },
   authorize: AdminAuthorizer,
 ): Promise<void> {
   const host = req.headers.host ?? "localhost";
@@ -74,18 +79,78 @@ async function handle(
       await auth("read");
       if (lower === "$namespaceinfo") return send(res, 200, CONTENT_TYPE_ENTRY, ops.namespaceInfo(origin));
       const body =
-        lower === "$resources/queues" ? ops.listQueues(origin, ns, req.query) : ops.listTopics(origin, req.query);
+        lower === "$resources/queues"
+          ? ops.listQueues(origin, ns, req.query)
+          : topics.listTopics(origin, ns, req.query);
       return send(res, 200, CONTENT_TYPE_FEED, body);
     }
 
     const sub = SUBSCRIPTIONS.exec(path);
     if (sub) {
-      tracker = `${hostName}:Topic:${sub.groups!.topic}`;
+      const g = sub.groups!;
+      tracker = `${hostName}:Topic:${g.topic}${g.sub ? `|${g.sub}` : ""}${g.rule ? `|${g.rule}` : ""}`;
       await auth(method === "GET" ? "read" : method === "DELETE" ? "delete" : "write");
-      throw new AdminError(
-        "EntityNotFound",
-        `The messaging entity '${ns.name}:Topic:${sub.groups!.topic}' was not found.`,
-      );
+      if (!g.sub || (g.rules && !g.rule)) {
+        if (method !== "GET")
+          throw new AdminError("MethodNotAllowed", `The ${method} method is not allowed on '/${path}'.`);
+        const body = g.sub
+          ? topics.listRules(origin, ns, g.topic, g.sub, req.query)
+          : topics.listSubscriptions(origin, ns, g.topic, req.query);
+        return send(res, 200, CONTENT_TYPE_FEED, body);
+      }
+      const update = req.headers["if-match"] === "*";
+      switch (method) {
+        case "GET":
+          return send(
+            res,
+            200,
+            CONTENT_TYPE_ENTRY,
+            g.rule
+              ? topics.getRule(origin, ns, g.topic, g.sub, g.rule)
+              : topics.getSubscription(origin, ns, g.topic, g.sub),
+          );
+        case "PUT": {
+          const desc = contentOf(parseBody((await readBody(req, MAX_BODY)).toString("utf8")));
+          const out = g.rule
+            ? await topics.putRule(origin, ns, g.topic, g.sub, g.rule, desc, update)
+            : await topics.putSubscription(origin, ns, g.topic, g.sub, desc, update);
+          return send(res, out.status, CONTENT_TYPE_ENTRY, out.body);
+        }
+        case "DELETE":
+          if (g.rule) await topics.deleteRule(ns, g.topic, g.sub, g.rule);
+          else await topics.deleteSubscription(ns, g.topic, g.sub);
+          return send(res, 200, undefined, "");
+        default:
+          throw new AdminError("MethodNotAllowed", `The ${method} method is not allowed on '/${path}'.`);
+      }
+    }
+
+    // a PUT's body says whether it creates a queue or a topic
+    let body: string | undefined;
+    if (method === "PUT") {
+      await auth("write");
+      body = (await readBody(req, MAX_BODY)).toString("utf8");
+    }
+    const isTopic =
+      body === undefined ? topics.topicExists(ns, path) : contentOf(parseBody(body))?.name === "TopicDescription";
+    if (isTopic) {
+      tracker = `${hostName}:Topic:${path}`;
+      switch (method) {
+        case "GET":
+          await auth("read");
+          return send(res, 200, CONTENT_TYPE_ENTRY, topics.getTopic(origin, ns, path));
+        case "PUT": {
+          const desc = contentOf(parseBody(body ?? ""));
+          const out = await topics.putTopic(origin, ns, path, desc, req.headers["if-match"] === "*");
+          return send(res, out.status, CONTENT_TYPE_ENTRY, out.body);
+        }
+        case "DELETE":
+          await auth("delete");
+          await topics.deleteTopic(ns, path);
+          return send(res, 200, undefined, "");
+        default:
+          throw new AdminError("MethodNotAllowed", `The ${method} method is not allowed on '/${path}'.`);
+      }
     }
 
     tracker = `${hostName}:Queue:${path}`;
@@ -97,10 +162,8 @@ async function handle(
         return send(res, 200, CONTENT_TYPE_ENTRY, ops.getQueue(origin, ns, path));
       }
       case "PUT": {
-        await auth("write");
-        const body = (await readBody(req, MAX_BODY)).toString("utf8");
         const update = req.headers["if-match"] === "*";
-        const out = await ops.putQueue(origin, ns, path, body, update);
+        const out = await ops.putQueue(origin, ns, path, body ?? "", update);
         return send(res, out.status, CONTENT_TYPE_ENTRY, out.body);
       }
       case "DELETE":
@@ -113,7 +176,7 @@ async function handle(
   } catch (e) {
     // the body reader fails with status 413; anything else that is not an AdminError is a bug
     const err =
-      e instanceof AdminError
+      e instanceof BrokerError
         ? e
         : (e as { status?: number })?.status === 413
           ? new AdminError("RequestTooLarge", (e as Error).message)
