@@ -194,9 +194,6 @@ export class ProjectService {
         return Object.keys(root).some((k) => k !== "default" && JSON.stringify(root[k]) !== JSON.stringify(now[k]));
       });
       this.addReferencingJobs(plan, desired);
-      for (const c of plan.changes)
-        if (["topic", "subscription", "rule"].includes(c.kind) && c.action !== "delete")
-          c.note = "recorded: this server does not serve topics yet";
       return { plan, desired, staged, staging, state };
     } catch (e) {
       staging?.finish(); // nothing staged survives a failed check
