@@ -1,6 +1,6 @@
 // How clients and jobs reach the served namespaces once the listeners have their ports: connection strings,
 // and the `${servicebus.<ns>.connectionString|fqdn|host}` / `${identity.<name>.…}` references jobs use.
-import type { RefLookup } from "./config/refs.js";
+import type { RefLookup } from "./model/refs.js";
 import type { Broker } from "./servicebus/broker.js";
 
 export interface Endpoints {

@@ -1,7 +1,7 @@
 // ARM resource shapes, so `-o json` and the control API print what az and the Azure REST API print for
 // the same resource (Microsoft.App/jobs, Microsoft.App/jobs/executions, Microsoft.ServiceBus/namespaces/queues).
-import { formatDuration } from "../config/duration.js";
-import type { QueueProperties } from "../config/model.js";
+import { formatDuration } from "../model/duration.js";
+import type { QueueProperties } from "../model/config.js";
 import { LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION } from "../identity/registry.js";
 import type { ExecutionRecord } from "../jobs/store.js";
 

@@ -1,7 +1,7 @@
 // The control API's shared access policies of namespaces and queues, in ARM's shapes: the rule resource
 // (`rights` flattened, as az prints it), listKeys (keyName, keys, connection strings) and regenerateKeys.
 // listKeys and regenerateKeys are the only routes that return keys.
-import type { SasPolicyConfig } from "../config/model.js";
+import type { SasPolicyConfig } from "../model/config.js";
 import { AuthorizationRules } from "../servicebus/authorization-rules.js";
 import { LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, namespaceId } from "./arm.js";
 import { jsonBody, type ApiRoute } from "./control.js";

@@ -4,7 +4,7 @@
 import { isAbsolute } from "node:path";
 import type { ServerResponse } from "node:http";
 import { parseConfigText } from "../config/load.js";
-import type { ProjectService, ProgressEvent } from "../control/project.js";
+import type { ProjectService, ProgressEvent } from "../control/project-service.js";
 import { ApiError, jsonBody, toApiError, type ApiRoute } from "./control.js";
 import type { Request } from "../http/router.js";
 

@@ -2,10 +2,9 @@
 // and messages: send to a topic; peek, receive and complete on a subscription. PUT creates or replaces (unset
 // properties take the defaults), PATCH changes only the properties given (`az ... update`). What is made here
 // is recorded by the broker and survives a restart.
-import { QUEUE_DEFAULTS, type SubscriptionProperties, type TopicProperties } from "../config/model.js";
-import { QUEUE_SPECS } from "../config/project.js";
-import { SUBSCRIPTION_SPECS, TOPIC_SPECS } from "../config/topics.js";
-import { Checker, ENTITY_NAME, readProps, resolveRefs, type EntityRef, type PropSpec } from "../config/validate.js";
+import { QUEUE_DEFAULTS, type SubscriptionProperties, type TopicProperties } from "../model/config.js";
+import { QUEUE_SPECS, SUBSCRIPTION_SPECS, TOPIC_SPECS } from "../model/properties.js";
+import { Checker, ENTITY_NAME, readProps, resolveRefs, type EntityRef, type PropSpec } from "../model/validate.js";
 import type { Broker } from "../servicebus/broker.js";
 import type { Namespace } from "../servicebus/entities/namespace.js";
 import { BrokerError } from "../servicebus/errors.js";

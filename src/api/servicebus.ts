@@ -1,10 +1,10 @@
 // The control API's Service Bus part: namespaces and their connection strings, queues (ARM shapes, the
 // eventjobs.yaml property names), and messages: send, peek, receive (peek-lock or receive-and-delete)
 // and complete, on the same entities the AMQP side serves.
-import type { QueueProperties } from "../config/model.js";
-import { QUEUE_DEFAULTS } from "../config/model.js";
-import { QUEUE_SPECS } from "../config/project.js";
-import { Checker, ENTITY_NAME, readProps, resolveRefs, type EntityRef, type SrcNode } from "../config/validate.js";
+import type { QueueProperties } from "../model/config.js";
+import { QUEUE_DEFAULTS } from "../model/config.js";
+import { QUEUE_SPECS } from "../model/properties.js";
+import { Checker, ENTITY_NAME, readProps, resolveRefs, type EntityRef, type SrcNode } from "../model/validate.js";
 import type { Broker } from "../servicebus/broker.js";
 import type { Namespace } from "../servicebus/entities/namespace.js";
 import type { QueueEntity } from "../servicebus/entities/queue.js";

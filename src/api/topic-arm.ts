@@ -1,7 +1,7 @@
 // Topics, subscriptions and rules in ARM's shapes (Microsoft.ServiceBus/namespaces/topics, .../subscriptions,
 // .../rules), as the Azure REST API and `az servicebus topic ... -o json` print them; and a rule's ARM
 // properties (filterType, sqlFilter, correlationFilter, action) to and from the broker's rule description.
-import { formatDuration } from "../config/duration.js";
+import { formatDuration } from "../model/duration.js";
 import type { RuleDescription, RuleFilter } from "../servicebus/topics/rules.js";
 import type { SubscriptionInfo, TopicInfo } from "../servicebus/topics/registry.js";
 import { LOCAL_LOCATION, namespaceId } from "./arm.js";

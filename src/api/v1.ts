@@ -1,7 +1,7 @@
 // The control API modules beyond jobs (control.ts): projects, Service Bus, identities. One call from the
 // platform registers them all with the same token check.
 import { join } from "node:path";
-import type { ProjectService } from "../control/project.js";
+import type { ProjectService } from "../control/project-service.js";
 import type { Router } from "../http/router.js";
 import type { IdentityService } from "../identity/service.js";
 import type { AuthorizationRules } from "../servicebus/authorization-rules.js";

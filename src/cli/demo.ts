@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { loadConfigFile } from "../config/load.js";
-import type { ProjectConfig } from "../config/model.js";
+import type { ProjectConfig } from "../model/config.js";
 import { buildImage } from "../jobs/images.js";
 import type { LogEntry } from "../jobs/store.js";
 import { Platform } from "../platform.js";

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { loadConfigFile } from "../config/load.js";
 import { EXPORT_FORMATS, ExportError, exportProject, type ExportFormat } from "../config/export/index.js";
-import { JobDefinitionError } from "../jobs/model.js";
+import { JobDefinitionError } from "../jobs/job-definition.js";
 import { fail } from "./util.js";
 
 interface ExportOptions {

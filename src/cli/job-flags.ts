@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { CronError, parseCron } from "../jobs/cron.js";
-import { JOB_NAME_MESSAGE, JOB_NAME_PATTERN, parseMemory } from "../jobs/model.js";
+import { JOB_NAME_MESSAGE, JOB_NAME_PATTERN, parseMemory } from "../jobs/job-definition.js";
 import { fail } from "./util.js";
 
 export interface JobFlags {

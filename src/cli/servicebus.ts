@@ -152,7 +152,7 @@ function registerQueue(sb: Command): void {
   create
     .option("--lock-duration <duration>", "ISO-8601, PT5S to PT5M (default PT1M)")
     .option("--max-delivery-count <n>", "deliveries before dead-lettering, 1-2000 (default 10)")
-    .option("--default-message-time-to-live <duration>", "ISO-8601 (default P14D)")
+    .option("--default-message-time-to-live <duration>", "ISO-8601 (default P10675199DT2H48M5.4775807S: never)")
     .option("--enable-dead-lettering-on-message-expiration [bool]", "dead-letter expired messages (true/false)")
     .option("--enable-session [bool]", "require sessions (true/false)")
     .option("--enable-duplicate-detection [bool]", "detect duplicate message ids (true/false)")

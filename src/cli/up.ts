@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { emptyConfig, loadConfigFile } from "../config/load.js";
 import { lastAppliedConfig } from "../control/state.js";
-import { EMULATOR_ROOT_POLICY } from "../config/model.js";
+import { EMULATOR_ROOT_POLICY } from "../model/config.js";
 import { CaError } from "../identity/ca.js";
 import { Platform } from "../platform.js";
 import { DEFAULT_DATA_DIR } from "./client.js";

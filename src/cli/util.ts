@@ -1,7 +1,7 @@
 // Shared CLI helpers: one-line errors with a non-zero exit, and the one place errors become exit codes.
-import { ConfigError } from "../config/model.js";
-import { RefError } from "../config/refs.js";
-import { JobDefinitionError } from "../jobs/model.js";
+import { ConfigError } from "../model/config.js";
+import { RefError } from "../model/refs.js";
+import { JobDefinitionError } from "../jobs/job-definition.js";
 
 export class CliError extends Error {}
 

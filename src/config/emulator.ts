@@ -15,8 +15,8 @@ import {
   type SubscriptionProperties,
   type TopicConfig,
   type TopicProperties,
-} from "./model.js";
-import { TIMESPAN_MAX_MS } from "./duration.js";
+} from "../model/config.js";
+import { TIMESPAN_MAX_MS } from "../model/duration.js";
 import { JsoncSyntaxError, parseJsonc } from "./jsonc.js";
 import {
   at,
@@ -32,7 +32,7 @@ import {
   type Named,
   type PropSpec,
   type SrcNode,
-} from "./validate.js";
+} from "../model/validate.js";
 
 /** Where the emulator's defaults differ from Service Bus's (QUEUE_DEFAULTS). */
 export const EMULATOR_QUEUE_DEFAULTS: QueueProperties = {

@@ -4,7 +4,7 @@
 // read-only fields, nulls included. Read-only and Azure-only fields are dropped; fields eventjobs cannot
 // run locally are dropped with a warning.
 import { parseAllDocuments, type Document } from "yaml";
-import { normalizeJob } from "../jobs/model.js";
+import { normalizeJob } from "../jobs/job-definition.js";
 import { EVENTJOBS_MARK } from "./export/aca-yaml.js";
 
 export class ImportError extends Error {

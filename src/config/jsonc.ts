@@ -2,7 +2,7 @@
 // Microsoft's jsonc-parser (VS Code's) into the position-carrying tree the validators use; JSON.parse would
 // lose line/column information.
 import { parseTree, ParseErrorCode, type Node, type ParseError } from "jsonc-parser";
-import type { MapEntry, Pos, SrcNode } from "./validate.js";
+import type { MapEntry, Pos, SrcNode } from "../model/validate.js";
 
 export class JsoncSyntaxError extends Error {
   constructor(

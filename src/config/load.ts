@@ -1,9 +1,9 @@
 // Picks the loader for a config file: the emulator's Config.json or eventjobs.yaml.
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import { ConfigError, DEFAULT_NAMESPACE, EMULATOR_ROOT_POLICY, type ProjectConfig } from "./model.js";
+import { ConfigError, DEFAULT_NAMESPACE, EMULATOR_ROOT_POLICY, type ProjectConfig } from "../model/config.js";
 import { parseEmulatorConfig } from "./emulator.js";
-import { parseProjectYaml } from "./project.js";
+import { parseProjectYaml } from "./project-file.js";
 
 /** Reads and validates a config file: `.json` → the emulator's Config.json, `.yaml`/`.yml` → eventjobs.yaml;
  *  another extension is decided by content (a leading `{` or comment means JSON). Throws ConfigError. */

@@ -3,7 +3,7 @@
 // field path, value, what was expected. Supports the subset the schema uses: type, enum, properties,
 // required, additionalProperties, items, pattern, minimum/maximum, minLength/maxLength, minItems, $ref.
 import { readFileSync } from "node:fs";
-import { at, Checker, SECRET_KEY, type SrcNode } from "./validate.js";
+import { at, Checker, SECRET_KEY, type SrcNode } from "../model/validate.js";
 
 export type JsonSchema = Record<string, any>;
 

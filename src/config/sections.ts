@@ -3,32 +3,11 @@
 // given the position of the field they name, so every error reads file:line:col like the namespace checks.
 import { parseIdentityConfig } from "../identity/config.js";
 import { normalizeRegistry, parseImageName } from "../jobs/images.js";
-import { JobDefinitionError, normalizeJob, type JobIssue } from "../jobs/model.js";
-import { ConfigError, type ConfigIssue } from "./model.js";
+import { JobDefinitionError, normalizeJob } from "../jobs/job-definition.js";
+import { ConfigError, jobIssues, type ConfigIssue } from "../model/config.js";
+import { locate } from "../model/positions.js";
 import { checkSchema, projectSchema } from "./schema.js";
-import { at, type Checker, type Pos, type SrcNode } from "./validate.js";
-
-/** The position of the node a path like `jobs[0].properties.template` names, or of its deepest existing ancestor. */
-export function locate(root: SrcNode, path: string): Pos {
-  let node = root;
-  let pos = root.pos;
-  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
-    if (m[2] !== undefined) {
-      const item = node.kind === "seq" ? node.items[Number(m[2])] : undefined;
-      if (!item) break;
-      node = item;
-    } else {
-      const entry = node.kind === "map" ? node.entries.find((e) => e.key === m[1]) : undefined;
-      if (!entry) break;
-      node = entry.value;
-      // a scalar is found at its value; a mapping or list at its key, which is where the eye looks
-      pos = node.kind === "scalar" && node.pos.line !== undefined ? node.pos : entry.keyPos;
-      continue;
-    }
-    pos = node.pos.line !== undefined ? node.pos : pos;
-  }
-  return pos;
-}
+import { at, type Checker, type SrcNode } from "../model/validate.js";
 
 /** Whether a problem at `path` is already covered by one reported at `path` or an enclosing field. */
 function covered(c: Checker, path: string): boolean {
@@ -44,18 +23,6 @@ export function addIssues(c: Checker, root: SrcNode, issues: ConfigIssue[]): voi
     const p = i.line === undefined ? locate(root, i.path) : { line: i.line, col: i.col };
     c.report(p, i.path, i.value, i.expected);
   }
-}
-
-const showValue = (v: unknown): string =>
-  v === undefined ? "(missing)" : v === "(not shown)" ? '"***"' : (JSON.stringify(v) ?? String(v));
-
-/** A job entry's problems as config issues under `jobs[i]`. */
-export function jobIssues(prefix: string, issues: JobIssue[]): ConfigIssue[] {
-  return issues.map((i) => ({
-    path: i.path ? `${prefix}.${i.path}` : prefix,
-    value: showValue(i.value),
-    expected: i.expected.replace(/^required$/, "a value (required)"),
-  }));
 }
 
 /** images: the schema, then Docker's naming rules and no image listed twice. */

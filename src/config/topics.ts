@@ -1,9 +1,15 @@
 // Topics, subscriptions and rules in eventjobs.yaml, named as in ARM (camelCase, `filterType: SqlFilter`,
 // `correlationFilter.label`). Rules are stored in the emulator's Config.json shape, so the filters layer
 // reads one form whichever file declared them.
-import type { RuleConfig, SubscriptionConfig, SubscriptionProperties, TopicConfig, TopicProperties } from "./model.js";
-import { QUEUE_DEFAULTS } from "./model.js";
-import { TIMESPAN_MAX_MS } from "./duration.js";
+import type {
+  RuleConfig,
+  SubscriptionConfig,
+  SubscriptionProperties,
+  TopicConfig,
+  TopicProperties,
+} from "../model/config.js";
+import { QUEUE_DEFAULTS } from "../model/config.js";
+import { SUBSCRIPTION_SPECS, TOPIC_SPECS } from "../model/properties.js";
 import {
   at,
   Checker,
@@ -13,50 +19,11 @@ import {
   toJS,
   type EntityRef,
   type Named,
-  type PropSpec,
   type SrcNode,
-} from "./validate.js";
-
-const SEC = 1000;
-const MIN = 60 * SEC;
-const lock: PropSpec = { key: "lockDuration", field: "lockDurationMs", type: "duration", min: 5 * SEC, max: 5 * MIN };
-const ttl: PropSpec = {
-  key: "defaultMessageTimeToLive",
-  field: "defaultMessageTimeToLiveMs",
-  type: "duration",
-  min: SEC,
-  max: TIMESPAN_MAX_MS,
-};
-const deliveries: PropSpec = {
-  key: "maxDeliveryCount",
-  field: "maxDeliveryCount",
-  type: "int",
-  expected: "an integer from 1 to 2000",
-  valid: (n) => n >= 1 && n <= 2000,
-};
+} from "../model/validate.js";
 
 export const TOPIC_KEYS = ["name", "properties", "subscriptions"] as const;
-export const TOPIC_SPECS: PropSpec[] = [
-  ttl,
-  { key: "requiresDuplicateDetection", field: "requiresDuplicateDetection", type: "bool" },
-  {
-    key: "duplicateDetectionHistoryTimeWindow",
-    field: "duplicateDetectionHistoryTimeWindowMs",
-    type: "duration",
-    min: 20 * SEC,
-    max: 7 * 24 * 60 * MIN,
-  },
-];
 export const SUBSCRIPTION_KEYS = ["name", "properties", "rules"] as const;
-export const SUBSCRIPTION_SPECS: PropSpec[] = [
-  lock,
-  deliveries,
-  ttl,
-  { key: "deadLetteringOnMessageExpiration", field: "deadLetteringOnMessageExpiration", type: "bool" },
-  { key: "requiresSession", field: "requiresSession", type: "bool" },
-  { key: "forwardTo", field: "forwardTo", type: "entity" },
-  { key: "forwardDeadLetteredMessagesTo", field: "forwardDeadLetteredMessagesTo", type: "entity" },
-];
 export const RULE_KEYS = ["name", "filterType", "sqlFilter", "correlationFilter", "action"] as const;
 /** correlationFilter keys → the emulator's names */
 export const CORRELATION_KEYS: Record<string, string> = {

@@ -6,8 +6,8 @@ import {
   type NamespaceConfig,
   type QueueConfig,
   type SasPolicyConfig,
-} from "../config/model.js";
-import type { RefLookup } from "../config/refs.js";
+} from "../model/config.js";
+import type { RefLookup } from "../model/refs.js";
 import type { IdentityDecl } from "../identity/config.js";
 import type { IdentityService } from "../identity/service.js";
 import type { Jobs } from "../triggering/jobs-service.js";

@@ -1,8 +1,8 @@
 // A project as a list of resources (namespace, queue, ..., job), each with flat fields to compare: what
 // plan diffs against the running platform, apply creates or changes, and destroy removes.
 import { dirname, resolve } from "node:path";
-import { formatDuration } from "../config/duration.js";
-import type { NamespaceConfig, ProjectConfig, QueueProperties, SasPolicyConfig } from "../config/model.js";
+import { formatDuration } from "../model/duration.js";
+import type { NamespaceConfig, ProjectConfig, QueueProperties, SasPolicyConfig } from "../model/config.js";
 import { parseScope, type RoleName } from "../identity/config.js";
 import { configRuleFields, entityFields } from "./topic-kinds.js";
 

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../files.js";
-import type { ProjectConfig, SasPolicyConfig } from "../config/model.js";
+import type { ProjectConfig, SasPolicyConfig } from "../model/config.js";
 import type { Kind } from "./resources.js";
 
 export const STATE_FILE = "project-state.json";

@@ -1,8 +1,8 @@
 // Topics, subscriptions and rules as plan/apply resources: their fields (durations in ISO-8601, rules in ARM's
 // shape), what runs now, and how apply creates, changes and deletes them in the broker
 // (docs/configuration.md, plan and apply).
-import { formatDuration } from "../config/duration.js";
-import type { RuleConfig, SubscriptionConfig, TopicConfig } from "../config/model.js";
+import { formatDuration } from "../model/duration.js";
+import type { RuleConfig, SubscriptionConfig, TopicConfig } from "../model/config.js";
 import type { Broker } from "../servicebus/broker.js";
 import { ruleFromConfig, type RuleDescription } from "../servicebus/topics/rules.js";
 import type { Resource } from "./resources.js";

@@ -1,7 +1,7 @@
 // The identity part of eventjobs.yaml: user-assigned identities, Service Bus data-plane role assignments,
 // and the jobs' `identity` blocks (system-assigned / user-assigned, the Container Apps shape). Parsed from
 // the reserved keys the project loader passes through in `config.extra`; every problem names its path.
-import { ConfigError, type AccessRight, type ConfigIssue } from "../config/model.js";
+import { ConfigError, type AccessRight, type ConfigIssue } from "../model/config.js";
 
 export interface IdentityDecl {
   name: string;

@@ -37,7 +37,7 @@ export class IdentityEndpoint {
   private readonly bindings = new Map<string, Binding & { expiresAt: number }>();
 
   constructor(
-    private readonly issue: (identity: Identity, resource: string) => IssuedToken,
+    private readonly issue: (identity: Identity, resource: string) => Promise<IssuedToken>,
     /** whether a token may be issued for this resource (IdentityService.knownResource); default any */
     private readonly knownResource: (resource: string) => boolean = () => true,
     private readonly tenant: () => string = () => "",
@@ -61,7 +61,7 @@ export class IdentityEndpoint {
   }
 
   /** GET TOKEN_PATH */
-  readonly handle = (req: Request, res: ServerResponse): void => {
+  readonly handle = async (req: Request, res: ServerResponse): Promise<void> => {
     const header = req.headers["x-identity-header"];
     if (typeof header !== "string" || !header) {
       return fail(
@@ -151,7 +151,7 @@ export class IdentityEndpoint {
         );
       }
     }
-    const t = this.issue(identity, resource);
+    const t = await this.issue(identity, resource);
     sendJson(res, 200, {
       access_token: t.token,
       expires_on: String(t.expiresOn),

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../files.js";
-import type { AccessRight } from "../config/model.js";
+import type { AccessRight } from "../model/config.js";
 import { covers } from "./sas.js";
 import { roleRights, type IdentityDecl, type RoleAssignmentDecl } from "./config.js";
 

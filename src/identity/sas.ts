@@ -1,7 +1,7 @@
 // Shared Access Signature tokens as Service Bus issues and checks them:
 // "SharedAccessSignature sr=<url-encoded resource>&sig=<url-encoded base64 HMAC-SHA256>&se=<expiry s>&skn=<key name>".
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { AccessRight, SasPolicyConfig } from "../config/model.js";
+import type { AccessRight, SasPolicyConfig } from "../model/config.js";
 
 export interface SasClaims {
   /** the resource the token covers, decoded (e.g. sb://localhost/orders) */

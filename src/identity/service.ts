@@ -7,8 +7,8 @@ import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import { writeFileAtomic } from "../files.js";
 import { readBody, sendJson, type Request, type Router } from "../http/router.js";
-import { ConfigError, type ProjectConfig } from "../config/model.js";
-import type { JobIdentity, JobSpec } from "../jobs/model.js";
+import { ConfigError, type ProjectConfig } from "../model/config.js";
+import type { JobIdentity, JobSpec } from "../jobs/job-definition.js";
 import type { Claim, TokenValidator } from "./claims.js";
 import { parseIdentityConfig, parseJobIdentity, type IdentityConfig } from "./config.js";
 import { IdentityEndpoint, TOKEN_PATH, type Binding } from "./endpoint.js";
@@ -70,8 +70,8 @@ export class IdentityService {
     }
     this.issuer = loadIssuer(this.registry.tenantId, o.dir && join(o.dir, "issuer-key.pem"));
     this.endpoint = new IdentityEndpoint(
-      (identity, resource) => {
-        const { token, claims } = issueAccessToken(this.issuer, identity, resource);
+      async (identity, resource) => {
+        const { token, claims } = await issueAccessToken(this.issuer, identity, resource);
         return { token, expiresOn: claims.exp };
       },
       (resource) => this.knownResource(resource),
@@ -152,9 +152,9 @@ export class IdentityService {
   }
 
   /** $cbs put-token of type `jwt`: a token from our issuer, for Service Bus, turned into claims by role assignments. */
-  readonly validateToken: TokenValidator = (type, token, audience, conn) => {
+  readonly validateToken: TokenValidator = async (type, token, audience, conn) => {
     if (type !== "jwt") throw new TokenError(`The token type '${type}' is not supported.`);
-    const claims = verifyAccessToken(token, this.issuer);
+    const claims = await verifyAccessToken(token, this.issuer);
     if (!validAudience(String(claims.aud ?? ""), conn.namespace.name)) {
       throw new TokenError("InvalidAudience: The authorization header contains a token with a wrong audience.");
     }

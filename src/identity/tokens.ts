@@ -1,17 +1,17 @@
 // The local token issuer: one RSA key per data dir signs access tokens (JWT, RS256) for managed identities,
 // with the claims Microsoft Entra ID puts into a managed identity's v1 access token. The broker verifies
-// them with the same key. Pure node:crypto, no JWT library.
+// them with the same key. The JWS parts are jose's; the key (node:crypto KeyObjects, a PKCS#8 PEM file) and the
+// claim checks, with the service's wording, are ours.
 import {
   createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   randomUUID,
-  sign,
-  verify,
   type KeyObject,
 } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { compactVerify, decodeJwt as joseDecodeJwt, decodeProtectedHeader, SignJWT } from "jose";
 import { writeFileAtomic } from "../files.js";
 
 /**
@@ -90,21 +90,18 @@ export function loadIssuer(tenantId: string, keyFile?: string): Issuer {
   return { tenantId, kid, privateKey, publicKey };
 }
 
-const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
-
 /** Signs any claims as a compact JWT (RS256). */
-export function signJwt(claims: Record<string, unknown>, issuer: Pick<Issuer, "kid" | "privateKey">): string {
-  const input = `${b64({ typ: "JWT", alg: "RS256", kid: issuer.kid })}.${b64(claims)}`;
-  return `${input}.${sign("sha256", Buffer.from(input), issuer.privateKey).toString("base64url")}`;
+export function signJwt(claims: Record<string, unknown>, issuer: Pick<Issuer, "kid" | "privateKey">): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ typ: "JWT", alg: "RS256", kid: issuer.kid }).sign(issuer.privateKey);
 }
 
 /** An access token for `subject` and `resource` (the audience), as Entra issues it to a managed identity. */
-export function issueAccessToken(
+export async function issueAccessToken(
   issuer: Issuer,
   subject: TokenSubject,
   resource: string,
   opts: { now?: number; lifetimeSeconds?: number } = {},
-): { token: string; claims: AccessTokenClaims } {
+): Promise<{ token: string; claims: AccessTokenClaims }> {
   const iat = Math.floor((opts.now ?? Date.now()) / 1000);
   const iss = issuerUrl(issuer.tenantId);
   const claims: AccessTokenClaims = {
@@ -125,18 +122,14 @@ export function issueAccessToken(
     ver: "1.0",
     xms_mirid: subject.resourceId,
   };
-  return { token: signJwt(claims, issuer), claims };
+  return { token: await signJwt(claims, issuer), claims };
 }
 
 /** The claims of a token without checking anything (for messages and tests). */
 export function decodeJwt(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
-  const parts = token.split(".");
-  if (parts.length !== 3) throw new TokenError("InvalidToken: The token is not a JWT.");
+  if (token.split(".").length !== 3) throw new TokenError("InvalidToken: The token is not a JWT.");
   try {
-    return {
-      header: JSON.parse(Buffer.from(parts[0], "base64url").toString()),
-      claims: JSON.parse(Buffer.from(parts[1], "base64url").toString()),
-    };
+    return { header: decodeProtectedHeader(token), claims: joseDecodeJwt(token) };
   } catch {
     throw new TokenError("InvalidToken: The token is not a JWT.");
   }
@@ -146,13 +139,15 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; cla
  * Verifies a token from this issuer: RS256 signature by its key, issuer, `nbf` and `exp`. Audience and
  * authorization are the caller's (they depend on the namespace). Throws TokenError with the service's wording.
  */
-export function verifyAccessToken(token: string, issuer: Issuer, now = Date.now()): AccessTokenClaims {
+export async function verifyAccessToken(token: string, issuer: Issuer, now = Date.now()): Promise<AccessTokenClaims> {
   const { header, claims } = decodeJwt(token);
-  const [h, p, s] = token.split(".");
-  if (header.alg !== "RS256" || (header.kid !== undefined && header.kid !== issuer.kid)) {
+  if (header.kid !== undefined && header.kid !== issuer.kid) {
     throw new TokenError("InvalidSignature: The token has an invalid signature.");
   }
-  if (!verify("sha256", Buffer.from(`${h}.${p}`), issuer.publicKey, Buffer.from(s, "base64url"))) {
+  try {
+    // RS256 only: `none`, HS256 with the public key as secret and any other algorithm are refused
+    await compactVerify(token, issuer.publicKey, { algorithms: ["RS256"] });
+  } catch {
     throw new TokenError("InvalidSignature: The token has an invalid signature.");
   }
   if (claims.iss !== issuerUrl(issuer.tenantId))

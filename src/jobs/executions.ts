@@ -6,7 +6,7 @@
 import { randomInt } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { LogBook } from "./logs.js";
-import { overrideTemplate, type Container, type JobSpec, type Template } from "./model.js";
+import { overrideTemplate, type Container, type JobSpec, type Template } from "./job-definition.js";
 import { UNFINISHED, type ExecutionRecord, type ExecutionStatus, type JobStore, type ReplicaRecord } from "./store.js";
 import type { LineSink, ReplicaHandle, ReplicaOutcome } from "./types.js";
 

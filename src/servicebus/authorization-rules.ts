@@ -7,8 +7,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../files.js";
-import { EMULATOR_ROOT_POLICY, type AccessRight, type SasPolicyConfig } from "../config/model.js";
-import { SAS_RULE_NAME } from "../config/validate.js";
+import { EMULATOR_ROOT_POLICY, type AccessRight, type SasPolicyConfig } from "../model/config.js";
+import { SAS_RULE_NAME } from "../model/validate.js";
 import type { Broker } from "./broker.js";
 import type { Namespace } from "./entities/namespace.js";
 

@@ -7,7 +7,7 @@ import {
   type NamespaceConfig,
   type ProjectConfig,
   type QueueProperties,
-} from "../config/model.js";
+} from "../model/config.js";
 import { Namespace } from "./entities/namespace.js";
 import type { QueueEntity } from "./entities/queue.js";
 import type { EntityRecord, MessageStore } from "./store/types.js";

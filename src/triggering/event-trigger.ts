@@ -2,7 +2,7 @@
 // executions when messages wait. Its decisions are written to the job's system log.
 import type { JobsEngine } from "../jobs/executions.js";
 import type { LogBook } from "../jobs/logs.js";
-import { JobDefinitionError, type JobIssue, type JobSpec, type Scale } from "../jobs/model.js";
+import { JobDefinitionError, type JobIssue, type JobSpec, type Scale } from "../jobs/job-definition.js";
 import { ScaleLoop, type ScaleDecision, type TriggerSource, type WakeCause } from "../scaling/loop.js";
 import { parseServiceBusMetadata, ServiceBusMetadataError, type ServiceBusMetadata } from "../scaling/servicebus.js";
 

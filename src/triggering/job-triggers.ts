@@ -2,7 +2,13 @@
 // and `job start` by hand for any job. Applying a job (re)starts its trigger; removing it stops it.
 import type { JobsEngine, StartTrigger } from "../jobs/executions.js";
 import type { LogBook } from "../jobs/logs.js";
-import { JobDefinitionError, normalizeTemplate, type JobIssue, type JobSpec, type Template } from "../jobs/model.js";
+import {
+  JobDefinitionError,
+  normalizeTemplate,
+  type JobIssue,
+  type JobSpec,
+  type Template,
+} from "../jobs/job-definition.js";
 import type { ExecutionRecord } from "../jobs/store.js";
 import type { ScaleDecision, TriggerSource } from "../scaling/loop.js";
 import { EventTrigger, scaleRuleTriggers, type TriggerFactory } from "./event-trigger.js";

@@ -3,11 +3,11 @@
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveRefs, type RefLookup } from "../config/refs.js";
+import { resolveRefs, type RefLookup } from "../model/refs.js";
 import { JobsEngine } from "../jobs/executions.js";
 import { LocalLauncher } from "../jobs/local-process/replica-spec.js";
 import { LogBook } from "../jobs/logs.js";
-import { normalizeJob, type JobSpec } from "../jobs/model.js";
+import { normalizeJob, type JobSpec } from "../jobs/job-definition.js";
 import { JobStore } from "../jobs/store.js";
 import type { TriggerSource } from "../scaling/loop.js";
 import type { TriggerFactory } from "./event-trigger.js";

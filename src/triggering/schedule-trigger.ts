@@ -2,7 +2,7 @@
 import { nextRun, parseCron } from "../jobs/cron.js";
 import type { JobsEngine } from "../jobs/executions.js";
 import type { LogBook } from "../jobs/logs.js";
-import { JobDefinitionError, type JobSpec } from "../jobs/model.js";
+import { JobDefinitionError, type JobSpec } from "../jobs/job-definition.js";
 
 /** Time as the schedule sees it; tests inject a fake one. */
 export interface Clock {

@@ -8,7 +8,7 @@ import { after, test } from "node:test";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { importAcaYaml } from "../../src/config/import-aca.js";
-import { normalizeJob } from "../../src/jobs/model.js";
+import { normalizeJob } from "../../src/jobs/job-definition.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const MAIN = join(ROOT, "src/cli/main.ts");

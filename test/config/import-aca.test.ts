@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { exportProject } from "../../src/config/export/index.js";
 import { importAcaJob, importAcaYaml, ImportError } from "../../src/config/import-aca.js";
-import { JobDefinitionError, normalizeJob } from "../../src/jobs/model.js";
+import { JobDefinitionError, normalizeJob } from "../../src/jobs/job-definition.js";
 import { rich } from "../helpers/lab-project.js";
 
 describe("import-aca", () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { emptyConfig, loadConfigFile } from "../../src/config/load.ts";
-import { ConfigError, QUEUE_DEFAULTS } from "../../src/config/model.ts";
+import { ConfigError, QUEUE_DEFAULTS } from "../../src/model/config.ts";
 import { tempFiles } from "../helpers/files.ts";
 
 const examples = fileURLToPath(new URL("../../examples/", import.meta.url));

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadConfigFile } from "../../src/config/load.ts";
-import { ConfigError, QUEUE_DEFAULTS } from "../../src/config/model.ts";
+import { ConfigError, QUEUE_DEFAULTS } from "../../src/model/config.ts";
 import { tempFiles } from "../helpers/files.ts";
 
 const { write } = tempFiles("eventjobs-config-");

@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parse, stringify } from "yaml";
 import { parseConfigText } from "../../src/config/load.ts";
-import { ConfigError } from "../../src/config/model.ts";
-import { LOADER_KEYS } from "../../src/config/project.ts";
+import { ConfigError } from "../../src/model/config.ts";
+import { LOADER_KEYS } from "../../src/config/project-file.ts";
 import { deref, projectSchema, schemaKeyPaths } from "../../src/config/schema.ts";
 
 const SINK = readFileSync(new URL("../fixtures/kitchen-sink.yaml", import.meta.url), "utf8");

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseConfigText } from "../../src/config/load.js";
 import { formatPlan } from "../../src/control/diff.js";
-import { ApplyError } from "../../src/control/project.js";
+import { ApplyError } from "../../src/control/project-service.js";
 import { startBroker, type TestBroker } from "../helpers/broker.js";
 
 const NS = "servicebus-ns-job";

@@ -2,7 +2,7 @@
 // richer variant with the job shapes the lab does not use.
 import { readFileSync } from "node:fs";
 import { parseConfigText } from "../../src/config/load.js";
-import type { ProjectConfig } from "../../src/config/model.js";
+import type { ProjectConfig } from "../../src/model/config.js";
 
 const LAB_TEXT = readFileSync(new URL("../fixtures/lab-project.yaml", import.meta.url), "utf8");
 

@@ -6,7 +6,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ConfigError } from "../../src/config/model.js";
+import { ConfigError } from "../../src/model/config.js";
 import { parseConfigText } from "../../src/config/load.js";
 import { parseIdentityConfig, parseScope } from "../../src/identity/config.js";
 import { tokenEndpointUrl } from "../../src/identity/service.js";
@@ -46,8 +46,8 @@ jobs:
 let broker: TestBroker;
 const SB = "https://servicebus.azure.net/";
 const who = (name: string) => broker.platform.identity.registry.user(name)!;
-const token = (name: string, resource = SB, lifetimeSeconds?: number) =>
-  issueAccessToken(broker.platform.identity.issuer, who(name), resource, { lifetimeSeconds }).token;
+const token = async (name: string, resource = SB, lifetimeSeconds?: number) =>
+  (await issueAccessToken(broker.platform.identity.issuer, who(name), resource, { lifetimeSeconds })).token;
 
 before(async () => {
   broker = await startBroker(yaml);
@@ -82,7 +82,7 @@ describe("the managed-identity endpoint", () => {
     assert.equal(r.body.resource, SB);
     assert.equal(r.body.token_type, "Bearer");
     assert.equal(r.body.client_id, who("reader-id").clientId);
-    const claims = verifyAccessToken(r.body.access_token, broker.platform.identity.issuer);
+    const claims = await verifyAccessToken(r.body.access_token, broker.platform.identity.issuer);
     assert.equal(claims.exp, Number(r.body.expires_on));
     assert.equal(claims.oid, who("reader-id").principalId);
     const header = JSON.parse(Buffer.from(r.body.access_token.split(".")[0], "base64url").toString());
@@ -94,7 +94,7 @@ describe("the managed-identity endpoint", () => {
     const r = await get(`api-version=2019-08-01&resource=${encodeURIComponent(SB)}`);
     assert.equal(r.status, 200);
     assert.equal(r.body.client_id, system.clientId);
-    const c = verifyAccessToken(r.body.access_token, broker.platform.identity.issuer);
+    const c = await verifyAccessToken(r.body.access_token, broker.platform.identity.issuer);
     assert.equal(c.xms_mirid, system.resourceId);
     const reader = who("reader-id");
     for (const sel of [
@@ -152,14 +152,15 @@ describe("$cbs put-token of type jwt", () => {
   after(() => c?.close());
 
   test("a token from the issuer with the Sender role: put-token OK, then send is accepted", async () => {
-    assert.deepEqual(await c.putToken("jwt", token("sender-id"), aud(q.sb)), { status: 200, description: "OK" });
+    assert.deepEqual(await c.putToken("jwt", await token("sender-id"), aud(q.sb)), { status: 200, description: "OK" });
     assert.deepEqual(await c.send(q.sb, "hi"), { accepted: true });
   });
 
   test("refresh: another put-token on the same connection keeps the links working", async () => {
     const conn = await CbsConnection.open(broker.port);
     try {
-      for (let i = 0; i < 3; i++) assert.equal((await conn.putToken("jwt", token("sender-id"), aud(q.sb))).status, 200);
+      for (let i = 0; i < 3; i++)
+        assert.equal((await conn.putToken("jwt", await token("sender-id"), aud(q.sb))).status, 200);
       assert.deepEqual(await conn.send(q.sb, "after refresh"), { accepted: true });
     } finally {
       conn.close();
@@ -170,8 +171,13 @@ describe("$cbs put-token of type jwt", () => {
     const conn = await CbsConnection.open(broker.port);
     try {
       assert.equal(
-        (await conn.putToken("jwt", token("owner-id", "https://sbemulatorns.servicebus.windows.net/"), aud(q.own)))
-          .status,
+        (
+          await conn.putToken(
+            "jwt",
+            await token("owner-id", "https://sbemulatorns.servicebus.windows.net/"),
+            aud(q.own),
+          )
+        ).status,
         200,
       );
       assert.deepEqual(await conn.send(q.own, "owner"), { accepted: true });
@@ -181,13 +187,13 @@ describe("$cbs put-token of type jwt", () => {
   });
 
   test("a token for another resource: 401 InvalidAudience", async () => {
-    const r = await c.putToken("jwt", token("owner-id", "https://storage.azure.com/"), aud(q.own));
+    const r = await c.putToken("jwt", await token("owner-id", "https://storage.azure.com/"), aud(q.own));
     assert.equal(r.status, 401);
     assert.equal(r.description, "InvalidAudience: The authorization header contains a token with a wrong audience.");
   });
 
   test("an expired token: 401 ExpiredToken with its expiration time", async () => {
-    const r = await c.putToken("jwt", token("owner-id", SB, -60), aud(q.own));
+    const r = await c.putToken("jwt", await token("owner-id", SB, -60), aud(q.own));
     assert.equal(r.status, 401);
     assert.match(
       r.description,
@@ -197,8 +203,8 @@ describe("$cbs put-token of type jwt", () => {
 
   test("a token signed by another key, a tampered token, garbage: 401", async () => {
     const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const good = issueAccessToken(broker.platform.identity.issuer, who("owner-id"), SB);
-    const forged = signJwt(good.claims, { kid: broker.platform.identity.issuer.kid, privateKey });
+    const good = await issueAccessToken(broker.platform.identity.issuer, who("owner-id"), SB);
+    const forged = await signJwt(good.claims, { kid: broker.platform.identity.issuer.kid, privateKey });
     const [h, , s] = good.token.split(".");
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...good.claims, oid: "x" })).toString("base64url")}.${s}`;
     for (const t of [forged, tampered])
@@ -212,7 +218,7 @@ describe("$cbs put-token of type jwt", () => {
   test("a role on one queue gives nothing on another: attach is refused with the service's wording", async () => {
     const conn = await CbsConnection.open(broker.port);
     try {
-      assert.equal((await conn.putToken("jwt", token("sender-id"), aud(q.own))).status, 200);
+      assert.equal((await conn.putToken("jwt", await token("sender-id"), aud(q.own))).status, 200);
       assert.deepEqual(await conn.send(q.own, "nope"), {
         accepted: false,
         condition: "amqp:unauthorized-access",
@@ -227,7 +233,7 @@ describe("$cbs put-token of type jwt", () => {
     const conn = await CbsConnection.open(broker.port);
     try {
       const system = broker.platform.identity.registry.system(job);
-      const t = issueAccessToken(broker.platform.identity.issuer, system, SB).token;
+      const t = (await issueAccessToken(broker.platform.identity.issuer, system, SB)).token;
       assert.equal((await conn.putToken("jwt", t, aud(q.recv))).status, 200);
       assert.deepEqual(await conn.send(q.recv, "from the job"), { accepted: true });
     } finally {
@@ -350,12 +356,12 @@ describe("identities and role assignments in eventjobs.yaml", () => {
     const text = `${ns}identities:\n  - name: app-id\n`;
     let b = await startBroker(text, { dataDir });
     const first = b.platform.identity.registry.user("app-id")!;
-    const t = issueAccessToken(b.platform.identity.issuer, first, SB).token;
+    const t = (await issueAccessToken(b.platform.identity.issuer, first, SB)).token;
     await b.close({ keepData: true });
     b = await startBroker(text, { dataDir });
     try {
       assert.deepEqual(b.platform.identity.registry.user("app-id"), first);
-      assert.equal(verifyAccessToken(t, b.platform.identity.issuer).oid, first.principalId);
+      assert.equal((await verifyAccessToken(t, b.platform.identity.issuer)).oid, first.principalId);
       const key = join(dataDir, "identity", "issuer-key.pem");
       assert.equal(statSync(key).mode & 0o777, 0o600);
       assert.match(readFileSync(key, "utf8"), /BEGIN PRIVATE KEY/);

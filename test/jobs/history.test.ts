@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { HISTORY_LIMIT, JobsEngine, type Launcher } from "../../src/jobs/executions.js";
 import { LogBook } from "../../src/jobs/logs.js";
-import { normalizeJob } from "../../src/jobs/model.js";
+import { normalizeJob } from "../../src/jobs/job-definition.js";
 import { JobStore } from "../../src/jobs/store.js";
 import type { ReplicaOutcome } from "../../src/jobs/types.js";
 import { jobEntry } from "../helpers/jobs.js";

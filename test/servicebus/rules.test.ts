@@ -80,9 +80,14 @@ describe("rules", () => {
       return true;
     });
     await assert.rejects(rm.createRule("bad", { sqlExpression: "color = = ((" }), (e: any) => {
-      assert.notEqual(e.code, "MessagingEntityAlreadyExists");
+      // com.microsoft:argument-error, which the JS SDK reports as a GeneralError named after the condition
+      assert.equal(e.code, "GeneralError");
+      assert.match(e.message, /ArgumentError/);
       return true;
     });
+    await assert.rejects(
+      rm.createRule("badAction", { sqlExpression: "1=1" }, { sqlExpression: "SET sys.SequenceNumber = 1" }),
+    );
     const names = [];
     for await (const r of rm.listRules()) names.push(r.name);
     assert.ok(!names.includes("bad"), "a refused rule is not added");

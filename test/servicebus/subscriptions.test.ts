@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ServiceBusClient } from "@azure/service-bus";
-import { QUEUE_DEFAULTS } from "../../src/config/model.js";
+import { QUEUE_DEFAULTS } from "../../src/model/config.js";
 import { uniqueName, type TestBroker } from "../helpers/broker.js";
 import { peekAll, receiveN, receiveOne, stopSdk, waitUntil } from "../helpers/sdk.js";
 import { startTopics, type TopicSpec } from "../helpers/topics.js";
@@ -143,6 +143,53 @@ describe("subscriptions", () => {
       [["short", "TTLExpiredException"]],
     );
     assert.equal((await peekAll(client, SUB(T.expire, "other"))).length, 1, "the topic's TTL still holds there");
+  });
+});
+
+describe("filter evaluation errors", () => {
+  test("with deadLetteringOnFilterEvaluationExceptions the copy goes to the dead-letter queue, else the rule is skipped", async () => {
+    const ns = broker.platform.broker.namespace("sbemulatorns")!;
+    const topic = uniqueName("evalerr");
+    await ns.topics.createTopic(topic, {
+      defaultMessageTimeToLiveMs: QUEUE_DEFAULTS.defaultMessageTimeToLiveMs,
+      requiresDuplicateDetection: false,
+      duplicateDetectionHistoryTimeWindowMs: 60_000,
+    });
+    const props = {
+      lockDurationMs: 30_000,
+      maxDeliveryCount: 5,
+      defaultMessageTimeToLiveMs: QUEUE_DEFAULTS.defaultMessageTimeToLiveMs,
+      deadLetteringOnMessageExpiration: false,
+      requiresSession: false,
+    };
+    const rules = [{ name: "divide", filter: { type: "sql" as const, expression: "n / d = 1" } }];
+    await ns.topics.createSubscription(
+      topic,
+      "dl",
+      { ...props, deadLetteringOnFilterEvaluationExceptions: true },
+      { rules },
+    );
+    await ns.topics.createSubscription(topic, "skip", props, { rules });
+    const sender = client.createSender(topic);
+    await sender.sendMessages([
+      { body: "ok", applicationProperties: { n: 2, d: 2 } },
+      { body: "zero", applicationProperties: { n: 1, d: 0 } },
+    ]);
+    await sender.close();
+    assert.deepEqual(
+      (await peekAll(client, SUB(topic, "dl"))).map((m) => m.body),
+      ["ok"],
+    );
+    const dead = await peekAll(client, SUB(topic, "dl"), "deadLetter");
+    assert.deepEqual(
+      dead.map((m) => [m.body, m.deadLetterReason]),
+      [["zero", "FilterEvaluationException"]],
+    );
+    assert.deepEqual(
+      (await peekAll(client, SUB(topic, "skip"))).map((m) => m.body),
+      ["ok"],
+    );
+    assert.equal((await peekAll(client, SUB(topic, "skip"), "deadLetter")).length, 0);
   });
 });
 

@@ -6,6 +6,8 @@ import type { ServiceBusClient } from "@azure/service-bus";
 import { uniqueName, type TestBroker } from "../helpers/broker.js";
 import { peekAll, receiveN, receiveOne, stopSdk } from "../helpers/sdk.js";
 import { startTopics } from "../helpers/topics.js";
+import { parseServiceBusMetadata } from "../../src/scaling/servicebus.js";
+import { embeddedServiceBusTrigger } from "../../src/scaling/triggers/embedded.js";
 
 const T = {
   fan: uniqueName("fan"),
@@ -14,6 +16,7 @@ const T = {
   sched: uniqueName("sched"),
   dup: uniqueName("dup"),
   fwd: uniqueName("fwd"),
+  scale: uniqueName("scale"),
 };
 const FWD_QUEUE = uniqueName("fwdq");
 
@@ -40,6 +43,16 @@ before(async () => {
           },
           { name: "all" },
           { name: "nothing", rules: [{ name: "never", filterType: "SqlFilter", sqlFilter: { sqlExpression: "1=0" } }] },
+          {
+            name: "sql",
+            rules: [
+              {
+                name: "blue-or-plain",
+                filterType: "SqlFilter",
+                sqlFilter: { sqlExpression: "color = 'blue' OR (NOT EXISTS(color) AND sys.Label IS NULL)" },
+              },
+            ],
+          },
         ],
       },
       { name: T.sched, subscriptions: [{ name: "s1" }, { name: "s2" }] },
@@ -48,6 +61,7 @@ before(async () => {
         properties: { requiresDuplicateDetection: true, duplicateDetectionHistoryTimeWindow: "PT1M" },
         subscriptions: [{ name: "only" }],
       },
+      { name: T.scale, subscriptions: [{ name: "first" }, { name: "second" }] },
       { name: T.fwd, subscriptions: [{ name: "tofwd", properties: { forwardTo: FWD_QUEUE } }, { name: "stay" }] },
     ],
     { [FWD_QUEUE]: {} },
@@ -120,7 +134,7 @@ describe("topics", () => {
       { body: "red-order", subject: "order", applicationProperties: { color: "red" } },
       { body: "blue-order", subject: "order", applicationProperties: { color: "blue" } },
       { body: "red-other", applicationProperties: { color: "red" } },
-      { body: "plain" },
+      { body: "plain", partitionKey: "pk" },
     ]);
     await sender.close();
     const bodies = async (sub: string) => (await peekAll(client, `${T.corr}/Subscriptions/${sub}`)).map((m) => m.body);
@@ -128,6 +142,7 @@ describe("topics", () => {
     assert.deepEqual(await bodies("orders"), ["red-order", "blue-order"]);
     assert.deepEqual(await bodies("all"), ["red-order", "blue-order", "red-other", "plain"]);
     assert.deepEqual(await bodies("nothing"), []);
+    assert.deepEqual(await bodies("sql"), ["blue-order", "plain"]);
   });
 
   test("a message scheduled on a topic lands in every subscription; cancelling by sequence number removes all copies", async () => {
@@ -179,5 +194,29 @@ describe("topics", () => {
     const sender = client.createSender(`${T.fan}/Subscriptions/a`);
     await assert.rejects(sender.sendMessages({ body: "no" }));
     await sender.close();
+  });
+});
+
+describe("scaling on a subscription", () => {
+  test("the embedded azure-servicebus trigger counts a subscription's active messages (topicName + subscriptionName)", async () => {
+    const read = (metadata: Record<string, string>) =>
+      embeddedServiceBusTrigger(
+        broker.platform.broker,
+        "r",
+        parseServiceBusMetadata(metadata, { authParams: { connection: broker.connectionString } }),
+      ).read();
+    const topic = T.scale;
+    const sender = client.createSender(topic);
+    await sender.sendMessages([{ body: 1 }, { body: 2 }, { body: 3 }]);
+    await sender.close();
+    const r = client.createReceiver(topic, "second", { receiveMode: "receiveAndDelete" });
+    await receiveN(r, 2);
+    await r.close();
+    assert.equal(await read({ topicName: topic, subscriptionName: "first" }), 3);
+    assert.equal(await read({ topicName: topic, subscriptionName: "second" }), 1);
+    assert.equal(await read({ topicName: topic, subscriptionName: ".*", useRegex: "true", operation: "sum" }), 4);
+    await assert.rejects(read({ topicName: topic, subscriptionName: "missing" }), {
+      message: `subscription missing doesn't exist in topic ${topic}`,
+    });
   });
 });

@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import rhea from "rhea";
 import "../../src/servicebus/amqp/delivery.js"; // installs the hand-made transfer frames
 import { encodeClientAnnotations } from "../../src/servicebus/message/codec.js";
+import { encodeSentHeader } from "../../src/servicebus/message/header.js";
 import {
   encodeDelivery,
   encodeDeliveryTyped,
@@ -87,6 +88,31 @@ describe("deliveries: the hand encoder and rhea's typed values give the same byt
         messageState: 1,
         lockToken: TOKEN,
         annotations: clientAnnotations([["a", "b"]]),
+      },
+    ],
+    [
+      "the sender's header: durable false, priority 7, first-acquirer true",
+      { annotations: encodeSentHeader({ durable: false, priority: 7, firstAcquirer: true }) },
+    ],
+    [
+      "the sender's header with null fields, then client annotations, a TTL and a lock",
+      {
+        annotations: Buffer.concat([
+          encodeSentHeader({ durable: null, priority: null, firstAcquirer: null }),
+          clientAnnotations([["x-opt-partition-key", "pk"]]),
+        ]),
+        ttlMs: 200,
+        lockedUntil: 9,
+        lockToken: TOKEN,
+      },
+    ],
+    [
+      "the sender's header, then a map8 annotations section with a null value",
+      {
+        annotations: Buffer.concat([
+          encodeSentHeader({ durable: true, priority: 255, firstAcquirer: false }),
+          Buffer.from([0x00, 0x53, 0x72, 0xc1, 0x05, 0x02, 0xa3, 0x01, 0x6b, 0x40]),
+        ]),
       },
     ],
   ];

@@ -7,7 +7,7 @@
 // other reference becomes a placeholder too, and the last header line (`# eventjobs: {...}`) maps the
 // placeholders back to the references so `import-aca` restores the job as it was written.
 import { Document } from "yaml";
-import type { Container, JobSpec } from "../../jobs/model.js";
+import type { Container, JobSpec } from "../../jobs/job-definition.js";
 import {
   acaMemory,
   commentLines,

@@ -3,9 +3,9 @@
 // the Container Apps environment, and each job with az's flags, in the order the
 // lab's command uses. Secrets never appear: a connection string is read from Azure into a variable right
 // before use; any other secret must be in the environment (the script stops if it is not).
-import { formatDuration } from "../duration.js";
-import { QUEUE_DEFAULTS, type QueueConfig, type QueueProperties } from "../model.js";
-import type { JobSpec } from "../../jobs/model.js";
+import { formatDuration } from "../../model/duration.js";
+import { QUEUE_DEFAULTS, type QueueConfig, type QueueProperties } from "../../model/config.js";
+import type { JobSpec } from "../../jobs/job-definition.js";
 import {
   acaMemory,
   azureFqdn,

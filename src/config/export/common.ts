@@ -2,8 +2,8 @@
 // images, validated jobs), `${...}` references, placeholder variable names, and the "how to get this value
 // in Azure" commands that stand in for secrets, which are never written out.
 import { isSensitive } from "../../control/secrets.js";
-import { normalizeJob, parseMemory, type JobSpec } from "../../jobs/model.js";
-import type { NamespaceConfig, ProjectConfig } from "../model.js";
+import { normalizeJob, parseMemory, type JobSpec } from "../../jobs/job-definition.js";
+import type { NamespaceConfig, ProjectConfig } from "../../model/config.js";
 
 export class ExportError extends Error {
   constructor(message: string) {

@@ -1,5 +1,5 @@
 // Exports of a project to Azure and Kubernetes: pure functions from the loaded config to text.
-import type { ProjectConfig } from "../model.js";
+import type { ProjectConfig } from "../../model/config.js";
 import { exportAcaYaml } from "./aca-yaml.js";
 import { exportAz } from "./az.js";
 import { buildModel, ExportError } from "./common.js";

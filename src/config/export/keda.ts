@@ -3,7 +3,7 @@
 // CronJob (Schedule jobs) or a suspended CronJob to start by hand (Manual jobs).
 // Secret values are envsubst placeholders, as in the aca-yaml export; the header says how to fill them.
 import { Document } from "yaml";
-import type { Container, JobSpec } from "../../jobs/model.js";
+import type { Container, JobSpec } from "../../jobs/job-definition.js";
 import {
   azureFqdn,
   commentLines,

@@ -2,9 +2,9 @@
 // resource group, location and environment id are variables; a secret that is a namespace's connection
 // string is taken from the namespace (or authorization rule) resource, any other secret from a sensitive
 // variable without a default, so no value is ever written into the configuration.
-import { formatDuration } from "../duration.js";
-import { QUEUE_DEFAULTS, type NamespaceConfig, type QueueProperties } from "../model.js";
-import type { Container, JobSpec } from "../../jobs/model.js";
+import { formatDuration } from "../../model/duration.js";
+import { QUEUE_DEFAULTS, type NamespaceConfig, type QueueProperties } from "../../model/config.js";
+import type { Container, JobSpec } from "../../jobs/job-definition.js";
 import {
   acaMemory,
   commentLines,

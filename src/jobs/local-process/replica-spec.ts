@@ -5,7 +5,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Launcher } from "../executions.js";
 import { prepareReplicaDir, replicaArgv, resolveImage } from "../images.js";
-import { parseMemory, type Container, type JobSpec } from "../model.js";
+import { parseMemory, type Container, type JobSpec } from "../job-definition.js";
 import type { ReplicaRecord } from "../store.js";
 import type { LineSink, LocalImage, ReplicaHandle, ReplicaSpec } from "../types.js";
 import { killLeftoverReplica, startReplica } from "./supervisor.js";

@@ -94,24 +94,16 @@ export function embeddedServiceBusTrigger(broker: Broker, rule: string, meta: Se
     async read() {
       const ns = namespace();
       authorize(ns, cs);
-      // Service Bus counts deferred messages as active (they wait in the entity, locked or not)
-      const active = (c: { active: number; deferred: number }) => c.active + c.deferred;
-      if (meta.entityType !== "queue") {
-        // a subscription: KEDA reads `<topic>/Subscriptions/<sub>` (or lists the topic's subscriptions)
-        const topic = ns.topics.topic(meta.topicName);
-        if (!topic && !meta.useRegex)
-          throw new Error(`subscription ${meta.subscriptionName} doesn't exist in topic ${meta.topicName}`);
-        const names = topic ? ns.topics.subscriptionNames(topic.name) : [];
-        const entities = names.flatMap((name) => {
-          const sub = ns.topics.subscription(topic!.name, name);
-          return sub ? [{ name, activeMessageCount: active(sub.counts()) }] : [];
-        });
-        return selectEntityCount(meta, entities);
-      }
-      const names = meta.useRegex ? ns.queueNames() : [meta.queueName];
+      const isQueue = meta.entityType === "queue";
+      const topic = isQueue ? undefined : ns.topics.topic(meta.topicName);
+      const all = () => (isQueue ? ns.queueNames() : topic ? [...topic.subscriptions.values()].map((s) => s.name) : []);
+      const names = meta.useRegex ? all() : [isQueue ? meta.queueName : meta.subscriptionName];
       const entities = names.flatMap((name) => {
-        const q = ns.queue(name);
-        return q ? [{ name, activeMessageCount: active(q.counts()) }] : [];
+        const q = isQueue ? ns.queue(name) : topic?.subscriptions.get(name.toLowerCase());
+        if (!q) return [];
+        const c = q.counts();
+        // Service Bus counts deferred messages as active (they wait in the queue, locked or not)
+        return [{ name, activeMessageCount: c.active + c.deferred }];
       });
       return selectEntityCount(meta, entities);
     },

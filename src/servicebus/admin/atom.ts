@@ -4,8 +4,8 @@
 // QueueDescription field it reads with getString/getInteger/getBoolean, and a <CountDetails> whose
 // only attribute is one `xmlns:<prefix>` declaration.
 import { randomUUID } from "node:crypto";
-import type { QueueProperties } from "../../config/model.js";
-import { formatDuration } from "../../config/duration.js";
+import type { QueueProperties } from "../../model/config.js";
+import { formatDuration } from "../../model/duration.js";
 import { escapeXml } from "./xml.js";
 
 export const API_VERSION = "2021-05";

@@ -2,7 +2,7 @@
 // the namespace's policies; the platform can inject another (e.g. one that also takes `Bearer <jwt>` and
 // falls back to `sasAuthorize`). Every admin operation needs the Manage right, with the service's wording.
 import type { Request } from "../../http/router.js";
-import type { AccessRight } from "../../config/model.js";
+import type { AccessRight } from "../../model/config.js";
 import { entityScope, grants, SasError, verifySasFor } from "../../identity/sas.js";
 import type { Namespace } from "../entities/namespace.js";
 import { AdminError } from "./description.js";

@@ -1,9 +1,9 @@
 // Reads the QueueDescription of a PUT body into queue properties, with the service's checks. Every
 // rejection is a 400 whose detail names the property and the value, e.g.
 // "The value 'PT10M' of property 'LockDuration' is invalid: expected a duration from PT5S to PT5M."
-import { parseDuration, TIMESPAN_MAX_MS } from "../../config/duration.js";
-import { QUEUE_DEFAULTS, type QueueProperties } from "../../config/model.js";
-import { ENTITY_NAME } from "../../config/validate.js";
+import { parseDuration, TIMESPAN_MAX_MS } from "../../model/duration.js";
+import { QUEUE_DEFAULTS, type QueueProperties } from "../../model/config.js";
+import { ENTITY_NAME } from "../../model/validate.js";
 import { BrokerError, type ErrorCode } from "../errors.js";
 import type { QueueExtras } from "./atom.js";
 import { child, parseXml, XmlError, type XmlElement } from "./xml.js";

@@ -1,5 +1,5 @@
 // Per-connection state: the namespace chosen by the open frame's hostname and the claims put on $cbs.
-import type { AccessRight } from "../../config/model.js";
+import type { AccessRight } from "../../model/config.js";
 import type { Claim } from "../../identity/claims.js";
 import { covers, entityScope, grants } from "../../identity/sas.js";
 import type { Namespace } from "../entities/namespace.js";

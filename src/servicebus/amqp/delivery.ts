@@ -106,16 +106,23 @@ if (!rheaFrames[PATCHED]) {
 export function encodeForDelivery(m: StoredMessage, opts: { lockToken?: boolean } = {}): Buffer {
   return encodeDelivery({
     seq: m.seq,
-    enqueuedAt: m.enqueuedAt,
+    // a scheduled message is enqueued at its scheduled time, and keeps reporting the scheduled state once active
+    enqueuedAt: m.scheduledAt !== undefined ? Math.max(m.enqueuedAt, m.scheduledAt) : m.enqueuedAt,
     deliveryCount: m.deliveryCount,
     ttlMs: ttlOf(m),
     lockedUntil: m.lockedUntil,
-    messageState: m.state !== MessageState.Active ? m.state : undefined,
+    messageState: messageStateOf(m),
     // Python reads the lock token of messages received by sequence number from the delivery annotations
     lockToken: opts.lockToken && m.lockToken ? m.lockToken : undefined,
     annotations: m.annotations,
     bare: m.bare,
   });
+}
+
+/** x-opt-message-state: deferred, scheduled (also once a scheduled message is active), or none for active. */
+function messageStateOf(m: StoredMessage): MessageState | undefined {
+  if (m.state === MessageState.Active) return m.scheduledAt !== undefined ? MessageState.Scheduled : undefined;
+  return m.state;
 }
 
 function ttlOf(m: StoredMessage): number | undefined {

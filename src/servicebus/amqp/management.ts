@@ -2,7 +2,7 @@
 // (docs/compatibility.md); the rule operations of subscriptions are in rule-management.ts.
 import rhea from "rhea";
 import { BrokerError } from "../errors.js";
-import { parseMessage } from "../message/codec.js";
+import { parseMessage, withoutBody } from "../message/codec.js";
 import { uuidToBuffer, uuidToString } from "../message/ids.js";
 import type { ClientConnection } from "./connection.js";
 import { encodeForDelivery } from "./delivery.js";
@@ -49,8 +49,14 @@ const operations: Record<string, { right: "Send" | "Listen" | "Manage"; run: Ope
       const count = Number(body["message-count"] ?? 1);
       const found = entity.peek(from, count, sessionIdOf(body));
       if (found.length === 0) return { status: 204, description: "No messages to peek" };
+      const omitBody = body["omit-message-body"] === true;
       const messages = found.map((m) => ({
-        message: encodeForDelivery({ ...m, lockedUntil: undefined, lockToken: undefined }),
+        message: encodeForDelivery({
+          ...m,
+          bare: omitBody ? withoutBody(m.bare) : m.bare,
+          lockedUntil: undefined,
+          lockToken: undefined,
+        }),
       }));
       return ok({ messages });
     },

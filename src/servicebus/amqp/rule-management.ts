@@ -56,9 +56,7 @@ export function ruleFromRequest(name: string, d: Record<string, unknown>): Omit<
   const sql = asObject(d["sql-filter"]);
   const corr = asObject(d["correlation-filter"]);
   if (sql) {
-    const expression = String(sql.expression ?? "");
-    const trimmed = expression.replace(/\s+/g, "");
-    filter = trimmed === "1=1" ? { type: "true" } : trimmed === "1=0" ? { type: "false" } : { type: "sql", expression };
+    filter = { type: "sql", expression: String(sql.expression ?? "") };
   } else if (corr) {
     const f: Record<string, unknown> = { type: "correlation" };
     for (const [wire, key] of CORRELATION_FIELDS) {

@@ -289,11 +289,22 @@ export class AmqpServer {
       const respond = (reply: Reply): void => void setImmediate(() => state.replies.send(node, request, reply));
       if (lower === "$cbs") {
         const client = state.client;
-        const reply = client
-          ? putToken(client, request, this.opts.validateToken)
-          : errorReply("Unauthorized", "No namespace");
-        if (reply.status === 200) this.authorized(connection);
-        respond(reply);
+        if (!client) return respond(errorReply("Unauthorized", "No namespace"));
+        // A JWT is verified asynchronously: the reply goes out later, through this connection's own reply links
+        // (`state`, captured now), so a connection that closed meanwhile gets nothing and nothing else is touched.
+        putToken(client, request, this.opts.validateToken).then(
+          (reply) => {
+            if (this.conns.get(connection) !== state) return; // closed while the token was being verified
+            if (reply.status === 200) this.authorized(connection);
+            respond(reply);
+          },
+          (e: unknown) => {
+            if (this.conns.get(connection) !== state) return;
+            const err =
+              e instanceof BrokerError ? e : new BrokerError("InternalError", String((e as Error)?.message ?? e));
+            respond(errorReply(err));
+          },
+        );
       } else {
         const client = state.client;
         if (!client) return respond(errorReply("Unauthorized", "No namespace"));

@@ -2,6 +2,8 @@
 // time, message id if none, expiry, scheduled state), ready for the store.
 import { randomUUID } from "node:crypto";
 import { encodeClientAnnotations, withMessageId, type ParsedMessage } from "../message/codec.js";
+import { encodeSentHeader } from "../message/header.js";
+import { TIMESPAN_MAX_MS } from "../../model/duration.js";
 import { MessageState, NO_ANNOTATIONS, type StoredMessage } from "../store/types.js";
 
 export interface Intake {
@@ -16,9 +18,13 @@ export interface Intake {
 export function buildMessages(input: ParsedMessage[], now: number, intake: Intake): StoredMessage[] {
   const out: StoredMessage[] = [];
   for (const p of input) {
-    const ttl = Math.min(p.ttlMs ?? Infinity, intake.defaultTtlMs);
+    // TimeSpan.MaxValue (the service's default) is "never"
+    const least = Math.min(p.ttlMs ?? Infinity, intake.defaultTtlMs);
+    const ttl = least >= TIMESPAN_MAX_MS ? Infinity : least;
     const scheduled = p.scheduledEnqueueTime !== undefined && p.scheduledEnqueueTime > now;
-    const annotations = p.annotations.length ? encodeClientAnnotations(p.annotations) : NO_ANNOTATIONS;
+    // the sender's header (durable, priority, first-acquirer) is kept in front of its annotations
+    const clientAnnotations = p.annotations.length ? encodeClientAnnotations(p.annotations) : NO_ANNOTATIONS;
+    const annotations = p.header ? Buffer.concat([encodeSentHeader(p.header), clientAnnotations]) : clientAnnotations;
     const messageId = p.messageId ?? randomUUID().replace(/-/g, "");
     const bare = p.messageId === undefined ? withMessageId(p.bare, messageId) : Buffer.from(p.bare);
     out.push({

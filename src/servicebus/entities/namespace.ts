@@ -2,16 +2,16 @@
 // subscriptions and rules live in topics/registry.ts), its shared access policies, and the routing between
 // its entities (auto-forwarding, dead-letter forwarding).
 import { EventEmitter } from "node:events";
-import type { NamespaceConfig, QueueProperties, SasPolicyConfig } from "../../config/model.js";
+import type { NamespaceConfig, QueueProperties, SasPolicyConfig } from "../../model/config.js";
 import { resourcePath } from "../../identity/sas.js";
 import { BrokerError, errors } from "../errors.js";
 import type { MessageStore, StoredMessage } from "../store/types.js";
 import { TopicRegistry } from "../topics/registry.js";
 import { SUBSCRIPTIONS_SEGMENT } from "../topics/subscription.js";
 import type { TopicEntity } from "../topics/topic.js";
-import { DEAD_LETTER_SUFFIX, QueueEntity, type Router } from "./queue.js";
+import { DEAD_LETTER_SUFFIX, QueueEntity, type Forwarder } from "./queue.js";
 
-export class Namespace extends EventEmitter implements Router {
+export class Namespace extends EventEmitter implements Forwarder {
   private readonly queues = new Map<string, QueueEntity>();
   policies: SasPolicyConfig[];
   /** entity-level policies by lowercase queue name */
@@ -61,6 +61,10 @@ export class Namespace extends EventEmitter implements Router {
 
   createQueue(name: string, props: QueueProperties): QueueEntity {
     const key = name.toLowerCase();
+    if (this.topics.topic(name)) {
+      // queues and topics share one name space
+      throw new BrokerError("EntityAlreadyExists", `The messaging entity '${this.name}/${name}' already exists.`);
+    }
     const existing = this.queues.get(key);
     if (existing) {
       existing.props = props;

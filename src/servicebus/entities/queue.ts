@@ -1,23 +1,25 @@
 // Queue semantics: enqueue, peek-lock / receive-and-delete delivery, settlement, lock expiry, max delivery
-// count and TTL dead-lettering, scheduling and deferral. One instance per queue and per dead-letter queue.
+// count and TTL dead-lettering (dead-lettering.ts moves the messages), scheduling and deferral. One instance
+// per queue and per dead-letter queue.
 // The wire layer talks to it through Receiver and plain calls; the store keeps it durable. What it keeps in
 // memory is in message-index.ts (every message, compactly), bodies.ts (a bounded few bodies) and locks.ts.
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import type { QueueProperties } from "../../config/model.js";
+import type { QueueProperties } from "../../model/config.js";
 import { errors } from "../errors.js";
 import { withApplicationProperties, type ParsedMessage } from "../message/codec.js";
 import { MessageState, type MessageStore, type StoredMessage } from "../store/types.js";
 import { TimerQueue, type SeqQueue, type TimerKind } from "./heap.js";
+import { DeadLettering, maxDeliveryReason } from "./dead-lettering.js";
 import { buildMessages } from "./incoming.js";
 import { LockTable, type Lock } from "./locks.js";
 import { MessageIndex, withBody } from "./message-index.js";
 import type { IndexedMeta } from "./meta-table.js";
 import { RecentIds } from "./recent-ids.js";
 import { SessionSet } from "./sessions.js";
-import type { DeadLetterOptions, EntityCounts, ReceiveMode, Receiver, Router, SettleOptions } from "./types.js";
+import type { DeadLetterOptions, EntityCounts, ReceiveMode, Receiver, Forwarder, SettleOptions } from "./types.js";
 
-export type { DeadLetterOptions, EntityCounts, ReceiveMode, Receiver, Router, SettleOptions } from "./types.js";
+export type { DeadLetterOptions, EntityCounts, ReceiveMode, Receiver, Forwarder, SettleOptions } from "./types.js";
 
 export const DEAD_LETTER_SUFFIX = "/$DeadLetterQueue";
 
@@ -36,6 +38,7 @@ export class QueueEntity extends EventEmitter {
   private readonly recentIds = new RecentIds();
   private pumping = false;
   private ignoredWrite?: Promise<void>;
+  private readonly dl: DeadLettering;
   readonly deadLetter?: QueueEntity;
   /** session-aware delivery, for queues with requiresSession (not their dead-letter queues) */
   readonly sessions?: SessionSet;
@@ -46,14 +49,15 @@ export class QueueEntity extends EventEmitter {
     readonly path: string,
     public props: QueueProperties,
     private readonly store: MessageStore,
-    protected readonly router: Router,
+    protected readonly forwarder: Forwarder,
     readonly isDeadLetter = false,
   ) {
     super();
     this.index = new MessageIndex(path, store, this.locks, this.timers);
     this.ready = this.index.ready;
+    this.dl = new DeadLettering(this, this.index, store, forwarder, () => this.changed());
     if (!isDeadLetter) {
-      this.deadLetter = new QueueEntity(path + DEAD_LETTER_SUFFIX, props, store, router, true);
+      this.deadLetter = new QueueEntity(path + DEAD_LETTER_SUFFIX, props, store, forwarder, true);
     }
     if (props.requiresSession && !isDeadLetter) this.sessions = new SessionSet(this, store);
     this.recover();
@@ -66,7 +70,7 @@ export class QueueEntity extends EventEmitter {
   }
 
   private overDeliveryLimit(deliveryCount: number): boolean {
-    return !this.isDeadLetter && deliveryCount >= this.props.maxDeliveryCount;
+    return this.dl.overLimit(deliveryCount);
   }
 
   /** Recovered messages whose delivery count reached the limit (while the broker was down, or a lower limit). */
@@ -75,7 +79,7 @@ export class QueueEntity extends EventEmitter {
       const m = this.index.get(seq);
       if (!m || m.state !== MessageState.Active || this.locks.ofSeq(seq)) continue;
       if (this.overDeliveryLimit(m.deliveryCount))
-        void this.deadLetterMessage(seq, maxDeliveryReason(this.props.maxDeliveryCount));
+        void this.dl.move(seq, maxDeliveryReason(this.props.maxDeliveryCount));
       else this.ready.push(seq); // the limit was raised since
     }
     this.pump();
@@ -107,7 +111,7 @@ export class QueueEntity extends EventEmitter {
     const limit = this.props.maxMessageSizeInKilobytes * 1024;
     for (const p of input) if (p.bare.length > limit) throw errors.sizeExceeded(p.bare.length, limit);
     if (this.props.forwardTo && !this.isDeadLetter) {
-      return this.router.forward(this.props.forwardTo, this.build(input, Date.now())).then(() => []);
+      return this.forwarder.forward(this.props.forwardTo, this.build(input, Date.now())).then(() => []);
     }
     return this.add(this.build(input, Date.now()));
   }
@@ -224,16 +228,19 @@ export class QueueEntity extends EventEmitter {
     const meta = this.index.get(seq);
     if (!meta || meta.state !== MessageState.Active || this.locks.ofSeq(seq)) return undefined;
     if (meta.expiresAt !== undefined && meta.expiresAt <= Date.now()) {
-      this.expire(seq);
+      this.dl.expire(seq);
       return undefined;
     }
     return this.takeForDelivery(meta, mode, lockedUntil);
   }
 
-  /** Gives a locked message back without counting a delivery (a released session; the AMQP released outcome). */
-  async release(lockToken: string): Promise<void> {
+  /**
+   * Gives a locked message back: without counting a delivery (a closed session receiver; the AMQP released
+   * outcome), or counting one (a session lock that expired).
+   */
+  async release(lockToken: string, countDelivery = false): Promise<void> {
     const lock = this.heldLock(lockToken);
-    if (lock) await this.unlock(lock.seq, undefined, false);
+    if (lock) await this.unlock(lock.seq, undefined, countDelivery);
   }
 
   hasLock(lockToken: string): boolean {
@@ -269,9 +276,11 @@ export class QueueEntity extends EventEmitter {
     await this.unlock(seq, opts.propertiesToModify);
   }
 
+  /** Defers a locked message: it leaves the normal flow; the delivery that ended in defer counts. */
   async defer(lockToken: string, opts: SettleOptions = {}): Promise<void> {
     const lock = this.locked(lockToken);
     this.locks.delete(lock);
+    this.index.metas.setDeliveryCount(lock.seq, this.index.metas.deliveryCount(lock.seq) + 1);
     this.index.metas.setState(lock.seq, MessageState.Deferred);
     await this.persist(lock.seq, opts.propertiesToModify);
     this.changed();
@@ -282,7 +291,7 @@ export class QueueEntity extends EventEmitter {
     const props: Record<string, unknown> = { ...opts.propertiesToModify };
     if (opts.reason !== undefined) props.DeadLetterReason = opts.reason;
     if (opts.description !== undefined) props.DeadLetterErrorDescription = opts.description;
-    await this.deadLetterMessage(seq, props);
+    await this.dl.move(seq, props);
   }
 
   async renewLock(lockToken: string, until = Date.now() + this.props.lockDurationMs): Promise<number> {
@@ -301,7 +310,7 @@ export class QueueEntity extends EventEmitter {
       const deliveryCount = this.index.metas.deliveryCount(seq) + 1;
       this.index.metas.setDeliveryCount(seq, deliveryCount);
       if (this.overDeliveryLimit(deliveryCount)) {
-        await this.deadLetterMessage(seq, { ...propertiesToModify, ...maxDeliveryReason(this.props.maxDeliveryCount) });
+        await this.dl.move(seq, { ...propertiesToModify, ...maxDeliveryReason(this.props.maxDeliveryCount) });
         return;
       }
     }
@@ -325,51 +334,6 @@ export class QueueEntity extends EventEmitter {
     return written;
   }
 
-  /** Moves a message to the dead-letter queue (or where ForwardDeadLetteredMessagesTo points). */
-  private async deadLetterMessage(seq: number, props: Record<string, unknown>): Promise<void> {
-    const msg = this.index.read(seq);
-    this.index.forget(seq);
-    this.changed();
-    if (!msg) return;
-    if (this.isDeadLetter) {
-      // messages in a dead-letter queue are not dead-lettered again; they just stay
-      await this.add([{ ...msg, bare: withApplicationProperties(msg.bare, props) }], false);
-      return;
-    }
-    const moved: StoredMessage = {
-      ...msg,
-      bare: withApplicationProperties(msg.bare, props),
-      state: MessageState.Active,
-      lockToken: undefined,
-      lockedUntil: undefined,
-      expiresAt: undefined,
-      scheduledAt: undefined,
-    };
-    moved.size = moved.bare.length + moved.annotations.length;
-    const forwardTo = this.props.forwardDeadLetteredMessagesTo;
-    if (forwardTo) {
-      await this.store.remove(this.path, seq);
-      await this.router.forward(forwardTo, [{ ...moved, deliveryCount: 0 }]);
-      return;
-    }
-    // dead-lettered messages keep their sequence number
-    await this.store.move(this.path, seq, this.deadLetter!.path, moved);
-    await this.deadLetter!.add([moved], true);
-  }
-
-  private expire(seq: number): void {
-    if (this.props.deadLetteringOnMessageExpiration && !this.isDeadLetter) {
-      void this.deadLetterMessage(seq, {
-        DeadLetterReason: "TTLExpiredException",
-        DeadLetterErrorDescription: "The message expired and was dead lettered.",
-      });
-    } else {
-      this.index.forget(seq);
-      void this.store.remove(this.path, seq);
-      this.changed();
-    }
-  }
-
   private onTimer(seq: number, kind: TimerKind): void {
     if (kind === "sweep") return this.index.sweep((s) => this.onTimer(s, "expire"));
     const meta = this.index.get(seq);
@@ -380,8 +344,8 @@ export class QueueEntity extends EventEmitter {
       if (lock && lock.until <= now) void this.unlock(seq);
     } else if (kind === "schedule") {
       if (meta.state === MessageState.Scheduled && (meta.scheduledAt ?? 0) <= now) {
+        // (scheduledAt stays: the message is enqueued at that time and reports the scheduled state)
         this.index.metas.setState(seq, MessageState.Active);
-        this.index.metas.setScheduledAt(seq, undefined);
         void this.store.update(this.path, this.index.updateOf(seq));
         this.ready.push(seq);
         this.changed();
@@ -389,7 +353,7 @@ export class QueueEntity extends EventEmitter {
       }
     } else if (meta.expiresAt !== undefined && meta.expiresAt <= now && !lock) {
       // locked messages expire when their lock is released (as in Service Bus)
-      this.expire(seq);
+      this.dl.expire(seq);
     } else if (lock && meta.expiresAt !== undefined) {
       this.timers.add(Math.max(lock.until, now) + 1, seq, "expire");
     }
@@ -449,11 +413,4 @@ export class QueueEntity extends EventEmitter {
     this.deadLetter?.close();
     this.receivers.length = 0;
   }
-}
-
-function maxDeliveryReason(max: number): Record<string, unknown> {
-  return {
-    DeadLetterReason: "MaxDeliveryCountExceeded",
-    DeadLetterErrorDescription: `Message could not be consumed after ${max} delivery attempts.`,
-  };
 }

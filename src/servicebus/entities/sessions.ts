@@ -6,7 +6,7 @@ import type { ParsedMessage } from "../message/codec.js";
 import { BrokerError, errors } from "../errors.js";
 import type { MessageStore, StoredMessage } from "../store/types.js";
 import { SeqQueue } from "./heap.js";
-import type { QueueProperties } from "../../config/model.js";
+import type { QueueProperties } from "../../model/config.js";
 import type { IndexedMeta } from "./meta-table.js";
 import type { ReceiveMode, Receiver } from "./types.js";
 
@@ -18,7 +18,7 @@ export interface SessionQueue {
   messageMeta(seq: number): IndexedMeta | undefined;
   takeReady(seq: number, mode: ReceiveMode, lockedUntil?: number): StoredMessage | undefined;
   receiveDeferred(seqs: number[], mode: ReceiveMode): StoredMessage[];
-  release(lockToken: string): Promise<void>;
+  release(lockToken: string, countDelivery?: boolean): Promise<void>;
   hasLock(lockToken: string): boolean;
   renewLock(lockToken: string, until?: number): Promise<number>;
 }
@@ -142,7 +142,7 @@ export class SessionSet {
       s = this.session(requested);
       if (s.holder && s.holder !== r) {
         if (this.isHeld(s, now)) throw errors.sessionCannotBeLocked(requested);
-        this.quietly(() => this.unhold(s!)); // its lock ran out; the timer just has not fired yet
+        this.quietly(() => this.unhold(s!, true)); // its lock ran out; the timer just has not fired yet
       }
     } else {
       if (!this.pumping) this.queue.pump(); // sorts in messages not seen yet (after a restart, say)
@@ -226,16 +226,16 @@ export class SessionSet {
       return;
     }
     const holder = s.holder;
-    this.unhold(s);
+    this.unhold(s, true);
     this.queue.pump();
     holder.sessionLost?.(errors.sessionLockLost());
   }
 
   /**
-   * Ends `s`'s lock. Its locked messages come back without a delivery counted: the service does not count
-   * one when a session receiver closes (azure-sdk-for-js#15116).
+   * Ends `s`'s lock. Its locked messages come back: with a delivery counted when the lock expired
+   * (`expired`), without one when the receiver closed or moved on (as the service does).
    */
-  private unhold(s: Session): void {
+  private unhold(s: Session, expired = false): void {
     if (s.timer) clearTimeout(s.timer);
     s.timer = undefined;
     if (s.holder) this.held.delete(s.holder);
@@ -243,7 +243,7 @@ export class SessionSet {
     s.lockedUntil = 0;
     const tokens = [...s.tokens];
     s.tokens.clear();
-    for (const t of tokens) if (this.queue.hasLock(t)) void this.queue.release(t).catch(() => {});
+    for (const t of tokens) if (this.queue.hasLock(t)) void this.queue.release(t, expired).catch(() => {});
     this.prune(s);
   }
 

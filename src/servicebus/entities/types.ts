@@ -30,7 +30,7 @@ export interface EntityCounts {
 }
 
 /** Where dead-lettered and forwarded messages go; provided by the namespace. */
-export interface Router {
+export interface Forwarder {
   /** `hops`: how many auto-forwardings the messages went through already (subscriptions forward on) */
   forward(target: string, messages: StoredMessage[], hops?: number): Promise<void>;
 }

@@ -2,6 +2,7 @@
 // application-properties, body, footer) byte-for-byte, so every value round-trips with its exact AMQP
 // type; only the header and message annotations are rebuilt on delivery.
 import rhea from "rhea";
+import { DEFAULT_HEADER, sentHeader, type SentHeader } from "./header.js";
 
 const types = rhea.types as any; // rhea's typings omit Reader, Writer and Map32
 type Typed = any; // rhea's Typed values carry no TypeScript types
@@ -258,6 +259,8 @@ export interface ParsedMessage {
   /** the client's message annotations as typed [key, value] pairs */
   annotations: Array<[Typed, Typed]>;
   ttlMs?: number;
+  /** durable, priority and first-acquirer of the sender's header, when it sent one */
+  header?: SentHeader;
   messageId?: string;
   sessionId?: string;
   partitionKey?: string;
@@ -293,8 +296,10 @@ export function parseMessage(buf: Buffer): ParsedMessage {
   const out: ParsedMessage = { bare: buf.subarray(bareStart), annotations: [] };
   for (const s of spans) {
     if (s.code === SECTION.header) {
-      const ttl = listField(readSection(buf, s), 2);
+      const header = readSection(buf, s);
+      const ttl = listField(header, 2);
       if (typeof ttl === "number") out.ttlMs = ttl;
+      out.header = sentHeader(listField(header, 0), listField(header, 1), listField(header, 3));
     } else if (s.code === SECTION.messageAnnotations) {
       out.annotations = pairs(readSection(buf, s));
       for (const [k, v] of out.annotations) {
@@ -323,12 +328,16 @@ function writeAll(values: Typed[]): Buffer {
 export interface DeliveryHeader {
   deliveryCount: number;
   ttlMs?: number;
+  /** the sender's durable, priority and first-acquirer */
+  sent?: SentHeader;
 }
 
 /** Header section with an explicit delivery-count: clients show `undefined` without one. */
 export function encodeHeader(h: DeliveryHeader): Buffer {
   const ttl = h.ttlMs !== undefined && h.ttlMs < 0xffffffff ? types.wrap_uint(h.ttlMs) : null;
-  const list = types.wrap_list([true, null, ttl, false, types.wrap_uint(h.deliveryCount)]);
+  const sent = h.sent ?? DEFAULT_HEADER;
+  const priority = sent.priority === null ? null : types.wrap_ubyte(sent.priority);
+  const list = types.wrap_list([sent.durable, priority, ttl, sent.firstAcquirer, types.wrap_uint(h.deliveryCount)]);
   return writeAll([types.described(types.wrap_ulong(SECTION.header), list)]);
 }
 
@@ -370,6 +379,14 @@ function toTyped(v: unknown): Typed {
   if (typeof v === "number" && Number.isInteger(v)) return types.wrap_long(v);
   if (v instanceof Date) return types.wrap_timestamp(v.getTime());
   return types.wrap(v);
+}
+
+/** The bare message without its body sections (data, amqp-sequence, amqp-value): peek's omit-message-body. */
+export function withoutBody(bare: Buffer): Buffer {
+  const isBody = (code: number) => code === SECTION.data || code === SECTION.sequence || code === SECTION.value;
+  const spans = splitSections(bare);
+  if (!spans.some((s) => isBody(s.code))) return bare;
+  return Buffer.concat(spans.filter((s) => !isBody(s.code)).map((s) => bare.subarray(s.start, s.end)));
 }
 
 /** Application properties decoded to plain values (for filters, peek tooling and tests). */

@@ -9,6 +9,7 @@ import {
   SECTION,
   skipValue,
 } from "./codec.js";
+import { headerWidths, splitStoredHeader, writeHeaderFirstAcquirer, writeHeaderStart } from "./header.js";
 import { uuidToBuffer, writeUuid } from "./ids.js";
 
 const types = rhea.types as any; // rhea's typings omit Reader, Writer and Map32
@@ -28,7 +29,7 @@ export interface DeliveryFields {
   messageState?: number;
   /** delivery annotations with x-opt-lock-token */
   lockToken?: string;
-  /** the stored client message-annotations section (may be empty) */
+  /** as stored: the sender's header (header.ts; optional), then its message-annotations section (may be empty) */
   annotations: Buffer;
   bare: Buffer;
 }
@@ -122,8 +123,11 @@ function clientEntries(
 /** header + (delivery annotations) + message annotations + bare message, in one buffer. */
 export function encodeDelivery(f: DeliveryFields): Buffer {
   const ttl = f.ttlMs !== undefined && f.ttlMs < 0xffffffff ? f.ttlMs : undefined;
-  // header: durable true, priority null, ttl, first-acquirer false, delivery-count
-  const headerValues = 3 + (ttl === undefined ? 1 : uintWidth(ttl)) + uintWidth(f.deliveryCount);
+  const { header: sent, annotations } = splitStoredHeader(f.annotations);
+  // header: durable, priority (the sender's), ttl, first-acquirer (the sender's), delivery-count
+  const widths = headerWidths(sent);
+  const headerValues =
+    widths.before + (ttl === undefined ? 1 : uintWidth(ttl)) + widths.after + uintWidth(f.deliveryCount);
 
   const seqSmall = smallSigned(f.seq);
   let brokerBytes = KEY_SEQUENCE.length + (seqSmall ? 2 : 9) + KEY_ENQUEUED.length + 9;
@@ -137,11 +141,11 @@ export function encodeDelivery(f: DeliveryFields): Buffer {
     brokerCount += 2;
   }
   let client: { ranges: number[]; count: number } | undefined;
-  if (f.annotations.length) {
+  if (annotations.length) {
     const lockedUntil = f.lockedUntil !== undefined;
     const state = f.messageState !== undefined;
     client = clientEntries(
-      f.annotations,
+      annotations,
       (k) =>
         k === "x-opt-sequence-number" ||
         k === "x-opt-enqueued-time" ||
@@ -166,10 +170,9 @@ export function encodeDelivery(f: DeliveryFields): Buffer {
   b.writeUInt32BE(4 + headerValues, at);
   b.writeUInt32BE(5, at + 4);
   at += 8;
-  b[at++] = 0x41;
-  b[at++] = 0x40;
+  at = writeHeaderStart(b, at, sent);
   at = ttl === undefined ? ((b[at] = 0x40), at + 1) : writeUintValue(b, at, ttl);
-  b[at++] = 0x42;
+  at = writeHeaderFirstAcquirer(b, at, sent);
   at = writeUintValue(b, at, f.deliveryCount);
 
   if (withToken) {
@@ -195,7 +198,7 @@ export function encodeDelivery(f: DeliveryFields): Buffer {
   at += 8;
   if (client)
     for (let i = 0; i < client.ranges.length; i += 2)
-      at += f.annotations.copy(b, at, client.ranges[i], client.ranges[i + 1]);
+      at += annotations.copy(b, at, client.ranges[i], client.ranges[i + 1]);
   at += KEY_SEQUENCE.copy(b, at);
   if (seqSmall) {
     b[at++] = 0x55;
@@ -238,10 +241,11 @@ export function encodeDeliveryTyped(f: DeliveryFields): Buffer {
   ];
   if (f.lockedUntil !== undefined) broker.push(["x-opt-locked-until", types.wrap_timestamp(f.lockedUntil)]);
   if (f.messageState !== undefined) broker.push(["x-opt-message-state", types.wrap_int(f.messageState)]);
-  const parts = [encodeHeader({ deliveryCount: f.deliveryCount, ttlMs: f.ttlMs })];
+  const { header: sent, annotations } = splitStoredHeader(f.annotations);
+  const parts = [encodeHeader({ deliveryCount: f.deliveryCount, ttlMs: f.ttlMs, sent })];
   if (f.lockToken !== undefined) {
     parts.push(encodeDeliveryAnnotations([["x-opt-lock-token", types.wrap_uuid(uuidToBuffer(f.lockToken))]]));
   }
-  parts.push(encodeAnnotations(decodeAnnotations(f.annotations), broker), f.bare);
+  parts.push(encodeAnnotations(decodeAnnotations(annotations), broker), f.bare);
   return Buffer.concat(parts);
 }

@@ -1,9 +1,10 @@
 // What a subscription's rules see of a message (the system properties and application properties of its
 // bare message), and the rewrite of a copy after a rule action changed its application properties.
 import rhea from "rhea";
-import { SECTION, splitSections } from "../message/codec.js";
+import { decodeAnnotations, SECTION, splitSections } from "../message/codec.js";
+import { splitStoredHeader } from "../message/header.js";
 import type { StoredMessage } from "../store/types.js";
-import type { FilterMessage } from "./filter-standin.js";
+import type { FilterMessage } from "../filters/index.js";
 
 const types = rhea.types as any; // rhea's typings omit Reader and Writer
 type Typed = any;
@@ -32,6 +33,10 @@ export function filterMessageOf(m: StoredMessage): FilterMessage {
   const props: Typed[] = read(m.bare, SECTION.properties)?.value ?? [];
   const properties: Record<string, unknown> = {};
   for (const [k, v] of appPairs(m.bare)) properties[String(k.value)] = types.unwrap(v);
+  let partitionKey: string | undefined;
+  for (const [k, v] of decodeAnnotations(splitStoredHeader(m.annotations).annotations))
+    if (k.value === "x-opt-partition-key") partitionKey = str(v);
+  const start = m.scheduledAt ?? m.enqueuedAt;
   return {
     system: {
       messageId: str(props[0]),
@@ -44,7 +49,12 @@ export function filterMessageOf(m: StoredMessage): FilterMessage {
       replyToSessionId: str(props[12]),
       deliveryCount: m.deliveryCount,
       enqueuedTimeUtc: new Date(m.enqueuedAt),
+      scheduledEnqueueTimeUtc: m.scheduledAt === undefined ? undefined : new Date(m.scheduledAt),
       sequenceNumber: m.seq,
+      enqueuedSequenceNumber: m.seq,
+      timeToLive: m.expiresAt === undefined ? undefined : m.expiresAt - start,
+      expiresAtUtc: m.expiresAt === undefined ? undefined : new Date(m.expiresAt),
+      partitionKey,
       size: m.size,
     },
     properties,
@@ -52,6 +62,11 @@ export function filterMessageOf(m: StoredMessage): FilterMessage {
 }
 
 function toTyped(v: unknown): Typed {
+  if (typeof v === "bigint") {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64BE(v);
+    return types.wrap_long(b);
+  }
   if (typeof v === "number" && Number.isInteger(v)) return types.wrap_long(v);
   if (v instanceof Date) return types.wrap_timestamp(v.getTime());
   return types.wrap(v);
@@ -80,7 +95,8 @@ export function withReplacedProperties(bare: Buffer, properties: Record<string, 
 }
 
 /** Properties-section fields a rule action can set (`SET sys.Label = ...`), by FilterMessage name and position. */
-const SYSTEM_FIELDS: Array<[string, number]> = [
+type SystemKey = keyof FilterMessage["system"];
+const SYSTEM_FIELDS: Array<[SystemKey, number]> = [
   ["messageId", 0],
   ["to", 2],
   ["label", 3],
@@ -92,14 +108,14 @@ const SYSTEM_FIELDS: Array<[string, number]> = [
 ];
 
 /** The system fields an action changed (compared with what the filters saw); empty if none. */
-export function changedSystemFields(before: FilterMessage, after: FilterMessage): Record<string, unknown> {
+export function changedSystemFields(before: FilterMessage, after: FilterMessage): Partial<Record<SystemKey, unknown>> {
   const out: Record<string, unknown> = {};
   for (const [name] of SYSTEM_FIELDS) if (after.system[name] !== before.system[name]) out[name] = after.system[name];
   return out;
 }
 
 /** The bare message with properties-section fields replaced (`changed` from changedSystemFields). */
-export function withSystemFields(bare: Buffer, changed: Record<string, unknown>): Buffer {
+export function withSystemFields(bare: Buffer, changed: Partial<Record<SystemKey, unknown>>): Buffer {
   const spans = splitSections(bare);
   const props = spans.find((s) => s.code === SECTION.properties);
   const fields: Typed[] = props ? [...(read(bare, SECTION.properties)?.value ?? [])] : [];

@@ -1,6 +1,6 @@
 // What the store keeps (EntityRecord.definition, as JSON) for topics and subscriptions, so they come back
 // after a restart: those created at run time, and the rules of any subscription whose rules were changed.
-import type { SubscriptionProperties, TopicProperties } from "../../config/model.js";
+import type { SubscriptionProperties, TopicProperties } from "../../model/config.js";
 import type { RuleDescription } from "./rules.js";
 
 export interface TopicDefinition {

@@ -1,8 +1,8 @@
 // A namespace's topics, their subscriptions and the subscriptions' rules: creation, change, deletion and
 // listing with run-time counts (what the admin API and the AMQP layer use), and their records in the store.
-import type { SubscriptionProperties, TopicConfig, TopicProperties } from "../../config/model.js";
+import type { SubscriptionProperties, TopicConfig, TopicProperties } from "../../model/config.js";
 import { BrokerError, errors } from "../errors.js";
-import type { Router } from "../entities/types.js";
+import type { Forwarder } from "../entities/types.js";
 import type { EntityRecord, MessageStore } from "../store/types.js";
 import { parseTopicsDefinition, type SubscriptionDefinition, type TopicDefinition } from "./records.js";
 import { defaultRule, ruleFromConfig, type RuleDescription } from "./rules.js";
@@ -57,7 +57,7 @@ export class TopicRegistry {
   constructor(
     private readonly host: TopicHost,
     private readonly store: MessageStore,
-    private readonly router: Router,
+    private readonly forwarder: Forwarder,
   ) {}
 
   // --- topics ------------------------------------------------------------------------------
@@ -321,7 +321,7 @@ export class TopicRegistry {
     times: EntityTimes,
   ): SubscriptionEntity {
     const path = `${topic.path}/${SUBSCRIPTIONS_SEGMENT}/${name}`;
-    const sub = new SubscriptionEntity(path, topic.name, name, props, topic.props, rules, this.store, this.router);
+    const sub = new SubscriptionEntity(path, topic.name, name, props, topic.props, rules, this.store, this.forwarder);
     sub.on("change", () => this.host.changed(sub));
     sub.deadLetter?.on("change", () => this.host.changed(sub));
     topic.addSubscription(sub);

@@ -1,7 +1,7 @@
 // A subscription's rules: named filters with optional actions, in the order they were added. A message
 // matches the subscription when any rule's filter matches; the actions of the matching rules are applied,
 // in order, to the subscription's copy (docs/architecture.md, topics).
-import type { RuleConfig } from "../../config/model.js";
+import type { RuleConfig } from "../../model/config.js";
 import { BrokerError } from "../errors.js";
 import type { StoredMessage } from "../store/types.js";
 import {
@@ -11,10 +11,10 @@ import {
   type FilterMessage,
   type RuleAction,
   type RuleFilter,
-} from "./filter-standin.js";
+} from "../filters/index.js";
 import { changedSystemFields, filterMessageOf, withReplacedProperties, withSystemFields } from "./filter-message.js";
 
-export type { RuleAction, RuleFilter } from "./filter-standin.js";
+export type { RuleAction, RuleFilter } from "../filters/index.js";
 
 export const DEFAULT_RULE = "$Default";
 
@@ -59,9 +59,17 @@ export type RouteResult =
 
 export class RuleSet {
   private readonly rules = new Map<string, CompiledRule>();
+  /** a true filter and no action anywhere: every message is copied unchanged without looking at it */
+  private takesAll = false;
 
   constructor(rules: RuleDescription[]) {
     for (const r of rules) this.rules.set(r.name.toLowerCase(), compile(r));
+    this.changed();
+  }
+
+  private changed(): void {
+    const all = [...this.rules.values()].map((c) => c.rule);
+    this.takesAll = all.some((r) => r.filter.type === "true") && all.every((r) => !r.action);
   }
 
   list(): RuleDescription[] {
@@ -81,32 +89,45 @@ export class RuleSet {
       );
     }
     this.rules.set(rule.name.toLowerCase(), compile(rule));
+    this.changed();
   }
 
   /** Replaces an existing rule (admin API update). */
   replace(rule: RuleDescription): void {
     this.rules.set(rule.name.toLowerCase(), compile(rule));
+    this.changed();
   }
 
   remove(name: string, entityPath: string): void {
     if (!this.rules.delete(name.toLowerCase())) {
       throw new BrokerError("EntityNotFound", `The messaging entity '${entityPath}/Rules/${name}' could not be found.`);
     }
+    this.changed();
   }
 
   /**
-   * Whether `m` goes to the subscription, and as what: the matching rules' actions applied to a copy. A
-   * filter or action that throws gives "error" (dead-lettered when the subscription asks for it).
+   * Whether `m` goes to the subscription, and as what: the matching rules' actions applied to a copy. A filter
+   * or action that fails on this message (FilterEvaluationError) gives "error" when `deadLetterOnError` (the
+   * subscription's deadLetteringOnFilterEvaluationExceptions), else that rule is skipped. `view` gives the
+   * message as filters see it (shared by the topic's subscriptions, decoded only when a rule needs it).
    */
-  route(m: StoredMessage, seen: FilterMessage = filterMessageOf(m)): RouteResult {
+  route(
+    m: StoredMessage,
+    view: () => FilterMessage = () => filterMessageOf(m),
+    deadLetterOnError = false,
+  ): RouteResult {
+    if (this.takesAll) return { kind: "copy", message: m };
+    const seen = view();
     let out: FilterMessage | undefined;
-    try {
-      for (const c of this.rules.values()) {
+    for (const c of this.rules.values()) {
+      try {
         if (!c.matches(seen)) continue;
         out = c.apply ? c.apply(out ?? seen) : (out ?? seen);
+      } catch (e) {
+        if (!deadLetterOnError) continue;
+        const description = `Rule '${c.rule.name}': ${e instanceof Error ? e.message : String(e)}`;
+        return { kind: "error", message: m, description };
       }
-    } catch (e) {
-      return { kind: "error", message: m, description: e instanceof Error ? e.message : String(e) };
     }
     if (!out) return { kind: "none" };
     if (out === seen) return { kind: "copy", message: m };

@@ -5,12 +5,13 @@ import {
   type QueueProperties,
   type SubscriptionProperties,
   type TopicProperties,
-} from "../../config/model.js";
+} from "../../model/config.js";
+import { TIMESPAN_MAX_MS } from "../../model/duration.js";
 import { BrokerError } from "../errors.js";
 import type { ParsedMessage } from "../message/codec.js";
-import { QueueEntity, type Router } from "../entities/queue.js";
+import { QueueEntity, type Forwarder } from "../entities/queue.js";
 import type { MessageStore, StoredMessage } from "../store/types.js";
-import type { FilterMessage } from "./filter-standin.js";
+import type { FilterMessage } from "../filters/index.js";
 import { RuleSet, type RuleDescription } from "./rules.js";
 import { withApplicationProperties } from "../message/codec.js";
 
@@ -48,9 +49,9 @@ export class SubscriptionEntity extends QueueEntity {
     topicProps: TopicProperties,
     rules: RuleDescription[],
     store: MessageStore,
-    router: Router,
+    forwarder: Forwarder,
   ) {
-    super(path, subscriptionQueueProps(subscriptionProps, topicProps), store, router);
+    super(path, subscriptionQueueProps(subscriptionProps, topicProps), store, forwarder);
     this.rules = new RuleSet(rules);
   }
 
@@ -69,21 +70,22 @@ export class SubscriptionEntity extends QueueEntity {
   }
 
   /**
-   * Takes a copy of `m` if the rules match it (with the matching rules' actions applied); `seen` is the
+   * Takes a copy of `m` if the rules match it (with the matching rules' actions applied); `view` gives the
    * message as filters see it, shared by the topic's subscriptions. Resolves with whether it took one.
    */
-  async offer(m: StoredMessage, seen: FilterMessage, hops: number): Promise<boolean> {
+  async offer(m: StoredMessage, view: () => FilterMessage, hops: number): Promise<boolean> {
     if (this.deleted) return false;
-    const routed = this.rules.route(m, seen);
+    const routed = this.rules.route(m, view, this.subscriptionProps.deadLetteringOnFilterEvaluationExceptions === true);
     if (routed.kind === "none") return false;
     const now = Date.now();
     let copy: StoredMessage = routed.message;
-    if (this.subscriptionProps.defaultMessageTimeToLiveMs && copy.expiresAt !== undefined) {
-      const own = (copy.scheduledAt ?? copy.enqueuedAt) + this.subscriptionProps.defaultMessageTimeToLiveMs;
-      if (own < copy.expiresAt) copy = { ...copy, expiresAt: own };
+    const ttl = this.subscriptionProps.defaultMessageTimeToLiveMs;
+    if (ttl && ttl < TIMESPAN_MAX_MS) {
+      // the subscription's own default TTL can only shorten the copy's life (TimeSpan.MaxValue is "never")
+      const own = (copy.scheduledAt ?? copy.enqueuedAt) + ttl;
+      if (copy.expiresAt === undefined || own < copy.expiresAt) copy = { ...copy, expiresAt: own };
     }
     if (routed.kind === "error") {
-      if (!this.subscriptionProps.deadLetteringOnFilterEvaluationExceptions) return false;
       const bare = withApplicationProperties(copy.bare, {
         DeadLetterReason: "FilterEvaluationException",
         DeadLetterErrorDescription: routed.description,
@@ -95,7 +97,7 @@ export class SubscriptionEntity extends QueueEntity {
     if (this.sessions && copy.sessionId === undefined) return false; // a session subscription takes none without
     const forwardTo = this.props.forwardTo;
     if (forwardTo && hops < MAX_FORWARD_HOPS) {
-      await this.router.forward(forwardTo, [copy], hops + 1);
+      await this.forwarder.forward(forwardTo, [copy], hops + 1);
       return true;
     }
     await this.add([copy]);

@@ -3,13 +3,14 @@
 // rules matches. The copies carry the topic's sequence number (as in Service Bus). A message no subscription
 // takes is dropped, as the service does.
 import { EventEmitter } from "node:events";
-import { QUEUE_DEFAULTS, type TopicProperties } from "../../config/model.js";
+import { QUEUE_DEFAULTS, type TopicProperties } from "../../model/config.js";
 import { BrokerError, errors } from "../errors.js";
 import type { ParsedMessage } from "../message/codec.js";
 import { buildMessages } from "../entities/incoming.js";
 import { RecentIds } from "../entities/recent-ids.js";
-import { MessageState, type StoredMessage } from "../store/types.js";
+import type { StoredMessage } from "../store/types.js";
 import { filterMessageOf } from "./filter-message.js";
+import type { FilterMessage } from "../filters/index.js";
 import type { SubscriptionEntity } from "./subscription.js";
 
 export interface TopicCounts {
@@ -105,8 +106,9 @@ export class TopicEntity extends EventEmitter {
     if (subs.length === 0) return;
     const writes: Promise<boolean>[] = [];
     for (const m of messages) {
-      const seen = filterMessageOf(m);
-      for (const sub of subs) writes.push(sub.offer(m, seen, hops));
+      let seen: FilterMessage | undefined;
+      const view = () => (seen ??= filterMessageOf(m));
+      for (const sub of subs) writes.push(sub.offer(m, view, hops));
     }
     await Promise.all(writes);
     this.emit("change", this);
@@ -136,5 +138,3 @@ export class TopicEntity extends EventEmitter {
     for (const s of this.subscriptions.values()) s.close();
   }
 }
-
-export { MessageState };

@@ -1,5 +1,6 @@
 // The normalised project model every loader produces and every component consumes.
 // Durations are milliseconds here; loaders accept ISO-8601 (PT5M) as Service Bus and the emulator do.
+import { TIMESPAN_MAX_MS } from "./duration.js";
 
 export interface QueueProperties {
   lockDurationMs: number;
@@ -101,7 +102,7 @@ export interface ProjectConfig {
 export const QUEUE_DEFAULTS: QueueProperties = {
   lockDurationMs: 60_000, // emulator: PT1M
   maxDeliveryCount: 10, // Service Bus default; the emulator's Config.json default is 3
-  defaultMessageTimeToLiveMs: 14 * 24 * 3600_000, // Service Bus: effectively "forever" is capped to 14 days here
+  defaultMessageTimeToLiveMs: TIMESPAN_MAX_MS, // Service Bus: TimeSpan.MaxValue, messages never expire
   deadLetteringOnMessageExpiration: false,
   requiresSession: false,
   requiresDuplicateDetection: false,
@@ -134,6 +135,18 @@ export interface ConfigIssue {
 export function formatIssue(i: ConfigIssue): string {
   const loc = i.file === undefined ? "" : i.line === undefined ? `${i.file}: ` : `${i.file}:${i.line}:${i.col ?? 1}: `;
   return `${loc}${i.path ? `${i.path}: ` : ""}${i.value} — expected ${i.expected}`;
+}
+
+const showValue = (v: unknown): string =>
+  v === undefined ? "(missing)" : v === "(not shown)" ? '"***"' : (JSON.stringify(v) ?? String(v));
+
+/** A job entry's problems (jobs/job-definition.ts's JobIssue) as config issues under `jobs[i]`. */
+export function jobIssues(prefix: string, issues: { path: string; value: unknown; expected: string }[]): ConfigIssue[] {
+  return issues.map((i) => ({
+    path: i.path ? `${prefix}.${i.path}` : prefix,
+    value: showValue(i.value),
+    expected: i.expected.replace(/^required$/, "a value (required)"),
+  }));
 }
 
 /** Every problem found in a config, one line each in `message`. The `file`/`path`/`value`/`expected`

@@ -11,19 +11,12 @@ import {
   type ProjectConfig,
   type QueueConfig,
   type SasPolicyConfig,
-} from "./model.js";
+} from "../model/config.js";
 import { IDENTITY_KEYS, ROLE_ASSIGNMENT_KEYS } from "../identity/config.js";
-import { checkIdentities, checkImages, checkJobs, locate } from "./sections.js";
-import {
-  readTopics,
-  RULE_KEYS,
-  SUBSCRIPTION_KEYS,
-  SUBSCRIPTION_SPECS,
-  TOPIC_KEYS,
-  TOPIC_SPECS,
-  type ForwardOwner,
-} from "./topics.js";
-import { TIMESPAN_MAX_MS } from "./duration.js";
+import { checkIdentities, checkImages, checkJobs } from "./sections.js";
+import { rememberSourceTree } from "../model/positions.js";
+import { QUEUE_SPECS, SUBSCRIPTION_SPECS, TOPIC_SPECS } from "../model/properties.js";
+import { readTopics, RULE_KEYS, SUBSCRIPTION_KEYS, TOPIC_KEYS, type ForwardOwner } from "./topics.js";
 import {
   at,
   Checker,
@@ -37,62 +30,15 @@ import {
   type EntityRef,
   type Named,
   type Pos,
-  type PropSpec,
   type SrcNode,
-} from "./validate.js";
+} from "../model/validate.js";
 
-const SEC = 1000;
-const MIN = 60 * SEC;
 const RESERVED_KEYS = ["identities", "roleAssignments", "images", "jobs"];
 const TOP_KEYS = ["namespaces", ...RESERVED_KEYS];
 const RIGHTS: AccessRight[] = ["Listen", "Send", "Manage"];
 const NAMESPACE_KEYS = ["name", "default", "authorizationRules", "queues", "topics"];
 const POLICY_KEYS = ["name", "rights", "primaryKey", "secondaryKey"];
 const QUEUE_KEYS = ["name", "properties", "authorizationRules"];
-
-export const QUEUE_SPECS: PropSpec[] = [
-  { key: "lockDuration", field: "lockDurationMs", type: "duration", min: 5 * SEC, max: 5 * MIN },
-  {
-    key: "maxDeliveryCount",
-    field: "maxDeliveryCount",
-    type: "int",
-    expected: "an integer from 1 to 2000",
-    valid: (n) => n >= 1 && n <= 2000,
-  },
-  {
-    key: "defaultMessageTimeToLive",
-    field: "defaultMessageTimeToLiveMs",
-    type: "duration",
-    min: SEC,
-    max: TIMESPAN_MAX_MS,
-  },
-  { key: "deadLetteringOnMessageExpiration", field: "deadLetteringOnMessageExpiration", type: "bool" },
-  { key: "requiresSession", field: "requiresSession", type: "bool" },
-  { key: "requiresDuplicateDetection", field: "requiresDuplicateDetection", type: "bool" },
-  {
-    key: "duplicateDetectionHistoryTimeWindow",
-    field: "duplicateDetectionHistoryTimeWindowMs",
-    type: "duration",
-    min: 20 * SEC,
-    max: 7 * 24 * 60 * MIN,
-  },
-  { key: "forwardTo", field: "forwardTo", type: "entity" },
-  { key: "forwardDeadLetteredMessagesTo", field: "forwardDeadLetteredMessagesTo", type: "entity" },
-  {
-    key: "maxSizeInMegabytes",
-    field: "maxSizeInMegabytes",
-    type: "int",
-    expected: "a multiple of 1024 from 1024 to 81920",
-    valid: (n) => n % 1024 === 0 && n >= 1024 && n <= 81920,
-  },
-  {
-    key: "maxMessageSizeInKilobytes",
-    field: "maxMessageSizeInKilobytes",
-    type: "int",
-    expected: "256 (Standard) or an integer from 1024 to 102400 (Premium)",
-    valid: (n) => n === 256 || (n >= 1024 && n <= 102400),
-  },
-];
 
 /** The yaml library's tree → the loader-neutral tree, with 1-based line/column positions. */
 function convert(node: unknown, doc: Document, lc: LineCounter, depth = 0): SrcNode {
@@ -340,17 +286,8 @@ export function parseProjectYaml(text: string, file = "eventjobs.yaml"): Project
     defaultNamespace: defaults[0]?.name ?? out[0].name,
     extra,
   };
-  trees.set(config, root);
+  rememberSourceTree(config, root);
   return config;
-}
-
-/** The parsed tree of each config, so later checks (apply) can point at a line. */
-const trees = new WeakMap<ProjectConfig, SrcNode>();
-
-/** Where the field at `path` (e.g. `images[0].context`) is in the file a config was parsed from. */
-export function positionOf(config: ProjectConfig, path: string): Pos | undefined {
-  const root = trees.get(config);
-  return root && locate(root, path);
 }
 
 /** Every key the loader accepts, by place in the file (`[]` = each item of a list); the schema must say the same. */

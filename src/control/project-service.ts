@@ -6,15 +6,15 @@ import {
   ConfigError,
   DEFAULT_NAMESPACE,
   EMULATOR_ROOT_POLICY,
+  jobIssues,
   type ConfigIssue,
   type ProjectConfig,
-} from "../config/model.js";
-import { positionOf } from "../config/project.js";
-import { RefError, resolveRefs, type RefLookup } from "../config/refs.js";
-import { jobIssues } from "../config/sections.js";
+} from "../model/config.js";
+import { positionOf } from "../model/positions.js";
+import { RefError, resolveRefs, type RefLookup } from "../model/refs.js";
 import { userIdentityResourceId } from "../identity/registry.js";
 import { normalizeRegistry, parseImageName } from "../jobs/images.js";
-import { JobDefinitionError, normalizeJob } from "../jobs/model.js";
+import { JobDefinitionError, normalizeJob } from "../jobs/job-definition.js";
 import { diff, order, type Change, type Plan } from "./diff.js";
 import { ImageStaging, imageResource, installedImages, type StagedImage } from "./images.js";
 import { LiveView, put, remove, type PlatformParts, type Undo } from "./kinds.js";

@@ -1,6 +1,6 @@
 // Shared by the YAML and JSON loaders: a position-carrying tree both parsers produce, and a checker that
 // collects every problem (so a user fixes a file in one pass) instead of stopping at the first.
-import { ConfigError, type ConfigIssue } from "./model.js";
+import { ConfigError, type ConfigIssue } from "./config.js";
 import { formatDuration, parseDuration, TIMESPAN_MAX_MS } from "./duration.js";
 
 export interface Pos {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatDuration, parseDuration, TIMESPAN_MAX_ISO, TIMESPAN_MAX_MS } from "../../src/config/duration.ts";
+import { formatDuration, parseDuration, TIMESPAN_MAX_ISO, TIMESPAN_MAX_MS } from "../../src/model/duration.ts";
 
 const S = 1000;
 const M = 60 * S;
