@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ServiceBusClient } from "@azure/service-bus";
 import { parseConfigText } from "../../src/config/load.js";
-import { ApplyError } from "../../src/control/project.js";
+import { ApplyError } from "../../src/control/project-service.js";
 import { startBroker, type TestBroker } from "../helpers/broker.js";
 import { peekAll, receiveOne, RETRY } from "../helpers/sdk.js";
 
@@ -97,7 +97,7 @@ describe("apply with topics", () => {
       lock: "PT45S",
       rules: `              - name: eu
                 filterType: SqlFilter
-                sqlFilter: { sqlExpression: "1=1" }
+                sqlFilter: { sqlExpression: "sys.Label = 'eu'" }
                 action: { sqlExpression: "SET routed = 'yes'" }
 `,
     });
@@ -136,7 +136,7 @@ describe("apply with topics", () => {
     assert.equal(reg.getSubscription("orders", "audit")!.properties.lockDurationMs, 30_000, "the update was undone");
     await b.platform.project.apply(parse(changed));
     assert.equal(reg.getSubscription("orders", "audit")!.properties.lockDurationMs, 45_000);
-    assert.deepEqual(reg.getRule("orders", "eu-only", "eu")!.filter, { type: "sql", expression: "1=1" });
+    assert.deepEqual(reg.getRule("orders", "eu-only", "eu")!.filter, { type: "sql", expression: "sys.Label = 'eu'" });
     assert.deepEqual(await lines(changed), []);
   });
 
