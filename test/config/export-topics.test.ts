@@ -101,7 +101,7 @@ describe("export with topics", () => {
       ["--filter-type", "--label", "--content-type", "--correlation-filter-property"].map((f) => flag(corr, f)),
       ["CorrelationFilter", "order", "application/json", "tier=gold"],
     );
-    // topics come after the queue a subscription forwards to, subscriptions after topics, rules after their subscription
+    // topics after the queue a subscription forwards to, subscriptions after topics, rules after their subscription
     const at = (s: string) => script.indexOf(s);
     assert.ok(at("az servicebus queue create") < at("az servicebus topic create"));
     assert.ok(at("az servicebus topic create") < at("az servicebus topic subscription create"));

@@ -1,6 +1,6 @@
 // `export --format az`: a bash script of az commands that builds the project in Azure: resource group,
-// Service Bus namespaces, queues, topics, subscriptions and rules (properties as flags), identities, role assignments (ARM scope ids),
-// the Container Apps environment, and each job with az's flags, in the order the
+// Service Bus namespaces, queues, topics, subscriptions and rules (properties as flags), identities, role
+// assignments (ARM scope ids), the Container Apps environment, and each job with az's flags, in the order the
 // lab's command uses. Secrets never appear: a connection string is read from Azure into a variable right
 // before use; any other secret must be in the environment (the script stops if it is not).
 import { formatDuration } from "../../model/duration.js";
