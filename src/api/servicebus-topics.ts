@@ -19,14 +19,7 @@ const TOPIC_API_SPECS: PropSpec[] = [
   ...TOPIC_SPECS,
   ...QUEUE_SPECS.filter((s) => s.key === "maxSizeInMegabytes" || s.key === "maxMessageSizeInKilobytes"),
 ];
-const SUBSCRIPTION_API_SPECS: PropSpec[] = [
-  ...SUBSCRIPTION_SPECS,
-  {
-    key: "deadLetteringOnFilterEvaluationExceptions",
-    field: "deadLetteringOnFilterEvaluationExceptions",
-    type: "bool",
-  },
-];
+const SUBSCRIPTION_API_SPECS: PropSpec[] = SUBSCRIPTION_SPECS;
 const TOPIC_DEFAULTS: TopicProperties = {
   defaultMessageTimeToLiveMs: QUEUE_DEFAULTS.defaultMessageTimeToLiveMs,
   requiresDuplicateDetection: false,
