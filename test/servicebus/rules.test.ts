@@ -43,25 +43,30 @@ describe("rules", () => {
     );
   });
 
-  test("rules are added, listed page by page and removed", async () => {
+  test("rules are added, listed page by page in name order and removed", async () => {
     const rm = client.createRuleManager(T.manage, "sub");
     await rm.createRule("sql1", { sqlExpression: "1=0" });
     await rm.createRule("corr1", {
       correlationId: "cid",
       subject: "lbl",
       contentType: "text/plain",
-      applicationProperties: { color: "red", n: 3 },
+      applicationProperties: { color: "red", n: 3, flag: true, when: new Date("2000-01-01T00:00:00Z") },
     });
     await rm.createRule("withAction", { sqlExpression: "1=1" }, { sqlExpression: "SET tagged = 'yes'" });
     await rm.createRule("extra", { sqlExpression: "1=0" });
-    assert.deepEqual(await allRules(T.manage, "sub", 2), ["$Default", "sql1", "corr1", "withAction", "extra"]);
+    assert.deepEqual(await allRules(T.manage, "sub", 2), ["$Default", "corr1", "extra", "sql1", "withAction"]);
     const found = [];
     for await (const r of rm.listRules()) found.push(r);
     const corr = found.find((r) => r.name === "corr1")!.filter as any;
     assert.equal(corr.correlationId, "cid");
     assert.equal(corr.subject, "lbl");
     assert.equal(corr.contentType, "text/plain");
-    assert.deepEqual(corr.applicationProperties, { color: "red", n: 3 });
+    assert.deepEqual(corr.applicationProperties, {
+      color: "red",
+      n: 3,
+      flag: true,
+      when: new Date("2000-01-01T00:00:00Z"),
+    });
     assert.equal(found.find((r) => r.name === "withAction")!.action.sqlExpression, "SET tagged = 'yes'");
     assert.equal(found.find((r) => r.name === "sql1")!.action.sqlExpression, undefined);
     await rm.deleteRule("extra");

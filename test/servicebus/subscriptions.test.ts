@@ -99,6 +99,13 @@ describe("subscriptions", () => {
     assert.equal(next.sessionId, "B");
     assert.equal((await receiveOne(next)).body, "b1");
     await next.close();
+    // a copy without a session id goes to the session subscription's dead-letter queue, as the service does
+    await send(T.sess, { body: "no-session" });
+    const dead = await peekAll(client, SUB(T.sess, "s"), "deadLetter");
+    assert.deepEqual(
+      dead.map((m) => [m.body, m.deadLetterReason]),
+      [["no-session", "Session id is null."]],
+    );
   });
 
   test("a copy's lock is renewed with the subscription's lock duration", async () => {
@@ -218,6 +225,7 @@ describe("restart", () => {
       });
       const rm = c.createRuleManager(declared, "kept");
       await rm.createRule("mine", { applicationProperties: { x: 1 } });
+      await rm.createRule("dated", { applicationProperties: { at: new Date(946684800000) } });
       const sender = c.createSender(runtime);
       await sender.sendMessages({ body: "durable" });
       await sender.close();
@@ -232,8 +240,13 @@ describe("restart", () => {
       assert.equal((await receiveOne(r)).body, "durable");
       await r.close();
       const names = [];
-      for await (const rule of c.createRuleManager(declared, "kept").listRules()) names.push(rule.name);
-      assert.deepEqual(names, ["$Default", "mine"]);
+      let dated: any;
+      for await (const rule of c.createRuleManager(declared, "kept").listRules()) {
+        names.push(rule.name);
+        if (rule.name === "dated") dated = rule.filter;
+      }
+      assert.deepEqual(names, ["$Default", "dated", "mine"]);
+      assert.deepEqual(dated.applicationProperties, { at: new Date(946684800000) }, "typed values survive");
       assert.deepEqual(
         (await peekAll(c, `${declared}/Subscriptions/kept`)).map((m) => m.body),
         ["declared"],
@@ -254,5 +267,94 @@ describe("restart", () => {
       await b?.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("forwarding and the namespace API", () => {
+  const props = {
+    lockDurationMs: 30_000,
+    maxDeliveryCount: 1,
+    defaultMessageTimeToLiveMs: QUEUE_DEFAULTS.defaultMessageTimeToLiveMs,
+    deadLetteringOnMessageExpiration: false,
+    requiresSession: false,
+  };
+  const topicProps = {
+    defaultMessageTimeToLiveMs: QUEUE_DEFAULTS.defaultMessageTimeToLiveMs,
+    requiresDuplicateDetection: false,
+    duplicateDetectionHistoryTimeWindowMs: 60_000,
+  };
+
+  test("forwardDeadLetteredMessagesTo sends a subscription's dead letters to a topic, which fans them out", async () => {
+    const ns = broker.platform.broker.namespace("sbemulatorns")!;
+    const source = uniqueName("src");
+    const sink = uniqueName("sink");
+    await ns.topics.createTopic(sink, topicProps);
+    await ns.topics.createSubscription(sink, "x", props);
+    await ns.topics.createSubscription(sink, "y", props);
+    await ns.topics.createTopic(source, topicProps);
+    await ns.topics.createSubscription(source, "s", { ...props, forwardDeadLetteredMessagesTo: sink });
+    await send(source, { body: "dead" });
+    const r = client.createReceiver(source, "s");
+    await r.abandonMessage(await receiveOne(r));
+    await r.close();
+    for (const sub of ["x", "y"]) {
+      assert.deepEqual(
+        (await peekAll(client, SUB(sink, sub))).map((m) => [m.body, m.deadLetterReason]),
+        [["dead", "MaxDeliveryCountExceeded"]],
+      );
+    }
+    assert.equal((await peekAll(client, SUB(source, "s"), "deadLetter")).length, 0);
+  });
+
+  test("a forwarding cycle between topics stops after four hops", async () => {
+    const ns = broker.platform.broker.namespace("sbemulatorns")!;
+    const [a, b] = [uniqueName("ca"), uniqueName("cb")];
+    await ns.topics.createTopic(a, topicProps);
+    await ns.topics.createTopic(b, topicProps);
+    await ns.topics.createSubscription(a, "s", { ...props, forwardTo: b });
+    await ns.topics.createSubscription(b, "s", { ...props, forwardTo: a });
+    await send(a, { body: "loop" });
+    const left = [...(await peekAll(client, SUB(a, "s"))), ...(await peekAll(client, SUB(b, "s")))];
+    assert.deepEqual(
+      left.map((m) => m.body),
+      ["loop"],
+    );
+  });
+
+  test("list, get, update and delete through the namespace API, with counts", async () => {
+    const ns = broker.platform.broker.namespace("sbemulatorns")!;
+    const t = uniqueName("api");
+    await ns.topics.createTopic(t, topicProps, { UserMetadata: "meta" });
+    await assert.rejects(ns.topics.createTopic(t, topicProps), { code: "EntityAlreadyExists" });
+    await ns.topics.createSubscription(t, "one", props);
+    await ns.topics.createSubscription(t, "two", props, {
+      rules: [{ name: "red", filter: { type: "correlation", properties: { color: "red" } } }],
+    });
+    await send(t, [{ body: 1, applicationProperties: { color: "red" } }, { body: 2 }]);
+    const info = ns.topics.getTopic(t)!;
+    assert.equal(info.extras.UserMetadata, "meta");
+    assert.equal(info.counts.subscriptionCount, 2);
+    assert.equal(info.counts.active, 3);
+    assert.ok(ns.topics.listTopics().some((x) => x.name === t));
+    assert.deepEqual(
+      ns.topics.listSubscriptions(t).map((s) => [s.name, s.counts.active, s.counts.messageCount]),
+      [
+        ["one", 2, 2],
+        ["two", 1, 1],
+      ],
+    );
+    assert.deepEqual(
+      ns.topics.rules(t, "two").map((r) => r.name),
+      ["red"],
+    );
+    const updated = await ns.topics.updateSubscription(t, "one", { ...props, maxDeliveryCount: 7 });
+    assert.equal(updated.properties.maxDeliveryCount, 7);
+    await ns.topics.updateRule(t, "two", { name: "red", filter: { type: "sql", expression: "color = 'blue'" } });
+    assert.equal(ns.topics.getRule(t, "two", "RED")?.filter.type, "sql");
+    assert.equal(await ns.topics.deleteSubscription(t, "one"), true);
+    assert.deepEqual(ns.topics.subscriptionNames(t), ["two"]);
+    assert.throws(() => ns.createQueue(t, QUEUE_DEFAULTS), { code: "EntityAlreadyExists" }, "one name space");
+    assert.equal(await ns.topics.deleteTopic(t), true);
+    assert.equal(ns.topics.getTopic(t), undefined);
   });
 });

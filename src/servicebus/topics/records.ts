@@ -23,9 +23,32 @@ export interface SubscriptionDefinition {
 
 export type TopicsDefinition = TopicDefinition | SubscriptionDefinition;
 
+/**
+ * JSON for a definition; values JSON has no type for (dates and 64-bit integers in correlation-filter
+ * properties and SQL parameters) are tagged so they come back as they were.
+ */
+export function stringifyTopicsDefinition(d: TopicsDefinition): string {
+  return JSON.stringify(d, function (this: Record<string, unknown>, key, value: unknown) {
+    const raw = this[key];
+    if (raw instanceof Date) return { $date: raw.getTime() };
+    if (typeof value === "bigint") return { $bigint: value.toString() };
+    return value;
+  });
+}
+
+function revive(_key: string, value: unknown): unknown {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    const o = value as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && typeof o.$date === "number") return new Date(o.$date);
+    if (keys.length === 1 && typeof o.$bigint === "string") return BigInt(o.$bigint);
+  }
+  return value;
+}
+
 export function parseTopicsDefinition(json: string): TopicsDefinition | undefined {
   try {
-    const d = JSON.parse(json) as TopicsDefinition;
+    const d = JSON.parse(json, revive) as TopicsDefinition;
     if (d?.kind === "topic" && typeof d.properties === "object") return d;
     if (d?.kind === "subscription" && typeof d.properties === "object" && Array.isArray(d.rules)) return d;
     return undefined;

@@ -4,7 +4,12 @@ import type { SubscriptionProperties, TopicConfig, TopicProperties } from "../..
 import { BrokerError, errors } from "../errors.js";
 import type { Forwarder } from "../entities/types.js";
 import type { EntityRecord, MessageStore } from "../store/types.js";
-import { parseTopicsDefinition, type SubscriptionDefinition, type TopicDefinition } from "./records.js";
+import {
+  parseTopicsDefinition,
+  stringifyTopicsDefinition,
+  type SubscriptionDefinition,
+  type TopicDefinition,
+} from "./records.js";
 import { defaultRule, ruleFromConfig, type RuleDescription } from "./rules.js";
 import { SUBSCRIPTIONS_SEGMENT, SubscriptionEntity } from "./subscription.js";
 import { TopicEntity, type TopicCounts } from "./topic.js";
@@ -104,6 +109,11 @@ export class TopicRegistry {
     return this.getTopic(name)!;
   }
 
+  /** Every topic with its properties and counts, in creation order. */
+  listTopics(): TopicInfo[] {
+    return this.topicNames().map((n) => this.getTopic(n)!);
+  }
+
   getTopic(name: string): TopicInfo | undefined {
     const topic = this.topic(name);
     if (!topic) return undefined;
@@ -171,6 +181,11 @@ export class TopicRegistry {
     if (extras) t.extras = extras;
     await this.saveSubscription(sub);
     return this.getSubscription(topicName, name)!;
+  }
+
+  /** A topic's subscriptions with their properties and counts, in creation order. */
+  listSubscriptions(topicName: string): SubscriptionInfo[] {
+    return this.subscriptionNames(topicName).map((n) => this.getSubscription(topicName, n)!);
   }
 
   getSubscription(topicName: string, name: string): SubscriptionInfo | undefined {
@@ -338,7 +353,7 @@ export class TopicRegistry {
       createdAt: t.createdAt,
       updatedAt: t.updatedAt,
     };
-    return this.store.saveEntity({ path: topic.path, definition: JSON.stringify(def) });
+    return this.store.saveEntity({ path: topic.path, definition: stringifyTopicsDefinition(def) });
   }
 
   private saveSubscription(sub: SubscriptionEntity): Promise<void> {
@@ -351,6 +366,6 @@ export class TopicRegistry {
       createdAt: t.createdAt,
       updatedAt: t.updatedAt,
     };
-    return this.store.saveEntity({ path: sub.path, definition: JSON.stringify(def) });
+    return this.store.saveEntity({ path: sub.path, definition: stringifyTopicsDefinition(def) });
   }
 }

@@ -1,6 +1,6 @@
-// A subscription's rules: named filters with optional actions, in the order they were added. A message
+// A subscription's rules: named filters with optional actions, kept and listed in name order. A message
 // matches the subscription when any rule's filter matches; the actions of the matching rules are applied,
-// in order, to the subscription's copy (docs/architecture.md, topics).
+// in that order, to the subscription's copy (docs/architecture.md, topics).
 import type { RuleConfig } from "../../model/config.js";
 import { BrokerError } from "../errors.js";
 import type { StoredMessage } from "../store/types.js";
@@ -68,10 +68,14 @@ export class RuleSet {
   }
 
   private changed(): void {
-    const all = [...this.rules.values()].map((c) => c.rule);
+    const sorted = [...this.rules.entries()].sort(([a], [b]) => byName(a, b));
+    this.rules.clear();
+    for (const [k, v] of sorted) this.rules.set(k, v);
+    const all = sorted.map(([, c]) => c.rule);
     this.takesAll = all.some((r) => r.filter.type === "true") && all.every((r) => !r.action);
   }
 
+  /** The rules in name order (as the service enumerates them), without regard to case. */
   list(): RuleDescription[] {
     return [...this.rules.values()].map((c) => c.rule);
   }
@@ -139,6 +143,11 @@ export class RuleSet {
     if ("messageId" in system && system.messageId !== undefined) copy.messageId = String(system.messageId);
     return { kind: "copy", message: copy };
   }
+}
+
+function byName(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 export function defaultRule(now = Date.now()): RuleDescription {

@@ -10,7 +10,7 @@ import { TIMESPAN_MAX_MS } from "../../model/duration.js";
 import { BrokerError } from "../errors.js";
 import type { ParsedMessage } from "../message/codec.js";
 import { QueueEntity, type Forwarder } from "../entities/queue.js";
-import type { MessageStore, StoredMessage } from "../store/types.js";
+import { MessageState, type MessageStore, type StoredMessage } from "../store/types.js";
 import type { FilterMessage } from "../filters/index.js";
 import { RuleSet, type RuleDescription } from "./rules.js";
 import { withApplicationProperties } from "../message/codec.js";
@@ -77,7 +77,6 @@ export class SubscriptionEntity extends QueueEntity {
     if (this.deleted) return false;
     const routed = this.rules.route(m, view, this.subscriptionProps.deadLetteringOnFilterEvaluationExceptions === true);
     if (routed.kind === "none") return false;
-    const now = Date.now();
     let copy: StoredMessage = routed.message;
     const ttl = this.subscriptionProps.defaultMessageTimeToLiveMs;
     if (ttl && ttl < TIMESPAN_MAX_MS) {
@@ -86,15 +85,18 @@ export class SubscriptionEntity extends QueueEntity {
       if (copy.expiresAt === undefined || own < copy.expiresAt) copy = { ...copy, expiresAt: own };
     }
     if (routed.kind === "error") {
-      const bare = withApplicationProperties(copy.bare, {
-        DeadLetterReason: "FilterEvaluationException",
-        DeadLetterErrorDescription: routed.description,
-      });
-      const dead = { ...copy, bare, size: bare.length + copy.annotations.length, expiresAt: undefined };
-      await this.deadLetter!.add([{ ...dead, seq: this.deadLetter!.allocateSequence(), enqueuedAt: now }]);
+      await this.deadLetterCopy(copy, "FilterEvaluationException", routed.description);
       return true;
     }
-    if (this.sessions && copy.sessionId === undefined) return false; // a session subscription takes none without
+    if (this.sessions && copy.sessionId === undefined) {
+      // as the service: a session subscription dead-letters a copy without a session id
+      await this.deadLetterCopy(
+        copy,
+        "Session id is null.",
+        "Session enabled entity doesn't allow a message whose session identifier is null.",
+      );
+      return true;
+    }
     const forwardTo = this.props.forwardTo;
     if (forwardTo && hops < MAX_FORWARD_HOPS) {
       await this.forwarder.forward(forwardTo, [copy], hops + 1);
@@ -102,5 +104,23 @@ export class SubscriptionEntity extends QueueEntity {
     }
     await this.add([copy]);
     return true;
+  }
+
+  /** Puts a copy straight into the dead-letter queue (it never was in the subscription). */
+  private async deadLetterCopy(copy: StoredMessage, reason: string, description: string): Promise<void> {
+    const dlq = this.deadLetter!;
+    const bare = withApplicationProperties(copy.bare, {
+      DeadLetterReason: reason,
+      DeadLetterErrorDescription: description,
+    });
+    const dead: StoredMessage = {
+      ...copy,
+      bare,
+      size: bare.length + copy.annotations.length,
+      state: MessageState.Active,
+      scheduledAt: undefined,
+      expiresAt: undefined,
+    };
+    await dlq.add([dead]);
   }
 }
