@@ -2,9 +2,9 @@
 // shape), what runs now, and how apply creates, changes and deletes them in the broker
 // (docs/configuration.md, plan and apply).
 import { formatDuration } from "../model/duration.js";
-import type { RuleConfig, SubscriptionConfig, TopicConfig } from "../model/config.js";
+import type { ConfigIssue, RuleConfig, SubscriptionConfig, TopicConfig } from "../model/config.js";
 import type { Broker } from "../servicebus/broker.js";
-import { ruleFromConfig, type RuleDescription } from "../servicebus/topics/rules.js";
+import { ruleFromConfig, RuleSet, type RuleDescription } from "../servicebus/topics/rules.js";
 import type { Resource } from "./resources.js";
 
 type Obj = Record<string, unknown>;
@@ -162,4 +162,38 @@ export async function removeTopicResource(broker: Broker, r: Resource): Promise<
   const { ns, topic, rest } = split(r.id, 2);
   const reg = broker.namespace(ns)?.topics;
   if (reg?.getRule(topic, rest[0], rest[1])) await reg.deleteRule(topic, rest[0], rest[1]);
+}
+
+/** Every declared rule whose filter or action does not compile, as the service's 400 would name it. */
+export function ruleIssues(declared: Resource[]): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  const fails = (d: RuleDescription) => {
+    try {
+      new RuleSet([d]);
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  for (const r of declared) {
+    if (r.kind !== "rule") continue;
+    const { rule } = r.spec as RuleSpec;
+    const p = rule.properties as { SqlFilter?: { SqlExpression?: string }; Action?: { SqlExpression?: string } };
+    const d = ruleFromConfig(rule);
+    const filter = fails({ ...d, action: undefined });
+    const action = filter === undefined && d.action ? fails(d) : undefined;
+    if (filter !== undefined)
+      out.push({
+        path: `${r.path}.${p.SqlFilter ? "sqlFilter.sqlExpression" : "correlationFilter"}`,
+        value: JSON.stringify(p.SqlFilter?.SqlExpression ?? ""),
+        expected: `a filter Service Bus accepts (${filter})`,
+      });
+    if (action !== undefined)
+      out.push({
+        path: `${r.path}.action.sqlExpression`,
+        value: JSON.stringify(p.Action?.SqlExpression ?? ""),
+        expected: `an action Service Bus accepts (${action})`,
+      });
+  }
+  return out;
 }

@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { ServiceBusClient } from "@azure/service-bus";
 import { parseConfigText } from "../../src/config/load.js";
 import { ApplyError } from "../../src/control/project-service.js";
+import { ConfigError } from "../../src/model/config.js";
 import { startBroker, type TestBroker } from "../helpers/broker.js";
 import { peekAll, receiveOne, RETRY } from "../helpers/sdk.js";
 
@@ -138,6 +139,37 @@ describe("apply with topics", () => {
     assert.equal(reg.getSubscription("orders", "audit")!.properties.lockDurationMs, 45_000);
     assert.deepEqual(reg.getRule("orders", "eu-only", "eu")!.filter, { type: "sql", expression: "sys.Label = 'eu'" });
     assert.deepEqual(await lines(changed), []);
+  });
+
+  it("a rule Service Bus would refuse stops plan and apply with its position; nothing changes", async () => {
+    const bad = yaml({
+      rules: `              - name: eu
+                filterType: SqlFilter
+                sqlFilter: { sqlExpression: "region = = 'eu'" }
+              - name: acts
+                filterType: SqlFilter
+                sqlFilter: { sqlExpression: "1=1" }
+                action: { sqlExpression: "SET = 2" }
+`,
+    });
+    const before = topics().rules("orders", "eu-only");
+    for (const attempt of [() => b.platform.project.plan(parse(bad)), () => b.platform.project.apply(parse(bad))])
+      await assert.rejects(attempt(), (e: ConfigError) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(
+          e.issues.map((i) => [i.path, i.line]),
+          [
+            ["namespaces[0].topics[0].subscriptions[1].rules[0].sqlFilter.sqlExpression", 15],
+            ["namespaces[0].topics[0].subscriptions[1].rules[1].action.sqlExpression", 19],
+          ],
+        );
+        assert.match(
+          e.issues[0].expected,
+          /^a filter Service Bus accepts \(There was an error parsing the SQL expression/,
+        );
+        return true;
+      });
+    assert.deepEqual(topics().rules("orders", "eu-only"), before);
   });
 
   it("a topic dropped from the file is deleted unless it holds a subscription made at run time", async () => {
