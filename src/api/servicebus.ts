@@ -7,6 +7,7 @@ import { QUEUE_SPECS } from "../model/properties.js";
 import { Checker, ENTITY_NAME, readProps, resolveRefs, type EntityRef, type SrcNode } from "../model/validate.js";
 import type { Broker } from "../servicebus/broker.js";
 import type { Namespace } from "../servicebus/entities/namespace.js";
+import type { QueueEntity } from "../servicebus/entities/queue.js";
 import { composeMessage } from "../servicebus/message/compose.js";
 import { decodeStored, receiveBatch } from "./messages.js";
 import { LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, namespaceId, queueResource } from "./arm.js";
@@ -19,7 +20,7 @@ export interface ServiceBusApiOptions {
 }
 
 /** A JSON value as the config checker's tree (no positions: errors name the field and value). */
-function tree(v: unknown): SrcNode {
+export function tree(v: unknown): SrcNode {
   if (Array.isArray(v)) return { kind: "seq", pos: {}, items: v.map(tree) };
   if (v && typeof v === "object")
     return {
@@ -139,75 +140,89 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
 
   route("POST", "/servicebus/namespaces/:ns/queues/:queue/messages", async (req) => {
     const { q } = queueOf(req.params.ns, req.params.queue);
-    const b = await jsonBody(req);
-    if (typeof b.body !== "string")
-      throw new ApiError(400, "InvalidParameter", "body: expected the message body as a string");
-    if (q.props.requiresSession && typeof b.sessionId !== "string")
-      throw new ApiError(
-        400,
-        "InvalidParameter",
-        `The queue '${req.params.queue}' requires sessions: give the message a session id`,
-      );
-    const str = (k: string) => (typeof b[k] === "string" ? (b[k] as string) : undefined);
-    const msg = composeMessage({
-      body: b.body,
-      messageId: str("messageId"),
-      contentType: str("contentType"),
-      subject: str("subject"),
-      correlationId: str("correlationId"),
-      sessionId: str("sessionId"),
-      applicationProperties: b.applicationProperties as Record<string, string | number | boolean> | undefined,
-    });
+    const msg = messageFromBody(await jsonBody(req), q.props.requiresSession ? `queue '${req.params.queue}'` : "");
     const [seq] = await q.send([msg]);
     return { sequenceNumber: seq, messageId: msg.messageId };
   });
-  route("GET", "/servicebus/namespaces/:ns/queues/:queue/messages", (req) => {
-    const { q } = queueOf(req.params.ns, req.params.queue);
-    const count = intParam(req.query.get("count"), 1, "count", 1, 1000);
-    const from = intParam(req.query.get("from"), 0, "from", 0, Number.MAX_SAFE_INTEGER);
-    const entity = req.query.get("deadLetter") === "true" ? q.deadLetter! : q;
-    return { value: entity.peek(from, count).map((m) => decodeStored(m)) };
-  });
-  route("POST", "/servicebus/namespaces/:ns/queues/:queue/messages/receive", async (req) => {
-    const { q } = queueOf(req.params.ns, req.params.queue);
-    const b = await jsonBody(req, true);
-    const mode = b.mode === "receiveAndDelete" ? "receiveAndDelete" : "peekLock";
-    if (b.mode !== undefined && b.mode !== "peekLock" && b.mode !== "receiveAndDelete")
-      throw new ApiError(
-        400,
-        "InvalidParameter",
-        `mode: ${JSON.stringify(b.mode)} — expected peekLock or receiveAndDelete`,
-      );
-    if (q.props.requiresSession)
-      throw new ApiError(
-        400,
-        "InvalidParameter",
-        `The queue '${req.params.queue}' requires sessions: receive with a session receiver (an SDK)`,
-      );
-    const count = intParam(b.count === undefined ? null : String(b.count), 1, "count", 1, 1000);
-    const waitMs =
-      intParam(b.waitSeconds === undefined ? null : String(b.waitSeconds), 5, "waitSeconds", 0, 300) * 1000;
-    const messages = await receiveBatch(q, count, mode, waitMs);
-    return { value: messages.map((m) => decodeStored(m, mode === "peekLock")) };
-  });
-  route("POST", "/servicebus/namespaces/:ns/queues/:queue/messages/complete", async (req) => {
-    const { q } = queueOf(req.params.ns, req.params.queue);
-    const b = await jsonBody(req);
-    const tokens = Array.isArray(b.lockTokens) ? b.lockTokens.map(String) : undefined;
-    if (!tokens) throw new ApiError(400, "InvalidParameter", "lockTokens: expected a list of lock tokens");
-    const failed: string[] = [];
-    for (const t of tokens) await q.complete(t).catch(() => failed.push(t));
-    if (failed.length)
-      throw new ApiError(
-        410,
-        "MessageLockLost",
-        `The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue (lock tokens: ${failed.join(", ")})`,
-      );
-    return { completed: tokens.length };
+  route("GET", "/servicebus/namespaces/:ns/queues/:queue/messages", (req) =>
+    peekMessages(queueOf(req.params.ns, req.params.queue).q, req.query),
+  );
+  route("POST", "/servicebus/namespaces/:ns/queues/:queue/messages/receive", async (req) =>
+    receiveMessages(
+      queueOf(req.params.ns, req.params.queue).q,
+      await jsonBody(req, true),
+      `queue '${req.params.queue}'`,
+    ),
+  );
+  route("POST", "/servicebus/namespaces/:ns/queues/:queue/messages/complete", async (req) =>
+    completeMessages(queueOf(req.params.ns, req.params.queue).q, await jsonBody(req)),
+  );
+}
+
+/** The message a send request describes; `sessionEntity` names an entity that requires sessions (else ""). */
+export function messageFromBody(b: Record<string, unknown>, sessionEntity: string) {
+  if (typeof b.body !== "string")
+    throw new ApiError(400, "InvalidParameter", "body: expected the message body as a string");
+  if (sessionEntity && typeof b.sessionId !== "string")
+    throw new ApiError(
+      400,
+      "InvalidParameter",
+      `The ${sessionEntity} requires sessions: give the message a session id`,
+    );
+  const str = (k: string) => (typeof b[k] === "string" ? (b[k] as string) : undefined);
+  return composeMessage({
+    body: b.body,
+    messageId: str("messageId"),
+    contentType: str("contentType"),
+    subject: str("subject"),
+    correlationId: str("correlationId"),
+    sessionId: str("sessionId"),
+    applicationProperties: b.applicationProperties as Record<string, string | number | boolean> | undefined,
   });
 }
 
-function intParam(raw: string | null, def: number, name: string, min: number, max: number): number {
+export function peekMessages(q: QueueEntity, query: URLSearchParams) {
+  const count = intParam(query.get("count"), 1, "count", 1, 1000);
+  const from = intParam(query.get("from"), 0, "from", 0, Number.MAX_SAFE_INTEGER);
+  const entity = query.get("deadLetter") === "true" ? q.deadLetter! : q;
+  return { value: entity.peek(from, count).map((m) => decodeStored(m)) };
+}
+
+export async function receiveMessages(q: QueueEntity, b: Record<string, unknown>, what: string) {
+  const mode = b.mode === "receiveAndDelete" ? "receiveAndDelete" : "peekLock";
+  if (b.mode !== undefined && b.mode !== "peekLock" && b.mode !== "receiveAndDelete")
+    throw new ApiError(
+      400,
+      "InvalidParameter",
+      `mode: ${JSON.stringify(b.mode)} — expected peekLock or receiveAndDelete`,
+    );
+  if (q.props.requiresSession)
+    throw new ApiError(
+      400,
+      "InvalidParameter",
+      `The ${what} requires sessions: receive with a session receiver (an SDK)`,
+    );
+  const count = intParam(b.count === undefined ? null : String(b.count), 1, "count", 1, 1000);
+  const waitMs = intParam(b.waitSeconds === undefined ? null : String(b.waitSeconds), 5, "waitSeconds", 0, 300) * 1000;
+  const messages = await receiveBatch(q, count, mode, waitMs);
+  return { value: messages.map((m) => decodeStored(m, mode === "peekLock")) };
+}
+
+export async function completeMessages(q: QueueEntity, b: Record<string, unknown>) {
+  const tokens = Array.isArray(b.lockTokens) ? b.lockTokens.map(String) : undefined;
+  if (!tokens) throw new ApiError(400, "InvalidParameter", "lockTokens: expected a list of lock tokens");
+  const failed: string[] = [];
+  for (const t of tokens) await q.complete(t).catch(() => failed.push(t));
+  if (failed.length)
+    throw new ApiError(
+      410,
+      "MessageLockLost",
+      `The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue (lock tokens: ${failed.join(", ")})`,
+    );
+  return { completed: tokens.length };
+}
+
+export function intParam(raw: string | null, def: number, name: string, min: number, max: number): number {
   if (raw === null || raw === "") return def;
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!(n >= min && n <= max))

@@ -12,6 +12,7 @@ import { apiRoute } from "./control.js";
 import { registerIdentityApi } from "./identity.js";
 import { registerProjectApi } from "./project.js";
 import { registerServiceBusApi } from "./servicebus.js";
+import { registerTopicsApi } from "./servicebus-topics.js";
 
 /** What these modules use of the running platform (platform.ts passes it; declared here so api/ does not import it). */
 export interface V1Parts {
@@ -31,6 +32,7 @@ export function registerV1(router: Router, p: V1Parts, dataDir: string, persist:
   registerProjectApi(route, p.project);
   const connectionString = (ns: string, o: ConnectionStringOptions) => p.connectionString(ns, o);
   registerServiceBusApi(route, { broker: p.broker, connectionString });
+  registerTopicsApi(route, p.broker);
   registerAuthorizationRulesApi(route, { rules: p.rules, connectionString });
   registerIdentityApi(route, {
     identity: p.identity,

@@ -18,7 +18,7 @@ export function registerExport(program: Command): void {
   program
     .command("export")
     .description(
-      "Export the project (namespaces, queues, identities, role assignments, jobs) to Azure or Kubernetes + KEDA; secrets become placeholders",
+      "Export the project (namespaces, queues, topics, identities, role assignments, jobs) to Azure or Kubernetes + KEDA; secrets become placeholders",
     )
     .requiredOption("--format <format>", `${EXPORT_FORMATS.join(" | ")}`)
     .option("--job <name>", "only this job (Service Bus resources, identities and role assignments are still exported)")
@@ -28,7 +28,7 @@ export function registerExport(program: Command): void {
       "after",
       "\nFormats:\n" +
         "  aca-yaml   the body az containerapp job create --yaml takes, one document per job\n" +
-        "  az         a bash script of az commands (resource group, Service Bus, identities, roles, jobs)\n" +
+        "  az         a bash script of az commands (resource group, Service Bus with topics, identities, roles, jobs)\n" +
         "  terraform  azurerm resources, with variables for the resource group, location and environment id\n" +
         "  keda       Kubernetes Secret, TriggerAuthentication and ScaledJob manifests\n" +
         "\nExamples:\n  eventjobs export --format az > deploy.sh\n  eventjobs export --format aca-yaml --job job-python -o job-python.yaml\n",

@@ -4,6 +4,8 @@ import type { Command } from "commander";
 import { ApiClient, addAzCommandOptions, addDataDirOption } from "./client.js";
 import { checkFormat, print, type Column } from "./output.js";
 import { registerAuthorizationRules } from "./servicebus-rules.js";
+import { bool, int } from "./az-args.js";
+import { registerTopics } from "./servicebus-topics.js";
 import { fail } from "./util.js";
 
 type Obj = Record<string, any>;
@@ -35,20 +37,6 @@ const MESSAGE_COLUMNS: Column[] = [
 
 const enc = encodeURIComponent;
 const queuePath = (o: Obj, name = o.name) => `/servicebus/namespaces/${enc(o.namespaceName)}/queues/${enc(name)}`;
-
-/** az's three-state booleans: `--enable-session` alone is true; `--enable-session false` is false. */
-function bool(flag: string, v: unknown): boolean | undefined {
-  if (v === undefined) return undefined;
-  if (v === true || v === "true") return true;
-  if (v === "false") return false;
-  fail(`argument ${flag}: invalid choice: '${String(v)}' (choose from 'false', 'true')`);
-}
-
-function int(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) fail(`argument ${flag}: invalid int value: '${v}'`);
-  return Number(v);
-}
 
 /**
  * The flags → queue properties as eventjobs.yaml names them (the server checks ranges, with these names mapped back).
@@ -97,9 +85,10 @@ function asFlags(message: string): string {
 export function registerServiceBus(program: Command): void {
   const sb = program
     .command("servicebus")
-    .description("Service Bus namespaces, queues and messages on the running server");
+    .description("Service Bus namespaces, queues, topics and messages on the running server");
   registerNamespace(sb);
   registerQueue(sb);
+  registerTopics(sb);
   registerMessage(sb);
 }
 
@@ -218,6 +207,24 @@ function registerQueue(sb: Command): void {
     });
 }
 
+/** Where a message command goes: a queue, a topic (send) or a topic's subscription (peek, receive). */
+function entityPath(o: Obj, verb: "send" | "peek" | "receive"): string {
+  const ns = `/servicebus/namespaces/${enc(o.namespaceName)}`;
+  if (o.queueName !== undefined && o.topicName !== undefined) fail("give --queue-name or --topic-name, not both");
+  if (o.queueName !== undefined) {
+    if (o.subscriptionName !== undefined) fail("--subscription-name goes with --topic-name, not --queue-name");
+    return queuePath(o, o.queueName);
+  }
+  if (o.topicName === undefined)
+    fail(
+      `the following arguments are required: --queue-name, or --topic-name${verb === "send" ? "" : " and --subscription-name"}`,
+    );
+  if (verb === "send") return `${ns}/topics/${enc(o.topicName)}`;
+  if (o.subscriptionName === undefined)
+    fail("the following arguments are required: --subscription-name (with --topic-name)");
+  return `${ns}/topics/${enc(o.topicName)}/subscriptions/${enc(o.subscriptionName)}`;
+}
+
 function registerMessage(sb: Command): void {
   const message = sb
     .command("message")
@@ -225,7 +232,8 @@ function registerMessage(sb: Command): void {
   const withQueue = (cmd: Command) =>
     addAzCommandOptions(cmd)
       .requiredOption("--namespace-name <namespace>", "the namespace")
-      .requiredOption("--queue-name <queue>", "the queue");
+      .option("--queue-name <queue>", "the queue")
+      .option("--topic-name <topic>", "the topic (instead of a queue)");
   withQueue(message.command("send"))
     .description("Send one message")
     .requiredOption("--body <text>", "the message body (sent as a string, as the SDKs send strings)")
@@ -237,7 +245,7 @@ function registerMessage(sb: Command): void {
     .option("--session-id <id>", "session id (required by session queues)")
     .addHelpText(
       "after",
-      '\nExamples:\n  eventjobs servicebus message send --namespace-name servicebus-ns-job --queue-name queue-messages --body "hello"\n  eventjobs servicebus message send --namespace-name sbemulatorns --queue-name orders --body \'{"id":1}\' --content-type application/json --properties region=eu priority=2\n',
+      '\nExamples:\n  eventjobs servicebus message send --namespace-name servicebus-ns-job --queue-name queue-messages --body "hello"\n  eventjobs servicebus message send --namespace-name sbemulatorns --queue-name orders --body \'{"id":1}\' --content-type application/json --properties region=eu priority=2\n  eventjobs servicebus message send --namespace-name sbemulatorns --topic-name orders --body "for every subscription" --subject eu\n',
     )
     .action(async (o: Obj) => {
       const applicationProperties: Obj = {};
@@ -262,19 +270,20 @@ function registerMessage(sb: Command): void {
         sessionId: o.sessionId,
         ...(o.properties ? { applicationProperties } : {}),
       };
-      print(await new ApiClient(o.dataDir).request("POST", `${queuePath(o, o.queueName)}/messages`, body), o.output, [
+      print(await new ApiClient(o.dataDir).request("POST", `${entityPath(o, "send")}/messages`, body), o.output, [
         { header: "SequenceNumber", get: (m) => m.sequenceNumber },
         { header: "MessageId", get: (m) => m.messageId },
       ]);
     });
   withQueue(message.command("peek"))
+    .option("--subscription-name <subscription>", "the topic's subscription (with --topic-name)")
     .description("Show messages without locking or removing them (locked, deferred and scheduled ones included)")
     .option("--count <n>", "how many, 1-1000", "1")
     .option("--from-sequence-number <n>", "start at this sequence number", "0")
     .option("--dead-letter", "peek the queue's dead-letter queue")
     .addHelpText(
       "after",
-      "\nExamples:\n  eventjobs servicebus message peek --namespace-name servicebus-ns-job --queue-name queue-messages --count 10 -o table\n  eventjobs servicebus message peek --namespace-name sbemulatorns --queue-name orders --dead-letter\n",
+      "\nExamples:\n  eventjobs servicebus message peek --namespace-name servicebus-ns-job --queue-name queue-messages --count 10 -o table\n  eventjobs servicebus message peek --namespace-name sbemulatorns --queue-name orders --dead-letter\n  eventjobs servicebus message peek --namespace-name sbemulatorns --topic-name orders --subscription-name audit --count 10\n",
     )
     .action(async (o: Obj) => {
       const q = new URLSearchParams({
@@ -283,12 +292,13 @@ function registerMessage(sb: Command): void {
       });
       if (o.deadLetter) q.set("deadLetter", "true");
       print(
-        (await new ApiClient(o.dataDir).request("GET", `${queuePath(o, o.queueName)}/messages?${q}`)).value,
+        (await new ApiClient(o.dataDir).request("GET", `${entityPath(o, "peek")}/messages?${q}`)).value,
         o.output,
         MESSAGE_COLUMNS,
       );
     });
   withQueue(message.command("receive"))
+    .option("--subscription-name <subscription>", "the topic's subscription (with --topic-name)")
     .description(
       "Receive messages: peeklock prints them, then completes them (a message whose print fails comes back when its lock expires)",
     )
@@ -297,7 +307,7 @@ function registerMessage(sb: Command): void {
     .option("--max-wait-time <seconds>", "how long to wait for the first message", "5")
     .addHelpText(
       "after",
-      "\nExamples:\n  eventjobs servicebus message receive --namespace-name servicebus-ns-job --queue-name queue-messages\n  eventjobs servicebus message receive --namespace-name sbemulatorns --queue-name orders --count 10 --mode receiveanddelete -o table\n",
+      "\nExamples:\n  eventjobs servicebus message receive --namespace-name servicebus-ns-job --queue-name queue-messages\n  eventjobs servicebus message receive --namespace-name sbemulatorns --queue-name orders --count 10 --mode receiveanddelete -o table\n  eventjobs servicebus message receive --namespace-name sbemulatorns --topic-name orders --subscription-name audit\n",
     )
     .action(async (o: Obj) => {
       checkFormat(o.output);
@@ -305,7 +315,7 @@ function registerMessage(sb: Command): void {
       if (mode !== "peeklock" && mode !== "receiveanddelete")
         fail(`argument --mode: invalid choice: '${o.mode}' (choose from 'peeklock', 'receiveanddelete')`);
       const api = new ApiClient(o.dataDir);
-      const path = queuePath(o, o.queueName);
+      const path = entityPath(o, "receive");
       const got = (
         await api.request("POST", `${path}/messages/receive`, {
           count: int("--count", o.count),

@@ -13,6 +13,7 @@ import type { IdentityService } from "../identity/service.js";
 import type { Jobs } from "../triggering/jobs-service.js";
 import type { Broker } from "../servicebus/broker.js";
 import { imageResource, installedImages, removeImage } from "./images.js";
+import { liveTopicResource, putTopicResource, removeTopicResource } from "./topic-kinds.js";
 import {
   flatten,
   namespaceFields,
@@ -79,6 +80,10 @@ export class LiveView {
           }
         );
       }
+      case "topic":
+      case "subscription":
+      case "rule":
+        return liveTopicResource(broker, r);
       case "identity": {
         const i = identity.registry.user(r.id);
         return i && { kind: "identity", id: i.name, fields: { clientId: i.clientId, principalId: i.principalId } };
@@ -163,6 +168,10 @@ export async function put(
         ns.setQueuePolicies(queue.name, rulesBefore);
       };
     }
+    case "topic":
+    case "subscription":
+    case "rule":
+      return putTopicResource(broker, r);
     case "identity": {
       const spec = r.spec as IdentityDecl;
       const before = identity.registry.user(spec.name);
@@ -221,10 +230,11 @@ export async function remove(
         return;
       }
       // children are deleted first, so a queue still here was made another way: it and its messages stay
-      const others = ns.queueNames();
+      const topics = ns.topics.topicNames();
+      const others = [...ns.queueNames(), ...topics];
       if (others.length)
         throw new Error(
-          `it holds queues the project did not create (${others.join(", ")}); delete them (eventjobs servicebus queue delete) or declare them in the file, then try again`,
+          `it holds ${topics.length ? "queues or topics" : "queues"} the project did not create (${others.join(", ")}); delete them (eventjobs servicebus queue|topic delete) or declare them in the file, then try again`,
         );
       await broker.removeNamespace(r.id);
       if (!broker.namespace(broker.defaultNamespace)) {
@@ -246,6 +256,10 @@ export async function remove(
       await broker.namespace(ns)?.deleteQueue(q.join("/"));
       return;
     }
+    case "topic":
+    case "subscription":
+    case "rule":
+      return removeTopicResource(broker, r);
     case "identity":
       identity.registry.removeUser(r.id);
       return;

@@ -27,6 +27,7 @@ import {
   type Resource,
   type RoleAssignmentSpec,
 } from "./resources.js";
+import { ruleIssues } from "./topic-kinds.js";
 import { keepGeneratedKeys, StateFile, type ProjectState } from "./state.js";
 
 export type ProgressEvent =
@@ -182,7 +183,11 @@ export class ProjectService {
           });
         }
       }
-      issues.push(...this.checkAssignees(declared, config), ...this.checkJobs(declared, config, state));
+      issues.push(
+        ...this.checkAssignees(declared, config),
+        ...this.checkJobs(declared, config, state),
+        ...ruleIssues(declared),
+      );
       if (issues.length) throw this.issues(config, issues);
       const plan = diff([...desired.values()], live.get, state.owned);
       plan.source = config.source;
@@ -194,9 +199,6 @@ export class ProjectService {
         return Object.keys(root).some((k) => k !== "default" && JSON.stringify(root[k]) !== JSON.stringify(now[k]));
       });
       this.addReferencingJobs(plan, desired);
-      for (const c of plan.changes)
-        if (["topic", "subscription", "rule"].includes(c.kind) && c.action !== "delete")
-          c.note = "recorded: this server does not serve topics yet";
       return { plan, desired, staged, staging, state };
     } catch (e) {
       staging?.finish(); // nothing staged survives a failed check

@@ -4,6 +4,7 @@ import { dirname, resolve } from "node:path";
 import { formatDuration } from "../model/duration.js";
 import type { NamespaceConfig, ProjectConfig, QueueProperties, SasPolicyConfig } from "../model/config.js";
 import { parseScope, type RoleName } from "../identity/config.js";
+import { configRuleFields, entityFields } from "./topic-fields.js";
 
 export const KINDS = [
   "namespace",
@@ -79,15 +80,6 @@ export function queueFields(p: QueueProperties): Obj {
     maxSizeInMegabytes: p.maxSizeInMegabytes,
     maxMessageSizeInKilobytes: p.maxMessageSizeInKilobytes,
   };
-}
-
-/** Durations (`...Ms` fields) as ISO-8601, for topics and subscriptions. */
-function durations(props: object): Obj {
-  return Object.fromEntries(
-    Object.entries(props).map(([k, v]) =>
-      k.endsWith("Ms") && typeof v === "number" ? [k.slice(0, -2), formatDuration(v)] : [k, v],
-    ),
-  );
 }
 
 const ruleFields = (policies: SasPolicyConfig[]) =>
@@ -174,20 +166,28 @@ export function declaredResources(config: ProjectConfig): Resource[] {
     );
     (ns.topics ?? []).forEach((t, i) => {
       const tp = `${p}.topics[${i}]`;
-      out.push({ kind: "topic", id: `${ns.name}/${t.name}`, fields: durations(t.properties), path: tp });
+      out.push({
+        kind: "topic",
+        id: `${ns.name}/${t.name}`,
+        fields: entityFields(t.properties),
+        path: tp,
+        spec: { namespace: ns.name, topic: t },
+      });
       t.subscriptions.forEach((s, j) => {
         out.push({
           kind: "subscription",
           id: `${ns.name}/${t.name}/${s.name}`,
-          fields: durations(s.properties),
+          fields: entityFields(s.properties),
           path: `${tp}.subscriptions[${j}]`,
+          spec: { namespace: ns.name, topic: t.name, subscription: s },
         });
         s.rules.forEach((r, k) =>
           out.push({
             kind: "rule",
             id: `${ns.name}/${t.name}/${s.name}/${r.name}`,
-            fields: flatten(r.properties),
+            fields: configRuleFields(r),
             path: `${tp}.subscriptions[${j}].rules[${k}]`,
+            spec: { namespace: ns.name, topic: t.name, subscription: s.name, rule: r },
           }),
         );
       });

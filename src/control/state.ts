@@ -18,7 +18,7 @@ export interface ProjectState {
   appliedAt?: string;
   config?: ProjectConfig;
   owned: Array<{ kind: Kind; id: string }>;
-  /** fields of resources only recorded (topics, subscriptions, rules: the broker does not serve them yet) */
+  /** fields of resources only recorded, for kinds the platform does not run (none today; kept for older state files) */
   recorded: Record<string, Record<string, unknown>>;
   /**
    * Namespaces served when `config` was applied that it does not declare (the emulator's, one the project

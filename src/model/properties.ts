@@ -69,4 +69,9 @@ export const SUBSCRIPTION_SPECS: PropSpec[] = [
   { key: "requiresSession", field: "requiresSession", type: "bool" },
   { key: "forwardTo", field: "forwardTo", type: "entity" },
   { key: "forwardDeadLetteredMessagesTo", field: "forwardDeadLetteredMessagesTo", type: "entity" },
+  {
+    key: "deadLetteringOnFilterEvaluationExceptions",
+    field: "deadLetteringOnFilterEvaluationExceptions",
+    type: "bool",
+  },
 ];

@@ -37,6 +37,12 @@ function project(dir: string, o: { queueKey: string; mark: string }): string {
       - name: ${Q}
         authorizationRules:
           - { name: q-app, rights: [Send, Listen], primaryKey: "${o.queueKey}" }
+    topics:
+      - name: sweep-topic
+        subscriptions:
+          - name: sweep-sub
+            rules:
+              - { name: sweep-rule, filterType: SqlFilter, sqlFilter: { sqlExpression: "1=1" } }
 roleAssignments:
   - { role: Azure Service Bus Data Receiver, assignee: ${JOB}, scope: ${NS}/queues/${Q} }
 jobs:
@@ -191,14 +197,18 @@ describe("secrets never leave the server", () => {
 
   it("every GET route of the control API (docs/openapi.yaml)", async () => {
     const doc = parse(readFileSync(resolve(ROOT, "docs/openapi.yaml"), "utf8"));
-    const params: Record<string, string> = { execution, ns: NS, queue: Q };
+    const params: Record<string, string> = { execution, ns: NS, queue: Q, topic: "sweep-topic", sub: "sweep-sub" };
     const urls: string[] = [];
     for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
       if (!ops.get) continue;
       // printing the namespace's connection string is this route's purpose (`servicebus namespace connection-string`,
       // as az's `authorization-rule keys list`); listKeys, the other such route, is a POST
       if (path.endsWith("/servicebus/namespaces/{ns}/keys")) continue;
-      const rule = path.includes("/queues/{queue}/") ? "q-app" : "root";
+      const rule = path.includes("/queues/{queue}/")
+        ? "q-app"
+        : path.includes("/subscriptions/{sub}/")
+          ? "sweep-rule"
+          : "root";
       const name = path.startsWith("/api/v1/identities") ? IDENTITY : JOB;
       const url = path.replace(/\{(\w+)\}/g, (_m, p: string) =>
         encodeURIComponent(p === "rule" ? rule : p === "name" ? name : params[p]),

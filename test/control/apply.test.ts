@@ -94,7 +94,7 @@ describe("apply", () => {
     assert.deepEqual((await b.platform.project.plan(parse(yaml({ key: "key-two", queues: ["a"] })))).changes, []);
   });
 
-  it("the emulator's Config.json plans and applies like eventjobs.yaml; topics are recorded", async () => {
+  it("the emulator's Config.json plans and applies like eventjobs.yaml, its topics too", async () => {
     const text = JSON.stringify({
       UserConfig: {
         Namespaces: [
@@ -113,8 +113,8 @@ describe("apply", () => {
       [
         "create namespace sbemulatorns",
         "create queue sbemulatorns/queue.1",
-        "create topic sbemulatorns/topic.1 (recorded: this server does not serve topics yet)",
-        "create subscription sbemulatorns/topic.1/sub.1 (recorded: this server does not serve topics yet)",
+        "create topic sbemulatorns/topic.1",
+        "create subscription sbemulatorns/topic.1/sub.1",
         "delete job worker",
         "delete queue servicebus-ns-job/a",
         `delete namespace ${NS}`,
@@ -122,6 +122,7 @@ describe("apply", () => {
     );
     await b.platform.project.apply(config);
     assert.equal(b.platform.broker.namespace("sbemulatorns")!.queue("queue.1")!.props.maxDeliveryCount, 3);
+    assert.deepEqual(b.platform.broker.namespace("sbemulatorns")!.topics.subscriptionNames("topic.1"), ["sub.1"]);
     assert.deepEqual((await b.platform.project.plan(parse(text, "Config.json"))).changes, []);
   });
 });

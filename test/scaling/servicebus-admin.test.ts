@@ -177,6 +177,29 @@ describe("serviceBusAdminReader: what other servers answer", () => {
     );
   });
 
+  test("a subscription: GET <topic>/Subscriptions/<sub> for its CountDetails, the topic's listing with useRegex", async () => {
+    const urls: string[] = [];
+    const sub = (name: string, active: number) =>
+      `<entry xmlns="http://www.w3.org/2005/Atom"><title type="text">${name}</title><content type="application/xml"><SubscriptionDescription xmlns="http://schemas.microsoft.com/netservices/2010/10/servicebus/connect"><CountDetails xmlns:d2p1="http://schemas.microsoft.com/netservices/2011/06/servicebus"><d2p1:ActiveMessageCount>${active}</d2p1:ActiveMessageCount><d2p1:ScheduledMessageCount>9</d2p1:ScheduledMessageCount></CountDetails></SubscriptionDescription></content></entry>`;
+    const served: FetchLike = async (url) => {
+      urls.push(url);
+      const u = new URL(url);
+      const body =
+        u.pathname === "/orders/Subscriptions/audit"
+          ? sub("audit", 7)
+          : u.searchParams.has("$skip")
+            ? `<feed xmlns="http://www.w3.org/2005/Atom"></feed>`
+            : `<feed xmlns="http://www.w3.org/2005/Atom">${sub("audit", 7)}${sub("audit-eu", 3)}${sub("billing", 50)}</feed>`;
+      return { status: 200, statusText: "OK", text: async () => body };
+    };
+    const one = meta({ topicName: "orders", subscriptionName: "audit" }, emulatorCs);
+    assert.equal(await serviceBusAdminReader(one, { fetch: served }).read(), 7);
+    assert.equal(new URL(urls[0]).pathname, "/orders/Subscriptions/audit");
+    const regex = meta({ topicName: "orders", subscriptionName: "audit.*", useRegex: "true" }, emulatorCs);
+    assert.equal(await serviceBusAdminReader(regex, { fetch: served }).read(), 10);
+    assert.equal(new URL(urls[1]).pathname, "/orders/Subscriptions");
+  });
+
   test("where it sends: emulator strings → http on 5300 (or the given port), others → https on the Endpoint's port or 443", () => {
     assert.equal(parseAdminConnection(emulatorCs).baseUrl, "http://localhost:5300");
     assert.equal(parseAdminConnection(emulatorCs, 8080).baseUrl, "http://localhost:8080");

@@ -1,6 +1,6 @@
 // `export --format az`: a bash script of az commands that builds the project in Azure: resource group,
-// Service Bus namespaces and queues (properties as flags), identities, role assignments (ARM scope ids),
-// the Container Apps environment, and each job with az's flags, in the order the
+// Service Bus namespaces, queues, topics, subscriptions and rules (properties as flags), identities, role
+// assignments (ARM scope ids), the Container Apps environment, and each job with az's flags, in the order the
 // lab's command uses. Secrets never appear: a connection string is read from Azure into a variable right
 // before use; any other secret must be in the environment (the script stops if it is not).
 import { formatDuration } from "../../model/duration.js";
@@ -20,8 +20,7 @@ import {
   type ExportModel,
   type Ref,
 } from "./common.js";
-
-type Flag = [string, ...string[]];
+import { topicCommands, type Flag } from "./topics-az.js";
 
 const QUEUE_FLAGS: { field: keyof QueueProperties; flag: string; value: (v: never) => string }[] = [
   { field: "lockDurationMs", flag: "--lock-duration", value: (v: number) => formatDuration(v) },
@@ -129,10 +128,7 @@ export function exportAz(model: ExportModel): string {
       }
       out.push(command("az servicebus queue create", flags));
     }
-    if (ns.topics?.length)
-      out.push(
-        `# ${ns.topics.length} topic(s) of ${ns.name} are not exported: the local broker does not serve topics yet`,
-      );
+    for (const [head, flags] of topicCommands(ns, RG, shq)) out.push(command(head, flags));
   }
 
   if (model.identities.length)

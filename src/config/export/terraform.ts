@@ -17,55 +17,10 @@ import {
   type ExportModel,
   type Ref,
 } from "./common.js";
+import { block, expr, hcl, label, type Body, type Value } from "./hcl.js";
+import { topicBlocks } from "./topics-terraform.js";
 
-/** A Terraform identifier from names: lowercase letters, digits and underscores. */
-export function label(...parts: string[]): string {
-  const s = parts
-    .join("_")
-    .toLowerCase()
-    .replace(/[^a-z0-9_]+/g, "_")
-    .replace(/_+/g, "_")
-    .replace(/^_|_$/g, "");
-  return /^[a-z_]/.test(s) ? s : `r_${s}`;
-}
-
-/** An HCL string literal; `${` and `%{` in literal text are escaped so Terraform does not interpolate them. */
-export function hcl(s: string): string {
-  return `"${s
-    .replace(/\\/g, "\\\\")
-    .replace(/"/g, '\\"')
-    .replace(/\n/g, "\\n")
-    .replace(/\r/g, "\\r")
-    .replace(/\t/g, "\\t")
-    .replace(/\$\{/g, () => "$${")
-    .replace(/%\{/g, "%%{")}"`;
-}
-
-type Value = string | number | boolean | { expr: string };
-type Body = [string, Value | Body | Value[] | Record<string, Value>][];
-const expr = (e: string) => ({ expr: e });
-
-function render(v: Value): string {
-  if (typeof v === "object") return v.expr;
-  return typeof v === "string" ? hcl(v) : String(v);
-}
-
-/** Renders a block body; nested bodies become blocks, arrays lists, records maps. */
-function block(head: string, body: Body, indent = ""): string {
-  const inner = indent + "  ";
-  const attrs = body.filter(([, v]) => !Array.isArray(v) || v.length === 0 || !Array.isArray(v[0]));
-  const width = Math.max(0, ...attrs.map(([k]) => k.length));
-  const lines = body.map(([k, v]) => {
-    if (Array.isArray(v) && v.length > 0 && Array.isArray(v[0])) return block(k, v as Body, inner);
-    if (Array.isArray(v)) return `${inner}${k.padEnd(width)} = [${(v as Value[]).map(render).join(", ")}]`;
-    if (typeof v === "object" && !("expr" in v)) {
-      const entries = Object.entries(v as Record<string, Value>).map(([mk, mv]) => `${hcl(mk)} = ${render(mv)}`);
-      return `${inner}${k.padEnd(width)} = { ${entries.join(", ")} }`;
-    }
-    return `${inner}${k.padEnd(width)} = ${render(v as Value)}`;
-  });
-  return `${indent}${head} {\n${lines.join("\n")}\n${indent}}`;
-}
+export { hcl, label } from "./hcl.js";
 
 const QUEUE_ATTRS: { field: keyof QueueProperties; attr: string; value: (v: never) => Value }[] = [
   { field: "lockDurationMs", attr: "lock_duration", value: (v: number) => formatDuration(v) },
@@ -146,9 +101,12 @@ export function exportTerraform(model: ExportModel): string {
       : t.entity?.kind === "queues" &&
           model.namespaces.find((n) => n.name === t.namespace)?.queues.some((q) => q.name === t.entity!.name)
         ? expr(`azurerm_servicebus_queue.${queueLabel(t.namespace, t.entity.name)}.id`)
-        : !t.entity && model.namespaces.some((n) => n.name === t.namespace)
-          ? expr(`azurerm_servicebus_namespace.${nsLabel(t.namespace)}.id`)
-          : `/subscriptions/<subscription-id>/resourceGroups/<resource-group>/providers/Microsoft.ServiceBus/namespaces/${t.namespace}${t.entity ? `/${t.entity.kind}/${t.entity.name}` : ""}`;
+        : t.entity?.kind === "topics" &&
+            model.namespaces.find((n) => n.name === t.namespace)?.topics?.some((x) => x.name === t.entity!.name)
+          ? expr(`azurerm_servicebus_topic.${label(t.namespace, "topic", t.entity.name)}.id`)
+          : !t.entity && model.namespaces.some((n) => n.name === t.namespace)
+            ? expr(`azurerm_servicebus_namespace.${nsLabel(t.namespace)}.id`)
+            : `/subscriptions/<subscription-id>/resourceGroups/<resource-group>/providers/Microsoft.ServiceBus/namespaces/${t.namespace}${t.entity ? `/${t.entity.kind}/${t.entity.name}` : ""}`;
     let name = label(
       who?.name ?? ra.assignee,
       ra.role.replace(/^Azure Service Bus /, ""),
@@ -221,10 +179,7 @@ function namespaceBlocks(
     }
     out.push(block(`resource "azurerm_servicebus_queue" "${queueLabel(ns.name, q.name)}"`, body));
   }
-  if (ns.topics?.length)
-    out.push(
-      `# ${ns.topics.length} topic(s) of ${ns.name} are not exported: the local broker does not serve topics yet`,
-    );
+  out.push(...topicBlocks(ns, names));
   return out;
 }
 
