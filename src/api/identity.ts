@@ -10,6 +10,7 @@ import {
   LOCAL_RESOURCE_GROUP,
   LOCAL_SUBSCRIPTION,
   userIdentityResourceId,
+  type Developer,
   type Identity,
 } from "../identity/registry.js";
 import type { IdentityService } from "../identity/service.js";
@@ -61,6 +62,19 @@ export function identityResource(i: Identity, tenantId: string, tags: Record<str
     clientId: i.clientId,
     principalId: i.principalId,
     tenantId,
+  };
+}
+
+/** The developer principal, with the names `az ad signed-in-user show` and `az account show` use. */
+export function developerResource(d: Developer, tenantId: string) {
+  return {
+    id: d.objectId,
+    objectId: d.objectId,
+    userPrincipalName: d.userPrincipalName,
+    displayName: d.displayName,
+    type: "user",
+    tenantId,
+    subscriptionId: LOCAL_SUBSCRIPTION,
   };
 }
 
@@ -143,7 +157,7 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
       name,
       type: "Microsoft.Authorization/roleAssignments",
       principalId: who?.principalId ?? null,
-      principalType: "ServicePrincipal",
+      principalType: who?.kind === "developer" ? "User" : "ServicePrincipal",
       roleDefinitionId: `/subscriptions/${LOCAL_SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_IDS[a.role]}`,
       roleDefinitionName: a.role,
       scope,
@@ -232,6 +246,23 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
     kept.identities = kept.identities.filter((x) => x.name.toLowerCase() !== i.name.toLowerCase());
     save();
     return undefined;
+  });
+
+  // the developer principal (`eventjobs login`, the `az` of `eventjobs shellenv`, Terraform's client config)
+  const me = () => {
+    const d = registry.developer();
+    if (!d)
+      throw new ApiError(
+        404,
+        "NotLoggedIn",
+        "no developer principal yet: run `eventjobs login` (az: Please run 'az login' to setup account.)",
+      );
+    return developerResource(d, registry.tenantId);
+  };
+  route("GET", "/identity/me", me);
+  route("POST", "/identity/me", () => {
+    registry.login();
+    return me();
   });
 
   route("GET", "/roleAssignments", (req) => ({

@@ -9,6 +9,7 @@ import { registerDemo } from "./demo.js";
 import { registerJob } from "./job.js";
 import { registerProject } from "./project.js";
 import { registerIdentity } from "./identity.js";
+import { registerLogin } from "./login.js";
 import { registerRole } from "./role.js";
 import { registerServiceBus } from "./servicebus.js";
 import { registerUp } from "./up.js";
@@ -28,5 +29,6 @@ registerProject(program);
 registerServiceBus(program);
 registerIdentity(program);
 registerRole(program);
+registerLogin(program);
 
 program.parseAsync(process.argv).catch(exitOnError);
