@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 export const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** This process's node flags with `--import`/`--loader` specifiers made absolute (az runs with cwd /bin). */
-function nodeFlags(): string[] {
+export function nodeFlags(): string[] {
   const out: string[] = [];
   const flags = process.execArgv;
   for (let i = 0; i < flags.length; i++) {

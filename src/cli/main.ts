@@ -8,6 +8,7 @@ import { registerExport } from "./export.js";
 import { registerDemo } from "./demo.js";
 import { registerJob } from "./job.js";
 import { registerProject } from "./project.js";
+import { registerHosts } from "./hosts.js";
 import { registerIdentity } from "./identity.js";
 import { registerLogin } from "./login.js";
 import { registerRole } from "./role.js";
@@ -30,5 +31,6 @@ registerServiceBus(program);
 registerIdentity(program);
 registerRole(program);
 registerLogin(program);
+registerHosts(program);
 
 program.parseAsync(process.argv).catch(exitOnError);
