@@ -228,7 +228,8 @@ export class IdentityRegistry {
   /** Role assignments whose assignee matches no identity (reported when the platform starts). */
   unresolvedAssignments(systemJobs: string[]): RoleAssignmentDecl[] {
     return this.assignments.filter((a) => {
-      if (this.find(a.assignee)) return false;
+      // the developer principal exists once `eventjobs login` ran; an assignment naming it waits until then
+      if (this.find(a.assignee) || a.assignee.trim().toLowerCase() === DEVELOPER_UPN) return false;
       return !systemJobs.some((j) => j.toLowerCase() === a.assignee.toLowerCase());
     });
   }
