@@ -112,7 +112,7 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
     throw new ApiError(
       400,
       "PrincipalNotFound",
-      `Cannot find user or service principal in graph database for '${assignee}'. (identities: ${known}; a job name works for a job with a system-assigned identity)`,
+      `Cannot find user or service principal in graph database for '${assignee}'. (identities: ${known}; a job name works for a job with a system-assigned identity; developer@eventjobs.local once eventjobs login ran)`,
     );
   };
   const scopeOf = (text: string) => {

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -365,6 +366,14 @@ describe("Debian's Python SDK (uamqp) over AMQPS on 5671", () => {
   test("the lab's processor.py as the developer: `exec --as-me`, DefaultAzureCredential → AzureCliCredential → eventjobs' az", async (t) => {
     if (!pythonHere(t)) return;
     const dataDir = broker!.dataDir;
+    const imdsServer = createHttpServer((_req, res) =>
+      res
+        .writeHead(400, { "content-type": "application/json" })
+        .end('{"error":"invalid_request","error_description":"Identity not found"}'),
+    );
+    await new Promise<void>((r) => imdsServer.listen(0, "127.0.0.1", r));
+    t.after(() => imdsServer.close());
+    const imds = `http://127.0.0.1:${(imdsServer.address() as { port: number }).port}`;
     assert.equal((await cli(dataDir, ["login"])).code, 0);
     await sas.createSender(Q.asMe).sendMessages({ body: "hello as me" });
     const processor = () =>
@@ -374,9 +383,9 @@ describe("Debian's Python SDK (uamqp) over AMQPS on 5671", () => {
           SERVICEBUS_QUEUE_NAME: Q.asMe,
           // the lab's processor always names a client id; without IDENTITY_ENDPOINT it only matters to IMDS
           MANAGED_IDENTITY_CLIENT_ID: "00000000-0000-0000-0000-000000000001",
-          // IMDS, which DefaultAzureCredential asks first, as on a machine without it: nothing listens there (a
-          // sandbox may answer 169.254.169.254 itself, and an answer that is not IMDS's stops the chain)
-          AZURE_POD_IDENTITY_AUTHORITY_HOST: "http://127.0.0.1:9",
+          // IMDS, which DefaultAzureCredential asks first, answering as on a VM without that identity (a sandbox
+          // may answer 169.254.169.254 itself, and an answer that is not IMDS's stops the chain)
+          AZURE_POD_IDENTITY_AUTHORITY_HOST: imds,
         },
       });
     const refused = await processor();
