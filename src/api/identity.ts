@@ -14,6 +14,7 @@ import {
   type Identity,
 } from "../identity/registry.js";
 import type { IdentityService } from "../identity/service.js";
+import { AZURE_CLI_APP_ID } from "../identity/tokens.js";
 import type { Jobs } from "../triggering/jobs-service.js";
 import type { Broker } from "../servicebus/broker.js";
 import { LOCAL_LOCATION, namespaceId } from "./arm.js";
@@ -75,6 +76,8 @@ export function developerResource(d: Developer, tenantId: string) {
     type: "user",
     tenantId,
     subscriptionId: LOCAL_SUBSCRIPTION,
+    /** the app the developer's tokens are issued to (the Azure CLI's), as Terraform's client config reports it */
+    clientId: AZURE_CLI_APP_ID,
   };
 }
 

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BEGIN, cloudNamesInJobs, END, withBlock } from "../../src/cli/hosts-file.js";
 import { startBroker, type TestBroker } from "../helpers/broker.js";
+import { startServer } from "../helpers/server-process.js";
 import { cli } from "../helpers/cli.js";
 import { tempFiles } from "../helpers/files.js";
 
@@ -152,5 +153,28 @@ describe("eventjobs hosts", () => {
     const quiet = await create("job-cloud-c");
     assert.equal(quiet.code, 0, quiet.stderr);
     assert.doesNotMatch(quiet.stderr, /warning/);
+  });
+
+  test("up warns about a cloud name in the project's jobs, naming the variable and the command", async () => {
+    const dir = tempDir();
+    const hostsFile = join(dir, "hosts");
+    writeFileSync(hostsFile, ORIGINAL);
+    const project = join(dir, "eventjobs.yaml");
+    writeFileSync(
+      project,
+      `namespaces:\n  - name: servicebus-ns-job\njobs:\n  - name: job-up\n    properties:\n      configuration: { triggerType: Manual, replicaTimeout: 60 }\n      template:\n        containers:\n          - name: main\n            image: local/anything:1\n            env: [{ name: SERVICEBUS_FQDN, value: servicebus-ns-job.servicebus.windows.net }]\n`,
+    );
+    const server = await startServer({ args: ["--config", project], env: { EVENTJOBS_HOSTS_FILE: hostsFile } });
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!/warning: job job-up/.test(server.stderr()) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.match(
+        server.stderr(),
+        /warning: job job-up: env SERVICEBUS_FQDN names servicebus-ns-job\.servicebus\.windows\.net, which does not resolve to this machine.*run `eventjobs hosts add`/,
+      );
+    } finally {
+      await server.dispose();
+    }
   });
 });
