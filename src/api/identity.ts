@@ -10,9 +10,11 @@ import {
   LOCAL_RESOURCE_GROUP,
   LOCAL_SUBSCRIPTION,
   userIdentityResourceId,
+  type Developer,
   type Identity,
 } from "../identity/registry.js";
 import type { IdentityService } from "../identity/service.js";
+import { AZURE_CLI_APP_ID } from "../identity/tokens.js";
 import type { Jobs } from "../triggering/jobs-service.js";
 import type { Broker } from "../servicebus/broker.js";
 import { LOCAL_LOCATION, namespaceId } from "./arm.js";
@@ -64,6 +66,21 @@ export function identityResource(i: Identity, tenantId: string, tags: Record<str
   };
 }
 
+/** The developer principal, with the names `az ad signed-in-user show` and `az account show` use. */
+export function developerResource(d: Developer, tenantId: string) {
+  return {
+    id: d.objectId,
+    objectId: d.objectId,
+    userPrincipalName: d.userPrincipalName,
+    displayName: d.displayName,
+    type: "user",
+    tenantId,
+    subscriptionId: LOCAL_SUBSCRIPTION,
+    /** the app the developer's tokens are issued to (the Azure CLI's), as Terraform's client config reports it */
+    clientId: AZURE_CLI_APP_ID,
+  };
+}
+
 export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): void {
   const { registry } = o.identity;
   const file = o.dir && join(o.dir, "cli-resources.json");
@@ -98,7 +115,7 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
     throw new ApiError(
       400,
       "PrincipalNotFound",
-      `Cannot find user or service principal in graph database for '${assignee}'. (identities: ${known}; a job name works for a job with a system-assigned identity)`,
+      `Cannot find user or service principal in graph database for '${assignee}'. (identities: ${known}; a job name works for a job with a system-assigned identity; developer@eventjobs.local once eventjobs login ran)`,
     );
   };
   const scopeOf = (text: string) => {
@@ -143,7 +160,7 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
       name,
       type: "Microsoft.Authorization/roleAssignments",
       principalId: who?.principalId ?? null,
-      principalType: "ServicePrincipal",
+      principalType: who?.kind === "developer" ? "User" : "ServicePrincipal",
       roleDefinitionId: `/subscriptions/${LOCAL_SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/${ROLE_IDS[a.role]}`,
       roleDefinitionName: a.role,
       scope,
@@ -232,6 +249,23 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
     kept.identities = kept.identities.filter((x) => x.name.toLowerCase() !== i.name.toLowerCase());
     save();
     return undefined;
+  });
+
+  // the developer principal (`eventjobs login`, the `az` of `eventjobs shellenv`, Terraform's client config)
+  const me = () => {
+    const d = registry.developer();
+    if (!d)
+      throw new ApiError(
+        404,
+        "NotLoggedIn",
+        "no developer principal yet: run `eventjobs login` (az: Please run 'az login' to setup account.)",
+      );
+    return developerResource(d, registry.tenantId);
+  };
+  route("GET", "/identity/me", me);
+  route("POST", "/identity/me", () => {
+    registry.login();
+    return me();
   });
 
   route("GET", "/roleAssignments", (req) => ({

@@ -1,5 +1,6 @@
 // `eventjobs containerapp job ...`: az's job commands against the running server's control API.
 import { Option, type Command } from "commander";
+import { warnCloudNames } from "./hosts-file.js";
 import { ApiClient, addDataDirOption, readNdjson } from "./client.js";
 import {
   checkJobName,
@@ -107,6 +108,7 @@ Examples:
       const entry = jobFromFlags({ ...o, replicaCompletionCount: o.replicaCompletionCount ?? o.rcc });
       const api = new ApiClient(o.dataDir);
       print(await api.request("PUT", `/jobs/${o.name}`, entry), o.output, JOB_COLUMNS);
+      await warnCloudNames([{ name: o.name, body: entry }]);
     });
 
   common(nameOption(job.command("update")))

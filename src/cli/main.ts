@@ -8,7 +8,9 @@ import { registerExport } from "./export.js";
 import { registerDemo } from "./demo.js";
 import { registerJob } from "./job.js";
 import { registerProject } from "./project.js";
+import { registerHosts } from "./hosts.js";
 import { registerIdentity } from "./identity.js";
+import { registerLogin } from "./login.js";
 import { registerRole } from "./role.js";
 import { registerServiceBus } from "./servicebus.js";
 import { registerUp } from "./up.js";
@@ -28,5 +30,7 @@ registerProject(program);
 registerServiceBus(program);
 registerIdentity(program);
 registerRole(program);
+registerLogin(program);
+registerHosts(program);
 
 program.parseAsync(process.argv).catch(exitOnError);

@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { formatPlan, summary, type Plan } from "../control/diff.js";
+import { warnCloudNames } from "./hosts-file.js";
 import { ApiClient, addDataDirOption, readNdjson } from "./client.js";
 import { print } from "./output.js";
 import { EXIT, fail } from "./util.js";
@@ -17,6 +18,12 @@ function projectFile(config?: string): { file: string; text: string } {
   if (!existsSync(file))
     fail(config ? `--config "${config}": no such file` : `no eventjobs.yaml in ${process.cwd()} (pass --config FILE)`);
   return { file, text: readFileSync(file, "utf8") };
+}
+
+/** The server's jobs, as `containerapp job list` shows them. */
+async function serverJobs(dataDir: string): Promise<Array<{ name: string; body: unknown }>> {
+  const jobs = (await new ApiClient(dataDir).request("GET", "/jobs")).value as Array<{ name: string }>;
+  return jobs.map((j) => ({ name: j.name, body: j }));
 }
 
 function checkOutput(o: string): void {
@@ -105,6 +112,7 @@ export function registerProject(program: Command): void {
       checkOutput(o.output);
       const res = await new ApiClient(o.dataDir).fetch("POST", "/apply", projectFile(o.config));
       report(await follow(res, o.output), "Apply", o.output);
+      await warnCloudNames(await serverJobs(o.dataDir));
     });
 
   common(program.command("destroy"))

@@ -7,6 +7,7 @@ import { EMULATOR_ROOT_POLICY } from "../model/config.js";
 import { CaError } from "../identity/ca.js";
 import { Platform } from "../platform.js";
 import { DEFAULT_DATA_DIR } from "./client.js";
+import { warnCloudNames } from "./hosts-file.js";
 import { fail, parsePort } from "./util.js";
 
 interface UpOptions {
@@ -99,6 +100,8 @@ export function registerUp(program: Command): void {
       console.log(
         `  namespaces: ${[...platform.broker.namespaces.values()].map((n) => `${n.name} (${n.queueNames().length} queues)`).join(", ")}`,
       );
+      const jobs = (config.extra?.jobs ?? []) as Array<{ name?: unknown }>;
+      await warnCloudNames(jobs.map((j) => ({ name: String(j?.name), body: j })));
       let stopping = false;
       const stop = async () => {
         if (stopping) return;

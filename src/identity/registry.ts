@@ -13,8 +13,19 @@ import { roleRights, type IdentityDecl, type RoleAssignmentDecl } from "./config
 export const LOCAL_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
 export const LOCAL_RESOURCE_GROUP = "eventjobs";
 
+/** The local developer's user principal (`eventjobs login`): the "me" of `az account get-access-token`. */
+export interface Developer {
+  objectId: string;
+  userPrincipalName: string;
+  displayName: string;
+}
+
+/** The developer's user principal name (the domain is the local tenant's). */
+export const DEVELOPER_UPN = "developer@eventjobs.local";
+
 export interface Identity {
-  kind: "user" | "system";
+  /** user: user-assigned; system: a job's system-assigned identity; developer: the `eventjobs login` user */
+  kind: "user" | "system" | "developer";
   /** the identity's name; for a system-assigned identity, its job's name */
   name: string;
   clientId: string;
@@ -34,6 +45,8 @@ interface State {
   user: Record<string, Ids & { name: string }>;
   /** by job name */
   system: Record<string, Ids>;
+  /** made by `eventjobs login`, kept across restarts */
+  developer?: Developer;
 }
 
 export function userIdentityResourceId(name: string): string {
@@ -55,7 +68,12 @@ export class IdentityRegistry {
     private readonly file?: string,
   ) {
     const loaded = file && existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Partial<State>) : {};
-    this.state = { tenantId: loaded.tenantId ?? randomUUID(), user: loaded.user ?? {}, system: loaded.system ?? {} };
+    this.state = {
+      tenantId: loaded.tenantId ?? randomUUID(),
+      user: loaded.user ?? {},
+      system: loaded.system ?? {},
+      ...(loaded.developer ? { developer: loaded.developer } : {}),
+    };
     for (const d of decls) {
       const kept = this.state.user[d.name.toLowerCase()];
       const ids: Ids = {
@@ -101,16 +119,43 @@ export class IdentityRegistry {
     return job in this.state.system;
   }
 
+  /** The developer principal, once `eventjobs login` made it. */
+  developer(): Developer | undefined {
+    return this.state.developer;
+  }
+
+  /** Makes the developer principal (kept in the state file), or returns the one made before. */
+  login(): Developer {
+    if (!this.state.developer) {
+      this.state.developer = {
+        objectId: randomUUID(),
+        userPrincipalName: DEVELOPER_UPN,
+        displayName: "eventjobs developer",
+      };
+      this.save();
+    }
+    return this.state.developer;
+  }
+
+  /** The developer as an assignee: its UPN is its name; it has no client id or resource id. */
+  private developerIdentity(): Identity | undefined {
+    const d = this.state.developer;
+    return d && { kind: "developer", name: d.userPrincipalName, clientId: "", principalId: d.objectId, resourceId: "" };
+  }
+
   /**
    * An identity by name, client id, principal id or resource id: user-assigned ones first, then the
-   * system-assigned identities of jobs (by job name or ids).
+   * developer principal (by UPN or object id), then the system-assigned identities of jobs (by job name or ids).
    */
   find(ref: string): Identity | undefined {
     const r = ref.trim().toLowerCase();
+    if (!r) return undefined;
     const matches = (i: Identity) =>
       i.name.toLowerCase() === r || i.clientId === r || i.principalId === r || i.resourceId.toLowerCase() === r;
     const user = [...this.users.values()].find(matches);
     if (user) return user;
+    const developer = this.developerIdentity();
+    if (developer && matches(developer)) return developer;
     for (const job of Object.keys(this.state.system)) {
       const s = this.system(job);
       if (matches(s)) return s;
@@ -183,7 +228,8 @@ export class IdentityRegistry {
   /** Role assignments whose assignee matches no identity (reported when the platform starts). */
   unresolvedAssignments(systemJobs: string[]): RoleAssignmentDecl[] {
     return this.assignments.filter((a) => {
-      if (this.find(a.assignee)) return false;
+      // the developer principal exists once `eventjobs login` ran; an assignment naming it waits until then
+      if (this.find(a.assignee) || a.assignee.trim().toLowerCase() === DEVELOPER_UPN) return false;
       return !systemJobs.some((j) => j.toLowerCase() === a.assignee.toLowerCase());
     });
   }

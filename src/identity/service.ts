@@ -12,13 +12,12 @@ import type { JobIdentity, JobSpec } from "../jobs/job-definition.js";
 import type { Claim, TokenValidator } from "./claims.js";
 import { parseIdentityConfig, parseJobIdentity, type IdentityConfig } from "./config.js";
 import { IdentityEndpoint, TOKEN_PATH, type Binding } from "./endpoint.js";
-import { IdentityRegistry, type Identity } from "./registry.js";
+import { IdentityRegistry, LOCAL_SUBSCRIPTION, type Identity } from "./registry.js";
+import { CLI_TOKEN_PATH, EXEC_PATH, EXEC_TOKEN_FILE } from "./paths.js";
+export { CLI_TOKEN_PATH, EXEC_PATH, EXEC_TOKEN_FILE };
 import { resourcePath } from "./sas.js";
-import { issueAccessToken, loadIssuer, TokenError, verifyAccessToken, type Issuer } from "./tokens.js";
+import { issueAccessToken, issueUserToken, loadIssuer, TokenError, verifyAccessToken, type Issuer } from "./tokens.js";
 
-export const EXEC_PATH = "/msi/exec";
-/** the file (0600) holding the secret `eventjobs exec` presents to EXEC_PATH */
-export const EXEC_TOKEN_FILE = "exec-token";
 const EXEC_HEADER_TTL_MS = 24 * 3600_000;
 
 export interface IdentityServiceOptions {
@@ -85,6 +84,7 @@ export class IdentityService {
     router.on("GET", TOKEN_PATH, this.endpoint.handle);
     router.on("POST", EXEC_PATH, (req, res) => this.execHeader(req, res));
     router.on("DELETE", EXEC_PATH, (req, res) => this.execRevoke(req, res));
+    router.on("POST", CLI_TOKEN_PATH, (req, res) => this.cliToken(req, res));
   }
 
   /** The identities a job's replicas may use; the system-assigned one is the default. */
@@ -243,18 +243,20 @@ export class IdentityService {
 
   private async execHeader(req: Request, res: ServerResponse): Promise<void> {
     if (!this.authorizedExec(req, res)) return;
-    let body: { identity?: string } = {};
+    let body: { identity?: string; asMe?: boolean } = {};
     try {
       const text = (await readBody(req, 64 * 1024)).toString("utf8");
       body = text ? JSON.parse(text) : {};
     } catch {
       return sendJson(res, 400, {
-        error: { code: "BadRequest", message: "the body must be JSON: { identity?: string }" },
+        error: { code: "BadRequest", message: "the body must be JSON: { identity?: string, asMe?: boolean }" },
       });
     }
     let binding: Binding;
     try {
-      binding = this.execBinding(typeof body.identity === "string" ? body.identity : undefined);
+      binding = body.asMe
+        ? { label: "eventjobs exec --as-me", allowed: [] } // the CA only: the command's `az` gets the developer's tokens
+        : this.execBinding(typeof body.identity === "string" ? body.identity : undefined);
     } catch (e) {
       return sendJson(res, 400, { error: { code: "IdentityNotFound", message: (e as Error).message } });
     }
@@ -273,6 +275,40 @@ export class IdentityService {
         principalId: i.principalId,
       })),
     });
+  }
+
+  /**
+   * `az account get-access-token` of `eventjobs shellenv`: a user token for the developer principal. Errors carry
+   * the wording az prints (the SDKs' Azure CLI credentials look for "az login" in it).
+   */
+  private async cliToken(req: Request, res: ServerResponse): Promise<void> {
+    if (!this.authorizedExec(req, res)) return;
+    let body: { resource?: unknown; tenant?: unknown } = {};
+    try {
+      body = JSON.parse((await readBody(req, 64 * 1024)).toString("utf8") || "{}");
+    } catch {
+      body = {};
+    }
+    const fail = (status: number, code: string, message: string) => sendJson(res, status, { error: { code, message } });
+    if (typeof body.resource !== "string" || !body.resource)
+      return fail(400, "BadRequest", "the body must be JSON: { resource: string, tenant?: string }");
+    const developer = this.registry.developer();
+    if (!developer) return fail(401, "NotLoggedIn", "Please run 'az login' to setup account.");
+    const tenant = this.registry.tenantId;
+    if (typeof body.tenant === "string" && body.tenant && body.tenant.toLowerCase() !== tenant)
+      return fail(
+        400,
+        "TenantNotFound",
+        `AADSTS90002: Tenant '${body.tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. (The local tenant is ${tenant}.)`,
+      );
+    if (!this.knownResource(body.resource))
+      return fail(
+        400,
+        "invalid_resource",
+        `AADSTS500011: The resource principal named ${body.resource} was not found in the tenant named ${tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant. (Tokens here are for https://servicebus.azure.net, https://<namespace>.servicebus.windows.net or a managed identity's client id.)`,
+      );
+    const { token, claims } = await issueUserToken(this.issuer, developer, body.resource);
+    sendJson(res, 200, { accessToken: token, expires_on: claims.exp, tenant, subscription: LOCAL_SUBSCRIPTION });
   }
 
   private async execRevoke(req: Request, res: ServerResponse): Promise<void> {

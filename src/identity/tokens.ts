@@ -125,6 +125,56 @@ export async function issueAccessToken(
   return { token: await signJwt(claims, issuer), claims };
 }
 
+/** Azure CLI's public client id: the `appid` of the tokens `az account get-access-token` gets. */
+export const AZURE_CLI_APP_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+
+/** The developer principal a user token is issued to. */
+export interface UserSubject {
+  objectId: string;
+  userPrincipalName: string;
+  displayName: string;
+}
+
+/**
+ * An access token for a signed-in user, as Entra issues it to the Azure CLI (v1): `oid`, `upn`, `scp`,
+ * `idtyp: user`, `appid` of the CLI, `aud` = the resource. Same lifetime as the managed-identity tokens.
+ */
+export async function issueUserToken(
+  issuer: Issuer,
+  user: UserSubject,
+  resource: string,
+  opts: { now?: number; lifetimeSeconds?: number } = {},
+): Promise<{ token: string; claims: Omit<AccessTokenClaims, "xms_mirid"> }> {
+  const iat = Math.floor((opts.now ?? Date.now()) / 1000);
+  const iss = issuerUrl(issuer.tenantId);
+  // users have no managed-identity resource id (`xms_mirid`)
+  const claims: Omit<AccessTokenClaims, "xms_mirid"> = {
+    aud: resource,
+    iss,
+    iat,
+    nbf: iat,
+    exp: iat + (opts.lifetimeSeconds ?? TOKEN_LIFETIME_SECONDS),
+    acr: "1",
+    aio: randomUUID(),
+    amr: ["pwd"],
+    appid: AZURE_CLI_APP_ID,
+    appidacr: "0", // a public client
+    azp: AZURE_CLI_APP_ID,
+    idp: iss,
+    idtyp: "user",
+    name: user.displayName,
+    oid: user.objectId,
+    scp: "user_impersonation",
+    sub: user.objectId,
+    tid: issuer.tenantId,
+    unique_name: user.userPrincipalName,
+    upn: user.userPrincipalName,
+    uti: randomUUID().replace(/-/g, "").slice(0, 22),
+    ver: "1.0",
+  };
+  return { token: await signJwt(claims, issuer), claims };
+}
+
 /** The claims of a token without checking anything (for messages and tests). */
 export function decodeJwt(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
   if (token.split(".").length !== 3) throw new TokenError("InvalidToken: The token is not a JWT.");

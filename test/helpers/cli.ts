@@ -14,12 +14,14 @@ export interface CliResult {
 export function cli(
   dataDir: string,
   args: string[],
-  opts: { cwd?: string; input?: string; env?: Record<string, string> } = {},
+  opts: { cwd?: string; input?: string; env?: Record<string, string>; wrap?: string[] } = {},
 ): Promise<CliResult> {
   return new Promise((done) => {
+    // `wrap`: a command that runs the CLI (e.g. setpriv as another user)
+    const [command, ...prefix] = [...(opts.wrap ?? []), process.execPath];
     const child = spawn(
-      process.execPath,
-      ["--import", "tsx", resolve(ROOT, "src/cli/main.ts"), ...args, "--data-dir", dataDir],
+      command,
+      [...prefix, "--import", "tsx", resolve(ROOT, "src/cli/main.ts"), ...args, "--data-dir", dataDir],
       {
         cwd: opts.cwd ?? ROOT,
         env: { ...process.env, NO_COLOR: "1", ...opts.env },

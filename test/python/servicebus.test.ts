@@ -8,12 +8,14 @@
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { ServiceBusClient } from "@azure/service-bus";
 import { startBroker, TEST_CA_DIR, type TestBroker } from "../helpers/broker.js";
+import { cli } from "../helpers/cli.js";
 import { consoleText, waitForExecution } from "../helpers/jobs.js";
 import { peekAll, RETRY } from "../helpers/sdk.js";
 
@@ -33,6 +35,7 @@ const Q = {
   oneDelivery: "py-one-delivery",
   sessions: "py-sessions",
   other: "py-other",
+  asMe: "py-as-me",
 };
 const TOPIC = "py-topic";
 const SUB = { all: "py-all", red: "py-red", sql: "py-sql", admin: "py-admin" };
@@ -48,6 +51,7 @@ namespaces:
       - name: ${Q.sessions}
         properties: { requiresSession: true }
       - name: ${Q.other}
+      - name: ${Q.asMe}
     topics:
       - name: ${TOPIC}
         subscriptions:
@@ -477,6 +481,54 @@ describe("Debian's Python SDK (uamqp) over AMQPS on 5671", () => {
     assert.match(r.stdout, /Received: "?hello from the host"?/);
     assert.match(r.stdout, /Message completed/);
     assert.deepEqual(await peekAll(sas, Q.lab), []);
+  });
+
+  test("the lab's processor.py as the developer: `exec --as-me`, DefaultAzureCredential → AzureCliCredential → eventjobs' az", async (t) => {
+    if (!pythonHere(t)) return;
+    const dataDir = broker!.dataDir;
+    const imdsServer = createHttpServer((_req, res) =>
+      res
+        .writeHead(400, { "content-type": "application/json" })
+        .end('{"error":"invalid_request","error_description":"Identity not found"}'),
+    );
+    await new Promise<void>((r) => imdsServer.listen(0, "127.0.0.1", r));
+    t.after(() => imdsServer.close());
+    const imds = `http://127.0.0.1:${(imdsServer.address() as { port: number }).port}`;
+    assert.equal((await cli(dataDir, ["login"])).code, 0);
+    await sas.createSender(Q.asMe).sendMessages({ body: "hello as me" });
+    const processor = () =>
+      cli(dataDir, ["exec", "--as-me", "--data-dir", dataDir, "--", PYTHON, LAB_PROCESSOR], {
+        env: {
+          SERVICEBUS_FQDN: "localhost",
+          SERVICEBUS_QUEUE_NAME: Q.asMe,
+          // the lab's processor always names a client id; without IDENTITY_ENDPOINT it only matters to IMDS
+          MANAGED_IDENTITY_CLIENT_ID: "00000000-0000-0000-0000-000000000001",
+          // IMDS, which DefaultAzureCredential asks first, answering as on a VM without that identity (a sandbox
+          // may answer 169.254.169.254 itself, and an answer that is not IMDS's stops the chain)
+          AZURE_POD_IDENTITY_AUTHORITY_HOST: imds,
+        },
+      });
+    const refused = await processor();
+    assert.notEqual(refused.code, 0, refused.stdout);
+    assert.match(refused.stderr, /Unauthorized access\. 'Listen' claim\(s\) are required/);
+
+    const role = await cli(dataDir, [
+      "role",
+      "assignment",
+      "create",
+      "--assignee",
+      "developer@eventjobs.local",
+      "--role",
+      "Azure Service Bus Data Receiver",
+      "--scope",
+      `${NS}/queues/${Q.asMe}`,
+    ]);
+    assert.equal(role.code, 0, role.stderr);
+    const r = await processor();
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Received: "?hello as me"?/);
+    assert.match(r.stdout, /Message completed/);
+    assert.deepEqual(await peekAll(sas, Q.asMe), []);
   });
 });
 
