@@ -8,9 +8,17 @@ import { Checker, ENTITY_NAME, readProps, resolveRefs, type EntityRef, type Prop
 import type { Broker } from "../servicebus/broker.js";
 import type { Namespace } from "../servicebus/entities/namespace.js";
 import { BrokerError } from "../servicebus/errors.js";
-import { LOCAL_RESOURCE_GROUP } from "./arm.js";
 import { ApiError, jsonBody, type ApiRoute } from "./control.js";
-import { completeMessages, messageFromBody, peekMessages, receiveMessages, tree } from "./servicebus.js";
+import {
+  checkName,
+  completeMessages,
+  messageFromBody,
+  namespaceOf,
+  peekMessages,
+  receiveMessages,
+  rejectIssues,
+  tree,
+} from "./servicebus.js";
 import { ruleFromProperties, ruleResource, subscriptionResource, topicResource } from "./topic-arm.js";
 
 type Obj = Record<string, unknown>;
@@ -50,13 +58,7 @@ function readEntityProps<T extends object>(
     if (given[k] === "" || given[k] === null) delete props[k];
   const targets = new Map([...ns.queueNames(), ...ns.topics.topicNames()].map((q) => [q.toLowerCase(), q] as const));
   resolveRefs(c, owner, props, refs, targets, "a queue or topic");
-  if (c.issues.length)
-    throw new ApiError(
-      400,
-      "InvalidParameter",
-      c.issues.map((i) => `${i.path}: ${i.value} — expected ${i.expected}`).join("\n"),
-      c.issues,
-    );
+  rejectIssues(c);
   return props as T;
 }
 
@@ -75,10 +77,6 @@ async function brokerCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const checkName = (name: string, rule: { test: (s: string) => boolean; expected: string }) => {
-  if (!rule.test(name))
-    throw new ApiError(400, "InvalidParameter", `The entity name '${name}' is invalid: expected ${rule.expected}.`);
-};
 const CHILD_NAME = {
   test: (s: string) => /^[A-Za-z0-9._-]{1,50}$/.test(s),
   expected: "1-50 letters, digits, periods, hyphens and underscores",
@@ -89,16 +87,7 @@ const RULE_NAME = {
 };
 
 export function registerTopicsApi(route: ApiRoute, broker: Broker): void {
-  const nsOf = (name: string) => {
-    const ns = broker.namespace(name);
-    if (!ns)
-      throw new ApiError(
-        404,
-        "ResourceNotFound",
-        `The Resource 'Microsoft.ServiceBus/namespaces/${name}' under resource group '${LOCAL_RESOURCE_GROUP}' was not found.`,
-      );
-    return ns;
-  };
+  const nsOf = (name: string) => namespaceOf(broker, name);
   const topicOf = (nsName: string, name: string) => {
     const ns = nsOf(nsName);
     const t = ns.topics.topic(name);
@@ -116,6 +105,13 @@ export function registerTopicsApi(route: ApiRoute, broker: Broker): void {
         `The messaging entity '${ns.name}:Topic:${t.name}|${name}' was not found.`,
       );
     return { ns, t, s };
+  };
+  const ruleOf = (nsName: string, topic: string, sub: string, name: string) => {
+    const { ns, t, s } = subOf(nsName, topic, sub);
+    const r = ns.topics.getRule(t.name, s.name, name);
+    if (!r)
+      throw new ApiError(404, "ResourceNotFound", `The messaging entity '${s.path}/Rules/${name}' was not found.`);
+    return { ns, t, s, r };
   };
   const topicRes = (ns: Namespace, name: string) => topicResource(ns.name, ns.topics.getTopic(name)!);
   const subRes = (ns: Namespace, topic: string, name: string) =>
@@ -227,14 +223,7 @@ export function registerTopicsApi(route: ApiRoute, broker: Broker): void {
     return { value: ns.topics.rules(t.name, s.name).map((r) => ruleRes(ns, t.name, s.name, r.name)) };
   });
   route("GET", `${R}/:rule`, (req) => {
-    const { ns, t, s } = subOf(req.params.ns, req.params.topic, req.params.sub);
-    const r = ns.topics.getRule(t.name, s.name, req.params.rule);
-    if (!r)
-      throw new ApiError(
-        404,
-        "ResourceNotFound",
-        `The messaging entity '${s.path}/Rules/${req.params.rule}' was not found.`,
-      );
+    const { ns, t, s, r } = ruleOf(req.params.ns, req.params.topic, req.params.sub, req.params.rule);
     return ruleRes(ns, t.name, s.name, r.name);
   });
   route("PUT", `${R}/:rule`, async (req) => {
@@ -249,14 +238,7 @@ export function registerTopicsApi(route: ApiRoute, broker: Broker): void {
     return { ...ruleRes(ns, t.name, s.name, name), created };
   });
   route("PATCH", `${R}/:rule`, async (req) => {
-    const { ns, t, s } = subOf(req.params.ns, req.params.topic, req.params.sub);
-    const current = ns.topics.getRule(t.name, s.name, req.params.rule);
-    if (!current)
-      throw new ApiError(
-        404,
-        "ResourceNotFound",
-        `The messaging entity '${s.path}/Rules/${req.params.rule}' was not found.`,
-      );
+    const { ns, t, s, r: current } = ruleOf(req.params.ns, req.params.topic, req.params.sub, req.params.rule);
     const rule = { name: current.name, ...(await ruleInput(req, current)) };
     await brokerCall(() => ns.topics.updateRule(t.name, s.name, rule));
     return ruleRes(ns, t.name, s.name, current.name);

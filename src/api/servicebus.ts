@@ -38,6 +38,12 @@ export function queueProperties(ns: Namespace, name: string, input: unknown): Qu
   const props = readProps(c, tree(input ?? {}), "", QUEUE_SPECS, QUEUE_DEFAULTS, refs);
   const targets = new Map(ns.queueNames().map((q) => [q.toLowerCase(), q] as const));
   resolveRefs(c, name, props as unknown as Record<string, unknown>, refs, targets, "a queue");
+  rejectIssues(c);
+  return props;
+}
+
+/** A 400 listing the checker's issues, if it found any. */
+export function rejectIssues(c: Checker): void {
   if (c.issues.length)
     throw new ApiError(
       400,
@@ -45,21 +51,29 @@ export function queueProperties(ns: Namespace, name: string, input: unknown): Qu
       c.issues.map((i) => `${i.path}: ${i.value} — expected ${i.expected}`).join("\n"),
       c.issues,
     );
-  return props;
+}
+
+/** A 400 unless `rule` accepts the entity name. */
+export function checkName(name: string, rule: { test: (s: string) => boolean; expected: string }): void {
+  if (!rule.test(name))
+    throw new ApiError(400, "InvalidParameter", `The entity name '${name}' is invalid: expected ${rule.expected}.`);
+}
+
+/** The broker's namespace of that name, or a 404 as ARM words it. */
+export function namespaceOf(broker: Broker, name: string): Namespace {
+  const ns = broker.namespace(name);
+  if (!ns)
+    throw new ApiError(
+      404,
+      "ResourceNotFound",
+      `The Resource 'Microsoft.ServiceBus/namespaces/${name}' under resource group '${LOCAL_RESOURCE_GROUP}' was not found.`,
+    );
+  return ns;
 }
 
 export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions): void {
   const { broker } = o;
-  const nsOf = (name: string) => {
-    const ns = broker.namespace(name);
-    if (!ns)
-      throw new ApiError(
-        404,
-        "ResourceNotFound",
-        `The Resource 'Microsoft.ServiceBus/namespaces/${name}' under resource group '${LOCAL_RESOURCE_GROUP}' was not found.`,
-      );
-    return ns;
-  };
+  const nsOf = (name: string) => namespaceOf(broker, name);
   const queueOf = (nsName: string, name: string) => {
     const ns = nsOf(nsName);
     const q = ns.queue(name);
@@ -118,12 +132,7 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
   route("PUT", "/servicebus/namespaces/:ns/queues/:queue", async (req) => {
     const ns = nsOf(req.params.ns);
     const name = req.params.queue;
-    if (!ENTITY_NAME.test(name))
-      throw new ApiError(
-        400,
-        "InvalidParameter",
-        `The entity name '${name}' is invalid: expected ${ENTITY_NAME.expected}.`,
-      );
+    checkName(name, ENTITY_NAME);
     const body = await jsonBody(req, true);
     const props = queueProperties(ns, name, body.properties);
     const created = !ns.queue(name);

@@ -2,9 +2,17 @@
 // flags, against the running server's control API (create replaces an existing entity's properties, as ARM's
 // PUT does; update changes only the properties given).
 import type { Command } from "commander";
-import { flagProperties, withFlagNames, type FlagSpec } from "./az-args.js";
+import { flagProperties, type FlagSpec } from "./az-args.js";
 import { ApiClient, addAzCommandOptions } from "./client.js";
-import { checkFormat, print, type Column } from "./output.js";
+import { print, type Column } from "./output.js";
+import {
+  addEntityFlags,
+  ENTITY_FLAGS,
+  RECEIVE_ENTITY_COLUMNS,
+  specsOf,
+  writeEntity,
+  type EntityFlag,
+} from "./servicebus-entity.js";
 import { fail } from "./util.js";
 
 type Obj = Record<string, any>;
@@ -18,16 +26,7 @@ const TOPIC_COLUMNS: Column[] = [
   { header: "MaxSizeInMegabytes", get: (t) => t.properties.maxSizeInMegabytes },
   { header: "SubscriptionCount", get: (t) => t.properties.subscriptionCount },
 ];
-const SUBSCRIPTION_COLUMNS: Column[] = [
-  { header: "Name", get: (s) => s.name },
-  { header: "Status", get: (s) => s.properties.status },
-  { header: "LockDuration", get: (s) => s.properties.lockDuration },
-  { header: "MaxDeliveryCount", get: (s) => s.properties.maxDeliveryCount },
-  { header: "RequiresSession", get: (s) => s.properties.requiresSession },
-  { header: "MessageCount", get: (s) => s.properties.messageCount },
-  { header: "ActiveMessageCount", get: (s) => s.properties.countDetails.activeMessageCount },
-  { header: "DeadLetterMessageCount", get: (s) => s.properties.countDetails.deadLetterMessageCount },
-];
+const SUBSCRIPTION_COLUMNS = RECEIVE_ENTITY_COLUMNS;
 const RULE_COLUMNS: Column[] = [
   { header: "Name", get: (r) => r.name },
   { header: "FilterType", get: (r) => r.properties.filterType },
@@ -41,37 +40,23 @@ const RULE_COLUMNS: Column[] = [
   { header: "Action", get: (r) => r.properties.action?.sqlExpression ?? "" },
 ];
 
-const TOPIC_FLAGS: FlagSpec[] = [
-  ["--default-message-time-to-live", "defaultMessageTimeToLive", "defaultMessageTimeToLive", "str"],
-  ["--max-size", "maxSize", "maxSizeInMegabytes", "int"],
-  ["--max-message-size", "maxMessageSize", "maxMessageSizeInKilobytes", "int"],
-  ["--enable-duplicate-detection", "enableDuplicateDetection", "requiresDuplicateDetection", "bool"],
-  [
-    "--duplicate-detection-history-time-window",
-    "duplicateDetectionHistoryTimeWindow",
-    "duplicateDetectionHistoryTimeWindow",
-    "str",
-  ],
+const F = ENTITY_FLAGS;
+const TOPIC_FLAGS: EntityFlag[] = [
+  F.defaultMessageTimeToLive,
+  F.maxSizeInMegabytes,
+  F.maxMessageSizeInKilobytes,
+  F.requiresDuplicateDetection,
+  F.duplicateDetectionHistoryTimeWindow,
 ];
-const SUBSCRIPTION_FLAGS: FlagSpec[] = [
-  ["--lock-duration", "lockDuration", "lockDuration", "str"],
-  ["--max-delivery-count", "maxDeliveryCount", "maxDeliveryCount", "int"],
-  ["--default-message-time-to-live", "defaultMessageTimeToLive", "defaultMessageTimeToLive", "str"],
-  [
-    "--enable-dead-lettering-on-message-expiration",
-    "enableDeadLetteringOnMessageExpiration",
-    "deadLetteringOnMessageExpiration",
-    "bool",
-  ],
-  [
-    "--dead-letter-on-filter-exceptions",
-    "deadLetterOnFilterExceptions",
-    "deadLetteringOnFilterEvaluationExceptions",
-    "bool",
-  ],
-  ["--enable-session", "enableSession", "requiresSession", "bool"],
-  ["--forward-to", "forwardTo", "forwardTo", "str"],
-  ["--forward-dead-lettered-messages-to", "forwardDeadLetteredMessagesTo", "forwardDeadLetteredMessagesTo", "str"],
+const SUBSCRIPTION_FLAGS: EntityFlag[] = [
+  F.lockDuration,
+  F.maxDeliveryCount,
+  F.defaultMessageTimeToLive,
+  F.deadLetteringOnMessageExpiration,
+  F.deadLetteringOnFilterEvaluationExceptions,
+  F.requiresSession,
+  F.forwardTo,
+  F.forwardDeadLetteredMessagesTo,
 ];
 /** correlation filter flags → ARM's correlationFilter keys */
 const CORRELATION_FLAGS: Array<[key: string, arm: string]> = [
@@ -91,22 +76,6 @@ const topicPath = (o: Obj, name = o.name) => `${topicsPath(o)}/${enc(name)}`;
 const subsPath = (o: Obj) => `${topicPath(o, o.topicName)}/subscriptions`;
 const subPath = (o: Obj, name = o.name) => `${subsPath(o)}/${enc(name)}`;
 const rulesPath = (o: Obj) => `${subPath(o, o.subscriptionName)}/rules`;
-
-/** PUT (create) or PATCH (update) with the properties, the server's errors in flag names. */
-async function write(
-  o: Obj,
-  method: "PUT" | "PATCH",
-  path: string,
-  properties: Obj,
-  flags: FlagSpec[],
-  cols: Column[],
-) {
-  checkFormat(o.output);
-  const res = await new ApiClient(o.dataDir).fetch(method, path, { properties });
-  const data = (await res.json()) as Obj;
-  if (!res.ok) fail(withFlagNames(data.error?.message ?? `HTTP ${res.status}`, flags));
-  print(data, o.output, cols);
-}
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  eventjobs servicebus ${l}\n`).join("")}`;
 
@@ -130,11 +99,11 @@ function crud(l: Level): void {
   l.addFlags(named(l.group.command("create")))
     .description(`Create a ${l.what}, or replace an existing one's properties (unset ones take the defaults)`)
     .addHelpText("after", examples(...l.ex.create))
-    .action((o: Obj) => write(o, "PUT", l.one(o), l.body(o), l.flags, l.cols));
+    .action((o: Obj) => writeEntity(o, "PUT", l.one(o), l.body(o), l.flags, l.cols));
   l.addFlags(named(l.group.command("update")))
     .description(`Change the given properties of a ${l.what}`)
     .addHelpText("after", examples(...l.ex.update))
-    .action((o: Obj) => write(o, "PATCH", l.one(o), l.body(o), l.flags, l.cols));
+    .action((o: Obj) => writeEntity(o, "PATCH", l.one(o), l.body(o), l.flags, l.cols));
   named(l.group.command("show"))
     .description(`Show a ${l.what}`)
     .addHelpText("after", examples(...l.ex.show))
@@ -189,15 +158,9 @@ export function registerTopics(sb: Command): void {
     list: topicsPath,
     one: (o) => topicPath(o),
     cols: TOPIC_COLUMNS,
-    flags: TOPIC_FLAGS,
-    addFlags: (cmd) =>
-      cmd
-        .option("--default-message-time-to-live <duration>", "ISO-8601 (default P14D)")
-        .option("--max-size <megabytes>", "1024, 2048, 3072, 4096 or 5120 (default 1024)")
-        .option("--max-message-size <kilobytes>", "256 (Standard) or 1024-102400 (Premium)")
-        .option("--enable-duplicate-detection [bool]", "detect duplicate message ids (true/false)")
-        .option("--duplicate-detection-history-time-window <duration>", "ISO-8601, PT20S to P7D (default PT10M)"),
-    body: (o) => flagProperties(o, TOPIC_FLAGS),
+    flags: specsOf(TOPIC_FLAGS),
+    addFlags: (cmd) => addEntityFlags(cmd, TOPIC_FLAGS),
+    body: (o) => flagProperties(o, specsOf(TOPIC_FLAGS)),
     ex: {
       create: [
         "topic create --namespace-name sbemulatorns --name orders",
@@ -219,21 +182,9 @@ export function registerTopics(sb: Command): void {
     list: subsPath,
     one: (o) => subPath(o),
     cols: SUBSCRIPTION_COLUMNS,
-    flags: SUBSCRIPTION_FLAGS,
-    addFlags: (cmd) =>
-      cmd
-        .option("--lock-duration <duration>", "ISO-8601, PT5S to PT5M (default PT1M)")
-        .option("--max-delivery-count <n>", "deliveries before dead-lettering, 1-2000 (default 10)")
-        .option("--default-message-time-to-live <duration>", "ISO-8601 (default P14D)")
-        .option("--enable-dead-lettering-on-message-expiration [bool]", "dead-letter expired messages (true/false)")
-        .option("--dead-letter-on-filter-exceptions [bool]", "dead-letter messages whose rule fails (true/false)")
-        .option("--enable-session [bool]", "require sessions (true/false)")
-        .option("--forward-to <entity>", "forward every message to this queue or topic")
-        .option(
-          "--forward-dead-lettered-messages-to <entity>",
-          "forward dead-lettered messages to this queue or topic",
-        ),
-    body: (o) => flagProperties(o, SUBSCRIPTION_FLAGS),
+    flags: specsOf(SUBSCRIPTION_FLAGS),
+    addFlags: (cmd) => addEntityFlags(cmd, SUBSCRIPTION_FLAGS),
+    body: (o) => flagProperties(o, specsOf(SUBSCRIPTION_FLAGS)),
     ex: {
       create: [
         "topic subscription create --namespace-name sbemulatorns --topic-name orders --name audit --lock-duration PT30S --max-delivery-count 5",

@@ -4,22 +4,21 @@ import type { Command } from "commander";
 import { ApiClient, addAzCommandOptions, addDataDirOption } from "./client.js";
 import { checkFormat, print, type Column } from "./output.js";
 import { registerAuthorizationRules } from "./servicebus-rules.js";
-import { bool, int } from "./az-args.js";
+import { flagProperties, int } from "./az-args.js";
+import {
+  addEntityFlags,
+  ENTITY_FLAGS,
+  RECEIVE_ENTITY_COLUMNS,
+  specsOf,
+  writeEntity,
+  type EntityFlag,
+} from "./servicebus-entity.js";
 import { registerTopics } from "./servicebus-topics.js";
 import { fail } from "./util.js";
 
 type Obj = Record<string, any>;
 
-const QUEUE_COLUMNS: Column[] = [
-  { header: "Name", get: (q) => q.name },
-  { header: "Status", get: (q) => q.properties.status },
-  { header: "LockDuration", get: (q) => q.properties.lockDuration },
-  { header: "MaxDeliveryCount", get: (q) => q.properties.maxDeliveryCount },
-  { header: "RequiresSession", get: (q) => q.properties.requiresSession },
-  { header: "MessageCount", get: (q) => q.properties.messageCount },
-  { header: "ActiveMessageCount", get: (q) => q.properties.countDetails.activeMessageCount },
-  { header: "DeadLetterMessageCount", get: (q) => q.properties.countDetails.deadLetterMessageCount },
-];
+const QUEUE_COLUMNS = RECEIVE_ENTITY_COLUMNS;
 const NAMESPACE_COLUMNS: Column[] = [
   { header: "Name", get: (n) => n.name },
   { header: "Status", get: (n) => n.properties.status },
@@ -38,49 +37,22 @@ const MESSAGE_COLUMNS: Column[] = [
 const enc = encodeURIComponent;
 const queuePath = (o: Obj, name = o.name) => `/servicebus/namespaces/${enc(o.namespaceName)}/queues/${enc(name)}`;
 
-/**
- * The flags → queue properties as eventjobs.yaml names them (the server checks ranges, with these names mapped back).
- */
-const QUEUE_FLAGS: Array<[flag: string, key: string, prop: string, kind: "str" | "int" | "bool"]> = [
-  ["--lock-duration", "lockDuration", "lockDuration", "str"],
-  ["--max-delivery-count", "maxDeliveryCount", "maxDeliveryCount", "int"],
-  ["--default-message-time-to-live", "defaultMessageTimeToLive", "defaultMessageTimeToLive", "str"],
-  [
-    "--enable-dead-lettering-on-message-expiration",
-    "enableDeadLetteringOnMessageExpiration",
-    "deadLetteringOnMessageExpiration",
-    "bool",
-  ],
-  ["--enable-session", "enableSession", "requiresSession", "bool"],
-  ["--enable-duplicate-detection", "enableDuplicateDetection", "requiresDuplicateDetection", "bool"],
-  [
-    "--duplicate-detection-history-time-window",
-    "duplicateDetectionHistoryTimeWindow",
-    "duplicateDetectionHistoryTimeWindow",
-    "str",
-  ],
-  ["--forward-to", "forwardTo", "forwardTo", "str"],
-  ["--forward-dead-lettered-messages-to", "forwardDeadLetteredMessagesTo", "forwardDeadLetteredMessagesTo", "str"],
-  ["--max-size", "maxSize", "maxSizeInMegabytes", "int"],
-  ["--max-message-size", "maxMessageSize", "maxMessageSizeInKilobytes", "int"],
+const F = ENTITY_FLAGS;
+/** The create flags, in az's order (the server checks ranges under the properties' names). */
+const QUEUE_FLAGS: EntityFlag[] = [
+  F.lockDuration,
+  F.maxDeliveryCount,
+  { ...F.defaultMessageTimeToLive, help: "ISO-8601 (default P10675199DT2H48M5.4775807S: never)" },
+  F.deadLetteringOnMessageExpiration,
+  F.requiresSession,
+  F.requiresDuplicateDetection,
+  F.duplicateDetectionHistoryTimeWindow,
+  { ...F.forwardTo, arg: "<queue>", help: "forward every message to this queue" },
+  { ...F.forwardDeadLetteredMessagesTo, arg: "<queue>", help: "forward dead-lettered messages to this queue" },
+  F.maxSizeInMegabytes,
+  F.maxMessageSizeInKilobytes,
 ];
-
-function queueProperties(o: Obj): Obj {
-  const props: Obj = {};
-  for (const [flag, key, prop, kind] of QUEUE_FLAGS) {
-    const v = kind === "int" ? int(flag, o[key]) : kind === "bool" ? bool(flag, o[key]) : o[key];
-    if (v !== undefined) props[prop] = v;
-  }
-  return props;
-}
-
-/** The server's "lockDuration: ... — expected ..." with the flag az users typed. */
-function asFlags(message: string): string {
-  return message.replace(/^(\w+): /gm, (whole, prop: string) => {
-    const f = QUEUE_FLAGS.find((x) => x[2] === prop);
-    return f ? `${f[0]}: ` : whole;
-  });
-}
+const QUEUE_SPECS = specsOf(QUEUE_FLAGS);
 
 export function registerServiceBus(program: Command): void {
   const sb = program
@@ -149,29 +121,14 @@ function registerQueue(sb: Command): void {
   const create = withNs(queue.command("create"))
     .description("Create a queue, or replace an existing queue's properties (unset ones take the defaults)")
     .requiredOption("-n, --name <name>", "the queue");
-  create
-    .option("--lock-duration <duration>", "ISO-8601, PT5S to PT5M (default PT1M)")
-    .option("--max-delivery-count <n>", "deliveries before dead-lettering, 1-2000 (default 10)")
-    .option("--default-message-time-to-live <duration>", "ISO-8601 (default P10675199DT2H48M5.4775807S: never)")
-    .option("--enable-dead-lettering-on-message-expiration [bool]", "dead-letter expired messages (true/false)")
-    .option("--enable-session [bool]", "require sessions (true/false)")
-    .option("--enable-duplicate-detection [bool]", "detect duplicate message ids (true/false)")
-    .option("--duplicate-detection-history-time-window <duration>", "ISO-8601, PT20S to P7D (default PT10M)")
-    .option("--forward-to <queue>", "forward every message to this queue")
-    .option("--forward-dead-lettered-messages-to <queue>", "forward dead-lettered messages to this queue")
-    .option("--max-size <megabytes>", "1024, 2048, 3072, 4096 or 5120 (default 1024)")
-    .option("--max-message-size <kilobytes>", "256 (Standard) or 1024-102400 (Premium)")
+  addEntityFlags(create, QUEUE_FLAGS)
     .addHelpText(
       "after",
       "\nExamples:\n  eventjobs servicebus queue create --namespace-name servicebus-ns-job --name queue-messages --lock-duration PT5M --max-delivery-count 1\n  eventjobs servicebus queue create --namespace-name sbemulatorns -n orders --enable-session true -o table\n",
     )
-    .action(async (o: Obj) => {
-      checkFormat(o.output);
-      const res = await new ApiClient(o.dataDir).fetch("PUT", queuePath(o), { properties: queueProperties(o) });
-      const data = (await res.json()) as Obj;
-      if (!res.ok) fail(asFlags(data.error?.message ?? `HTTP ${res.status}`));
-      print(data, o.output, QUEUE_COLUMNS);
-    });
+    .action((o: Obj) =>
+      writeEntity(o, "PUT", queuePath(o), flagProperties(o, QUEUE_SPECS), QUEUE_SPECS, QUEUE_COLUMNS),
+    );
   withNs(queue.command("show"))
     .description("Show a queue with its message counts")
     .requiredOption("-n, --name <name>", "the queue")

@@ -188,6 +188,8 @@ describe("secrets never leave the server", () => {
       await run(["containerapp", "job", "logs", "show", "-n", JOB, "--format", "text"]),
       /received: wake up/,
     );
+    // the developer principal exists, so GET /identity/me answers (and is swept) like every other route
+    await run(["login"]);
     writeFileSync(join(dir, "changed.yaml"), project(dir, { queueKey: Q_KEY_NEXT, mark: "2" }));
   });
   after(async () => {

@@ -2,11 +2,10 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { TEST_CA_DIR } from "../helpers/broker.js";
-
-const ROOT = resolve(import.meta.dirname, "../..");
+import { FREE_PORTS, ROOT } from "../helpers/server-process.js";
 
 function npmStart(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
   return new Promise((done) => {
@@ -38,14 +37,7 @@ describe("npm start (the demo)", () => {
         dataDir,
         "--message",
         "e2e hello",
-        "--amqp-port",
-        "0",
-        "--amqps-port",
-        "0",
-        "--http-port",
-        "0",
-        "--https-port",
-        "0",
+        ...FREE_PORTS,
       ]);
       assert.equal(r.code, 0, r.out);
       assert.match(r.out, /processor: examples\/seed\/app-ts\/processor.ts/);

@@ -7,7 +7,8 @@ import { join, resolve } from "node:path";
 import { TEST_CA_DIR } from "./broker.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-const FREE_PORTS = ["--amqp-port", "0", "--http-port", "0", "--amqps-port", "0", "--https-port", "0"];
+/** `eventjobs up`'s listeners on free loopback ports. */
+export const FREE_PORTS = ["--amqp-port", "0", "--http-port", "0", "--amqps-port", "0", "--https-port", "0"];
 
 export interface Exit {
   code: number | null;

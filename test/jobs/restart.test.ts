@@ -5,15 +5,15 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { ServiceBusClient } from "@azure/service-bus";
 import Database from "better-sqlite3";
 import { queuesYaml, TEST_CA_DIR } from "../helpers/broker.js";
 import { jobEntry, waitFor } from "../helpers/jobs.js";
 import { RETRY } from "../helpers/sdk.js";
+import { FREE_PORTS, ROOT } from "../helpers/server-process.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(join(tmpdir(), "eventjobs-kill9-"));
 const children: ChildProcess[] = [];
 after(() => {
@@ -24,24 +24,7 @@ after(() => {
 async function up(config: string, dataDir: string): Promise<{ child: ChildProcess; cs: string; http: string }> {
   const child = spawn(
     process.execPath,
-    [
-      "--import",
-      "tsx",
-      "src/cli/main.ts",
-      "up",
-      "--config",
-      config,
-      "--data-dir",
-      dataDir,
-      "--amqp-port",
-      "0",
-      "--amqps-port",
-      "0",
-      "--http-port",
-      "0",
-      "--https-port",
-      "0",
-    ],
+    ["--import", "tsx", "src/cli/main.ts", "up", "--config", config, "--data-dir", dataDir, ...FREE_PORTS],
     {
       cwd: ROOT,
       env: { ...process.env, EVENTJOBS_CA_DIR: TEST_CA_DIR },

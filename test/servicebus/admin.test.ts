@@ -12,6 +12,7 @@ import { ServiceBusAdministrationClient, ServiceBusClient } from "@azure/service
 import { createSasToken } from "../../src/identity/sas.js";
 import { child, children, parseXml, type XmlElement } from "../../src/servicebus/admin/xml.js";
 import { queuesYaml, startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
+import { adminClient } from "../helpers/admin.js";
 import { RETRY, receiveN } from "../helpers/sdk.js";
 
 const ROOT = { name: "RootManageSharedAccessKey", key: "SAS_KEY_VALUE" };
@@ -435,21 +436,6 @@ describe("admin API authorization (SAS, Manage required)", () => {
     assert.match(await res.text(), /ExpiredToken: The token is expired/);
   });
 });
-
-/** The SDK's admin client, with its https requests sent to our http port instead (nothing else changed). */
-function adminClient(b: TestBroker, connectionString = b.connectionString): ServiceBusAdministrationClient {
-  const admin = new ServiceBusAdministrationClient(connectionString);
-  const base = `http://localhost:${b.platform.endpoints.httpPort}`;
-  admin.pipeline.addPolicy({
-    name: "eventjobs-test-http",
-    sendRequest(req, next) {
-      req.url = req.url.replace(/^https:\/\/[^/]+/, base);
-      req.allowInsecureConnection = true;
-      return next(req);
-    },
-  });
-  return admin;
-}
 
 describe("ServiceBusAdministrationClient (@azure/service-bus 7.9.5)", () => {
   test("7.9.5 ignores UseDevelopmentEmulator: it always sends https to the Endpoint's host:port", async () => {

@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ServiceBusAdministrationClient, ServiceBusClient, type ServiceBusReceivedMessage } from "@azure/service-bus";
+import { ServiceBusClient, type ServiceBusReceivedMessage } from "@azure/service-bus";
 import { queuesYaml, startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
+import { adminClient } from "../helpers/admin.js";
 import { peekAll, RETRY, receiveN, receiveOne, waitUntil } from "../helpers/sdk.js";
 
 type QueueProps = Record<string, unknown>;
@@ -43,21 +44,6 @@ after(async () => {
   await client?.close();
   await broker?.close();
 });
-
-/** The SDK's admin client, its https requests sent to the broker's http port instead. */
-function adminClient(): ServiceBusAdministrationClient {
-  const admin = new ServiceBusAdministrationClient(broker.connectionString);
-  const base = `http://localhost:${broker.platform.endpoints.httpPort}`;
-  admin.pipeline.addPolicy({
-    name: "eventjobs-test-http",
-    sendRequest(req, next) {
-      req.url = req.url.replace(/^https:\/\/[^/]+/, base);
-      req.allowInsecureConnection = true;
-      return next(req);
-    },
-  });
-  return admin;
-}
 
 /** The AMQP header of a received message, as the SDK decoded it. */
 function headerOf(m: ServiceBusReceivedMessage): Record<string, unknown> {
@@ -252,7 +238,7 @@ describe("peek", () => {
 
 describe("queue defaults", () => {
   test("a queue created without properties has the service's defaults, TTL unlimited", async () => {
-    const admin = adminClient();
+    const admin = adminClient(broker);
     const name = uniqueName("dq-admin");
     const created = await admin.createQueue(name);
     const read = await admin.getQueue(name);
@@ -309,7 +295,7 @@ describe("queue defaults", () => {
   });
 
   test("a configured queue without a TTL has the unlimited one; a configured TTL stays as set", async () => {
-    const admin = adminClient();
+    const admin = adminClient(broker);
     assert.equal((await admin.getQueue(Q.noTtl)).defaultMessageTimeToLive, "P10675199DT2H48M5.4775807S");
     assert.equal((await admin.getQueue(Q.explicitTtl)).defaultMessageTimeToLive, "PT1H");
     // a message sent without a TTL then carries none: it never expires

@@ -6,7 +6,8 @@
 import { randomUUID } from "node:crypto";
 import type { QueueProperties } from "../../model/config.js";
 import { formatDuration } from "../../model/duration.js";
-import { authorizationRulesXml, type EntityAuthRule } from "./authorization-rules.js";
+import { authorizationRulesXml } from "./authorization-rules.js";
+import { UNLIMITED, type SendEntityExtras } from "./entity-fields.js";
 import { escapeXml } from "./xml.js";
 
 export const API_VERSION = "2021-05";
@@ -21,15 +22,7 @@ export const CONTENT_TYPE_FEED = "application/atom+xml;type=feed;charset=utf-8";
 export const CONTENT_TYPE_ERROR = "application/xml; charset=utf-8";
 
 /** Properties Service Bus keeps per queue that the broker itself does not act on; echoed back as given. */
-export interface QueueExtras {
-  enableBatchedOperations?: boolean;
-  status?: string;
-  userMetadata?: string;
-  autoDeleteOnIdle?: string;
-  enablePartitioning?: boolean;
-  enableExpress?: boolean;
-  authorizationRules?: EntityAuthRule[];
-}
+export type QueueExtras = SendEntityExtras;
 
 export interface EntityTimes {
   createdAt: number;
@@ -94,6 +87,35 @@ export function entry(
   );
 }
 
+/** The entry of an entity: published when it was created, updated when it last changed. */
+export function entityEntry(origin: Origin, path: string, title: string, times: EntityTimes, content: string): string {
+  return entry(origin, path, title, { published: times.createdAt, updated: times.updatedAt }, content);
+}
+
+/** An entity's CreatedAt, UpdatedAt and AccessedAt elements. */
+export function timesXml(t: EntityTimes): string {
+  return el("CreatedAt", iso(t.createdAt)) + el("UpdatedAt", iso(t.updatedAt)) + el("AccessedAt", iso(t.accessedAt));
+}
+
+/** An entity's CountDetails element; the transfer queues' counts are 0 unless given. */
+export function countDetailsXml(c: {
+  active: number;
+  deadLetter: number;
+  scheduled: number;
+  transfer?: number;
+  transferDeadLetter?: number;
+}): string {
+  return (
+    `<CountDetails xmlns:d2p1="${SB_COUNTS_NS}">` +
+    el("d2p1:ActiveMessageCount", c.active) +
+    el("d2p1:DeadLetterMessageCount", c.deadLetter) +
+    el("d2p1:ScheduledMessageCount", c.scheduled) +
+    el("d2p1:TransferMessageCount", c.transfer ?? 0) +
+    el("d2p1:TransferDeadLetterMessageCount", c.transferDeadLetter ?? 0) +
+    "</CountDetails>"
+  );
+}
+
 /** `sb://<host>/<name>`: how the service reports forwarding targets. */
 export function entityUri(origin: Origin, name: string | undefined): string | undefined {
   return name === undefined ? undefined : `sb://${origin.host}/${name}`;
@@ -119,18 +141,10 @@ export function queueDescription(origin: Origin, q: QueueView): string {
     authorizationRulesXml(x.authorizationRules) +
     el("Status", x.status ?? "Active") +
     el("ForwardTo", entityUri(origin, p.forwardTo)) +
-    el("CreatedAt", iso(t.createdAt)) +
-    el("UpdatedAt", iso(t.updatedAt)) +
-    el("AccessedAt", iso(t.accessedAt)) +
+    timesXml(t) +
     el("SupportOrdering", true) +
-    `<CountDetails xmlns:d2p1="${SB_COUNTS_NS}">` +
-    el("d2p1:ActiveMessageCount", c.active) +
-    el("d2p1:DeadLetterMessageCount", c.deadLetter) +
-    el("d2p1:ScheduledMessageCount", c.scheduled) +
-    el("d2p1:TransferMessageCount", 0) +
-    el("d2p1:TransferDeadLetterMessageCount", 0) +
-    "</CountDetails>" +
-    el("AutoDeleteOnIdle", x.autoDeleteOnIdle ?? "P10675199DT2H48M5.4775807S") +
+    countDetailsXml({ active: c.active, deadLetter: c.deadLetter, scheduled: c.scheduled }) +
+    el("AutoDeleteOnIdle", x.autoDeleteOnIdle ?? UNLIMITED) +
     el("EnablePartitioning", x.enablePartitioning ?? false) +
     el("UserMetadata", x.userMetadata) +
     el("EntityAvailabilityStatus", "Available") +
@@ -142,13 +156,7 @@ export function queueDescription(origin: Origin, q: QueueView): string {
 }
 
 export function queueEntry(origin: Origin, q: QueueView): string {
-  return entry(
-    origin,
-    q.name,
-    q.name,
-    { published: q.times.createdAt, updated: q.times.updatedAt },
-    queueDescription(origin, q),
-  );
+  return entityEntry(origin, q.name, q.name, q.times, queueDescription(origin, q));
 }
 
 /**

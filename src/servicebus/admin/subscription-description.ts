@@ -5,19 +5,29 @@ import { formatDuration, TIMESPAN_MAX_MS } from "../../model/duration.js";
 import { QUEUE_DEFAULTS, type SubscriptionProperties } from "../../model/config.js";
 import type { SubscriptionCounts } from "../topics/registry.js";
 import type { RuleDescription } from "../topics/rules.js";
-import { el, entityUri, entry, iso, SB_COUNTS_NS, SB_NS, XSI_NS, type EntityTimes, type Origin } from "./atom.js";
-import { entityRef } from "./description.js";
-import { AdminError, bool, duration, int, MIN, SEC, status, userMetadata } from "./fields.js";
+import {
+  countDetailsXml,
+  el,
+  entityEntry,
+  entityUri,
+  SB_NS,
+  timesXml,
+  XSI_NS,
+  type EntityTimes,
+  type Origin,
+} from "./atom.js";
+import {
+  keepUnchanged,
+  readEntityField,
+  readReceiveEntityField,
+  UNLIMITED,
+  type EntityExtras,
+} from "./entity-fields.js";
+import { bool } from "./fields.js";
 import { parseRule, subscriptionPath } from "./rule-description.js";
-import { UNLIMITED } from "./topic-description.js";
 import type { XmlElement } from "./xml.js";
 
-export interface SubscriptionExtras {
-  enableBatchedOperations?: boolean;
-  status?: string;
-  userMetadata?: string;
-  autoDeleteOnIdle?: string;
-}
+export type SubscriptionExtras = EntityExtras;
 
 export interface SubscriptionView {
   topicName: string;
@@ -49,17 +59,15 @@ export function subscriptionDescription(origin: Origin, s: SubscriptionView): st
     el("EnableBatchedOperations", x.enableBatchedOperations ?? true) +
     el("Status", x.status ?? "Active") +
     el("ForwardTo", entityUri(origin, p.forwardTo)) +
-    el("CreatedAt", iso(times.createdAt)) +
-    el("UpdatedAt", iso(times.updatedAt)) +
-    el("AccessedAt", iso(times.accessedAt)) +
-    `<CountDetails xmlns:d2p1="${SB_COUNTS_NS}">` +
-    // Service Bus: locked and deferred messages are active; scheduled and dead-lettered ones are not
-    el("d2p1:ActiveMessageCount", c.active + c.deferred) +
-    el("d2p1:DeadLetterMessageCount", c.deadLetter) +
-    el("d2p1:ScheduledMessageCount", c.scheduled) +
-    el("d2p1:TransferMessageCount", c.transferMessageCount) +
-    el("d2p1:TransferDeadLetterMessageCount", c.transferDeadLetterMessageCount) +
-    "</CountDetails>" +
+    timesXml(times) +
+    countDetailsXml({
+      // Service Bus: locked and deferred messages are active; scheduled and dead-lettered ones are not
+      active: c.active + c.deferred,
+      deadLetter: c.deadLetter,
+      scheduled: c.scheduled,
+      transfer: c.transferMessageCount,
+      transferDeadLetter: c.transferDeadLetterMessageCount,
+    }) +
     el("UserMetadata", x.userMetadata) +
     el("ForwardDeadLetteredMessagesTo", entityUri(origin, p.forwardDeadLetteredMessagesTo)) +
     el("AutoDeleteOnIdle", x.autoDeleteOnIdle ?? UNLIMITED) +
@@ -69,11 +77,11 @@ export function subscriptionDescription(origin: Origin, s: SubscriptionView): st
 }
 
 export function subscriptionEntry(origin: Origin, s: SubscriptionView): string {
-  return entry(
+  return entityEntry(
     origin,
     subscriptionPath(s.topicName, s.name),
     s.name,
-    { published: s.times.createdAt, updated: s.times.updatedAt },
+    s.times,
     subscriptionDescription(origin, s),
   );
 }
@@ -99,44 +107,10 @@ export function parseSubscriptionDefinition(
   const extras: SubscriptionExtras = {};
   let defaultRule: SubscriptionDefinition["defaultRule"];
   for (const c of desc?.children ?? []) {
-    const v = c.text;
+    if (readEntityField(c, props, extras) || readReceiveEntityField(c, props, self, lookup)) continue;
     switch (c.name) {
-      case "LockDuration":
-        props.lockDurationMs = duration(c.name, v, 5 * SEC, 5 * MIN, "PT5S to PT5M");
-        break;
-      case "RequiresSession":
-        props.requiresSession = bool(c.name, v);
-        break;
-      case "DefaultMessageTimeToLive":
-        props.defaultMessageTimeToLiveMs = duration(c.name, v, SEC, TIMESPAN_MAX_MS, `PT1S to ${UNLIMITED}`);
-        break;
-      case "DeadLetteringOnMessageExpiration":
-        props.deadLetteringOnMessageExpiration = bool(c.name, v);
-        break;
       case "DeadLetteringOnFilterEvaluationExceptions":
-        props.deadLetteringOnFilterEvaluationExceptions = bool(c.name, v);
-        break;
-      case "MaxDeliveryCount":
-        props.maxDeliveryCount = int(c.name, v, "an integer from 1 to 2000", (n) => n >= 1 && n <= 2000);
-        break;
-      case "ForwardTo":
-        props.forwardTo = entityRef(c.name, v, self, lookup);
-        break;
-      case "ForwardDeadLetteredMessagesTo":
-        props.forwardDeadLetteredMessagesTo = entityRef(c.name, v, self, lookup);
-        break;
-      case "EnableBatchedOperations":
-        extras.enableBatchedOperations = bool(c.name, v);
-        break;
-      case "Status":
-        extras.status = status(c.name, v);
-        break;
-      case "UserMetadata":
-        extras.userMetadata = userMetadata(c.name, v);
-        break;
-      case "AutoDeleteOnIdle":
-        duration(c.name, v, 5 * MIN, TIMESPAN_MAX_MS, `PT5M to ${UNLIMITED}`);
-        extras.autoDeleteOnIdle = v.trim();
+        props.deadLetteringOnFilterEvaluationExceptions = bool(c.name, c.text);
         break;
       case "DefaultRuleDescription":
         defaultRule = parseRule(c, undefined);
@@ -145,11 +119,6 @@ export function parseSubscriptionDefinition(
         break;
     }
   }
-  if (current && props.requiresSession !== current.props.requiresSession) {
-    throw new AdminError(
-      "ArgumentError",
-      "The value for the RequiresSession property of an existing Subscription cannot be changed.",
-    );
-  }
+  if (current) keepUnchanged("Subscription", "RequiresSession", props.requiresSession, current.props.requiresSession);
   return { props, extras, defaultRule };
 }
