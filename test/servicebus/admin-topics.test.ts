@@ -346,6 +346,27 @@ describe("subscriptions through ServiceBusAdministrationClient", () => {
     await admin.deleteQueue(target);
   });
 
+  test("a queue's forwardTo and forwardDeadLetteredMessagesTo may name a topic: messages reach its subscriptions", async () => {
+    const admin = adminClient(broker);
+    const t = uniqueName("adq-t");
+    const q = uniqueName("adq-q");
+    await admin.createTopic(t);
+    await admin.createSubscription(t, "all");
+    const created = await admin.createQueue(q, { forwardTo: t, forwardDeadLetteredMessagesTo: t });
+    assert.equal(new URL(created.forwardTo!).pathname, `/${t}`);
+    assert.equal(new URL(created.forwardDeadLetteredMessagesTo!).pathname, `/${t}`);
+    const updated = await admin.updateQueue({ ...created, forwardTo: `sb://localhost:${broker.port}/${t}` });
+    assert.equal(new URL(updated.forwardTo!).pathname, `/${t}`);
+    await sdk.createSender(q).sendMessages({ body: "via the queue" });
+    const got = await receiveN(sdk.createReceiver(t, "all", { receiveMode: "receiveAndDelete" }), 1);
+    assert.deepEqual(
+      got.map((m) => m.body),
+      ["via the queue"],
+    );
+    await admin.deleteQueue(q);
+    await admin.deleteTopic(t);
+  });
+
   test("listSubscriptions pages; errors for missing topics and subscriptions, 409 for duplicates", async () => {
     const admin = adminClient(broker);
     const t = uniqueName("ads-t");

@@ -181,7 +181,7 @@ export function keepUnchanged(kind: string, prop: string, now: unknown, before: 
 
 /**
  * Resolves a forwarding target as the SDKs send it (`sb://host/name`, `https://host/name` or a bare name)
- * to the name of an existing queue of the namespace.
+ * to the name of an existing queue or topic of the namespace.
  */
 export function entityRef(
   prop: string,
@@ -196,12 +196,12 @@ export function entityRef(
     try {
       name = decodeURIComponent(new URL(t).pathname.replace(/^\/+|\/+$/g, ""));
     } catch {
-      throw invalid(prop, v, "the name or URI of an existing queue in the same namespace"); // not a URL, or a bad %-escape
+      throw invalid(prop, v, "the name or URI of an existing queue or topic in the same namespace"); // not a URL, or a bad %-escape
     }
   }
   if (name.toLowerCase() === self.toLowerCase()) throw invalid(prop, v, "another entity than the queue itself");
   const target = exists(name);
-  if (target === undefined) throw invalid(prop, v, "the name or URI of an existing queue in the same namespace");
+  if (target === undefined) throw invalid(prop, v, "the name or URI of an existing queue or topic in the same namespace");
   return target;
 }
 

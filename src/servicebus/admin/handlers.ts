@@ -116,9 +116,10 @@ export class AdminOperations {
     const current: QueueDefinition | undefined = existing
       ? { props: existing.props, extras: this.infoOf(existing).extras }
       : undefined;
+    // a queue forwards to another queue or to a topic, kept in the spelling it was declared with
     const lookup = (n: string) => {
       const q = ns.queue(n);
-      return q && q.path.slice(ns.name.length + 1);
+      return q ? q.path.slice(ns.name.length + 1) : ns.topics.topic(n)?.name;
     };
     const def = parseQueueDefinition(body, name, current, lookup);
     const now = Date.now();
