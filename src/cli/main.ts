@@ -11,6 +11,7 @@ import { registerProject } from "./project.js";
 import { registerIdentity } from "./identity.js";
 import { registerRole } from "./role.js";
 import { registerServiceBus } from "./servicebus.js";
+import { registerTerraform } from "./terraform.js";
 import { registerUp } from "./up.js";
 import { exitOnError } from "./util.js";
 
@@ -28,5 +29,6 @@ registerProject(program);
 registerServiceBus(program);
 registerIdentity(program);
 registerRole(program);
+registerTerraform(program);
 
 program.parseAsync(process.argv).catch(exitOnError);
