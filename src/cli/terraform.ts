@@ -81,6 +81,10 @@ function parseFlags(argv: string[]): Flags {
       case "raw":
         f.raw = true;
         break;
+      case "help":
+      case "h":
+        f.sub = "help";
+        break;
       case "input":
       case "lock":
       case "no-color":
@@ -229,8 +233,9 @@ async function destroy(f: Flags): Promise<void> {
   console.log(`\nDestroy complete! Resources: ${changes.length} destroyed.`);
 }
 
-async function run(argv: string[]): Promise<void> {
+async function run(argv: string[], cmd: Command): Promise<void> {
   const f = parseFlags(argv);
+  if (f.sub === "help" || f.sub === undefined) return cmd.help();
   try {
     switch (f.sub) {
       case "init": {
@@ -310,5 +315,5 @@ export function registerTerraform(program: Command): void {
       "after",
       "\nExamples:\n  eventjobs terraform init\n  eventjobs terraform plan -out tfplan\n  eventjobs terraform apply tfplan\n  eventjobs terraform -chdir=examples/seed/terraform apply -auto-approve -var location=westeurope\n  eventjobs terraform output\n  eventjobs terraform destroy -auto-approve\n",
     )
-    .action(async (args: string[]) => run(args));
+    .action(async (args: string[], _o: unknown, cmd: Command) => run(args, cmd));
 }

@@ -216,7 +216,9 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
   const config: Obj = { namespaces: [], identities: [], roleAssignments: [], images: [], jobs: [] };
   const resources: TfResource[] = [];
   const commands: Command[] = [];
-  for (const b of mod.resources) {
+  const rank = (type: string) => Object.keys(EMULATED).indexOf(type);
+  const ordered = [...mod.resources].sort((x, y) => rank(x.type) - rank(y.type) || x.at.localeCompare(y.at));
+  for (const b of ordered) {
     for (const dep of references(b.body.depends_on ?? []))
       if (!blocks.has(dep) && !dep.startsWith("data."))
         throw new TerraformError(`${b.at}: depends_on: no resource "${dep}" is declared`);
@@ -263,7 +265,7 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
         `roleAssignment:${roleAssignmentId(a.role_definition_name, assignee, parsed.namespace, parsed.entity)}`,
       );
     } else if (b.type === "azurerm_container_app_job") {
-      const job = localHosts(jobFromTerraform(r.args, b.at), config.namespaces as Obj[]);
+      const job = jobFromTerraform(r.args, b.at);
       config.jobs.push(job);
       r.owns.push(`job:${job.name}`);
     } else if (b.type === "terraform_data" || b.type === "null_resource") {
@@ -289,6 +291,7 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
       r.args = { ...r.args, provisioners: evaluate(b.body.provisioner ?? [], resolver(b.at, a), b.at) };
     } else r.note = EMULATED[b.type];
   }
+  config.jobs = (config.jobs as Obj[]).map((j) => localHosts(j, config.namespaces as Obj[]));
   const outputs = mod.outputs.map((o) => ({
     name: o.name,
     value: evaluate(o.body.value, resolver(o.at), o.at),

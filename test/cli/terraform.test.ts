@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { ServiceBusClient } from "@azure/service-bus";
 import { startBroker, type TestBroker } from "../helpers/broker.js";
 import { cli, ROOT } from "../helpers/cli.js";
-import { consoleText, waitFor, waitForExecution } from "../helpers/jobs.js";
+import { consoleText, systemReasons, waitFor, waitForExecution } from "../helpers/jobs.js";
 import { RETRY } from "../helpers/sdk.js";
 
 const NS = "servicebus-ns-job";
@@ -92,7 +92,8 @@ describe("eventjobs terraform", () => {
     assert.doesNotMatch(out.stdout, SECRET);
   });
 
-  it("a message sent with the SDK starts an execution of the processor that Succeeds", async () => {
+  it("a message sent with the SDK starts an execution of the processor that Succeeds", async (t) => {
+    const t0 = Date.now();
     const cs = (await tf(["output", "-raw", "servicebus_connection_string"])).stdout.trim();
     assert.match(cs, /^Endpoint=sb:/);
     const client = new ServiceBusClient(cs, RETRY);
@@ -101,9 +102,17 @@ describe("eventjobs terraform", () => {
     } finally {
       await client.close();
     }
-    const started = await waitFor("an execution", () => broker.platform.jobs.engine.executions(JOB)[0], 30_000);
-    const done = await waitForExecution(broker.platform, started.name, 60_000);
+    const started = await waitFor("an execution", () => broker.platform.jobs.engine.executions(JOB)[0], 60_000);
+    t.diagnostic(`execution started after ${Date.now() - t0} ms`);
+    const done = await waitForExecution(broker.platform, started.name, 150_000).catch((e: Error) => {
+      const env = broker.platform.jobs.engine.job(JOB)?.template.containers[0].env;
+      throw new Error(
+        `${e.message}\nenv: ${JSON.stringify(env)}\nconsole: ${consoleText(broker.platform, started.name)}\nsystem: ${systemReasons(broker.platform, { execution: started.name }).join(", ")}`,
+      );
+    });
+    t.diagnostic(`execution finished after ${Date.now() - t0} ms`);
     assert.equal(done.status, "Succeeded", consoleText(broker.platform, started.name));
+    assert.match(consoleText(broker.platform, started.name), /Received: hello from terraform/);
   });
 
   it("plan after apply shows no changes; a changed -var is an update", async () => {
