@@ -9,11 +9,11 @@ import { stringify } from "yaml";
 import type { Plan } from "../control/diff.js";
 import { loadModule, TerraformError, variableValues, type Module } from "../terraform/load.js";
 import { runCommand } from "../terraform/local-exec.js";
-import { formatTfPlan, masked, ownsMap, summaryLine, tfChanges, type TfChange } from "../terraform/plan.js";
+import { formatTfPlan, masked, tfChanges, type TfChange } from "../terraform/plan.js";
 import { clearTfState, hashOf, readTfState, writeTfState, type TfState } from "../terraform/state.js";
-import { checkTypes, EMULATED, translate, type Translation } from "../terraform/translate.js";
-import { ApiClient, DEFAULT_DATA_DIR, readNdjson } from "./client.js";
-import { EXIT, fail } from "./util.js";
+import { checkTypes, EMULATED, located, translate, type Translation } from "../terraform/translate.js";
+import { ApiClient, DEFAULT_DATA_DIR, readNdjson, serverInfo } from "./client.js";
+import { CliError, EXIT, fail } from "./util.js";
 
 type Obj = Record<string, any>;
 const PROJECT_FILE = ".eventjobs-terraform.yaml"; // never written: names the translated project (image contexts)
@@ -91,7 +91,9 @@ function parseFlags(argv: string[]): Flags {
       case "upgrade":
       case "reconfigure":
       case "compact-warnings":
-        if (m[2] === undefined && ["input", "lock"].includes(m[1])) i++;
+      case "refresh":
+      case "parallelism":
+        if (m[2] === undefined && ["parallelism"].includes(m[1])) i++;
         break;
       default:
         fail(`terraform: flag "${a}" is not supported here (docs/terraform.md)`);
@@ -113,10 +115,20 @@ const projectBody = (mod: Module, t: Translation) => ({
 
 async function computePlan(f: Flags, mod: Module, t: Translation) {
   const api = new ApiClient(f.dataDir);
-  const server = (await api.request("POST", "/plan", projectBody(mod, t))) as Plan;
+  const server = (await relocate(mod, t, () => api.request("POST", "/plan", projectBody(mod, t)))) as Plan;
   const changed = new Set(server.changes.map((c) => `${c.kind}:${c.id}`.toLowerCase()));
   const state = readTfState(f.dataDir);
   return { api, state, changes: tfChanges(t, state, changed) };
+}
+
+/** Runs `fn`; an error naming the translated project names the Terraform block instead. */
+async function relocate<T>(mod: Module, t: Translation, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof CliError) throw new CliError(located(e.message, t, join(mod.dir, PROJECT_FILE)));
+    throw e;
+  }
 }
 
 const notesOf = (t: Translation) => new Map(t.resources.filter((r) => r.note).map((r) => [r.address, r.note!]));
@@ -143,6 +155,10 @@ async function resolveValues(api: ApiClient, value: unknown): Promise<unknown> {
       }
       out = out.replace(whole, String(v));
     }
+    // a namespace's `endpoint`: this server's HTTPS port (the admin API) instead of Azure's 443
+    const https = serverInfo(api.dataDir).https;
+    if (https && /\$\{servicebus\.[^.}]+\.host\}:443\//.test(value))
+      out = out.replace(/:443\//, `:${new URL(https).port}/`);
     return out;
   }
   if (Array.isArray(value)) return Promise.all(value.map((v) => resolveValues(api, v)));
@@ -153,10 +169,16 @@ async function resolveValues(api: ApiClient, value: unknown): Promise<unknown> {
   return value;
 }
 
+/** `name = "value"`; sensitive outputs and connection strings as <sensitive>. */
+function outputLine(o: TfState["outputs"][number]): string {
+  const v = masked(o.name, o.value);
+  return `${o.name} = ${o.sensitive || JSON.stringify(v).includes("(sensitive value)") ? "<sensitive>" : JSON.stringify(v)}`;
+}
+
 function printOutputs(outputs: TfState["outputs"]): void {
   if (!outputs.length) return;
   console.log("\nOutputs:\n");
-  for (const o of outputs) console.log(`${o.name} = ${o.sensitive ? "<sensitive>" : JSON.stringify(o.value)}`);
+  for (const o of outputs) console.log(outputLine(o));
 }
 
 /** Streams the server's apply/destroy events as lines; returns the result or fails. */
@@ -193,7 +215,7 @@ async function apply(f: Flags): Promise<void> {
     if (changes.length && !f.autoApprove && !(await confirm("Do you want to perform these actions?")))
       fail("Apply cancelled.");
   }
-  const result = await stream(await api.fetch("POST", "/apply", projectBody(mod, t)));
+  const result = await relocate(mod, t, async () => stream(await api.fetch("POST", "/apply", projectBody(mod, t))));
   const touched = new Set(changes.filter((c) => c.action !== "delete").map((c) => c.address));
   for (const cmd of t.commands.filter((c) => touched.has(c.address))) {
     console.log(`${cmd.address}: Provisioning with 'local-exec'...`);
@@ -245,7 +267,13 @@ async function run(argv: string[], cmd: Command): Promise<void> {
           "Initializing provider plugins...\n- azurerm, terraform_data, null: emulated by eventjobs (nothing to download)\n",
         );
         console.log("eventjobs will emulate:");
-        for (const r of mod.resources) console.log(`  ${r.address} (${r.at}): ${EMULATED[r.type]}`);
+        const line = (at: string) => [at.split(":")[0], Number(at.split(":")[1])] as const;
+        const byPlace = [...mod.resources].sort((a, b) => {
+          const [fa, la] = line(a.at);
+          const [fb, lb] = line(b.at);
+          return fa.localeCompare(fb) || la - lb;
+        });
+        for (const r of byPlace) console.log(`  ${r.address} (${r.at}): ${EMULATED[r.type]}`);
         console.log("\neventjobs has been successfully initialized!");
         return;
       }
@@ -259,7 +287,7 @@ async function run(argv: string[], cmd: Command): Promise<void> {
         const { changes } = await computePlan(f, mod, t);
         console.log(formatTfPlan(changes, notesOf(t)).join("\n"));
         if (f.out) {
-          const file = resolve(f.out);
+          const file = resolve(f.chdir, f.out);
           const saved = { format: "eventjobs-tfplan", dir: mod.dir, vars: f.vars, varFiles: f.varFiles };
           writeFileSync(file, JSON.stringify({ ...saved, digest: hashOf([t, changes]) }) + "\n", { mode: 0o600 });
           console.log(
@@ -287,9 +315,7 @@ async function run(argv: string[], cmd: Command): Promise<void> {
               2,
             ),
           );
-        else
-          for (const o of outputs)
-            console.log(`${o.name} = ${o.sensitive ? "<sensitive>" : JSON.stringify(masked(o.name, o.value))}`);
+        else for (const o of outputs) console.log(outputLine(o));
         return;
       }
       default:

@@ -117,7 +117,9 @@ export async function variableValues(mod: Module, varFiles: string[], vars: stri
     const k = kv.slice(0, i);
     if (!declared.has(k)) throw new TerraformError(`-var "${kv}": no variable "${k}" is declared`);
     const v = kv.slice(i + 1);
-    out.set(k, /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v === "true" ? true : v === "false" ? false : v);
+    // a -var value is a string unless the variable declares another type, as in Terraform
+    const type = mod.variables.find((x) => x.name === k)!.body.type;
+    out.set(k, type === "${number}" ? Number(v) : type === "${bool}" ? v === "true" : v);
   }
   for (const v of mod.variables)
     if (!out.has(v.name))

@@ -55,7 +55,8 @@ export function runCommand(
 ): Promise<void> {
   const bin = mkdtempSync(join(tmpdir(), "eventjobs-az-"));
   const main = resolve(import.meta.dirname, "../cli/main" + (import.meta.filename.endsWith(".ts") ? ".ts" : ".js"));
-  const loader = main.endsWith(".ts") ? "--import tsx " : "";
+  // from the sources (tsx), the loader is found from here, not from the provisioner's working_dir
+  const loader = main.endsWith(".ts") ? `--import "${import.meta.resolve("tsx")}" ` : "";
   writeFileSync(
     join(bin, "az"),
     `#!/bin/sh\nexec "${process.execPath}" ${loader}"${main}" "$@" --data-dir "${resolve(dataDir)}"\n`,

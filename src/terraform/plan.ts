@@ -3,7 +3,7 @@
 // Terraform prints them, secrets as (sensitive value).
 import type { TfState } from "./state.js";
 import { hashOf } from "./state.js";
-import type { TfResource, Translation } from "./translate.js";
+import type { Translation } from "./translate.js";
 
 type Obj = Record<string, any>;
 export type Action = "create" | "update" | "delete";
@@ -49,7 +49,8 @@ export function tfChanges(t: Translation, state: TfState, serverChanged: Set<str
 export const summaryLine = (c: TfChange[]) =>
   `Plan: ${c.filter((x) => x.action === "create").length} to add, ${c.filter((x) => x.action === "update").length} to change, ${c.filter((x) => x.action === "delete").length} to destroy.`;
 
-const SECRET_KEY = /(secret|password|key$|_key|connection_string|token)/i;
+const SECRET_KEY = /(password|(^|_)key$|_key_|connection_string|token|client_secret)/i;
+const KNOWN_AFTER = /\$\{(identity|servicebus)\.[^.}]+\.\w+\}/;
 
 export function isSecretValue(key: string, v: unknown): boolean {
   return (
@@ -63,12 +64,13 @@ export function masked(key: string, v: unknown): unknown {
   if (key === "secret" && Array.isArray(v))
     return v.map((s: Obj) => ({ ...s, ...(s.value !== undefined ? { value: "(sensitive value)" } : {}) }));
   if (isSecretValue(key, v) && (typeof v === "string" || typeof v === "number")) return "(sensitive value)";
+  if (typeof v === "string" && KNOWN_AFTER.test(v)) return "(known after apply)";
   if (Array.isArray(v)) return v.map((x) => masked(key, x));
   if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, masked(k, x)]));
   return v;
 }
 
-const lit = (v: unknown) => (v === "(sensitive value)" ? "(sensitive value)" : JSON.stringify(v));
+const lit = (v: unknown) => (v === "(sensitive value)" || v === "(known after apply)" ? v : JSON.stringify(v));
 
 function render(obj: Obj, sign: string, indent: string, lines: string[]): void {
   const keys = Object.keys(obj).sort();
@@ -99,14 +101,14 @@ export function formatTfPlan(changes: TfChange[], notes: Map<string, string>): s
   for (const c of changes) {
     lines.push(`  # ${c.address} ${HEAD[c.action]}${c.reason ? ` (${c.reason})` : ""}`);
     const note = notes.get(c.address);
-    if (note) lines.push(`  # (${note})`);
+    if (note) lines.push(`  # eventjobs: ${note}`);
     lines.push(`  ${SIGN[c.action]} resource "${c.type}" "${c.name}" {`);
     if (c.action === "update") {
       const before = c.before ?? {};
       const after = c.after ?? {};
       for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
         if (JSON.stringify(before[k]) === JSON.stringify(after[k])) continue;
-        const show = (v: unknown) => (v === undefined ? "null" : JSON.stringify(masked(k, v)));
+        const show = (v: unknown) => (v === undefined ? "null" : lit(masked(k, v)));
         lines.push(`      ~ ${k} = ${show(before[k])} -> ${show(after[k])}`);
       }
     } else render((c.action === "create" ? c.after : c.before) ?? {}, SIGN[c.action], "      ", lines);
@@ -114,8 +116,4 @@ export function formatTfPlan(changes: TfChange[], notes: Map<string, string>): s
   }
   lines.push(summaryLine(changes));
   return lines;
-}
-
-export function ownsMap(resources: TfResource[]): Map<string, string> {
-  return new Map(resources.flatMap((r) => r.owns.map((k) => [k.toLowerCase(), r.address] as const)));
 }

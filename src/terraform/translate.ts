@@ -18,9 +18,9 @@ export const DEVELOPER_PRINCIPAL = "00000000-0000-0000-0000-0000000de7e1";
 
 export const EMULATED: Record<string, string> = {
   azurerm_resource_group: "recorded",
-  azurerm_log_analytics_workspace: "recorded (no logs go there)",
-  azurerm_container_app_environment: "recorded (jobs run as local processes)",
-  azurerm_container_registry: "recorded (images are built by `az acr build` provisioners)",
+  azurerm_log_analytics_workspace: "recorded; no logs go there",
+  azurerm_container_app_environment: "recorded; jobs run as local processes",
+  azurerm_container_registry: "recorded; images are built by `az acr build` provisioners",
   azurerm_user_assigned_identity: "an identity",
   azurerm_role_assignment: "a role assignment",
   azurerm_servicebus_namespace: "a namespace",
@@ -52,6 +52,8 @@ export interface Translation {
   resources: TfResource[];
   commands: Command[];
   outputs: Array<{ name: string; value: unknown; sensitive: boolean }>;
+  /** where each entry of the translated project comes from: `namespaces[0].queues[1]` → the queue's block */
+  places: Array<{ path: string; address: string; at: string }>;
 }
 
 const arm = (rg: string, provider: string, path: string) =>
@@ -216,6 +218,8 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
   const config: Obj = { namespaces: [], identities: [], roleAssignments: [], images: [], jobs: [] };
   const resources: TfResource[] = [];
   const commands: Command[] = [];
+  const places: Translation["places"] = [];
+  const place = (path: string, b: Block) => places.push({ path, address: b.address, at: b.at });
   const rank = (type: string) => Object.keys(EMULATED).indexOf(type);
   const ordered = [...mod.resources].sort((x, y) => rank(x.type) - rank(y.type) || x.at.localeCompare(y.at));
   for (const b of ordered) {
@@ -226,9 +230,11 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
     const r: TfResource = { address: b.address, type: b.type, at: b.at, args: args(b), owns: [] };
     resources.push(r);
     if (b.type === "azurerm_user_assigned_identity") {
+      place(`identities[${config.identities.length}]`, b);
       config.identities.push({ name: a.name });
       r.owns.push(`identity:${a.name}`);
     } else if (b.type === "azurerm_servicebus_namespace") {
+      place(`namespaces[${config.namespaces.length}]`, b);
       config.namespaces.push({ name: a.name, queues: [] });
       r.owns.push(`namespace:${a.name}`);
     } else if (b.type === "azurerm_servicebus_queue") {
@@ -243,6 +249,7 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
           .filter(([k]) => a[k] !== undefined)
           .map(([k, v]) => [v, a[k]]),
       );
+      place(`namespaces[${config.namespaces.indexOf(ns)}].queues[${ns.queues.length}]`, b);
       ns.queues.push({ name: a.name, ...(Object.keys(properties).length ? { properties } : {}) });
       r.owns.push(`queue:${nsName}/${a.name}`);
     } else if (b.type === "azurerm_role_assignment") {
@@ -255,6 +262,7 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
       }
       const assignee = /^\$\{identity\.([^.}]+)\.(principalId|clientId)\}$/.exec(principal)?.[1] ?? principal;
       const scope = String(a.scope);
+      place(`roleAssignments[${config.roleAssignments.length}]`, b);
       config.roleAssignments.push({ role: a.role_definition_name, assignee, scope });
       const parsed = parseScope(scope);
       if (!parsed) {
@@ -266,6 +274,7 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
       );
     } else if (b.type === "azurerm_container_app_job") {
       const job = jobFromTerraform(r.args, b.at);
+      place(`jobs[${config.jobs.length}]`, b);
       config.jobs.push(job);
       r.owns.push(`job:${job.name}`);
     } else if (b.type === "terraform_data" || b.type === "null_resource") {
@@ -277,6 +286,7 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
           const workingDir = resolvePath(mod.dir, String(e.working_dir ?? "."));
           const image = parseAzCommand(String(e.command), workingDir);
           if (image) {
+            place(`images[${config.images.length}]`, b);
             config.images.push(image);
             r.owns.push(`image:${image.registry.toLowerCase()}.azurecr.io/${image.image}`);
           } else
@@ -298,5 +308,17 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
     sensitive: o.body.sensitive === true,
   }));
   for (const k of Object.keys(config)) if (!config[k].length) delete config[k];
-  return { config, resources, commands, outputs };
+  return { config, resources, commands, outputs, places };
+}
+
+/** A refusal of the translated project, with the Terraform block (`main.tf:48: azurerm_servicebus_queue.queue:`)
+ *  in place of the translated file's line. */
+export function located(message: string, t: Translation, file: string): string {
+  const esc = file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return message.replace(new RegExp(`${esc}:\\d+:\\d+: ([\\w.\\[\\]-]+)`, "g"), (whole, path: string) => {
+    const p = t.places
+      .filter((x) => path === x.path || path.startsWith(`${x.path}.`))
+      .sort((a, b) => b.path.length - a.path.length)[0];
+    return p ? `${p.at}: ${p.address}: ${path.slice(p.path.length + 1) || path}` : whole;
+  });
 }

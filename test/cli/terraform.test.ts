@@ -4,7 +4,7 @@
 // second plan shows no changes, -var overrides a default, secrets are never printed, an unknown resource type is
 // refused with file:line before anything changes, and destroy leaves nothing it made.
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ServiceBusClient } from "@azure/service-bus";
@@ -54,6 +54,21 @@ describe("eventjobs terraform", () => {
       assert.equal(r.code, 1, `${cmd}: ${r.stdout}`);
       assert.match(r.stderr, /extra\.tf:3: resource type "azurerm_storage_account" is not emulated/);
     }
+    writeFileSync(join(bad, "extra.tf"), 'resource "azurerm_servicebus_topic" "t" {\n  name = "t"\n}\n');
+    const topic = await tf([`-chdir=${bad}`, "plan"]);
+    assert.match(topic.stderr, /extra\.tf:1: resource type "azurerm_servicebus_topic" is not emulated yet/);
+
+    // what the server refuses is named by the Terraform block it comes from
+    rmSync(join(bad, "extra.tf"));
+    const main = readFileSync(join(bad, "main.tf"), "utf8");
+    writeFileSync(join(bad, "main.tf"), main.replace("max_delivery_count = 1", "max_delivery_count = 0"));
+    const line = main.slice(0, main.indexOf('resource "azurerm_servicebus_queue"')).split("\n").length;
+    const refused = await tf([`-chdir=${bad}`, "apply", "-auto-approve"]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      new RegExp(`main\\.tf:${line}: azurerm_servicebus_queue\\.queue: properties\\.maxDeliveryCount: 0 — expected`),
+    );
     assert.equal(broker.platform.broker.namespace(NS), undefined, "nothing changed");
   });
 
