@@ -118,7 +118,12 @@ async function computePlan(f: Flags, mod: Module, t: Translation) {
   const server = (await relocate(mod, t, () => api.request("POST", "/plan", projectBody(mod, t)))) as Plan;
   const changed = new Set(server.changes.map((c) => `${c.kind}:${c.id}`.toLowerCase()));
   const state = readTfState(f.dataDir);
-  return { api, state, changes: tfChanges(t, state, changed) };
+  // resources another project file applied to this data dir, which this apply deletes
+  const ours = new Set(
+    [...t.resources, ...Object.values(state.resources)].flatMap((r) => r.owns.map((k) => k.toLowerCase())),
+  );
+  const others = server.changes.filter((c) => c.action === "delete" && !ours.has(`${c.kind}:${c.id}`.toLowerCase()));
+  return { api, state, changes: tfChanges(t, state, changed), others: others.map((c) => c.title) };
 }
 
 /** Runs `fn`; an error naming the translated project names the Terraform block instead. */
@@ -129,6 +134,13 @@ async function relocate<T>(mod: Module, t: Translation, fn: () => Promise<T>): P
     if (e instanceof CliError) throw new CliError(located(e.message, t, join(mod.dir, PROJECT_FILE)));
     throw e;
   }
+}
+
+function warnOthers(others: string[]): void {
+  if (others.length)
+    console.log(
+      `\nWarning: the data dir's project was applied from another file; apply also deletes what it made:\n${others.map((o) => `  - ${o}`).join("\n")}`,
+    );
 }
 
 const notesOf = (t: Translation) => new Map(t.resources.filter((r) => r.note).map((r) => [r.address, r.note!]));
@@ -205,14 +217,19 @@ async function apply(f: Flags): Promise<void> {
     Object.assign(f, { vars: saved.vars, varFiles: saved.varFiles, chdir: saved.dir });
   }
   const { mod, t } = await load(f);
-  const { api, changes } = await computePlan(f, mod, t);
+  const { api, changes, others } = await computePlan(f, mod, t);
   if (planFile) {
     const saved = JSON.parse(readFileSync(resolve(f.chdir, planFile), "utf8")) as Obj;
     if (saved.digest !== hashOf([t, changes]))
       fail("Saved plan is stale: the configuration or the server changed since it was made; run plan again");
   } else {
     console.log(formatTfPlan(changes, notesOf(t)).join("\n"));
-    if (changes.length && !f.autoApprove && !(await confirm("Do you want to perform these actions?")))
+    warnOthers(others);
+    if (
+      (changes.length || others.length) &&
+      !f.autoApprove &&
+      !(await confirm("Do you want to perform these actions?"))
+    )
       fail("Apply cancelled.");
   }
   const result = await relocate(mod, t, async () => stream(await api.fetch("POST", "/apply", projectBody(mod, t))));
@@ -284,8 +301,9 @@ async function run(argv: string[], cmd: Command): Promise<void> {
       }
       case "plan": {
         const { mod, t } = await load(f);
-        const { changes } = await computePlan(f, mod, t);
+        const { changes, others } = await computePlan(f, mod, t);
         console.log(formatTfPlan(changes, notesOf(t)).join("\n"));
+        warnOthers(others);
         if (f.out) {
           const file = resolve(f.chdir, f.out);
           const saved = { format: "eventjobs-tfplan", dir: mod.dir, vars: f.vars, varFiles: f.varFiles };
