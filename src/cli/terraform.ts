@@ -234,19 +234,32 @@ async function apply(f: Flags): Promise<void> {
   }
   const result = await relocate(mod, t, async () => stream(await api.fetch("POST", "/apply", projectBody(mod, t))));
   const touched = new Set(changes.filter((c) => c.action !== "delete").map((c) => c.address));
+  // the project is applied: the state is written even when a provisioner fails (its resource is left out, so the
+  // next apply runs it again, as Terraform taints it)
+  const write = async (failed?: string) => {
+    const outputs = await Promise.all(t.outputs.map(async (o) => ({ ...o, value: await resolveValues(api, o.value) })));
+    writeTfState(f.dataDir, {
+      version: 1,
+      dir: mod.dir,
+      resources: Object.fromEntries(
+        t.resources
+          .filter((r) => r.address !== failed)
+          .map((r) => [r.address, { type: r.type, hash: hashOf(r.args), args: r.args, owns: r.owns }]),
+      ),
+      outputs,
+    });
+    return outputs;
+  };
   for (const cmd of t.commands.filter((c) => touched.has(c.address))) {
     console.log(`${cmd.address}: Provisioning with 'local-exec'...`);
-    await runCommand(cmd, f.dataDir, (l) => console.log(`${cmd.address} ${l}`));
+    try {
+      await runCommand(cmd, f.dataDir, (l) => console.log(`${cmd.address} ${l}`));
+    } catch (e) {
+      await write(cmd.address);
+      throw e;
+    }
   }
-  const outputs = await Promise.all(t.outputs.map(async (o) => ({ ...o, value: await resolveValues(api, o.value) })));
-  writeTfState(f.dataDir, {
-    version: 1,
-    dir: mod.dir,
-    resources: Object.fromEntries(
-      t.resources.map((r) => [r.address, { type: r.type, hash: hashOf(r.args), args: r.args, owns: r.owns }]),
-    ),
-    outputs,
-  });
+  const outputs = await write();
   const n = (a: TfChange["action"]) => changes.filter((c) => c.action === a).length;
   console.log(`\nApply complete! Resources: ${n("create")} added, ${n("update")} changed, ${n("delete")} destroyed.`);
   printOutputs(outputs);

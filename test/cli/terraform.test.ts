@@ -139,6 +139,30 @@ describe("eventjobs terraform", () => {
     assert.match(changed.stdout, /^Plan: 0 to add, 2 to change, 0 to destroy\.$/m);
   });
 
+  it("local-exec provisioners run with az mapped to eventjobs; a failed one runs again at the next apply", async () => {
+    const extra = (command: string) =>
+      writeFileSync(
+        join(dir, "extra.tf"),
+        `resource "null_resource" "show" {\n  provisioner "local-exec" {\n    command = "${command}"\n  }\n}\n`,
+      );
+    extra("az servicebus queue list --namespace-name ${azurerm_servicebus_namespace.sb.name} -o table");
+    const ok = await tf(["apply", "-auto-approve", ...TS]);
+    assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+    assert.match(ok.stdout, /null_resource\.show \(local-exec\): queue-messages\s+Active\s+PT5M/);
+    assert.match(ok.stdout, /Resources: 1 added, 0 changed, 0 destroyed\./);
+
+    extra("echo failing; exit 3");
+    const failed = await tf(["apply", "-auto-approve", ...TS]);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /local-exec provisioner error: "echo failing; exit 3" exited with 3/);
+    const plan = await tf(["plan", ...TS]);
+    assert.match(plan.stdout, /# null_resource\.show will be created/);
+    assert.match(plan.stdout, /^Plan: 1 to add, 0 to change, 0 to destroy\.$/m);
+    rmSync(join(dir, "extra.tf"));
+    const clean = await tf(["plan", "-detailed-exitcode", ...TS]);
+    assert.equal(clean.code, 0, clean.stdout);
+  });
+
   it("destroy removes exactly what apply made", async () => {
     const made = await broker.platform.broker.namespace("sbemulatorns");
     const r = await tf(["destroy", "-auto-approve"]);
