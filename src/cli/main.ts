@@ -13,6 +13,7 @@ import { registerIdentity } from "./identity.js";
 import { registerLogin } from "./login.js";
 import { registerRole } from "./role.js";
 import { registerServiceBus } from "./servicebus.js";
+import { registerTerraform } from "./terraform.js";
 import { registerUp } from "./up.js";
 import { exitOnError } from "./util.js";
 
@@ -32,5 +33,6 @@ registerIdentity(program);
 registerRole(program);
 registerLogin(program);
 registerHosts(program);
+registerTerraform(program);
 
 program.parseAsync(process.argv).catch(exitOnError);

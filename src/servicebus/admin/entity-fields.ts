@@ -201,7 +201,8 @@ export function entityRef(
   }
   if (name.toLowerCase() === self.toLowerCase()) throw invalid(prop, v, "another entity than the queue itself");
   const target = exists(name);
-  if (target === undefined) throw invalid(prop, v, "the name or URI of an existing queue or topic in the same namespace");
+  if (target === undefined)
+    throw invalid(prop, v, "the name or URI of an existing queue or topic in the same namespace");
   return target;
 }
 
