@@ -25,11 +25,13 @@ export const EMULATED: Record<string, string> = {
   azurerm_role_assignment: "a role assignment",
   azurerm_servicebus_namespace: "a namespace",
   azurerm_servicebus_queue: "a queue",
+  azurerm_servicebus_topic: "a topic",
+  azurerm_servicebus_subscription: "a subscription",
+  azurerm_servicebus_subscription_rule: "a subscription rule",
   azurerm_container_app_job: "a job",
   terraform_data: "local-exec provisioners (`az acr build` becomes an image build)",
   null_resource: "local-exec provisioners (`az acr build` becomes an image build)",
 };
-const LATER = ["azurerm_servicebus_topic", "azurerm_servicebus_subscription", "azurerm_servicebus_subscription_rule"];
 const META = ["depends_on", "provisioner", "lifecycle", "connection", "provider", "timeouts"];
 
 export interface TfResource {
@@ -95,6 +97,12 @@ function computed(type: string, a: Obj): Obj {
       };
     case "azurerm_servicebus_queue":
       return { id: `${a.namespace_id}/queues/${a.name}` };
+    case "azurerm_servicebus_topic":
+      return { id: `${a.namespace_id}/topics/${a.name}` };
+    case "azurerm_servicebus_subscription":
+      return { id: `${a.topic_id}/subscriptions/${a.name}` };
+    case "azurerm_servicebus_subscription_rule":
+      return { id: `${a.subscription_id}/rules/${a.name}` };
     case "azurerm_container_app_job":
       return { id: arm(rg, "Microsoft.App", `jobs/${a.name}`) };
     default:
@@ -117,6 +125,73 @@ const QUEUE_ARGS: Record<string, string> = {
 };
 const QUEUE_IGNORED = ["name", "namespace_id", "batched_operations_enabled", "partitioning_enabled", "express_enabled"];
 
+const TOPIC_ARGS: Record<string, string> = {
+  default_message_ttl: "defaultMessageTimeToLive",
+  requires_duplicate_detection: "requiresDuplicateDetection",
+  duplicate_detection_history_time_window: "duplicateDetectionHistoryTimeWindow",
+};
+const TOPIC_IGNORED = [
+  "name",
+  "namespace_id",
+  "max_size_in_megabytes",
+  "max_message_size_in_kilobytes",
+  "batched_operations_enabled",
+  "partitioning_enabled",
+  "express_enabled",
+  "support_ordering",
+  "status",
+  "auto_delete_on_idle",
+];
+const SUBSCRIPTION_ARGS: Record<string, string> = {
+  lock_duration: "lockDuration",
+  max_delivery_count: "maxDeliveryCount",
+  default_message_ttl: "defaultMessageTimeToLive",
+  dead_lettering_on_message_expiration: "deadLetteringOnMessageExpiration",
+  dead_lettering_on_filter_evaluation_error: "deadLetteringOnFilterEvaluationExceptions",
+  requires_session: "requiresSession",
+  forward_to: "forwardTo",
+  forward_dead_lettered_messages_to: "forwardDeadLetteredMessagesTo",
+};
+const SUBSCRIPTION_IGNORED = [
+  "name",
+  "topic_id",
+  "batched_operations_enabled",
+  "status",
+  "auto_delete_on_idle",
+  "client_scoped_subscription_enabled",
+];
+const RULE_ARGS = ["name", "subscription_id", "filter_type", "sql_filter", "correlation_filter", "action"];
+/** correlation_filter arguments → eventjobs.yaml's correlationFilter keys */
+const CORRELATION_ARGS: Record<string, string> = {
+  correlation_id: "correlationId",
+  message_id: "messageId",
+  to: "to",
+  reply_to: "replyTo",
+  label: "label",
+  session_id: "sessionId",
+  reply_to_session_id: "replyToSessionId",
+  content_type: "contentType",
+  properties: "properties",
+};
+
+const renamed = (a: Obj, names: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(names)
+      .filter(([k]) => a[k] !== undefined && a[k] !== null)
+      .map(([k, v]) => [v, a[k]]),
+  );
+
+function only(r: TfResource, allowed: string[]): void {
+  for (const k of Object.keys(r.args))
+    if (!allowed.includes(k)) throw new TerraformError(`${r.at}: ${r.type}: "${k}" is not supported here`);
+}
+
+/** `…/namespaces/<ns>/topics/<t>[/subscriptions/<s>]` → its names. */
+function entityOf(id: unknown): { ns: string; topic: string; sub?: string } | undefined {
+  const m = /\/namespaces\/([^/]+)\/topics\/([^/]+)(?:\/subscriptions\/([^/]+))?$/i.exec(String(id));
+  return m ? { ns: m[1], topic: m[2], sub: m[3] } : undefined;
+}
+
 /** `<ns>.servicebus.windows.net` of a declared namespace → `${servicebus.<ns>.fqdn}`: this server's address. */
 function localHosts(job: Obj, namespaces: Obj[]): Obj {
   let text = JSON.stringify(job);
@@ -130,10 +205,6 @@ function localHosts(job: Obj, namespaces: Obj[]): Obj {
 
 export function checkTypes(mod: Module): void {
   for (const b of mod.resources) {
-    if (LATER.includes(b.type))
-      throw new TerraformError(
-        `${b.at}: resource type "${b.type}" is not emulated yet: this server does not serve topics`,
-      );
     if (!EMULATED[b.type])
       throw new TerraformError(
         `${b.at}: resource type "${b.type}" is not emulated (emulated: ${Object.keys(EMULATED).join(", ")})`,
@@ -252,6 +323,58 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
       place(`namespaces[${config.namespaces.indexOf(ns)}].queues[${ns.queues.length}]`, b);
       ns.queues.push({ name: a.name, ...(Object.keys(properties).length ? { properties } : {}) });
       r.owns.push(`queue:${nsName}/${a.name}`);
+    } else if (b.type === "azurerm_servicebus_topic") {
+      only(r, [...Object.keys(TOPIC_ARGS), ...TOPIC_IGNORED]);
+      const nsName = nameIn(a.namespace_id, "namespaces");
+      const ns = (config.namespaces as Obj[]).find((n) => n.name === nsName);
+      if (!ns) throw new TerraformError(`${b.at}: namespace_id must be an azurerm_servicebus_namespace's id`);
+      const properties = renamed(a, TOPIC_ARGS);
+      ns.topics ??= [];
+      place(`namespaces[${config.namespaces.indexOf(ns)}].topics[${ns.topics.length}]`, b);
+      ns.topics.push({ name: a.name, ...(Object.keys(properties).length ? { properties } : {}), subscriptions: [] });
+      r.owns.push(`topic:${nsName}/${a.name}`);
+    } else if (b.type === "azurerm_servicebus_subscription") {
+      only(r, [...Object.keys(SUBSCRIPTION_ARGS), ...SUBSCRIPTION_IGNORED]);
+      if (a.max_delivery_count === undefined)
+        throw new TerraformError(`${b.at}: azurerm_servicebus_subscription: max_delivery_count is required`);
+      const e = entityOf(a.topic_id);
+      const ns = (config.namespaces as Obj[]).find((n) => n.name === e?.ns);
+      const ti = (ns?.topics ?? []).findIndex((t: Obj) => t.name === e?.topic);
+      if (!e || e.sub || ti < 0) throw new TerraformError(`${b.at}: topic_id must be an azurerm_servicebus_topic's id`);
+      const topic = ns!.topics[ti];
+      const properties = renamed(a, SUBSCRIPTION_ARGS);
+      place(
+        `namespaces[${config.namespaces.indexOf(ns)}].topics[${ti}].subscriptions[${topic.subscriptions.length}]`,
+        b,
+      );
+      topic.subscriptions.push({ name: a.name, properties });
+      r.owns.push(`subscription:${e.ns}/${e.topic}/${a.name}`);
+    } else if (b.type === "azurerm_servicebus_subscription_rule") {
+      only(r, RULE_ARGS);
+      const e = entityOf(a.subscription_id);
+      const ns = (config.namespaces as Obj[]).find((n) => n.name === e?.ns);
+      const ti = (ns?.topics ?? []).findIndex((t: Obj) => t.name === e?.topic);
+      const si = ti < 0 ? -1 : (ns!.topics[ti].subscriptions as Obj[]).findIndex((s) => s.name === e?.sub);
+      if (!e?.sub || si < 0)
+        throw new TerraformError(`${b.at}: subscription_id must be an azurerm_servicebus_subscription's id`);
+      const sub = ns!.topics[ti].subscriptions[si];
+      const rule: Obj = { name: a.name, filterType: a.filter_type };
+      if (a.sql_filter !== undefined) rule.sqlFilter = { sqlExpression: a.sql_filter };
+      if (a.correlation_filter !== undefined) {
+        const c = (Array.isArray(a.correlation_filter) ? a.correlation_filter[0] : a.correlation_filter) as Obj;
+        for (const k of Object.keys(c ?? {}))
+          if (!CORRELATION_ARGS[k])
+            throw new TerraformError(`${b.at}: ${b.type}: "correlation_filter.${k}" is not supported here`);
+        rule.correlationFilter = renamed(c ?? {}, CORRELATION_ARGS);
+      }
+      if (a.action !== undefined && a.action !== null && a.action !== "") rule.action = { sqlExpression: a.action };
+      sub.rules ??= [];
+      place(
+        `namespaces[${config.namespaces.indexOf(ns)}].topics[${ti}].subscriptions[${si}].rules[${sub.rules.length}]`,
+        b,
+      );
+      sub.rules.push(rule);
+      r.owns.push(`rule:${e.ns}/${e.topic}/${e.sub}/${a.name}`);
     } else if (b.type === "azurerm_role_assignment") {
       if (!a.role_definition_name)
         throw new TerraformError(`${b.at}: azurerm_role_assignment: role_definition_name is required here`);
