@@ -275,6 +275,41 @@ describe("eventjobs terraform: topics, subscriptions and rules", () => {
     rmSync(TDATA, { recursive: true, force: true });
   });
 
+  it("what is not emulated, and what the server refuses, is named by its block before anything changes", async () => {
+    const bad = (text: string) => {
+      writeFileSync(join(dir, "main.tf"), text);
+      return tf(["plan"]);
+    };
+    const lineOf = (text: string, header: string) => text.slice(0, text.indexOf(header)).split("\n").length;
+    const unknown = await bad(TOPICS_TF.replace('lock_duration      = "PT30S"', 'lock_duration = "PT30S"\n  foo = 1'));
+    assert.equal(unknown.code, 1);
+    const subLine = lineOf(TOPICS_TF, 'resource "azurerm_servicebus_subscription" "big"');
+    assert.match(
+      unknown.stderr,
+      new RegExp(`main\\.tf:${subLine}: azurerm_servicebus_subscription: "foo" is not supported`),
+    );
+
+    const ruleLine = lineOf(TOPICS_TF, 'resource "azurerm_servicebus_subscription_rule" "big"');
+    const filter = await bad(TOPICS_TF.replace('filter_type     = "SqlFilter"', 'filter_type     = "TrueFilter"'));
+    assert.equal(filter.code, 1);
+    assert.match(
+      filter.stderr,
+      new RegExp(
+        `main\\.tf:${ruleLine}: azurerm_servicebus_subscription_rule\\.big: filterType: .*SqlFilter or CorrelationFilter`,
+      ),
+    );
+    const sql = await bad(TOPICS_TF.replace("amount > 100", "amount >"));
+    assert.equal(sql.code, 1, sql.stdout);
+    assert.match(sql.stderr, new RegExp(`main\\.tf:${ruleLine}: azurerm_servicebus_subscription_rule\\.big: `));
+
+    const topicId = await bad(
+      TOPICS_TF.replace("topic_id           = azurerm_servicebus_topic.orders.id", 'topic_id = "x"'),
+    );
+    assert.match(topicId.stderr, /main\.tf:\d+: topic_id must be an azurerm_servicebus_topic's id/);
+    writeFileSync(join(dir, "main.tf"), TOPICS_TF);
+    assert.equal(broker.platform.broker.namespace(TNS), undefined, "nothing changed");
+  });
+
   it("init lists them; plan and apply make the topic, its subscriptions and their rules", async () => {
     const init = await tf(["init"]);
     assert.equal(init.code, 0, init.stderr);
