@@ -130,9 +130,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/** How much of an over-limit body is still read and dropped before the 413 (see readBody). */
+const DRAIN_MAX = 64 * 1024 * 1024;
+
 /**
  * Reads the request body, bounded so a hostile client cannot exhaust memory: over `limit` (declared or sent)
- * it fails with status 413 and the rest is read and dropped, so the client still gets the answer (closing
+ * it fails with status 413 once the rest is read and dropped, so the client still gets the answer (closing
  * with unread data would reset the connection under it; requestTimeout bounds the draining).
  */
 export function readBody(req: IncomingMessage, limit = 4 * 1024 * 1024): Promise<Buffer> {
@@ -148,12 +151,15 @@ export function readBody(req: IncomingMessage, limit = 4 * 1024 * 1024): Promise
     };
     const tooLarge = () =>
       done(Object.assign(new Error(`The request body is over the limit of ${limit} bytes`), { status: 413 }));
+    // Over the limit while the body is still coming: keep reading (and dropping) to its end before answering, so
+    // that a client that asked to close the connection gets the 413 instead of a reset; past DRAIN_MAX it is cut.
     const onData = (c: Buffer) => {
       size += c.length;
-      if (size > limit) tooLarge();
-      else chunks.push(c);
+      if (size > limit + DRAIN_MAX) tooLarge();
+      else if (size <= limit) chunks.push(c);
+      else chunks.length = 0;
     };
-    const onEnd = () => done();
+    const onEnd = () => (size > limit ? tooLarge() : done());
     const onAbort = () =>
       done(Object.assign(new Error("The request ended before its body was complete"), { status: 400 }));
     if (Number(req.headers["content-length"] ?? 0) > limit) return tooLarge();
