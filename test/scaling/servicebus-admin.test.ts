@@ -13,6 +13,7 @@ import {
 } from "../../src/scaling/triggers/servicebus-admin.js";
 import { queuesYaml, startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
 import { RETRY, receiveN } from "../helpers/sdk.js";
+import { adminClient } from "../helpers/admin.js";
 
 const LISTEN = { name: "listener", key: "listen-key-0123456789" };
 const rules = `    authorizationRules:
@@ -58,6 +59,25 @@ describe("serviceBusAdminReader against eventjobs' admin API", () => {
     assert.equal(await serviceBusAdminReader(meta({ queueName: queues.a }), { port }).read(), 2);
     assert.equal(await serviceBusAdminReader(meta({ queueName: queues.b }), { port }).read(), 5);
     assert.equal(await serviceBusAdminReader(meta({ queueName: queues.c }), { port }).read(), 1);
+  });
+
+  test("subscriptions: ActiveMessageCount of one subscription, and over the matching ones with useRegex", async () => {
+    const admin = adminClient(broker);
+    const topic = uniqueName("keda-t");
+    await admin.createTopic(topic);
+    await admin.createSubscription(topic, "audit");
+    await admin.createSubscription(topic, "audit-eu");
+    await admin.createSubscription(topic, "billing", {
+      defaultRuleOptions: { name: "none", filter: { sqlExpression: "1=0" } },
+    });
+    await sdk.createSender(topic).sendMessages([{ body: 1 }, { body: 2 }, { body: 3 }]);
+    const one = meta({ topicName: topic, subscriptionName: "audit" });
+    assert.equal(await serviceBusAdminReader(one, { port }).read(), 3);
+    const sum = meta({ topicName: topic, subscriptionName: "audit.*", useRegex: "true" });
+    assert.equal(await serviceBusAdminReader(sum, { port }).read(), 6);
+    const billing = meta({ topicName: topic, subscriptionName: "billing" });
+    assert.equal(await serviceBusAdminReader(billing, { port }).read(), 0, "its rule took none");
+    await admin.deleteTopic(topic);
   });
 
   test("regex: sum, max and avg over the matching queues, paging with $skip as the Go client does", async () => {
