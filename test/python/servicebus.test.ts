@@ -372,7 +372,7 @@ describe("Debian's Python SDK (uamqp) over AMQPS on 5671", () => {
     ]);
     assert.deepEqual(await topicResult("admin rules route messages"), [
       ["g1", { color: "green", n: 1 }],
-      ["y9", { color: "yellow", n: 9, tagged: "yes" }],
+      ["y9", { color: "yellow", n: 9, tagged: "yes", RuleName: "big" }],
     ]);
   });
 
