@@ -96,6 +96,11 @@ export const errors = {
       "MessageSizeExceeded",
       `The received message (size:${size} bytes) exceeds the limit (${limit} bytes) currently allowed on the link.`,
     ),
+  entityFull: (kind: string, path: string, size: number, max: number) =>
+    new BrokerError(
+      "QuotaExceeded",
+      `The maximum entity size has been reached or exceeded for ${kind}: '${path}'. Size of entity in bytes:${size}, Max entity size in bytes: ${max}.`,
+    ),
 };
 
 /** .NET TimeSpan text (hh:mm:ss, with .fff when there are milliseconds), as the service's messages print it. */

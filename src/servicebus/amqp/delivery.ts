@@ -3,9 +3,10 @@
 // counts credit down when a frame is written, and an over-queued link blocks its whole session).
 import { createRequire } from "node:module";
 import type { QueueEntity, ReceiveMode, Receiver } from "../entities/queue.js";
+import { reportedEnqueuedAt, reportedState } from "../entities/types.js";
 import { encodeDelivery, uintWidth, writeUintValue } from "../message/delivery-encoding.js";
 import { lockTokenToTag } from "../message/ids.js";
-import { MessageState, type StoredMessage } from "../store/types.js";
+import type { StoredMessage } from "../store/types.js";
 
 type Any = any; // rhea's internals have no TypeScript types
 
@@ -106,23 +107,16 @@ if (!rheaFrames[PATCHED]) {
 export function encodeForDelivery(m: StoredMessage, opts: { lockToken?: boolean } = {}): Buffer {
   return encodeDelivery({
     seq: m.seq,
-    // a scheduled message is enqueued at its scheduled time, and keeps reporting the scheduled state once active
-    enqueuedAt: m.scheduledAt !== undefined ? Math.max(m.enqueuedAt, m.scheduledAt) : m.enqueuedAt,
+    enqueuedAt: reportedEnqueuedAt(m),
     deliveryCount: m.deliveryCount,
     ttlMs: ttlOf(m),
     lockedUntil: m.lockedUntil,
-    messageState: messageStateOf(m),
+    messageState: reportedState(m),
     // Python reads the lock token of messages received by sequence number from the delivery annotations
     lockToken: opts.lockToken && m.lockToken ? m.lockToken : undefined,
     annotations: m.annotations,
     bare: m.bare,
   });
-}
-
-/** x-opt-message-state: deferred, scheduled (also once a scheduled message is active), or none for active. */
-function messageStateOf(m: StoredMessage): MessageState | undefined {
-  if (m.state === MessageState.Active) return m.scheduledAt !== undefined ? MessageState.Scheduled : undefined;
-  return m.state;
 }
 
 function ttlOf(m: StoredMessage): number | undefined {

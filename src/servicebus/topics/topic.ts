@@ -4,7 +4,7 @@
 // takes is dropped, as the service does.
 import { EventEmitter } from "node:events";
 import { QUEUE_DEFAULTS, type TopicProperties } from "../../model/config.js";
-import { BrokerError, errors } from "../errors.js";
+import { errors } from "../errors.js";
 import type { ParsedMessage } from "../message/codec.js";
 import { buildMessages } from "../entities/incoming.js";
 import { RecentIds } from "../entities/recent-ids.js";
@@ -66,12 +66,10 @@ export class TopicEntity extends EventEmitter {
     const limit = this.maxMessageSizeInKilobytes * 1024;
     for (const p of input) if (p.bare.length > limit) throw errors.sizeExceeded(p.bare.length, limit);
     const max = (this.props.maxSizeInMegabytes ?? QUEUE_DEFAULTS.maxSizeInMegabytes) * 1024 * 1024;
-    if (this.counts().sizeInBytes > max) {
-      throw new BrokerError(
-        "QuotaExceeded",
-        `The maximum entity size has been reached or exceeded for Topic: '${this.path}'. Size of entity in bytes:${this.counts().sizeInBytes}, Max entity size in bytes: ${max}.`,
-      );
-    }
+    // the subscriptions' sizes, read once per send (their tallies are kept as messages come and go)
+    let size = 0;
+    for (const sub of this.subscriptions.values()) size += sub.counts().sizeInBytes;
+    if (size > max) throw errors.entityFull("Topic", this.path, size, max);
     const now = Date.now();
     const fresh = input.filter(
       (p) =>
