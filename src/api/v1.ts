@@ -11,7 +11,9 @@ import { registerAuthorizationRulesApi, type ConnectionStringOptions } from "./a
 import { apiRoute } from "./control.js";
 import { registerIdentityApi } from "./identity.js";
 import { registerProjectApi } from "./project.js";
-import { registerServiceBusApi } from "./servicebus.js";
+import { registerGroupsApi } from "./groups.js";
+import { namespaceGroup, registerServiceBusApi } from "./servicebus.js";
+import { registerNamespacesApi } from "./servicebus-namespaces.js";
 import { registerTopicsApi } from "./servicebus-topics.js";
 
 /** What these modules use of the running platform (platform.ts passes it; declared here so api/ does not import it). */
@@ -24,6 +26,8 @@ export interface V1Parts {
   identity: IdentityService;
   jobs: Jobs;
   connectionString(namespace: string, o: ConnectionStringOptions): string;
+  /** issues the TLS certificate again when the served namespaces change */
+  serverCertificate(): unknown;
 }
 
 /** `persist` false: an in-memory platform without a data dir, which writes nothing. */
@@ -31,9 +35,21 @@ export function registerV1(router: Router, p: V1Parts, dataDir: string, persist:
   const route = apiRoute(router, { dataDir, host: p.host });
   registerProjectApi(route, p.project);
   const connectionString = (ns: string, o: ConnectionStringOptions) => p.connectionString(ns, o);
+  const groupLocation = registerGroupsApi(route, persist ? dataDir : undefined);
+  registerNamespacesApi(route, {
+    broker: p.broker,
+    rules: p.rules,
+    connectionString,
+    serverCertificate: () => p.serverCertificate(),
+    groupLocation,
+  });
   registerServiceBusApi(route, { broker: p.broker, connectionString });
   registerTopicsApi(route, p.broker);
-  registerAuthorizationRulesApi(route, { rules: p.rules, connectionString });
+  registerAuthorizationRulesApi(route, {
+    rules: p.rules,
+    connectionString,
+    resourceGroup: (ns) => namespaceGroup(p.broker, ns),
+  });
   registerIdentityApi(route, {
     identity: p.identity,
     broker: p.broker,
