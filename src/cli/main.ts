@@ -11,6 +11,7 @@ import { registerProject } from "./project.js";
 import { registerHosts } from "./hosts.js";
 import { registerIdentity } from "./identity.js";
 import { registerLogin } from "./login.js";
+import { registerMonitor } from "./monitor.js";
 import { registerRole } from "./role.js";
 import { registerServiceBus } from "./servicebus.js";
 import { registerTerraform } from "./terraform.js";
@@ -34,5 +35,6 @@ registerRole(program);
 registerLogin(program);
 registerHosts(program);
 registerTerraform(program);
+registerMonitor(program);
 
 program.parseAsync(process.argv).catch(exitOnError);
