@@ -1,5 +1,5 @@
-// The control API modules beyond jobs (control.ts): projects, Service Bus, identities. One call from the
-// platform registers them all with the same token check.
+// The control API modules beyond jobs (control.ts): projects, Service Bus, identities, Log Analytics queries.
+// One call from the platform registers them all with the same token check.
 import { join } from "node:path";
 import type { ProjectService } from "../control/project-service.js";
 import type { Router } from "../http/router.js";
@@ -10,6 +10,7 @@ import type { Jobs } from "../triggering/jobs-service.js";
 import { registerAuthorizationRulesApi, type ConnectionStringOptions } from "./authorization-rules.js";
 import { apiRoute } from "./control.js";
 import { registerIdentityApi } from "./identity.js";
+import { registerMonitorApi } from "./monitor.js";
 import { registerProjectApi } from "./project.js";
 import { registerGroupsApi } from "./groups.js";
 import { namespaceGroup, registerServiceBusApi } from "./servicebus.js";
@@ -56,4 +57,5 @@ export function registerV1(router: Router, p: V1Parts, dataDir: string, persist:
     jobs: () => p.jobs,
     dir: persist ? join(dataDir, "identity") : undefined,
   });
+  registerMonitorApi(route, { logs: () => p.jobs.logs, dataDir: persist ? dataDir : undefined });
 }
