@@ -19,6 +19,7 @@ const NS = "sweep-ns";
 const Q = "sweep-q";
 const JOB = "sweep-job";
 const IDENTITY = "sweep-id";
+const GROUP = "sweep-rg";
 const key = () => randomBytes(32).toString("base64");
 const NS_KEY = key();
 const NS_KEY2 = key();
@@ -161,6 +162,7 @@ describe("secrets never leave the server", () => {
     assert.ok(secrets.get("namespace connection string")!.includes(NS_KEY));
 
     await run(["identity", "create", "-n", IDENTITY]);
+    await run(["group", "create", "-n", GROUP, "-l", "eastus"]);
     // update reads the job and writes it back: the secrets it cannot see must survive that
     await run(["containerapp", "job", "update", "-n", JOB, "--set-env-vars", "MARK=1"]);
     await run(["servicebus", "message", "send", "--namespace-name", NS, "--queue-name", Q, "--body", "wake up"]);
@@ -211,7 +213,11 @@ describe("secrets never leave the server", () => {
         : path.includes("/subscriptions/{sub}/")
           ? "sweep-rule"
           : "root";
-      const name = path.startsWith("/api/v1/identities") ? IDENTITY : JOB;
+      const name = path.startsWith("/api/v1/identities")
+        ? IDENTITY
+        : path.startsWith("/api/v1/resourceGroups")
+          ? GROUP
+          : JOB;
       const url = path.replace(/\{(\w+)\}/g, (_m, p: string) =>
         encodeURIComponent(p === "rule" ? rule : p === "name" ? name : params[p]),
       );
