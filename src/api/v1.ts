@@ -2,6 +2,7 @@
 // platform registers them all with the same token check.
 import { join } from "node:path";
 import type { ProjectService } from "../control/project-service.js";
+import type { Endpoints } from "../addresses.js";
 import type { Router } from "../http/router.js";
 import type { IdentityService } from "../identity/service.js";
 import type { AuthorizationRules } from "../servicebus/authorization-rules.js";
@@ -13,6 +14,7 @@ import { registerIdentityApi } from "./identity.js";
 import { registerProjectApi } from "./project.js";
 import { registerServiceBusApi } from "./servicebus.js";
 import { registerTopicsApi } from "./servicebus-topics.js";
+import { registerStatusApi } from "./status.js";
 
 /** What these modules use of the running platform (platform.ts passes it; declared here so api/ does not import it). */
 export interface V1Parts {
@@ -23,6 +25,7 @@ export interface V1Parts {
   rules: AuthorizationRules;
   identity: IdentityService;
   jobs: Jobs;
+  endpoints: Endpoints;
   connectionString(namespace: string, o: ConnectionStringOptions): string;
 }
 
@@ -40,4 +43,6 @@ export function registerV1(router: Router, p: V1Parts, dataDir: string, persist:
     jobs: () => p.jobs,
     dir: persist ? join(dataDir, "identity") : undefined,
   });
+  // last: it answers only once everything before it is in place (`eventjobs status`, `wait-ready`)
+  registerStatusApi(route, { broker: p.broker, jobs: p.jobs, endpoints: p.endpoints });
 }

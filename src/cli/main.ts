@@ -7,6 +7,7 @@ import { registerExec } from "./exec.js";
 import { registerExport } from "./export.js";
 import { registerDemo } from "./demo.js";
 import { registerJob } from "./job.js";
+import { registerLifecycle } from "./lifecycle.js";
 import { registerProject } from "./project.js";
 import { registerHosts } from "./hosts.js";
 import { registerIdentity } from "./identity.js";
@@ -21,6 +22,7 @@ const program = new Command("eventjobs")
   .description("Azure Service Bus, KEDA and Container Apps Jobs on one machine")
   .showHelpAfterError("(run with --help for usage and examples)");
 registerUp(program);
+registerLifecycle(program);
 registerJob(program);
 registerDemo(program);
 registerAcr(program);
