@@ -260,7 +260,7 @@ export class Platform {
       const connectionString = (ns: string, o: ConnectionOptions) => addresses.connectionString(ns, o);
       registerV1(
         router,
-        { host, project, broker, rules, identity, jobs, endpoints, connectionString },
+        { host, project, broker, rules, identity, jobs, endpoints, connectionString, serverCertificate },
         dataDir,
         persist,
       );

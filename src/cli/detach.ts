@@ -21,6 +21,7 @@ export interface DetachOptions {
   httpsPort: string;
   inMemory?: boolean;
   allowedHost?: string[];
+  quiet?: boolean;
 }
 
 const LOG_TAIL = 30;
@@ -49,6 +50,7 @@ function childArgs(o: DetachOptions, dataDir: string): string[] {
   );
   if (o.config) args.push("--config", resolve(o.config));
   if (o.inMemory) args.push("--in-memory");
+  if (o.quiet) args.push("--quiet");
   for (const h of o.allowedHost ?? []) args.push("--allowed-host", h);
   return args;
 }
