@@ -33,6 +33,8 @@ export interface JobFlags {
   scaleRuleAuth?: string[];
   miSystemAssigned?: boolean;
   miUserAssigned?: string[];
+  registryServer?: string;
+  registryIdentity?: string;
   tags?: string[];
   yaml?: string;
 }
@@ -151,6 +153,10 @@ export function jobFromFlags(f: JobFlags): Record<string, unknown> {
     replicaTimeout: intFlag("--replica-timeout", f.replicaTimeout, AZ_JOB_DEFAULTS.replicaTimeout, 1),
     replicaRetryLimit: intFlag("--replica-retry-limit", f.replicaRetryLimit, AZ_JOB_DEFAULTS.replicaRetryLimit, 0),
     ...(secrets.length ? { secrets } : {}),
+    // recorded (images are local) and exported; the registry identity is also given to the job, as az does
+    ...(f.registryServer
+      ? { registries: [{ server: f.registryServer, ...(f.registryIdentity ? { identity: f.registryIdentity } : {}) }] }
+      : {}),
   };
   if (triggerType === "Event") {
     const rules = [];
@@ -209,14 +215,12 @@ function environmentId(f: { resourceGroup?: string; environment?: string }): str
 }
 
 function identityFlags(f: JobFlags): Record<string, unknown> | undefined {
-  const user = f.miUserAssigned ?? [];
-  if (!f.miSystemAssigned && !user.length) return undefined;
-  const type =
-    f.miSystemAssigned && user.length
-      ? "SystemAssigned,UserAssigned"
-      : f.miSystemAssigned
-        ? "SystemAssigned"
-        : "UserAssigned";
+  const registry = f.registryIdentity?.trim();
+  const system = f.miSystemAssigned || registry?.toLowerCase() === "system";
+  const user = [...(f.miUserAssigned ?? [])];
+  if (registry && registry.toLowerCase() !== "system" && !user.includes(registry)) user.push(registry);
+  if (!system && !user.length) return undefined;
+  const type = system && user.length ? "SystemAssigned,UserAssigned" : system ? "SystemAssigned" : "UserAssigned";
   return { type, ...(user.length ? { userAssignedIdentities: Object.fromEntries(user.map((u) => [u, {}])) } : {}) };
 }
 

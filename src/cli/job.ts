@@ -83,10 +83,13 @@ export function registerJob(program: Command): void {
     .option("--tags <pairs...>", "KEY=VALUE tags")
     .option("--yaml <file>", "the Container Apps job body in YAML; other flags are ignored")
     .option("--workload-profile-name, -w <name>", "accepted for az compatibility")
-    .option("--registry-server <server>", "accepted for az compatibility (local images need no registry)")
+    .option("--registry-server <server>", "recorded and exported (local images need no registry)")
     .option("--registry-username <name>", "accepted for az compatibility")
     .option("--registry-password <password>", "accepted for az compatibility")
-    .option("--registry-identity <identity>", "accepted for az compatibility")
+    .option(
+      "--registry-identity <identity>",
+      "the identity that pulls the image (resource id or system): recorded, and given to the job as az does",
+    )
     .addHelpText(
       "after",
       `
