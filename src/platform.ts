@@ -258,7 +258,12 @@ export class Platform {
       // control API: jobs, then projects, Service Bus, identities
       registerControlApi(router, { jobs, dataDir, host, stopping: running.stopping.signal });
       const connectionString = (ns: string, o: ConnectionOptions) => addresses.connectionString(ns, o);
-      registerV1(router, { host, project, broker, rules, identity, jobs, connectionString }, dataDir, persist);
+      registerV1(
+        router,
+        { host, project, broker, rules, identity, jobs, connectionString, serverCertificate },
+        dataDir,
+        persist,
+      );
 
       return new Platform({
         broker,

@@ -1,5 +1,5 @@
-// The control API modules beyond jobs (control.ts): projects, Service Bus, identities. One call from the
-// platform registers them all with the same token check.
+// The control API modules beyond jobs (control.ts): projects, Service Bus, identities, Log Analytics queries.
+// One call from the platform registers them all with the same token check.
 import { join } from "node:path";
 import type { ProjectService } from "../control/project-service.js";
 import type { Router } from "../http/router.js";
@@ -10,8 +10,11 @@ import type { Jobs } from "../triggering/jobs-service.js";
 import { registerAuthorizationRulesApi, type ConnectionStringOptions } from "./authorization-rules.js";
 import { apiRoute } from "./control.js";
 import { registerIdentityApi } from "./identity.js";
+import { registerMonitorApi } from "./monitor.js";
 import { registerProjectApi } from "./project.js";
-import { registerServiceBusApi } from "./servicebus.js";
+import { registerGroupsApi } from "./groups.js";
+import { namespaceGroup, registerServiceBusApi } from "./servicebus.js";
+import { registerNamespacesApi } from "./servicebus-namespaces.js";
 import { registerTopicsApi } from "./servicebus-topics.js";
 
 /** What these modules use of the running platform (platform.ts passes it; declared here so api/ does not import it). */
@@ -24,6 +27,8 @@ export interface V1Parts {
   identity: IdentityService;
   jobs: Jobs;
   connectionString(namespace: string, o: ConnectionStringOptions): string;
+  /** issues the TLS certificate again when the served namespaces change */
+  serverCertificate(): unknown;
 }
 
 /** `persist` false: an in-memory platform without a data dir, which writes nothing. */
@@ -31,13 +36,26 @@ export function registerV1(router: Router, p: V1Parts, dataDir: string, persist:
   const route = apiRoute(router, { dataDir, host: p.host });
   registerProjectApi(route, p.project);
   const connectionString = (ns: string, o: ConnectionStringOptions) => p.connectionString(ns, o);
+  const groupLocation = registerGroupsApi(route, persist ? dataDir : undefined);
+  registerNamespacesApi(route, {
+    broker: p.broker,
+    rules: p.rules,
+    connectionString,
+    serverCertificate: () => p.serverCertificate(),
+    groupLocation,
+  });
   registerServiceBusApi(route, { broker: p.broker, connectionString });
   registerTopicsApi(route, p.broker);
-  registerAuthorizationRulesApi(route, { rules: p.rules, connectionString });
+  registerAuthorizationRulesApi(route, {
+    rules: p.rules,
+    connectionString,
+    resourceGroup: (ns) => namespaceGroup(p.broker, ns),
+  });
   registerIdentityApi(route, {
     identity: p.identity,
     broker: p.broker,
     jobs: () => p.jobs,
     dir: persist ? join(dataDir, "identity") : undefined,
   });
+  registerMonitorApi(route, { logs: () => p.jobs.logs, dataDir: persist ? dataDir : undefined });
 }

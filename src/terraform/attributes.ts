@@ -2,6 +2,7 @@
 // `${kind.name.prop}` references the server resolves) and the azurerm argument names of the Service Bus
 // resources with their eventjobs.yaml names. See docs/terraform.md.
 import { LOCAL_SUBSCRIPTION } from "../identity/registry.js";
+import { workspaceCustomerId } from "../monitor/workspace-id.js";
 
 type Obj = Record<string, any>;
 
@@ -34,7 +35,7 @@ export function computed(type: string, a: Obj, client: ClientConfig): Obj {
     case "azurerm_log_analytics_workspace":
       return {
         id: arm(rg, "Microsoft.OperationalInsights", `workspaces/${a.name}`),
-        workspace_id: "00000000-0000-0000-0000-000000000001",
+        workspace_id: workspaceCustomerId(String(a.name)),
         primary_shared_key: "(local)",
       };
     case "azurerm_container_app_environment":

@@ -28,7 +28,7 @@ type Obj = Record<string, any>;
 
 export const EMULATED: Record<string, string> = {
   azurerm_resource_group: "recorded",
-  azurerm_log_analytics_workspace: "recorded; no logs go there",
+  azurerm_log_analytics_workspace: "a workspace: `monitor log-analytics query` reads the job logs in it",
   azurerm_container_app_environment: "recorded; jobs run as local processes",
   azurerm_container_registry: "recorded; images are built by `az acr build` provisioners",
   azurerm_user_assigned_identity: "an identity",
