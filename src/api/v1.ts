@@ -1,5 +1,5 @@
-// The control API modules beyond jobs (control.ts): projects, Service Bus, identities. One call from the
-// platform registers them all with the same token check.
+// The control API modules beyond jobs (control.ts): projects, Service Bus, identities, the event stream.
+// One call from the platform registers them all with the same token check.
 import { join } from "node:path";
 import type { ProjectService } from "../control/project-service.js";
 import type { Router } from "../http/router.js";
@@ -9,9 +9,11 @@ import type { Broker } from "../servicebus/broker.js";
 import type { Jobs } from "../triggering/jobs-service.js";
 import { registerAuthorizationRulesApi, type ConnectionStringOptions } from "./authorization-rules.js";
 import { apiRoute } from "./control.js";
+import { registerEventsApi } from "./events.js";
 import { registerIdentityApi } from "./identity.js";
 import { registerProjectApi } from "./project.js";
 import { registerServiceBusApi } from "./servicebus.js";
+import { registerServiceBusTools } from "./servicebus-tools.js";
 import { registerTopicsApi } from "./servicebus-topics.js";
 
 /** What these modules use of the running platform (platform.ts passes it; declared here so api/ does not import it). */
@@ -24,6 +26,8 @@ export interface V1Parts {
   identity: IdentityService;
   jobs: Jobs;
   connectionString(namespace: string, o: ConnectionStringOptions): string;
+  /** aborted when the server shuts down: the event streams end then */
+  stopping?: AbortSignal;
 }
 
 /** `persist` false: an in-memory platform without a data dir, which writes nothing. */
@@ -33,6 +37,7 @@ export function registerV1(router: Router, p: V1Parts, dataDir: string, persist:
   const connectionString = (ns: string, o: ConnectionStringOptions) => p.connectionString(ns, o);
   registerServiceBusApi(route, { broker: p.broker, connectionString });
   registerTopicsApi(route, p.broker);
+  registerServiceBusTools(route, p.broker);
   registerAuthorizationRulesApi(route, { rules: p.rules, connectionString });
   registerIdentityApi(route, {
     identity: p.identity,
@@ -40,4 +45,5 @@ export function registerV1(router: Router, p: V1Parts, dataDir: string, persist:
     jobs: () => p.jobs,
     dir: persist ? join(dataDir, "identity") : undefined,
   });
+  registerEventsApi(route, { broker: p.broker, jobs: p.jobs, stopping: p.stopping });
 }
