@@ -12,7 +12,7 @@ import { RuleError } from "../servicebus/authorization-rules.js";
 import type { Jobs } from "../triggering/jobs-service.js";
 import type { LogQuery } from "../jobs/store.js";
 import { masked, SENSITIVE, unmasked } from "../control/secrets.js";
-import { executionResource, jobResource } from "./arm.js";
+import { executionResource as armExecution, jobGroup, jobResource } from "./arm.js";
 import { readBody, sendJson, type Request, type Router } from "../http/router.js";
 
 export class ApiError extends Error {
@@ -110,6 +110,12 @@ export function registerControlApi(router: Router, o: ControlApiOptions): void {
       throw new ApiError(404, "ResourceNotFound", `The Resource 'Microsoft.App/jobs/${name}' was not found.`);
     return stored.definition as Record<string, unknown>;
   };
+  // an execution's id carries its job's resource group
+  const executionResource = (e: Parameters<typeof armExecution>[0]) =>
+    armExecution(
+      e,
+      jobGroup(jobs.store.listJobs().find((j) => j.name === e.job)?.definition as Record<string, unknown>),
+    );
   const execution = (job: string, name: string) => {
     const e = jobs.engine.execution(name);
     if (!e || e.job !== job)

@@ -13,7 +13,7 @@ import type { QueueEntity } from "../servicebus/entities/queue.js";
 import type { Jobs } from "../triggering/jobs-service.js";
 import { executionResource } from "./arm.js";
 import { ApiError, type ApiRoute } from "./control.js";
-import { queueResourceOf } from "./servicebus.js";
+import { namespaceGroup, queueResourceOf } from "./servicebus.js";
 import { subscriptionResource, topicResource } from "./topic-arm.js";
 
 export interface EventsApiOptions {
@@ -80,7 +80,7 @@ class EventHub {
 
   private flush(): void {
     this.timer = undefined;
-    for (const { ns, path } of this.changed.values()) this.broadcast("entity", entityEvent(ns, path));
+    for (const { ns, path } of this.changed.values()) this.broadcast("entity", entityEvent(this.broker, ns, path));
     this.changed.clear();
     for (const name of this.jobsChanged) this.broadcast("job", { name });
     this.jobsChanged.clear();
@@ -88,18 +88,26 @@ class EventHub {
 }
 
 /** A changed entity as the API lists it, or `deleted` when it is gone. */
-function entityEvent(ns: Namespace, path: string): Record<string, unknown> {
+function entityEvent(broker: Broker, ns: Namespace, path: string): Record<string, unknown> {
   const rel = path.slice(ns.name.length + 1);
   const sub = /^(?<topic>.+?)\/Subscriptions\/(?<name>[^/]+)$/i.exec(rel)?.groups;
   if (sub) {
     const info = ns.topics.getSubscription(sub.topic, sub.name);
     const base = { namespace: ns.name, kind: "subscription", topic: sub.topic, name: sub.name };
-    return info ? { ...base, resource: subscriptionResource(ns.name, info) } : { ...base, deleted: true };
+    return info
+      ? { ...base, resource: subscriptionResource(ns.name, info, namespaceGroup(broker, ns.name)) }
+      : { ...base, deleted: true };
   }
   const topic = ns.topics.topic(rel) ? ns.topics.getTopic(rel) : undefined;
-  if (topic) return { namespace: ns.name, kind: "topic", name: topic.name, resource: topicResource(ns.name, topic) };
+  if (topic)
+    return {
+      namespace: ns.name,
+      kind: "topic",
+      name: topic.name,
+      resource: topicResource(ns.name, topic, namespaceGroup(broker, ns.name)),
+    };
   const q = ns.queue(rel) as QueueEntity | undefined;
-  if (q) return { namespace: ns.name, kind: "queue", name: rel, resource: queueResourceOf(ns, q) };
+  if (q) return { namespace: ns.name, kind: "queue", name: rel, resource: queueResourceOf(broker, ns, q) };
   return { namespace: ns.name, name: rel, deleted: true };
 }
 

@@ -12,7 +12,9 @@ import { apiRoute } from "./control.js";
 import { registerEventsApi } from "./events.js";
 import { registerIdentityApi } from "./identity.js";
 import { registerProjectApi } from "./project.js";
-import { registerServiceBusApi } from "./servicebus.js";
+import { registerGroupsApi } from "./groups.js";
+import { namespaceGroup, registerServiceBusApi } from "./servicebus.js";
+import { registerNamespacesApi } from "./servicebus-namespaces.js";
 import { registerServiceBusTools } from "./servicebus-tools.js";
 import { registerTopicsApi } from "./servicebus-topics.js";
 
@@ -26,6 +28,8 @@ export interface V1Parts {
   identity: IdentityService;
   jobs: Jobs;
   connectionString(namespace: string, o: ConnectionStringOptions): string;
+  /** issues the TLS certificate again when the served namespaces change */
+  serverCertificate(): unknown;
   /** aborted when the server shuts down: the event streams end then */
   stopping?: AbortSignal;
 }
@@ -35,10 +39,22 @@ export function registerV1(router: Router, p: V1Parts, dataDir: string, persist:
   const route = apiRoute(router, { dataDir, host: p.host });
   registerProjectApi(route, p.project);
   const connectionString = (ns: string, o: ConnectionStringOptions) => p.connectionString(ns, o);
+  const groupLocation = registerGroupsApi(route, persist ? dataDir : undefined);
+  registerNamespacesApi(route, {
+    broker: p.broker,
+    rules: p.rules,
+    connectionString,
+    serverCertificate: () => p.serverCertificate(),
+    groupLocation,
+  });
   registerServiceBusApi(route, { broker: p.broker, connectionString });
   registerTopicsApi(route, p.broker);
   registerServiceBusTools(route, p.broker);
-  registerAuthorizationRulesApi(route, { rules: p.rules, connectionString });
+  registerAuthorizationRulesApi(route, {
+    rules: p.rules,
+    connectionString,
+    resourceGroup: (ns) => namespaceGroup(p.broker, ns),
+  });
   registerIdentityApi(route, {
     identity: p.identity,
     broker: p.broker,

@@ -14,7 +14,8 @@ import {
   startTemplate,
   type JobFlags,
 } from "./job-flags.js";
-import { addOutputOption, checkFormat, print, type Column } from "./output.js";
+import { registerJobIdentity } from "./job-identity.js";
+import { addOutputOption, addQueryOption, checkFormat, print, type Column } from "./output.js";
 import { fail } from "./util.js";
 
 type Obj = Record<string, any>;
@@ -83,10 +84,13 @@ export function registerJob(program: Command): void {
     .option("--tags <pairs...>", "KEY=VALUE tags")
     .option("--yaml <file>", "the Container Apps job body in YAML; other flags are ignored")
     .option("--workload-profile-name, -w <name>", "accepted for az compatibility")
-    .option("--registry-server <server>", "accepted for az compatibility (local images need no registry)")
-    .option("--registry-username <name>", "accepted for az compatibility")
-    .option("--registry-password <password>", "accepted for az compatibility")
-    .option("--registry-identity <identity>", "accepted for az compatibility")
+    .option("--registry-server <server>", "the registry, recorded in configuration.registries (local images need none)")
+    .option("--registry-username <name>", "recorded with the registry (the password becomes a secret)")
+    .option("--registry-password <password>", "kept as a secret, as az keeps it")
+    .option(
+      "--registry-identity <identity>",
+      "identity resource id or system: recorded, and given to the job as az does",
+    )
     .addHelpText(
       "after",
       `
@@ -216,7 +220,7 @@ Examples:
       ]);
     });
 
-  addDataDirOption(azureFlags(nameOption(job.command("explain"))))
+  addQueryOption(addDataDirOption(azureFlags(nameOption(job.command("explain")))))
     .option("-o, --output <format>", "output format: table, json, yaml, tsv, none", "table")
     .description("Why executions did or did not start: the scaler's recent decisions with every input (eventjobs)")
     .option("--all", "every recorded decision, not just the last 10")
@@ -264,6 +268,7 @@ Examples:
     );
 
   registerLogs(job);
+  registerJobIdentity(job, common);
 }
 
 function registerLogs(job: Command): void {
