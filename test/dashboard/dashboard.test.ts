@@ -9,6 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, w
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, it, type TestContext } from "node:test";
+import { ServiceBusClient } from "@azure/service-bus";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { parse, stringify } from "yaml";
 import { buildDashboard, type BuildResult } from "../../scripts/build-dashboard.js";
@@ -24,7 +25,10 @@ const MESSAGE = `hello from the dashboard ${randomBytes(4).toString("hex")}`;
 /** A replica starts Node, tsx and the SDK: seconds alone, over a minute on a loaded 2-core machine. */
 const LIVE_MS = 180_000;
 
-/** The seed project with the TypeScript processor, one literal secret by reference and one secret by name. */
+/**
+ * The seed project with the TypeScript processor, one literal secret by reference and one secret by name; plus a
+ * topic and a Manual job.
+ */
 function labProject(dir: string): string {
   const p = parse(readFileSync(join(SEED, "eventjobs.yaml"), "utf8"));
   for (const img of p.images) img.context = join(SEED, img.context);
@@ -35,6 +39,23 @@ function labProject(dir: string): string {
     { name: "API_KEY", secretRef: "api-key" },
     { name: "DB_PASSWORD", value: DB_PASSWORD },
   );
+  // for the explorer's topic pages and the start and stop buttons
+  p.namespaces[0].topics = [{ name: "orders", subscriptions: [{ name: "audit" }] }];
+  p.jobs.push({
+    name: "job-manual",
+    properties: {
+      configuration: { triggerType: "Manual", replicaTimeout: 300, replicaRetryLimit: 0 },
+      template: {
+        containers: [
+          {
+            name: "main",
+            image: "eventjobsdemo.azurecr.io/job-ts:1.0.0",
+            command: ["node", "-e", "setTimeout(() => {}, 300000)"],
+          },
+        ],
+      },
+    },
+  });
   const file = join(dir, "eventjobs.yaml");
   writeFileSync(file, stringify(p));
   return file;
@@ -210,6 +231,93 @@ describe("the dashboard in chromium", () => {
     };
     writeFileSync(join(ARTIFACTS, "metrics.json"), JSON.stringify(metrics, null, 2));
     t.diagnostic(`dashboard: ${JSON.stringify(metrics)}`);
+  });
+
+  it("explores a topic: send with a property, peek a subscription, its dead-letter queue, resubmit, purge", async (t) => {
+    if (!browserHere(t)) return;
+    const page = await context.newPage();
+    await recorder.watch(page);
+    await page.goto(`${base}/#/servicebus/servicebus-ns-job/topics/orders`);
+    await page.getByRole("heading", { name: "Topic orders" }).waitFor();
+    await page.getByLabel("Message body").fill("order 1");
+    await page.getByRole("button", { name: "Add property" }).click();
+    await page.getByLabel("Property 1 name").fill("region");
+    await page.getByLabel("Property 1 value").fill("west");
+    await page.getByRole("button", { name: "Send message" }).click();
+    await page
+      .getByRole("status")
+      .getByText(/Sent: sequence number \d+/)
+      .waitFor();
+    const audit = page.getByRole("table", { name: "Subscriptions" }).locator("tr", { hasText: "audit" });
+    await audit.locator('[data-count="active"]').getByText("1", { exact: true }).waitFor();
+
+    await audit.getByRole("link", { name: "audit" }).click();
+    await page.getByRole("heading", { name: "Subscription orders/audit" }).waitFor();
+    await page.getByRole("button", { name: "Peek from start" }).click();
+    const messages = page.getByRole("table", { name: "Messages" });
+    await messages.getByText("order 1").waitFor();
+    await messages
+      .getByRole("button", { name: /^Details/ })
+      .first()
+      .click();
+    await page.locator(".message-details").getByText("west").waitFor();
+    await page.getByRole("button", { name: "Receive and delete" }).click();
+    await page.getByRole("status").getByText("Received and deleted 1 message.").waitFor();
+    const count = (name: string) => page.locator(`dd [data-count="${name}"]`);
+    await count("active").getByText("0", { exact: true }).waitFor();
+
+    // a processor gives up on a message: the dead-letter count rises live
+    const sb = new ServiceBusClient(server!.connectionString);
+    try {
+      await sb.createSender("orders").sendMessages({ body: "order 2" });
+      const receiver = sb.createReceiver("orders", "audit");
+      const [m] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 10_000 });
+      await receiver.deadLetterMessage(m, { deadLetterReason: "Rejected", deadLetterErrorDescription: "no stock" });
+    } finally {
+      await sb.close();
+    }
+    await count("dead-letter").getByText("1", { exact: true }).waitFor();
+
+    // to the dead-letter tab with the arrow key, as the tabs pattern has it
+    await page.getByRole("tab", { name: "Messages" }).focus();
+    await page.keyboard.press("ArrowRight");
+    await page.getByRole("tab", { name: "Dead-letter queue", selected: true }).waitFor();
+    await page.getByRole("button", { name: "Peek from start" }).click();
+    const dead = page.getByRole("table", { name: "Dead-lettered messages" });
+    await dead.getByText("Rejected").waitFor();
+    assert.deepEqual(await unlabelled(page), [], "every control of the dead-letter tab has a label");
+    await dead.getByRole("checkbox").first().check();
+    await page.getByRole("button", { name: "Resubmit selected (1)" }).click();
+    await page.getByRole("status").getByText("Resubmitted 1 message.").waitFor();
+    await count("active").getByText("1", { exact: true }).waitFor();
+    await count("dead-letter").getByText("0", { exact: true }).waitFor();
+    await shot(page, "subscription-dead-letter");
+
+    await page.getByRole("tab", { name: "Messages" }).click();
+    await page.getByRole("button", { name: "Purge…" }).click();
+    await page.getByRole("button", { name: "Confirm purge" }).click();
+    await page.getByRole("status").getByText("Purged 1 message.").waitFor();
+    await count("active").getByText("0", { exact: true }).waitFor();
+    assert.deepEqual(recorder.errors, [], "no console errors");
+  });
+
+  it("starts a Manual job from its page and stops the execution", async (t) => {
+    if (!browserHere(t)) return;
+    const page = await context.newPage();
+    await recorder.watch(page);
+    await page.goto(`${base}/#/jobs/job-manual`);
+    await page.getByRole("table", { name: "Executions" }).getByText("No executions yet").waitFor();
+    await page.getByRole("button", { name: "Start execution" }).click();
+    const started = (await page
+      .getByRole("status")
+      .getByText(/^Started job-manual-/)
+      .textContent())!;
+    const name = started.replace(/^Started /, "");
+    const row = page.locator(`tr[data-execution="${name}"]`);
+    await row.getByText("Running", { exact: true }).waitFor();
+    await row.getByRole("button", { name: `Stop ${name}` }).click();
+    await row.getByText("Stopped", { exact: true }).waitFor({ timeout: 30_000 });
+    assert.deepEqual(recorder.errors, [], "no console errors");
   });
 
   it("serves the page and its assets with their types and a strict CSP; refuses a foreign Host", async (t: TestContext) => {

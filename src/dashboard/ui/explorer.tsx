@@ -31,9 +31,18 @@ function apiBase({ kind, ns, name, topic }: Props): string {
 
 const same = (a?: string, b?: string) => String(a).toLowerCase() === String(b).toLowerCase();
 
+/** ARIA tabs: the selected tab is in the Tab order, the arrow keys move between tabs (WAI-ARIA tabs pattern). */
 function Tabs<T extends string>(props: { tabs: Array<[T, string]>; value: T; onChange(v: T): void; label: string }) {
+  const keys = (e: KeyboardEvent) => {
+    const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+    if (!step) return;
+    const i = props.tabs.findIndex(([v]) => v === props.value);
+    const next = props.tabs[(i + step + props.tabs.length) % props.tabs.length][0];
+    props.onChange(next);
+    document.getElementById(`tab-${next}`)?.focus();
+  };
   return (
-    <div class="tabs" role="tablist" aria-label={props.label}>
+    <div class="tabs" role="tablist" aria-label={props.label} onKeyDown={keys}>
       {props.tabs.map(([v, text]) => (
         <button
           type="button"
@@ -42,6 +51,7 @@ function Tabs<T extends string>(props: { tabs: Array<[T, string]>; value: T; onC
           id={`tab-${v}`}
           aria-selected={props.value === v}
           aria-controls={`panel-${v}`}
+          tabIndex={props.value === v ? 0 : -1}
           onClick={() => props.onChange(v)}
         >
           {text}

@@ -101,15 +101,15 @@ export function MessageBrowser({ base, deadLetter, label }: { base: string; dead
       setError((e as Error).message);
     }
   };
-  const peek = (from: number, append: boolean) =>
-    run(async () => {
-      const q = new URLSearchParams({ from: String(from), count: String(PAGE) });
-      if (deadLetter) q.set("deadLetter", "true");
-      const page: Message[] = (await api(`${base}/messages?${q}`)).value;
-      setMessages((old) => (append ? [...(old ?? []), ...page] : page));
-      setMore(page.length === PAGE);
-      if (!append) setSelected(new Set());
-    });
+  const load = async (from: number, append: boolean) => {
+    const q = new URLSearchParams({ from: String(from), count: String(PAGE) });
+    if (deadLetter) q.set("deadLetter", "true");
+    const page: Message[] = (await api(`${base}/messages?${q}`)).value;
+    setMessages((old) => (append ? [...(old ?? []), ...page] : page));
+    setMore(page.length === PAGE);
+    if (!append) setSelected(new Set());
+  };
+  const peek = (from: number, append: boolean) => run(() => load(from, append));
   const receive = () =>
     run(async () => {
       const r = await api(`${base}/messages/receive`, {
@@ -122,8 +122,8 @@ export function MessageBrowser({ base, deadLetter, label }: { base: string; dead
   const resubmit = () =>
     run(async () => {
       const r = await api(`${base}/messages/resubmit`, { body: { sequenceNumbers: [...selected] } });
+      await load(0, false);
       setNote(`Resubmitted ${r.resubmitted.length} message${r.resubmitted.length === 1 ? "" : "s"}.`);
-      await peek(0, false);
     });
   const purge = () =>
     run(async () => {
