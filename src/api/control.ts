@@ -10,7 +10,7 @@ import { RefError } from "../model/refs.js";
 import { JobDefinitionError } from "../jobs/job-definition.js";
 import { RuleError } from "../servicebus/authorization-rules.js";
 import type { Jobs } from "../triggering/jobs-service.js";
-import type { LogQuery } from "../jobs/store.js";
+import { UNFINISHED, type ExecutionRecord, type LogQuery } from "../jobs/store.js";
 import { masked, SENSITIVE, unmasked } from "../control/secrets.js";
 import { executionResource as armExecution, jobGroup, jobResource } from "./arm.js";
 import { readBody, sendJson, type Request, type Router } from "../http/router.js";
@@ -123,6 +123,13 @@ export function registerControlApi(router: Router, o: ControlApiOptions): void {
     return e;
   };
 
+  // an execution's log follower ends with it (`job logs show --follow --execution` exits then); one engine listener
+  // serves them all
+  const endWith = new Map<string, Set<() => void>>();
+  jobs.engine.on("executionFinished", (e: ExecutionRecord) => {
+    for (const end of endWith.get(e.name) ?? []) end();
+  });
+
   // secrets never leave as they are (control/secrets.ts): every job and execution is masked on the way out
   route("GET", "/jobs", () => ({
     value: jobs.store.listJobs().map((j) => jobResource(masked(j.definition as Record<string, unknown>))),
@@ -193,17 +200,28 @@ export function registerControlApi(router: Router, o: ControlApiOptions): void {
     const q = logQuery(req);
     if (req.query.get("follow") !== "true") return { value: jobs.logs.query(q) };
     if (o.stopping?.aborted) throw new ApiError(503, "ServiceUnavailable", "the server is shutting down");
-    // follow: newline-delimited JSON, one entry per line, until the client goes away or the server stops
+    const followed = q.execution === undefined ? undefined : execution(req.params.name, q.execution);
+    // follow: newline-delimited JSON, one entry per line, until the client goes away or the server stops, or
+    // the followed execution has finished (its last lines are written before the engine says so)
     res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-cache" });
+    res.flushHeaders(); // a client knows it is following before the first line comes
     const unfollow = jobs.logs.follow(q, (e) => res.write(JSON.stringify(e) + "\n"));
     const keepAlive = setInterval(() => res.write("\n"), 15_000);
     const end = () => res.end();
     o.stopping?.addEventListener("abort", end, { once: true });
+    const enders = followed ? (endWith.get(followed.name) ?? new Set<() => void>()) : undefined;
+    if (followed && enders) {
+      enders.add(end);
+      endWith.set(followed.name, enders);
+    }
     res.on("close", () => {
       unfollow();
       clearInterval(keepAlive);
       o.stopping?.removeEventListener("abort", end);
+      enders?.delete(end);
+      if (followed && enders?.size === 0) endWith.delete(followed.name);
     });
+    if (followed && !UNFINISHED.has(followed.status)) end();
     return undefined;
   });
 }

@@ -1,4 +1,5 @@
-// The control API modules beyond jobs (control.ts): projects, Service Bus, identities, the event stream.
+// The control API modules beyond jobs (control.ts): projects, Service Bus, identities, Log Analytics queries,
+// the event stream.
 // One call from the platform registers them all with the same token check.
 import { join } from "node:path";
 import type { ProjectService } from "../control/project-service.js";
@@ -11,6 +12,7 @@ import { registerAuthorizationRulesApi, type ConnectionStringOptions } from "./a
 import { apiRoute } from "./control.js";
 import { registerEventsApi } from "./events.js";
 import { registerIdentityApi } from "./identity.js";
+import { registerMonitorApi } from "./monitor.js";
 import { registerProjectApi } from "./project.js";
 import { registerGroupsApi } from "./groups.js";
 import { namespaceGroup, registerServiceBusApi } from "./servicebus.js";
@@ -61,5 +63,6 @@ export function registerV1(router: Router, p: V1Parts, dataDir: string, persist:
     jobs: () => p.jobs,
     dir: persist ? join(dataDir, "identity") : undefined,
   });
+  registerMonitorApi(route, { logs: () => p.jobs.logs, dataDir: persist ? dataDir : undefined });
   registerEventsApi(route, { broker: p.broker, jobs: p.jobs, stopping: p.stopping });
 }

@@ -12,6 +12,7 @@ import { registerProject } from "./project.js";
 import { registerHosts } from "./hosts.js";
 import { registerIdentity } from "./identity.js";
 import { registerLogin } from "./login.js";
+import { registerMonitor } from "./monitor.js";
 import { registerRole } from "./role.js";
 import { registerServiceBus } from "./servicebus.js";
 import { registerTerraform } from "./terraform.js";
@@ -42,5 +43,6 @@ registerLogin(program);
 registerHosts(program);
 registerTerraform(program);
 registerVersion(program);
+registerMonitor(program);
 
 program.parseAsync(process.argv).catch(exitOnError);

@@ -8,6 +8,7 @@ import { evaluate, references, step } from "./evaluate.js";
 import { jobFromTerraform } from "./job.js";
 import { TerraformError, type Block, type Module } from "./load.js";
 import { parseAzCommand } from "./local-exec.js";
+import { workspaceCustomerId } from "../monitor/workspace-id.js";
 
 type Obj = Record<string, any>;
 
@@ -18,7 +19,7 @@ export const DEVELOPER_PRINCIPAL = "00000000-0000-0000-0000-0000000de7e1";
 
 export const EMULATED: Record<string, string> = {
   azurerm_resource_group: "recorded",
-  azurerm_log_analytics_workspace: "recorded; no logs go there",
+  azurerm_log_analytics_workspace: "a workspace: `monitor log-analytics query` reads the job logs in it",
   azurerm_container_app_environment: "recorded; jobs run as local processes",
   azurerm_container_registry: "recorded; images are built by `az acr build` provisioners",
   azurerm_user_assigned_identity: "an identity",
@@ -71,7 +72,7 @@ function computed(type: string, a: Obj): Obj {
     case "azurerm_log_analytics_workspace":
       return {
         id: arm(rg, "Microsoft.OperationalInsights", `workspaces/${a.name}`),
-        workspace_id: LOCAL_TENANT,
+        workspace_id: workspaceCustomerId(String(a.name)),
         primary_shared_key: "(local)",
       };
     case "azurerm_container_app_environment":
