@@ -114,6 +114,7 @@ export function registerUp(program: Command): void {
       console.log(`  amqps: amqps://${e.host}:${e.amqpsPort}`);
       console.log(`  http: http://${e.host}:${e.httpPort}`);
       console.log(`  https: https://${e.host}:${e.httpsPort}`);
+      console.log(`  dashboard: http://${e.host}:${e.httpPort}/`);
       console.log(`  ca: ${platform.ca.certPath}`);
       console.log(
         `  namespaces: ${[...platform.broker.namespaces.values()].map((n) => `${n.name} (${n.queueNames().length} queues)`).join(", ")}`,
