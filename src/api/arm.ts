@@ -13,17 +13,21 @@ const base = (rg = LOCAL_RESOURCE_GROUP) => `/subscriptions/${LOCAL_SUBSCRIPTION
 
 export const jobId = (name: string, rg?: string) => `${base(rg)}/providers/Microsoft.App/jobs/${name}`;
 
-export const namespaceId = (ns: string) => `${base()}/providers/Microsoft.ServiceBus/namespaces/${ns}`;
+/** `rg`: the namespace's resource group (`servicebus namespace create -g`), else the local stand-in. */
+export const namespaceId = (ns: string, rg?: string) => `${base(rg)}/providers/Microsoft.ServiceBus/namespaces/${ns}`;
 
 type Obj = Record<string, unknown>;
+
+/** The resource group a stored job entry records (its environment's, from -g). */
+export const jobGroup = (entry: Obj | undefined): string | undefined =>
+  /\/resourceGroups\/([^/]+)/i.exec(String(((entry?.properties ?? {}) as Obj).environmentId ?? ""))?.[1];
 
 /** A stored job entry (as the user wrote it) as Azure returns the Microsoft.App/jobs resource. */
 export function jobResource(entry: Obj, extras: { resourceGroup?: string; environment?: string } = {}): Obj {
   const name = String(entry.name);
   const props = (entry.properties ?? {}) as Obj;
   const configuration = structuredClone((props.configuration ?? {}) as Obj);
-  const resourceGroup =
-    extras.resourceGroup ?? /\/resourceGroups\/([^/]+)/i.exec(String(props.environmentId ?? ""))?.[1];
+  const resourceGroup = extras.resourceGroup ?? jobGroup(entry);
   // secret values are never returned (az shows names only; `secret list --show-values` is separate)
   if (Array.isArray(configuration.secrets))
     configuration.secrets = (configuration.secrets as Obj[]).map((s) => ({ name: s.name }));
@@ -47,9 +51,9 @@ export function jobResource(entry: Obj, extras: { resourceGroup?: string; enviro
   };
 }
 
-export function executionResource(e: ExecutionRecord): Obj {
+export function executionResource(e: ExecutionRecord, resourceGroup?: string): Obj {
   return {
-    id: `${jobId(e.job)}/executions/${e.name}`,
+    id: `${jobId(e.job, resourceGroup)}/executions/${e.name}`,
     name: e.name,
     type: "Microsoft.App/jobs/executions",
     properties: {
@@ -70,9 +74,10 @@ export function queueResource(
   name: string,
   p: QueueProperties,
   counts: { active: number; deadLetter: number; scheduled: number; total: number; sizeInBytes: number },
+  resourceGroup?: string,
 ): Obj {
   return {
-    id: `${namespaceId(namespace)}/queues/${name}`,
+    id: `${namespaceId(namespace, resourceGroup)}/queues/${name}`,
     name,
     type: "Microsoft.ServiceBus/namespaces/queues",
     location: LOCAL_LOCATION,

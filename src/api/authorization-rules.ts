@@ -18,19 +18,26 @@ export interface ConnectionStringOptions {
 export interface AuthorizationRulesApiOptions {
   rules: AuthorizationRules;
   connectionString(namespace: string, o: ConnectionStringOptions): string;
+  /** the namespace's resource group, for the rules' ids */
+  resourceGroup(namespace: string): string;
 }
 
 /** A rule as `az servicebus namespace|queue authorization-rule show` prints it (no keys). */
-export function ruleResource(ns: string, queue: string | undefined, p: SasPolicyConfig): Record<string, unknown> {
+export function ruleResource(
+  ns: string,
+  queue: string | undefined,
+  p: SasPolicyConfig,
+  resourceGroup = LOCAL_RESOURCE_GROUP,
+): Record<string, unknown> {
   return {
-    id: `${namespaceId(ns)}${queue === undefined ? "" : `/queues/${queue}`}/authorizationRules/${p.name}`,
+    id: `${namespaceId(ns, resourceGroup)}${queue === undefined ? "" : `/queues/${queue}`}/authorizationRules/${p.name}`,
     name: p.name,
     type:
       queue === undefined
         ? "Microsoft.ServiceBus/Namespaces/AuthorizationRules"
         : "Microsoft.ServiceBus/Namespaces/Queues/AuthorizationRules",
     location: LOCAL_LOCATION,
-    resourceGroup: LOCAL_RESOURCE_GROUP,
+    resourceGroup,
     rights: [...p.rights].sort(),
   };
 }
@@ -71,15 +78,17 @@ export function registerAuthorizationRulesApi(route: ApiRoute, o: AuthorizationR
     const handle = (fn: (req: Request, ns: string, queue: string | undefined) => unknown) => async (req: Request) =>
       fn(req, req.params.ns, queueOf(req));
     const nsName = (ns: string) => rules.namespaceName(ns);
+    const ruleRes = (ns: string, q: string | undefined, p: SasPolicyConfig) =>
+      ruleResource(nsName(ns), q, p, o.resourceGroup(ns));
     route(
       "GET",
       base,
-      handle((_req, ns, q) => ({ value: rules.list(ns, q).map((p) => ruleResource(nsName(ns), q, p)) })),
+      handle((_req, ns, q) => ({ value: rules.list(ns, q).map((p) => ruleRes(ns, q, p)) })),
     );
     route(
       "GET",
       `${base}/:rule`,
-      handle((req, ns, q) => ruleResource(nsName(ns), q, rules.get(ns, q, req.params.rule))),
+      handle((req, ns, q) => ruleRes(ns, q, rules.get(ns, q, req.params.rule))),
     );
     route(
       "PUT",
@@ -87,7 +96,7 @@ export function registerAuthorizationRulesApi(route: ApiRoute, o: AuthorizationR
       handle(async (req, ns, q) => {
         const body = await jsonBody(req);
         const { rule, created } = rules.put(ns, q, req.params.rule, body.rights);
-        return { ...ruleResource(nsName(ns), q, rule), created };
+        return { ...ruleRes(ns, q, rule), created };
       }),
     );
     route(

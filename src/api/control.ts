@@ -10,9 +10,9 @@ import { RefError } from "../model/refs.js";
 import { JobDefinitionError } from "../jobs/job-definition.js";
 import { RuleError } from "../servicebus/authorization-rules.js";
 import type { Jobs } from "../triggering/jobs-service.js";
-import type { LogQuery } from "../jobs/store.js";
+import { UNFINISHED, type ExecutionRecord, type LogQuery } from "../jobs/store.js";
 import { masked, SENSITIVE, unmasked } from "../control/secrets.js";
-import { executionResource, jobResource } from "./arm.js";
+import { executionResource as armExecution, jobGroup, jobResource } from "./arm.js";
 import { readBody, sendJson, type Request, type Router } from "../http/router.js";
 
 export class ApiError extends Error {
@@ -110,11 +110,33 @@ export function registerControlApi(router: Router, o: ControlApiOptions): void {
       throw new ApiError(404, "ResourceNotFound", `The Resource 'Microsoft.App/jobs/${name}' was not found.`);
     return stored.definition as Record<string, unknown>;
   };
+  // an execution's id carries its job's resource group
+  const executionResource = (e: Parameters<typeof armExecution>[0]) =>
+    armExecution(
+      e,
+      jobGroup(jobs.store.listJobs().find((j) => j.name === e.job)?.definition as Record<string, unknown>),
+    );
   const execution = (job: string, name: string) => {
     const e = jobs.engine.execution(name);
     if (!e || e.job !== job)
       throw new ApiError(404, "ResourceNotFound", `Job execution '${name}' of job '${job}' was not found.`);
     return e;
+  };
+
+  // an execution's log follower ends with it (`job logs show --follow --execution` exits then); one engine listener,
+  // added with the first such follower, serves them all
+  const endWith = new Map<string, Set<() => void>>();
+  let watchingEnds = false;
+  const endsWith = (execution: string): Set<() => void> => {
+    if (!watchingEnds) {
+      watchingEnds = true;
+      jobs.engine.on("executionFinished", (e: ExecutionRecord) => {
+        for (const end of endWith.get(e.name) ?? []) end();
+      });
+    }
+    let enders = endWith.get(execution);
+    if (!enders) endWith.set(execution, (enders = new Set()));
+    return enders;
   };
 
   // secrets never leave as they are (control/secrets.ts): every job and execution is masked on the way out
@@ -187,17 +209,25 @@ export function registerControlApi(router: Router, o: ControlApiOptions): void {
     const q = logQuery(req);
     if (req.query.get("follow") !== "true") return { value: jobs.logs.query(q) };
     if (o.stopping?.aborted) throw new ApiError(503, "ServiceUnavailable", "the server is shutting down");
-    // follow: newline-delimited JSON, one entry per line, until the client goes away or the server stops
+    const followed = q.execution === undefined ? undefined : execution(req.params.name, q.execution);
+    // follow: newline-delimited JSON, one entry per line, until the client goes away or the server stops, or
+    // the followed execution has finished (its last lines are written before the engine says so)
     res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-cache" });
+    res.flushHeaders(); // a client knows it is following before the first line comes
     const unfollow = jobs.logs.follow(q, (e) => res.write(JSON.stringify(e) + "\n"));
     const keepAlive = setInterval(() => res.write("\n"), 15_000);
     const end = () => res.end();
     o.stopping?.addEventListener("abort", end, { once: true });
+    const enders = followed && endsWith(followed.name);
+    enders?.add(end);
     res.on("close", () => {
       unfollow();
       clearInterval(keepAlive);
       o.stopping?.removeEventListener("abort", end);
+      enders?.delete(end);
+      if (followed && enders?.size === 0) endWith.delete(followed.name);
     });
+    if (followed && !UNFINISHED.has(followed.status)) end();
     return undefined;
   });
 }

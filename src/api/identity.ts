@@ -5,14 +5,8 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../files.js";
-import { GUID, parseScope, ROLES, type RoleAssignmentDecl, type RoleName } from "../identity/config.js";
-import {
-  LOCAL_RESOURCE_GROUP,
-  LOCAL_SUBSCRIPTION,
-  userIdentityResourceId,
-  type Developer,
-  type Identity,
-} from "../identity/registry.js";
+import { GUID, identityNameOf, parseScope, ROLES, type RoleAssignmentDecl, type RoleName } from "../identity/config.js";
+import { LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION, type Developer, type Identity } from "../identity/registry.js";
 import type { IdentityService } from "../identity/service.js";
 import { AZURE_CLI_APP_ID } from "../identity/tokens.js";
 import type { Jobs } from "../triggering/jobs-service.js";
@@ -37,7 +31,13 @@ const ROLE_IDS: Record<RoleName, string> = {
 const IDENTITY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$/;
 
 interface Kept {
-  identities: Array<{ name: string; clientId?: string; principalId?: string; tags?: Record<string, string> }>;
+  identities: Array<{
+    name: string;
+    clientId?: string;
+    principalId?: string;
+    resourceGroup?: string;
+    tags?: Record<string, string>;
+  }>;
   roleAssignments: Array<{ role: RoleName; assignee: string; scope: string }>;
 }
 
@@ -45,20 +45,24 @@ const guidOf = (text: string) => {
   const h = createHash("sha1").update(text).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
-const armScope = (ns: string, entity: string) => {
-  const base = namespaceId(ns);
+const armScope = (ns: string, entity: string, resourceGroup?: string) => {
+  const base = namespaceId(ns, resourceGroup);
   if (!entity) return base;
   const [first, sub, subName] = entity.split("/");
   return sub ? `${base}/topics/${first}/subscriptions/${subName}` : `${base}/queues/${first}`;
 };
 
+/** The resource group in an identity's resource id (the -g it was created with). */
+export const identityGroup = (i: Identity): string =>
+  /\/resourcegroups\/([^/]+)/i.exec(i.resourceId)?.[1] ?? LOCAL_RESOURCE_GROUP;
+
 export function identityResource(i: Identity, tenantId: string, tags: Record<string, string> = {}) {
   return {
-    id: userIdentityResourceId(i.name),
+    id: i.resourceId,
     name: i.name,
     type: "Microsoft.ManagedIdentity/userAssignedIdentities",
     location: LOCAL_LOCATION,
-    resourceGroup: LOCAL_RESOURCE_GROUP,
+    resourceGroup: identityGroup(i),
     tags,
     clientId: i.clientId,
     principalId: i.principalId,
@@ -153,7 +157,11 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
   };
   const assignmentResource = (a: RoleAssignmentDecl) => {
     const who = registry.find(a.assignee) ?? (registry.hasSystem(a.assignee) ? registry.system(a.assignee) : undefined);
-    const scope = armScope(a.scope.namespace, a.scope.entity);
+    const scope = armScope(
+      a.scope.namespace,
+      a.scope.entity,
+      o.broker.namespaceRecord(a.scope.namespace)?.resourceGroup,
+    );
     const name = guidOf(`${a.role}|${who?.principalId ?? a.assignee}|${scope.toLowerCase()}`);
     return {
       id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
@@ -228,17 +236,39 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
       if (other && other.name.toLowerCase() !== name.toLowerCase())
         throw new ApiError(409, "Conflict", `${k} ${b[k]} belongs to ${other.name}`);
     }
-    const created = !registry.user(name);
+    const before = registry.user(name);
+    const resourceGroup = typeof b.resourceGroup === "string" && b.resourceGroup ? b.resourceGroup : undefined;
+    // one in no group of its own (declared in eventjobs.yaml) takes the -g; one made in another group is a conflict
+    const group = before ? identityGroup(before) : LOCAL_RESOURCE_GROUP;
+    if (
+      before &&
+      resourceGroup &&
+      group !== LOCAL_RESOURCE_GROUP &&
+      group.toLowerCase() !== resourceGroup.toLowerCase()
+    )
+      throw new ApiError(
+        409,
+        "Conflict",
+        `An identity named '${before.name}' exists in resource group '${group}': identity names are unique on this server.`,
+      );
+    const created = !before;
     const decl = {
       name,
       ...(b.clientId ? { clientId: String(b.clientId).toLowerCase() } : {}),
       ...(b.principalId ? { principalId: String(b.principalId).toLowerCase() } : {}),
+      ...(resourceGroup ? { resourceGroup } : {}),
     };
     const identity = registry.upsertUser(decl);
     const tags = (b.tags && typeof b.tags === "object" ? b.tags : {}) as Record<string, string>;
     kept.identities = [
       ...kept.identities.filter((i) => i.name.toLowerCase() !== name.toLowerCase()),
-      { ...decl, clientId: identity.clientId, principalId: identity.principalId, tags },
+      {
+        ...decl,
+        clientId: identity.clientId,
+        principalId: identity.principalId,
+        resourceGroup: identityGroup(identity),
+        tags,
+      },
     ];
     save();
     return { ...identityResource(identity, registry.tenantId, tags), created };
@@ -249,6 +279,29 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
     kept.identities = kept.identities.filter((x) => x.name.toLowerCase() !== i.name.toLowerCase());
     save();
     return undefined;
+  });
+
+  // `az containerapp job identity show`: the job's identities with their ids
+  route("GET", "/jobs/:name/identity", (req) => {
+    const job = o.jobs().engine.job(req.params.name);
+    if (!job)
+      throw new ApiError(
+        404,
+        "ResourceNotFound",
+        `The Resource 'Microsoft.App/jobs/${req.params.name}' was not found.`,
+      );
+    const type = job.identity?.type ?? "None";
+    if (type === "None") return { type };
+    const system = type.includes("SystemAssigned") ? registry.system(job.name) : undefined;
+    const users = Object.keys(job.identity?.userAssignedIdentities ?? {}).map((key) => {
+      const i = registry.user(identityNameOf(key));
+      return [i?.resourceId ?? key, i ? { clientId: i.clientId, principalId: i.principalId } : {}] as const;
+    });
+    return {
+      ...(system ? { principalId: system.principalId, tenantId: registry.tenantId } : {}),
+      type,
+      ...(users.length ? { userAssignedIdentities: Object.fromEntries(users) } : {}),
+    };
   });
 
   // the developer principal (`eventjobs login`, the `az` of `eventjobs shellenv`, Terraform's client config)
@@ -279,6 +332,13 @@ export function registerIdentityApi(route: ApiRoute, o: IdentityApiOptions): voi
       throw new ApiError(400, "InvalidParameter", "scope: expected a namespace or entity scope");
     const role = roleOf(b.role);
     const who = principal(b.assignee.trim());
+    const actualType = who.kind === "developer" ? "User" : "ServicePrincipal";
+    if (b.principalType !== undefined && b.principalType !== actualType)
+      throw new ApiError(
+        400,
+        "UnmatchedPrincipalType",
+        `The PrincipalId '${who.principalId}' has type '${actualType}', which is different from specified PrincipalType '${String(b.principalType)}'.`,
+      );
     const scope = scopeOf(b.scope);
     const exists = registry
       .roleAssignments()

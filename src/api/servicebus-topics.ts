@@ -13,11 +13,13 @@ import {
   checkName,
   completeMessages,
   messageFromBody,
+  namespaceGroup,
   namespaceOf,
   peekMessages,
   receiveMessages,
   rejectIssues,
   tree,
+  useGroup,
 } from "./servicebus.js";
 import { ruleFromProperties, ruleResource, subscriptionResource, topicResource } from "./topic-arm.js";
 
@@ -25,7 +27,7 @@ type Obj = Record<string, unknown>;
 
 const TOPIC_API_SPECS: PropSpec[] = [
   ...TOPIC_SPECS,
-  ...QUEUE_SPECS.filter((s) => s.key === "maxSizeInMegabytes" || s.key === "maxMessageSizeInKilobytes"),
+  ...QUEUE_SPECS.filter((s) => s.key === "maxMessageSizeInKilobytes"),
 ];
 const SUBSCRIPTION_API_SPECS: PropSpec[] = SUBSCRIPTION_SPECS;
 const TOPIC_DEFAULTS: TopicProperties = {
@@ -113,9 +115,10 @@ export function registerTopicsApi(route: ApiRoute, broker: Broker): void {
       throw new ApiError(404, "ResourceNotFound", `The messaging entity '${s.path}/Rules/${name}' was not found.`);
     return { ns, t, s, r };
   };
-  const topicRes = (ns: Namespace, name: string) => topicResource(ns.name, ns.topics.getTopic(name)!);
+  const rg = (ns: Namespace) => namespaceGroup(broker, ns.name);
+  const topicRes = (ns: Namespace, name: string) => topicResource(ns.name, ns.topics.getTopic(name)!, rg(ns));
   const subRes = (ns: Namespace, topic: string, name: string) =>
-    subscriptionResource(ns.name, ns.topics.getSubscription(topic, name)!);
+    subscriptionResource(ns.name, ns.topics.getSubscription(topic, name)!, rg(ns));
 
   const T = "/servicebus/namespaces/:ns/topics";
   route("GET", T, (req) => {
@@ -133,6 +136,7 @@ export function registerTopicsApi(route: ApiRoute, broker: Broker): void {
     checkName(name, ENTITY_NAME);
     const body = await jsonBody(req, true);
     const props = readEntityProps(ns, name, body.properties, TOPIC_API_SPECS, TOPIC_DEFAULTS);
+    await useGroup(broker, ns, body.resourceGroup);
     const created = !ns.topics.topic(name);
     await brokerCall<unknown>(() =>
       created ? ns.topics.createTopic(name, props) : ns.topics.updateTopic(name, props),
@@ -143,6 +147,7 @@ export function registerTopicsApi(route: ApiRoute, broker: Broker): void {
     const { ns, t } = topicOf(req.params.ns, req.params.topic);
     const body = await jsonBody(req, true);
     const props = readEntityProps(ns, t.name, body.properties, TOPIC_API_SPECS, { ...t.props });
+    await useGroup(broker, ns, body.resourceGroup);
     await brokerCall(() => ns.topics.updateTopic(t.name, props));
     return topicRes(ns, t.name);
   });
@@ -174,6 +179,7 @@ export function registerTopicsApi(route: ApiRoute, broker: Broker): void {
     checkName(name, CHILD_NAME);
     const body = await jsonBody(req, true);
     const props = readEntityProps(ns, t.name, body.properties, SUBSCRIPTION_API_SPECS, SUBSCRIPTION_DEFAULTS);
+    await useGroup(broker, ns, body.resourceGroup);
     const created = !ns.topics.subscription(t.name, name);
     await brokerCall<unknown>(() =>
       created ? ns.topics.createSubscription(t.name, name, props) : ns.topics.updateSubscription(t.name, name, props),
@@ -185,6 +191,7 @@ export function registerTopicsApi(route: ApiRoute, broker: Broker): void {
     const body = await jsonBody(req, true);
     const base = { ...s.subscriptionProps };
     const props = readEntityProps(ns, t.name, body.properties, SUBSCRIPTION_API_SPECS, base);
+    await useGroup(broker, ns, body.resourceGroup);
     await brokerCall(() => ns.topics.updateSubscription(t.name, s.name, props));
     return subRes(ns, t.name, s.name);
   });
@@ -206,7 +213,7 @@ export function registerTopicsApi(route: ApiRoute, broker: Broker): void {
 
   const R = `${S}/:sub/rules`;
   const ruleRes = (ns: Namespace, topic: string, sub: string, name: string) =>
-    ruleResource(ns.name, topic, sub, ns.topics.getRule(topic, sub, name)!);
+    ruleResource(ns.name, topic, sub, ns.topics.getRule(topic, sub, name)!, rg(ns));
   const ruleInput = async (
     req: Parameters<Parameters<ApiRoute>[2]>[0],
     current?: Parameters<typeof ruleFromProperties>[1],

@@ -1,17 +1,17 @@
-// The control API's Service Bus part: namespaces and their connection strings, queues (ARM shapes, the
-// eventjobs.yaml property names), and messages: send, peek, receive (peek-lock or receive-and-delete)
-// and complete, on the same entities the AMQP side serves.
+// The control API's Service Bus part: queues (ARM shapes, the eventjobs.yaml property names), and messages:
+// send, peek, receive (peek-lock or receive-and-delete) and complete, on the same entities the AMQP side
+// serves. Namespaces are in servicebus-namespaces.ts.
 import type { QueueProperties } from "../model/config.js";
 import { QUEUE_DEFAULTS } from "../model/config.js";
 import { QUEUE_SPECS } from "../model/properties.js";
 import { Checker, ENTITY_NAME, readProps, resolveRefs, type EntityRef, type SrcNode } from "../model/validate.js";
-import type { Broker } from "../servicebus/broker.js";
+import { parseRuntimeDefinition, type Broker } from "../servicebus/broker.js";
 import type { Namespace } from "../servicebus/entities/namespace.js";
 import type { QueueEntity } from "../servicebus/entities/queue.js";
 import { composeMessage } from "../servicebus/message/compose.js";
 import { decodeStored, receiveBatch } from "./messages.js";
-import { LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, namespaceId, queueResource } from "./arm.js";
-import { ruleKeys, type ConnectionStringOptions } from "./authorization-rules.js";
+import { LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, queueResource } from "./arm.js";
+import type { ConnectionStringOptions } from "./authorization-rules.js";
 import { ApiError, jsonBody, type ApiRoute } from "./control.js";
 
 export interface ServiceBusApiOptions {
@@ -32,10 +32,15 @@ export function tree(v: unknown): SrcNode {
 }
 
 /** Queue properties in eventjobs.yaml's names, checked by the same rules; unspecified ones take the defaults. */
-export function queueProperties(ns: Namespace, name: string, input: unknown): QueueProperties {
+export function queueProperties(
+  ns: Namespace,
+  name: string,
+  input: unknown,
+  base: QueueProperties = QUEUE_DEFAULTS,
+): QueueProperties {
   const c = new Checker();
   const refs: EntityRef[] = [];
-  const props = readProps(c, tree(input ?? {}), "", QUEUE_SPECS, QUEUE_DEFAULTS, refs);
+  const props = readProps(c, tree(input ?? {}), "", QUEUE_SPECS, base, refs);
   const targets = new Map(ns.queueNames().map((q) => [q.toLowerCase(), q] as const));
   resolveRefs(c, name, props as unknown as Record<string, unknown>, refs, targets, "a queue");
   rejectIssues(c);
@@ -57,6 +62,42 @@ export function rejectIssues(c: Checker): void {
 export function checkName(name: string, rule: { test: (s: string) => boolean; expected: string }): void {
   if (!rule.test(name))
     throw new ApiError(400, "InvalidParameter", `The entity name '${name}' is invalid: expected ${rule.expected}.`);
+}
+
+/** The resource group a namespace's ids carry: the one it was created (or recorded) with, else the local one. */
+export const namespaceGroup = (broker: Broker, ns: string): string =>
+  broker.namespaceRecord(ns)?.resourceGroup ?? LOCAL_RESOURCE_GROUP;
+
+const groupNotFound = (ns: string, group: string) =>
+  new ApiError(
+    404,
+    "ResourceNotFound",
+    `The Resource 'Microsoft.ServiceBus/namespaces/${ns}' under resource group '${group}' was not found.`,
+  );
+
+/** A 404, as ARM answers, when a -g names another group than the one the namespace was recorded in. */
+export function checkGroup(broker: Broker, ns: Namespace, group: unknown): void {
+  const rec = broker.namespaceRecord(ns.name);
+  if (typeof group === "string" && group && rec && rec.resourceGroup.toLowerCase() !== group.toLowerCase())
+    throw groupNotFound(ns.name, group);
+}
+
+/**
+ * The -g of a command that makes something in a namespace: it must be the namespace's group (checkGroup); a
+ * namespace recorded in none (declared in eventjobs.yaml) is recorded in this one, so every id shows it.
+ */
+export async function useGroup(broker: Broker, ns: Namespace, group: unknown): Promise<void> {
+  checkGroup(broker, ns, group);
+  if (typeof group !== "string" || !group || broker.namespaceRecord(ns.name)) return;
+  const now = Date.now();
+  const def = {
+    kind: "namespace" as const,
+    name: ns.name,
+    made: false,
+    resourceGroup: group,
+    location: LOCAL_LOCATION,
+  };
+  await broker.defineNamespace({ ...def, sku: "Standard", createdAt: now, updatedAt: now }, ns.policies);
 }
 
 /** The broker's namespace of that name, or a 404 as ARM words it. */
@@ -81,40 +122,7 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
       throw new ApiError(404, "ResourceNotFound", `The messaging entity '${ns.name}:Queue:${name}' was not found.`);
     return { ns, q };
   };
-  const resource = (ns: Namespace, name: string) => {
-    const q = ns.queue(name)!;
-    const c = q.counts();
-    return queueResource(ns.name, q.path.slice(ns.name.length + 1), q.props, {
-      active: c.active + c.deferred,
-      deadLetter: c.deadLetter,
-      scheduled: c.scheduled,
-      total: c.total,
-      sizeInBytes: c.sizeInBytes,
-    });
-  };
-  const namespaceResource = (ns: Namespace) => ({
-    id: namespaceId(ns.name),
-    name: ns.name,
-    type: "Microsoft.ServiceBus/Namespaces",
-    location: LOCAL_LOCATION,
-    sku: { name: "Standard", tier: "Standard" },
-    properties: {
-      provisioningState: "Succeeded",
-      status: "Active",
-      serviceBusEndpoint: `https://${ns.name}.servicebus.windows.net:443/`,
-      isDefault: ns.name.toLowerCase() === broker.defaultNamespace,
-      queueCount: ns.queueNames().length,
-    },
-  });
-
-  route("GET", "/servicebus/namespaces", () => ({ value: [...broker.namespaces.values()].map(namespaceResource) }));
-  route("GET", "/servicebus/namespaces/:ns", (req) => namespaceResource(nsOf(req.params.ns)));
-  // az servicebus namespace authorization-rule keys list, for the policy the platform's connection strings use
-  route("GET", "/servicebus/namespaces/:ns/keys", (req) => {
-    const ns = nsOf(req.params.ns);
-    return ruleKeys(o.connectionString, ns.name, undefined, ns.policies[0], req.query.get("tls") === "true");
-  });
-
+  const resource = (ns: Namespace, name: string) => queueResourceOf(broker, ns, ns.queue(name)!);
   route("GET", "/servicebus/namespaces/:ns/queues", (req) => {
     const ns = nsOf(req.params.ns);
     return {
@@ -135,11 +143,31 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
     checkName(name, ENTITY_NAME);
     const body = await jsonBody(req, true);
     const props = queueProperties(ns, name, body.properties);
+    await useGroup(broker, ns, body.resourceGroup);
     const created = !ns.queue(name);
     const now = Date.now();
     // survives a restart
     const q = await broker.defineQueue(ns, name, { properties: props, createdAt: now, updatedAt: now });
     return { ...resource(ns, q.path.slice(ns.name.length + 1)), created };
+  });
+  // az servicebus queue update: only the properties given change ("" clears a forwarding)
+  route("PATCH", "/servicebus/namespaces/:ns/queues/:queue", async (req) => {
+    const { ns, q } = queueOf(req.params.ns, req.params.queue);
+    const name = q.path.slice(ns.name.length + 1);
+    const body = await jsonBody(req, true);
+    const given = { ...(body.properties ?? {}) } as Record<string, unknown>;
+    const base = { ...q.props };
+    for (const k of ["forwardTo", "forwardDeadLetteredMessagesTo"] as const)
+      if (given[k] === "" || given[k] === null) {
+        delete given[k];
+        delete base[k];
+      }
+    const props = queueProperties(ns, name, given, base);
+    await useGroup(broker, ns, body.resourceGroup);
+    const kept = broker.store.listEntities().find((r) => r.path.toLowerCase() === q.path.toLowerCase());
+    const createdAt = (kept && parseRuntimeDefinition(kept.definition)?.createdAt) ?? Date.now();
+    await broker.defineQueue(ns, name, { properties: props, createdAt, updatedAt: Date.now() });
+    return resource(ns, name);
   });
   route("DELETE", "/servicebus/namespaces/:ns/queues/:queue", async (req) => {
     const { ns, q } = queueOf(req.params.ns, req.params.queue);
@@ -168,6 +196,24 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
   );
 }
 
+/** A queue as ARM shows it, with its live counts (Service Bus counts deferred messages as active). */
+export function queueResourceOf(broker: Broker, ns: Namespace, q: QueueEntity) {
+  const c = q.counts();
+  return queueResource(
+    ns.name,
+    q.path.slice(ns.name.length + 1),
+    q.props,
+    {
+      active: c.active + c.deferred,
+      deadLetter: c.deadLetter,
+      scheduled: c.scheduled,
+      total: c.total,
+      sizeInBytes: c.sizeInBytes,
+    },
+    broker.namespaceRecord(ns.name)?.resourceGroup,
+  );
+}
+
 /** The message a send request describes; `sessionEntity` names an entity that requires sessions (else ""). */
 export function messageFromBody(b: Record<string, unknown>, sessionEntity: string) {
   if (typeof b.body !== "string")
@@ -179,6 +225,14 @@ export function messageFromBody(b: Record<string, unknown>, sessionEntity: strin
       `The ${sessionEntity} requires sessions: give the message a session id`,
     );
   const str = (k: string) => (typeof b[k] === "string" ? (b[k] as string) : undefined);
+  const at = b.scheduledEnqueueTimeUtc;
+  const scheduled = typeof at === "string" && /^\d{4}-\d\d-\d\dT/.test(at) ? Date.parse(at) : NaN;
+  if (at !== undefined && !Number.isFinite(scheduled))
+    throw new ApiError(
+      400,
+      "InvalidParameter",
+      `scheduledEnqueueTimeUtc: ${JSON.stringify(at)} — expected an ISO 8601 date-time (2026-01-31T12:00:00Z)`,
+    );
   return composeMessage({
     body: b.body,
     messageId: str("messageId"),
@@ -187,6 +241,7 @@ export function messageFromBody(b: Record<string, unknown>, sessionEntity: strin
     correlationId: str("correlationId"),
     sessionId: str("sessionId"),
     applicationProperties: b.applicationProperties as Record<string, string | number | boolean> | undefined,
+    scheduledEnqueueTime: at === undefined ? undefined : new Date(scheduled),
   });
 }
 
@@ -205,7 +260,9 @@ export async function receiveMessages(q: QueueEntity, b: Record<string, unknown>
       "InvalidParameter",
       `mode: ${JSON.stringify(b.mode)} — expected peekLock or receiveAndDelete`,
     );
-  if (q.props.requiresSession)
+  // deadLetter: from the entity's dead-letter queue, which never requires sessions
+  const entity = b.deadLetter === true ? q.deadLetter! : q;
+  if (entity.props.requiresSession && !entity.isDeadLetter)
     throw new ApiError(
       400,
       "InvalidParameter",
@@ -213,15 +270,16 @@ export async function receiveMessages(q: QueueEntity, b: Record<string, unknown>
     );
   const count = intParam(b.count === undefined ? null : String(b.count), 1, "count", 1, 1000);
   const waitMs = intParam(b.waitSeconds === undefined ? null : String(b.waitSeconds), 5, "waitSeconds", 0, 300) * 1000;
-  const messages = await receiveBatch(q, count, mode, waitMs);
+  const messages = await receiveBatch(entity, count, mode, waitMs);
   return { value: messages.map((m) => decodeStored(m, mode === "peekLock")) };
 }
 
 export async function completeMessages(q: QueueEntity, b: Record<string, unknown>) {
   const tokens = Array.isArray(b.lockTokens) ? b.lockTokens.map(String) : undefined;
   if (!tokens) throw new ApiError(400, "InvalidParameter", "lockTokens: expected a list of lock tokens");
+  const entity = b.deadLetter === true ? q.deadLetter! : q;
   const failed: string[] = [];
-  for (const t of tokens) await q.complete(t).catch(() => failed.push(t));
+  for (const t of tokens) await entity.complete(t).catch(() => failed.push(t));
   if (failed.length)
     throw new ApiError(
       410,

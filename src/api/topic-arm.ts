@@ -11,10 +11,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** what Service Bus reports for "never" (TimeSpan.MaxValue) */
 const NEVER = "P10675199DT2H48M5.4775807S";
 
-export function topicResource(namespace: string, t: TopicInfo): Obj {
+/** `rg`: the namespace's resource group (servicebus.ts namespaceGroup). */
+export function topicResource(namespace: string, t: TopicInfo, rg?: string): Obj {
   const p = t.properties;
   return {
-    id: `${namespaceId(namespace)}/topics/${t.name}`,
+    id: `${namespaceId(namespace, rg)}/topics/${t.name}`,
     name: t.name,
     type: "Microsoft.ServiceBus/namespaces/topics",
     location: LOCAL_LOCATION,
@@ -46,10 +47,10 @@ export function topicResource(namespace: string, t: TopicInfo): Obj {
   };
 }
 
-export function subscriptionResource(namespace: string, s: SubscriptionInfo): Obj {
+export function subscriptionResource(namespace: string, s: SubscriptionInfo, rg?: string): Obj {
   const p = s.properties;
   return {
-    id: `${namespaceId(namespace)}/topics/${s.topicName}/subscriptions/${s.name}`,
+    id: `${namespaceId(namespace, rg)}/topics/${s.topicName}/subscriptions/${s.name}`,
     name: s.name,
     type: "Microsoft.ServiceBus/namespaces/topics/subscriptions",
     location: LOCAL_LOCATION,
@@ -112,9 +113,15 @@ export function ruleProperties(r: Pick<RuleDescription, "filter" | "action">): O
   return out;
 }
 
-export function ruleResource(namespace: string, topic: string, subscription: string, r: RuleDescription): Obj {
+export function ruleResource(
+  namespace: string,
+  topic: string,
+  subscription: string,
+  r: RuleDescription,
+  rg?: string,
+): Obj {
   return {
-    id: `${namespaceId(namespace)}/topics/${topic}/subscriptions/${subscription}/rules/${r.name}`,
+    id: `${namespaceId(namespace, rg)}/topics/${topic}/subscriptions/${subscription}/rules/${r.name}`,
     name: r.name,
     type: "Microsoft.ServiceBus/namespaces/topics/subscriptions/rules",
     location: LOCAL_LOCATION,

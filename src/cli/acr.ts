@@ -53,6 +53,7 @@ export function registerAcr(program: Command): void {
       "-o, --output <format>",
       `output format: ${FORMATS.join(", ")} (default: the build log and the image reference)`,
     )
+    .option("--query <jmespath>", "JMESPath query over the image record (with -o)")
     .option("--no-logs", "do not print the build steps")
     .option("-g, --resource-group <name>", "accepted for az compatibility; not used locally")
     .option("--subscription <id>", "accepted for az compatibility; not used locally")

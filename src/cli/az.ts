@@ -6,6 +6,7 @@
 // (`ERROR: …`, exit 1), since the credentials read stderr. See docs/developer-credential.md.
 import { spawn } from "node:child_process";
 import { CLI_TOKEN_PATH } from "../identity/paths.js";
+import { applyQuery, tsv } from "./az-output.js";
 import { ApiClient } from "./client.js";
 import { execCall } from "./exec.js";
 import { siblingModule } from "./az-shim.js";
@@ -72,28 +73,16 @@ const COMMON: Record<string, string> = {
 };
 const GLOBAL_FLAGS = ["--only-show-errors", "--debug", "--verbose", "--all"];
 
-/** Prints a result as az does for `-o json|jsonc|tsv|none` and a `--query` of plain keys (`user.name`). */
+/** Prints a result as az does for `-o json|jsonc|tsv|none`, after its `--query` (JMESPath). */
 function output(value: unknown, opts: Map<string, string[]>): void {
   const query = opts.get("query")?.[0];
-  if (query) for (const key of query.split(".")) value = (value as Record<string, unknown> | undefined)?.[key];
   const format = opts.get("output")?.[0] ?? "json";
-  if (format === "none") return;
-  if (format === "tsv") {
-    const rows = Array.isArray(value) ? value : [value];
-    const cell = (v: unknown) => (v === null || v === undefined || typeof v === "object" ? "" : String(v));
-    for (const r of rows)
-      console.log(
-        r !== null && typeof r === "object"
-          ? Object.values(r as object)
-              .map(cell)
-              .join("\t")
-          : cell(r),
-      );
-    return;
-  }
-  if (format !== "json" && format !== "jsonc")
+  if (!["json", "jsonc", "tsv", "none"].includes(format))
     throw new AzError(`argument --output/-o: invalid choice: '${format}' (here: json, jsonc, tsv, none)`, 2);
-  console.log(JSON.stringify(value, null, 2));
+  const result = query === undefined ? value : applyQuery(value, query);
+  if (result === null || result === undefined || format === "none") return;
+  if (format === "tsv") process.stdout.write(tsv(result, value));
+  else console.log(JSON.stringify(result, null, 2));
 }
 
 /** `YYYY-MM-DD HH:MM:SS.ffffff` in local time, as az prints `expiresOn`. */

@@ -25,10 +25,10 @@ export function addDataDirOption(cmd: Command): Command {
   );
 }
 
-/** --data-dir, -o, and the flags az takes for Azure only: accepted, recorded nowhere, never needed here. */
+/** --data-dir, -o, --query, -g (recorded where a resource is made: ids show its own group), --subscription. */
 export function addAzCommandOptions(cmd: Command): Command {
   return addOutputOption(addDataDirOption(cmd))
-    .option("-g, --resource-group <name>", "accepted for az compatibility")
+    .option("-g, --resource-group <name>", "the resource group (ids show the one the resource was made in)")
     .option("--subscription <id>", "accepted for az compatibility");
 }
 

@@ -18,7 +18,9 @@ export function registerIdentity(program: Command): void {
     .command("identity")
     .description("User-assigned managed identities (tokens from the local issuer, RBAC on Service Bus)");
   addAzCommandOptions(identity.command("create"))
-    .description("Create a user-assigned identity (client and principal ids are generated and kept)")
+    .description(
+      "Create a user-assigned identity (client and principal ids are generated and kept; -g is recorded in its id)",
+    )
     .requiredOption("-n, --name <name>", "3-128 letters, digits, hyphens or underscores")
     .option("-l, --location <location>", "accepted for az compatibility")
     .option("--tags <pairs...>", "KEY=VALUE tags")
@@ -40,6 +42,7 @@ export function registerIdentity(program: Command): void {
         await new ApiClient(o.dataDir).request("PUT", `/identities/${encodeURIComponent(o.name)}`, {
           clientId: o.clientId,
           principalId: o.principalId,
+          resourceGroup: o.resourceGroup,
           tags,
         }),
         o.output,
@@ -51,7 +54,7 @@ export function registerIdentity(program: Command): void {
     .requiredOption("-n, --name <name>", "the identity")
     .addHelpText(
       "after",
-      "\nExamples:\n  eventjobs identity show -n identity-aca\n  eventjobs identity show -n identity-aca -o table\n",
+      "\nExamples:\n  eventjobs identity show -n identity-aca\n  eventjobs identity show -g rg-lab -n identity-aca --query clientId -o tsv\n",
     )
     .action(async (o: Obj) =>
       print(

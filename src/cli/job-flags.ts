@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { CronError, parseCron } from "../jobs/cron.js";
+import { identityNameOf } from "../identity/config.js";
 import { JOB_NAME_MESSAGE, JOB_NAME_PATTERN, parseMemory } from "../jobs/job-definition.js";
 import { fail } from "./util.js";
 
@@ -35,6 +36,10 @@ export interface JobFlags {
   miUserAssigned?: string[];
   tags?: string[];
   yaml?: string;
+  registryServer?: string;
+  registryIdentity?: string;
+  registryUsername?: string;
+  registryPassword?: string;
 }
 
 /** az's defaults for `containerapp job create` (the CLI's, not ARM's: maxExecutions 10). */
@@ -146,11 +151,14 @@ export function jobFromFlags(f: JobFlags): Record<string, unknown> {
     ),
   };
   const secrets = pairs("--secrets", f.secrets).map(([name, value]) => ({ name, value }));
+  const registry = registryFlags(f);
+  if (registry.secret) secrets.push(registry.secret);
   const configuration: Record<string, unknown> = {
     triggerType,
     replicaTimeout: intFlag("--replica-timeout", f.replicaTimeout, AZ_JOB_DEFAULTS.replicaTimeout, 1),
     replicaRetryLimit: intFlag("--replica-retry-limit", f.replicaRetryLimit, AZ_JOB_DEFAULTS.replicaRetryLimit, 0),
     ...(secrets.length ? { secrets } : {}),
+    ...(registry.entry ? { registries: [registry.entry] } : {}),
   };
   if (triggerType === "Event") {
     const rules = [];
@@ -197,7 +205,10 @@ export function jobFromFlags(f: JobFlags): Record<string, unknown> {
     properties: { configuration, template: { containers: [container] } },
   };
   if (f.resourceGroup || f.environment) (entry.properties as Record<string, unknown>).environmentId = environmentId(f);
-  const identity = identityFlags(f);
+  const identity = identityFlags({
+    miSystemAssigned: f.miSystemAssigned || registry.system,
+    miUserAssigned: withIdentity(f.miUserAssigned ?? [], registry.user),
+  });
   if (identity) entry.identity = identity;
   if (f.tags?.length) entry.tags = Object.fromEntries(pairs("--tags", f.tags));
   return entry;
@@ -208,7 +219,59 @@ function environmentId(f: { resourceGroup?: string; environment?: string }): str
   return `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/${f.resourceGroup ?? "eventjobs"}/providers/Microsoft.App/managedEnvironments/${f.environment ?? "local"}`;
 }
 
-function identityFlags(f: JobFlags): Record<string, unknown> | undefined {
+/** A user-assigned identity added to a list unless the list names it already (by name or ARM id). */
+function withIdentity(list: string[], add: string | undefined): string[] {
+  if (!add || list.some((u) => identityNameOf(u).toLowerCase() === identityNameOf(add).toLowerCase())) return list;
+  return [...list, add];
+}
+
+/**
+ * `--registry-server` with `--registry-identity` or `--registry-username/--registry-password`, as az records them
+ * in `configuration.registries`. As in az, a registry identity is also given to the job: a user-assigned one (its
+ * resource id) is added to the job's identities, `system` turns on the system-assigned one.
+ */
+export function registryFlags(
+  f: Pick<JobFlags, "registryServer" | "registryIdentity" | "registryUsername" | "registryPassword">,
+): {
+  entry?: Record<string, string>;
+  secret?: { name: string; value: string };
+  system: boolean;
+  user?: string;
+} {
+  const {
+    registryServer: server,
+    registryIdentity: identity,
+    registryUsername: username,
+    registryPassword: password,
+  } = f;
+  if (!server) {
+    if (identity || username || password)
+      fail(
+        `Usage error: --registry-server is required with ${identity ? "--registry-identity" : "--registry-username and --registry-password"}`,
+      );
+    return { system: false };
+  }
+  if (identity) {
+    if (username || password)
+      fail("Usage error: use --registry-identity or --registry-username with --registry-password, not both");
+    if (!/\.azurecr\.io$/i.test(server))
+      fail(
+        `Invalid value "${server}" for --registry-server: --registry-identity works with Azure Container Registry servers only (<name>.azurecr.io)`,
+      );
+    const system = identity.toLowerCase() === "system";
+    return { entry: { server, identity: system ? "system" : identity }, system, user: system ? undefined : identity };
+  }
+  if (!username !== !password) fail("Usage error: --registry-username and --registry-password go together");
+  if (!username || !password) return { entry: { server }, system: false };
+  // az keeps the password as a secret named after the server and the user
+  const name = `${server}-${username}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "")
+    .slice(0, 253);
+  return { entry: { server, username, passwordSecretRef: name }, secret: { name, value: password }, system: false };
+}
+
+function identityFlags(f: Pick<JobFlags, "miSystemAssigned" | "miUserAssigned">): Record<string, unknown> | undefined {
   const user = f.miUserAssigned ?? [];
   if (!f.miSystemAssigned && !user.length) return undefined;
   const type =

@@ -1,7 +1,7 @@
 // `eventjobs containerapp job ...`: az's job commands against the running server's control API.
 import { Option, type Command } from "commander";
 import { warnCloudNames } from "./hosts-file.js";
-import { ApiClient, addDataDirOption, readNdjson } from "./client.js";
+import { ApiClient, addDataDirOption } from "./client.js";
 import {
   checkJobName,
   cpuFlag,
@@ -14,7 +14,10 @@ import {
   startTemplate,
   type JobFlags,
 } from "./job-flags.js";
-import { addOutputOption, checkFormat, print, type Column } from "./output.js";
+import { explain } from "./job-explain.js";
+import { registerJobIdentity } from "./job-identity.js";
+import { showLogs, type LogsOptions } from "./job-logs.js";
+import { addOutputOption, addQueryOption, checkFormat, print, type Column } from "./output.js";
 import { fail } from "./util.js";
 
 type Obj = Record<string, any>;
@@ -83,10 +86,13 @@ export function registerJob(program: Command): void {
     .option("--tags <pairs...>", "KEY=VALUE tags")
     .option("--yaml <file>", "the Container Apps job body in YAML; other flags are ignored")
     .option("--workload-profile-name, -w <name>", "accepted for az compatibility")
-    .option("--registry-server <server>", "accepted for az compatibility (local images need no registry)")
-    .option("--registry-username <name>", "accepted for az compatibility")
-    .option("--registry-password <password>", "accepted for az compatibility")
-    .option("--registry-identity <identity>", "accepted for az compatibility")
+    .option("--registry-server <server>", "the registry, recorded in configuration.registries (local images need none)")
+    .option("--registry-username <name>", "recorded with the registry (the password becomes a secret)")
+    .option("--registry-password <password>", "kept as a secret, as az keeps it")
+    .option(
+      "--registry-identity <identity>",
+      "identity resource id or system: recorded, and given to the job as az does",
+    )
     .addHelpText(
       "after",
       `
@@ -216,26 +222,17 @@ Examples:
       ]);
     });
 
-  addDataDirOption(azureFlags(nameOption(job.command("explain"))))
+  addQueryOption(addDataDirOption(azureFlags(nameOption(job.command("explain")))))
     .option("-o, --output <format>", "output format: table, json, yaml, tsv, none", "table")
-    .description("Why executions did or did not start: the scaler's recent decisions with every input (eventjobs)")
+    .description(
+      "Why executions did or did not start: the scaler's recent decisions with every input; when a Schedule job runs next (eventjobs)",
+    )
     .option("--all", "every recorded decision, not just the last 10")
-    .addHelpText("after", "\nExamples:\n  eventjobs containerapp job explain -n job-python -o table\n")
-    .action(async (o: Obj) => {
-      const all = (await new ApiClient(o.dataDir).request("GET", `/jobs/${o.name}/decisions`)).value as Obj[];
-      print(o.all ? all : all.slice(-10), o.output, [
-        { header: "Time", get: (d) => d.time },
-        { header: "Cause", get: (d) => d.cause },
-        {
-          header: "Queue",
-          get: (d) => d.rules.map((r: Obj) => `${r.name}=${r.error ? "error" : r.queueLength}`).join(" "),
-        },
-        { header: "Running", get: (d) => d.running },
-        { header: "Max", get: (d) => d.maxExecutions },
-        { header: "Started", get: (d) => d.started },
-        { header: "Decision", get: (d) => d.summary },
-      ]);
-    });
+    .addHelpText(
+      "after",
+      "\nExamples:\n  eventjobs containerapp job explain -n job-python -o table\n  eventjobs containerapp job explain -n nightly-report\n",
+    )
+    .action((o: Obj) => explain(o.dataDir, o.name, o.output, o));
 
   const execution = job.command("execution").description("Executions of a job");
   common(nameOption(execution.command("list")))
@@ -264,13 +261,19 @@ Examples:
     );
 
   registerLogs(job);
+  registerJobIdentity(job, common);
 }
 
 function registerLogs(job: Command): void {
   const logs = job.command("logs").description("Console and system logs of a job's executions");
   addDataDirOption(azureFlags(nameOption(logs.command("show"))))
-    .description("Show an execution's console logs (the latest execution by default); --follow streams them")
-    .option("--execution <name>", "the execution (default: the latest)")
+    .description(
+      "Show an execution's console logs (the latest execution by default); --follow streams the job's, every execution's as it starts",
+    )
+    .option(
+      "--execution <name>",
+      "the execution (default: the latest; with --follow, every execution); with --follow, exit when it ends",
+    )
     .option("--replica <name>", "one replica only")
     .option("--container <name>", "one container only")
     .option("--type <type>", "console or system", "console")
@@ -279,57 +282,9 @@ function registerLogs(job: Command): void {
     .option("--format <format>", "json or text", "json")
     .addHelpText(
       "after",
-      "\nExamples:\n  eventjobs containerapp job logs show -n job-python --format text\n  eventjobs containerapp job logs show -n job-python --follow\n  eventjobs containerapp job logs show -n job-python --type system --tail 100\n",
+      "\nExamples:\n  eventjobs containerapp job logs show -n job-python --format text\n  eventjobs containerapp job logs show -n job-python --follow --format text\n  eventjobs containerapp job logs show -n job-python --follow --execution job-python-abc1234\n  eventjobs containerapp job logs show -n job-python --type system --tail 100\n",
     )
-    .action(async (o: Obj) => {
-      const tail = Number(o.tail);
-      if (!Number.isInteger(tail) || tail < 0 || tail > 300)
-        fail(`Invalid value "${o.tail}" for --tail: expected an integer from 0 to 300`);
-      if (o.format !== "json" && o.format !== "text")
-        fail(`Invalid value "${o.format}" for --format: expected json or text`);
-      if (o.type !== "console" && o.type !== "system")
-        fail(`Invalid value "${o.type}" for --type: expected console or system`);
-      const api = new ApiClient(o.dataDir);
-      let execution = o.execution as string | undefined;
-      if (!execution && o.type === "console") {
-        const list = (await api.request("GET", `/jobs/${o.name}/executions`)).value as Obj[];
-        if (!list.length) fail(`job ${o.name} has no executions yet`);
-        execution = list[0].name;
-      }
-      const params = new URLSearchParams({ kind: o.type, tail: String(tail) });
-      if (execution) params.set("execution", execution);
-      if (o.replica) params.set("replica", o.replica);
-      const show = (e: Obj) => {
-        if (o.container && e.container !== o.container) return;
-        if (o.format === "text")
-          console.log(`${new Date(e.time).toISOString()} ${e.stream ?? ""} ${e.replica ?? e.reason ?? ""}: ${e.text}`);
-        else
-          console.log(
-            JSON.stringify({
-              TimeStamp: new Date(e.time).toISOString(),
-              Log: e.text,
-              Stream: e.stream,
-              ...(e.reason ? { Reason: e.reason } : {}),
-              ContainerGroupName: e.replica,
-              ContainerName: e.container,
-              ContainerJobName: e.job,
-              ExecutionName: e.execution,
-            }),
-          );
-      };
-      if (!o.follow) {
-        for (const e of (await api.request("GET", `/jobs/${o.name}/logs?${params}`)).value) show(e);
-        return;
-      }
-      params.set("follow", "true");
-      const res = await api.fetch("GET", `/jobs/${o.name}/logs?${params}`);
-      if (!res.ok || !res.body)
-        fail(((await res.json().catch(() => ({}))) as Obj).error?.message ?? `HTTP ${res.status}`);
-      // the stream only ends when the server goes away: say so and exit 1, as kubectl logs -f does when it loses the
-      // server
-      await readNdjson(res, show);
-      fail(`the eventjobs server on ${o.dataDir} stopped; no more logs to follow`);
-    });
+    .action((o: LogsOptions) => showLogs(o));
 }
 
 /**

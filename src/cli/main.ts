@@ -6,7 +6,9 @@ import { registerCa } from "./ca.js";
 import { registerExec } from "./exec.js";
 import { registerExport } from "./export.js";
 import { registerDemo } from "./demo.js";
+import { registerGroup } from "./group.js";
 import { registerJob } from "./job.js";
+import { registerLifecycle } from "./lifecycle.js";
 import { registerProject } from "./project.js";
 import { registerHosts } from "./hosts.js";
 import { registerIdentity } from "./identity.js";
@@ -16,12 +18,18 @@ import { registerRole } from "./role.js";
 import { registerServiceBus } from "./servicebus.js";
 import { registerTerraform } from "./terraform.js";
 import { registerUp } from "./up.js";
+import { useQuery } from "./output.js";
 import { exitOnError } from "./util.js";
+import { registerVersion, versionText } from "./version.js";
 
 const program = new Command("eventjobs")
   .description("Azure Service Bus, KEDA and Container Apps Jobs on one machine")
-  .showHelpAfterError("(run with --help for usage and examples)");
+  .showHelpAfterError("(run with --help for usage and examples)")
+  .version(versionText(), "--version", "print the eventjobs version and the azure-cli version its commands follow")
+  // every command that prints through output.ts applies its --query (az's JMESPath)
+  .hook("preAction", (_program, command) => useQuery(command.opts().query));
 registerUp(program);
+registerLifecycle(program);
 registerJob(program);
 registerDemo(program);
 registerAcr(program);
@@ -31,10 +39,12 @@ registerExport(program);
 registerProject(program);
 registerServiceBus(program);
 registerIdentity(program);
+registerGroup(program);
 registerRole(program);
 registerLogin(program);
 registerHosts(program);
 registerTerraform(program);
+registerVersion(program);
 registerMonitor(program);
 
 program.parseAsync(process.argv).catch(exitOnError);

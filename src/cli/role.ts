@@ -16,6 +16,10 @@ function common(cmd: Command): Command {
   return addOutputOption(addDataDirOption(cmd)).option("--subscription <id>", "accepted for az compatibility");
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** az's --assignee-principal-type choices. */
+const PRINCIPAL_TYPES = ["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"];
+
 const SCOPE_HELP =
   "<namespace>[/queues/<queue>], or the ARM id /subscriptions/<any>/resourceGroups/<any>/providers/Microsoft.ServiceBus/namespaces/<namespace>[/queues/<queue>]";
 
@@ -34,32 +38,42 @@ export function registerRole(program: Command): void {
     .description("Role assignments: Azure Service Bus Data Owner, Sender, Receiver");
   common(assignment.command("create"))
     .description("Assign a Service Bus data role to an identity on a namespace or entity")
-    .requiredOption(
-      "--assignee <id>",
-      "identity name, client id or principal id (a job name: its system-assigned identity)",
-    )
+    .option("--assignee <id>", "identity name, client id or principal id (a job name: its system-assigned identity)")
     .requiredOption(
       "--role <role>",
       '"Azure Service Bus Data Owner", "Azure Service Bus Data Sender" or "Azure Service Bus Data Receiver" (or its definition id)',
     )
     .requiredOption("--scope <scope>", SCOPE_HELP)
     .option("--assignee-object-id <id>", "the principal id (az's alternative to --assignee)")
-    .option("--assignee-principal-type <type>", "accepted for az compatibility")
+    .option(
+      "--assignee-principal-type <type>",
+      "with --assignee-object-id: User, Group, ServicePrincipal, ForeignGroup or Device (checked against the principal)",
+    )
+    .option("--description <text>", "accepted for az compatibility")
     .addHelpText(
       "after",
-      '\nExamples:\n  eventjobs role assignment create --assignee identity-aca --role "Azure Service Bus Data Receiver" --scope servicebus-ns-job/queues/queue-messages\n  eventjobs role assignment create --assignee $CLIENT_ID --role "Azure Service Bus Data Sender" \\\n    --scope /subscriptions/x/resourceGroups/rg/providers/Microsoft.ServiceBus/namespaces/servicebus-ns-job/queues/queue-messages\n',
+      '\nExamples:\n  eventjobs role assignment create --assignee identity-aca --role "Azure Service Bus Data Receiver" --scope servicebus-ns-job/queues/queue-messages\n  eventjobs role assignment create --assignee-object-id $PRINCIPAL_ID --assignee-principal-type ServicePrincipal \\\n    --role "Azure Service Bus Data Receiver" --scope $(eventjobs servicebus namespace show -g rg-lab -n servicebus-ns-job --query id -o tsv)\n  eventjobs role assignment create --assignee $CLIENT_ID --role "Azure Service Bus Data Sender" \\\n    --scope /subscriptions/x/resourceGroups/rg/providers/Microsoft.ServiceBus/namespaces/servicebus-ns-job/queues/queue-messages\n',
     )
     .action(async (o: Obj) => {
       checkFormat(o.output);
-      print(
-        await new ApiClient(o.dataDir).request("POST", "/roleAssignments", {
-          assignee: o.assigneeObjectId ?? o.assignee,
-          role: o.role,
-          scope: o.scope,
-        }),
-        o.output,
-        COLUMNS,
-      );
+      if ((o.assignee === undefined) === (o.assigneeObjectId === undefined))
+        fail("usage error: --assignee STRING | --assignee-object-id GUID");
+      if (o.assigneeObjectId !== undefined && !GUID.test(o.assigneeObjectId))
+        fail(`--assignee-object-id "${o.assigneeObjectId}": expected an object (principal) id, a GUID`);
+      const type = o.assigneePrincipalType as string | undefined;
+      if (type !== undefined && o.assigneeObjectId === undefined)
+        fail("usage error: --assignee-principal-type goes with --assignee-object-id");
+      if (type !== undefined && !PRINCIPAL_TYPES.includes(type))
+        fail(
+          `argument --assignee-principal-type: invalid choice: '${type}' (choose from ${PRINCIPAL_TYPES.join(", ")})`,
+        );
+      const made = await new ApiClient(o.dataDir).request("POST", "/roleAssignments", {
+        assignee: o.assigneeObjectId ?? o.assignee,
+        role: o.role,
+        scope: o.scope,
+        ...(type ? { principalType: type } : {}),
+      });
+      print(made, o.output, COLUMNS);
     });
   common(assignment.command("list"))
     .description("List role assignments, optionally only an assignee's, a role's or a scope's")

@@ -153,7 +153,9 @@ export async function writeEntity(
   cols: Column[],
 ): Promise<void> {
   checkFormat(o.output);
-  const res = await new ApiClient(o.dataDir).fetch(method, path, { properties });
+  // -g: the namespace's group (a namespace declared in eventjobs.yaml is recorded in it)
+  const body = { properties, ...(o.resourceGroup ? { resourceGroup: o.resourceGroup } : {}) };
+  const res = await new ApiClient(o.dataDir).fetch(method, path, body);
   const data = (await res.json()) as Obj;
   if (!res.ok) fail(withFlagNames(data.error?.message ?? `HTTP ${res.status}`, flags));
   print(data, o.output, cols);

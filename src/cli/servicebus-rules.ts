@@ -105,13 +105,11 @@ export function registerAuthorizationRules(parent: Command, scope: Scope): void 
         `keys list ${where} -n app --tls -o yaml`,
       ),
     )
-    .option(
-      "--query <field>",
-      "print one field only (az's JMESPath, for a top-level field: primaryConnectionString, primaryKey, ...)",
-    )
-    .action(async (o: Obj) =>
-      output(await api(o).request("POST", `${rulesPath(scope, o, o.name)}/listKeys${o.tls ? "?tls=true" : ""}`), o),
-    );
+    .action(async (o: Obj) => {
+      checkFormat(o.output);
+      const keys = await api(o).request("POST", `${rulesPath(scope, o, o.name)}/listKeys${o.tls ? "?tls=true" : ""}`);
+      print(keys, o.output, KEY_COLUMNS);
+    });
   base(keys.command("renew"), true)
     .description(
       "Regenerate one of the rule's keys (or set it with --key-value): tokens signed with the old key are refused at once",
@@ -119,7 +117,6 @@ export function registerAuthorizationRules(parent: Command, scope: Scope): void 
     .requiredOption("--key <which>", "PrimaryKey or SecondaryKey")
     .option("--key-value <key>", "the new key (default: Base64 of 32 random bytes)")
     .option("--tls", "connection strings in the AMQPS form")
-    .option("--query <field>", "print one field only (primaryConnectionString, primaryKey, ...)")
     .addHelpText(
       "after",
       ex(
@@ -130,20 +127,9 @@ export function registerAuthorizationRules(parent: Command, scope: Scope): void 
     .action(async (o: Obj) => {
       if (o.key !== "PrimaryKey" && o.key !== "SecondaryKey")
         fail(`argument --key: invalid choice: '${o.key}' (choose from 'PrimaryKey', 'SecondaryKey')`);
+      checkFormat(o.output);
       const body = { keyType: o.key, ...(o.keyValue === undefined ? {} : { key: o.keyValue }) };
-      output(
-        await api(o).request("POST", `${rulesPath(scope, o, o.name)}/regenerateKeys${o.tls ? "?tls=true" : ""}`, body),
-        o,
-      );
+      const path = `${rulesPath(scope, o, o.name)}/regenerateKeys${o.tls ? "?tls=true" : ""}`;
+      print(await api(o).request("POST", path, body), o.output, KEY_COLUMNS);
     });
-}
-
-/** az's shape, or one field with --query (as `--query primaryConnectionString -o tsv` prints it). */
-function output(keys: Obj, o: Obj): void {
-  checkFormat(o.output);
-  if (o.query === undefined) return print(keys, o.output, KEY_COLUMNS);
-  if (!(o.query in keys)) fail(`--query "${o.query}": expected one of ${Object.keys(keys).join(", ")}`);
-  const v = keys[o.query];
-  if (o.output === "tsv" || o.output === "table") console.log(v ?? "");
-  else print(v, o.output, []);
 }

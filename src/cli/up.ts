@@ -1,4 +1,5 @@
-// `eventjobs up`: start the broker and listeners, print the ready line, shut down on SIGINT/SIGTERM.
+// `eventjobs up`: start the broker and listeners, print the ready block, then the activity feed (unless --quiet),
+// shut down on SIGINT/SIGTERM.
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { emptyConfig, loadConfigFile } from "../config/load.js";
@@ -6,8 +7,12 @@ import { lastAppliedConfig } from "../control/state.js";
 import { EMULATOR_ROOT_POLICY } from "../model/config.js";
 import { CaError } from "../identity/ca.js";
 import { Platform } from "../platform.js";
+import { watchActivity } from "../triggering/activity.js";
 import { DEFAULT_DATA_DIR } from "./client.js";
+import { READY_IPC_ENV, READY_MESSAGE, upDetached } from "./detach.js";
 import { warnCloudNames } from "./hosts-file.js";
+import { parseWait } from "./server-state.js";
+import { activityLine } from "./up-activity.js";
 import { fail, parsePort } from "./util.js";
 
 interface UpOptions {
@@ -20,6 +25,9 @@ interface UpOptions {
   httpsPort: string;
   inMemory?: boolean;
   allowedHost?: string[];
+  quiet?: boolean;
+  detach?: boolean;
+  readyTimeout: string;
 }
 
 export function registerUp(program: Command): void {
@@ -52,11 +60,21 @@ export function registerUp(program: Command): void {
       "a host name the control API, dashboard and identity endpoint answer to besides localhost, *.localhost, 127.0.0.0/8, [::1], --host and the namespaces' names; a leading dot allows its subdomains (repeatable)",
       (v: string, all: string[] = []) => [...all, v],
     )
+    .option(
+      "-q, --quiet",
+      "print the ready block and warnings only, not the activity feed (messages on watched queues, executions started and finished)",
+    )
+    .option(
+      "--detach",
+      "start in the background and return once ready (output in <data-dir>/server.log; stop with eventjobs down)",
+    )
+    .option("--ready-timeout <duration>", "with --detach: how long to wait for ready", "60s")
     .addHelpText(
       "after",
-      "\nExamples:\n  eventjobs up\n  eventjobs up --config examples/seed/eventjobs.yaml --amqp-port 0\n  eventjobs up --host 0.0.0.0 --allowed-host devbox.example.com\n",
+      "\nExamples:\n  eventjobs up\n  eventjobs up --quiet\n  eventjobs up --config examples/seed/eventjobs.yaml --amqp-port 0\n  eventjobs up --host 0.0.0.0 --allowed-host devbox.example.com\n  eventjobs up --detach --config eventjobs.yaml && npm test; eventjobs down\n",
     )
     .action(async (o: UpOptions) => {
+      if (o.detach) return upDetached(o, parseWait("--ready-timeout", o.readyTimeout));
       const file = o.config ?? (existsSync("eventjobs.yaml") ? "eventjobs.yaml" : undefined);
       // without a file, the project last applied to this data dir (so a restart keeps what apply made)
       const kept = file || o.inMemory ? undefined : lastAppliedConfig(o.dataDir);
@@ -96,16 +114,28 @@ export function registerUp(program: Command): void {
       console.log(`  amqps: amqps://${e.host}:${e.amqpsPort}`);
       console.log(`  http: http://${e.host}:${e.httpPort}`);
       console.log(`  https: https://${e.host}:${e.httpsPort}`);
+      console.log(`  dashboard: http://${e.host}:${e.httpPort}/`);
       console.log(`  ca: ${platform.ca.certPath}`);
       console.log(
         `  namespaces: ${[...platform.broker.namespaces.values()].map((n) => `${n.name} (${n.queueNames().length} queues)`).join(", ")}`,
       );
+      // from the ready block on: a client that saw it and sends at once has its message in the feed
+      const unwatch = o.quiet
+        ? undefined
+        : watchActivity(platform.broker, platform.jobs.engine, (a) => console.log(activityLine(a)));
       const jobs = (config.extra?.jobs ?? []) as Array<{ name?: unknown }>;
       await warnCloudNames(jobs.map((j) => ({ name: String(j?.name), body: j })));
+      // started by `up --detach`: the parent returns now (detach.ts)
+      if (process.env[READY_IPC_ENV] && process.connected) {
+        delete process.env[READY_IPC_ENV];
+        process.send!(READY_MESSAGE);
+        process.disconnect();
+      }
       let stopping = false;
       const stop = async () => {
         if (stopping) return;
         stopping = true;
+        unwatch?.();
         await platform.close();
         process.exit(0);
       };

@@ -361,12 +361,13 @@ export class ProjectService {
 
   /**
    * The namespaces served that `config` does not declare (kept by a failed delete, or never the project's), with
-   * their keys.
+   * their keys. One made by `namespace create` is not among them: the broker keeps it itself, and it stays deleted
+   * once `namespace delete` deleted it.
    */
   private retained(config?: ProjectConfig): ProjectState["retained"] {
     const declared = new Set((config?.namespaces ?? []).map((n) => n.name.toLowerCase()));
     return [...this.p.broker.namespaces.values()]
-      .filter((ns) => !declared.has(ns.name.toLowerCase()))
+      .filter((ns) => !declared.has(ns.name.toLowerCase()) && !this.p.broker.namespaceRecord(ns.name)?.made)
       .map((ns) => ({ name: ns.name, policies: ns.policies.map((x) => ({ ...x, rights: [...x.rights] })) }));
   }
 

@@ -6,8 +6,8 @@
 
 export const SENSITIVE = "(sensitive)";
 
-/** Names of fields and env vars that hold secrets; `secretRef` names a secret and is none. */
-const SECRET_NAME = /key$|secret(?!ref)|password|token|connectionstring/i;
+/** Names of fields and env vars that hold secrets; `secretRef` (and a registry's `passwordSecretRef`) names one. */
+const SECRET_NAME = /key$|secret(?!ref)|password(?!secretref)|token|connectionstring/i;
 /** Values that are secrets whatever holds them: SAS keys (connection strings, signatures) and JWTs. */
 const SECRET_VALUE = /SharedAccessKey=|SharedAccessSignature |^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$/i;
 

@@ -41,16 +41,16 @@ interface Ids {
 
 interface State {
   tenantId: string;
-  /** by lowercase name */
-  user: Record<string, Ids & { name: string }>;
+  /** by lowercase name; resourceGroup: the -g of `identity create` */
+  user: Record<string, Ids & { name: string; resourceGroup?: string }>;
   /** by job name */
   system: Record<string, Ids>;
   /** made by `eventjobs login`, kept across restarts */
   developer?: Developer;
 }
 
-export function userIdentityResourceId(name: string): string {
-  return `/subscriptions/${LOCAL_SUBSCRIPTION}/resourcegroups/${LOCAL_RESOURCE_GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+export function userIdentityResourceId(name: string, resourceGroup = LOCAL_RESOURCE_GROUP): string {
+  return `/subscriptions/${LOCAL_SUBSCRIPTION}/resourcegroups/${resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
 }
 
 export function jobResourceId(job: string): string {
@@ -80,12 +80,13 @@ export class IdentityRegistry {
         clientId: d.clientId ?? kept?.clientId ?? randomUUID(),
         principalId: d.principalId ?? kept?.principalId ?? randomUUID(),
       };
-      this.state.user[d.name.toLowerCase()] = { name: d.name, ...ids };
+      const resourceGroup = kept?.resourceGroup;
+      this.state.user[d.name.toLowerCase()] = { name: d.name, ...ids, ...(resourceGroup ? { resourceGroup } : {}) };
       this.users.set(d.name.toLowerCase(), {
         kind: "user",
         name: d.name,
         ...ids,
-        resourceId: userIdentityResourceId(d.name),
+        resourceId: userIdentityResourceId(d.name, resourceGroup),
       });
     }
     this.save();
@@ -190,16 +191,22 @@ export class IdentityRegistry {
     return out;
   }
 
-  /** Adds or changes a user-assigned identity at run time (apply, `identity create`); ids not given are the
-   *  ones this name had before, else new. */
-  upsertUser(d: IdentityDecl): Identity {
+  /** Adds or changes a user-assigned identity at run time (apply, `identity create`); ids and resource group
+   *  not given are the ones this name had before, else new (and the local resource group). */
+  upsertUser(d: IdentityDecl & { resourceGroup?: string }): Identity {
     const kept = this.state.user[d.name.toLowerCase()];
     const ids: Ids = {
       clientId: d.clientId ?? kept?.clientId ?? randomUUID(),
       principalId: d.principalId ?? kept?.principalId ?? randomUUID(),
     };
-    this.state.user[d.name.toLowerCase()] = { name: d.name, ...ids };
-    const identity: Identity = { kind: "user", name: d.name, ...ids, resourceId: userIdentityResourceId(d.name) };
+    const resourceGroup = d.resourceGroup ?? kept?.resourceGroup;
+    this.state.user[d.name.toLowerCase()] = { name: d.name, ...ids, ...(resourceGroup ? { resourceGroup } : {}) };
+    const identity: Identity = {
+      kind: "user",
+      name: d.name,
+      ...ids,
+      resourceId: userIdentityResourceId(d.name, resourceGroup),
+    };
     this.users.set(d.name.toLowerCase(), identity);
     this.save();
     return identity;

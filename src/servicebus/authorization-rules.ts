@@ -77,6 +77,20 @@ export class AuthorizationRules {
     }
   }
 
+  /** Sets a namespace's own rules (a namespace made at run time, with its new keys) and keeps them. */
+  setNamespacePolicies(nsName: string, policies: SasPolicyConfig[]): void {
+    this.set(nsName, undefined, policies);
+  }
+
+  /** Drops what was kept for a namespace that was deleted, so a namespace made later under its name starts afresh. */
+  forget(nsName: string): void {
+    if (!this.dir) return;
+    const saved = this.read();
+    if (!(nsName.toLowerCase() in saved.namespaces)) return;
+    delete saved.namespaces[nsName.toLowerCase()];
+    writeFileAtomic(join(this.dir, RULES_FILE), JSON.stringify(saved, null, 2) + "\n");
+  }
+
   /** The namespace's name as declared (names are case-insensitive). */
   namespaceName(nsName: string): string {
     return this.broker.namespace(nsName)?.name ?? nsName;

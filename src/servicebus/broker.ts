@@ -23,6 +23,33 @@ export interface RuntimeQueueDefinition {
   updatedAt: number;
 }
 
+/**
+ * What the store keeps for a namespace made at run time (`servicebus namespace create`), under the namespace's
+ * lowercase name: its ARM fields. Its keys are kept with the other rules changed at run time
+ * (authorization-rules.ts), in a file only its owner reads.
+ */
+export interface RuntimeNamespaceDefinition {
+  kind: "namespace";
+  name: string;
+  /** made by `namespace create` (its keys are kept by AuthorizationRules); false: only its group was recorded */
+  made: boolean;
+  resourceGroup: string;
+  location: string;
+  sku: string;
+  tags?: Record<string, string>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function parseNamespaceDefinition(json: string): RuntimeNamespaceDefinition | undefined {
+  try {
+    const d = JSON.parse(json) as RuntimeNamespaceDefinition;
+    return d?.kind === "namespace" && typeof d.name === "string" ? d : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function parseRuntimeDefinition(json: string): RuntimeQueueDefinition | undefined {
   try {
     const d = JSON.parse(json) as RuntimeQueueDefinition;
@@ -34,6 +61,8 @@ export function parseRuntimeDefinition(json: string): RuntimeQueueDefinition | u
 
 export class Broker extends EventEmitter {
   readonly namespaces = new Map<string, Namespace>();
+  /** ARM fields of namespaces made or recorded at run time, by lowercase name */
+  private readonly records = new Map<string, RuntimeNamespaceDefinition>();
   /** changed only by setDefaultNamespace (apply) */
   defaultNamespace: string;
 
@@ -43,6 +72,10 @@ export class Broker extends EventEmitter {
   ) {
     super();
     const records = store.listEntities();
+    for (const rec of records) {
+      const def = parseNamespaceDefinition(rec.definition);
+      if (def) this.records.set(def.name.toLowerCase(), def);
+    }
     for (const ns of config.namespaces) this.serve(ns, records);
     this.defaultNamespace = (config.defaultNamespace ?? config.namespaces[0]?.name ?? DEFAULT_NAMESPACE).toLowerCase();
     if (!this.namespaces.has(this.defaultNamespace))
@@ -56,6 +89,10 @@ export class Broker extends EventEmitter {
       )
         this.serve({ name, queues: [], policies: [] }, records);
     }
+    // a namespace made at run time is served even while it is empty
+    for (const def of this.records.values())
+      if (!this.namespaces.has(def.name.toLowerCase()))
+        this.serve({ name: def.name, queues: [], policies: [] }, records);
   }
 
   /**
@@ -115,7 +152,25 @@ export class Broker extends EventEmitter {
     for (const t of n.topics.topicNames()) await n.topics.deleteTopic(t);
     n.close();
     this.namespaces.delete(name.toLowerCase());
+    if (this.records.delete(name.toLowerCase())) await this.store.deleteEntity(name.toLowerCase());
     return true;
+  }
+
+  /** The ARM fields recorded for a namespace (made or recorded at run time), if any. */
+  namespaceRecord(name: string): RuntimeNamespaceDefinition | undefined {
+    return this.records.get(name.toLowerCase());
+  }
+
+  /**
+   * Serves a namespace made at run time (or records the ARM fields of one already served) and keeps the record,
+   * so it is served again after a restart even with no entities in it.
+   */
+  async defineNamespace(def: RuntimeNamespaceDefinition, policies: NamespaceConfig["policies"]): Promise<Namespace> {
+    const ns = this.namespace(def.name) ?? this.addNamespace({ name: def.name, queues: [], policies });
+    const record = { ...def, name: ns.name };
+    this.records.set(ns.name.toLowerCase(), record);
+    await this.store.saveEntity({ path: ns.name.toLowerCase(), definition: JSON.stringify(record) });
+    return ns;
   }
 
   /**

@@ -11,17 +11,26 @@ export type TriggerFactory = (rule: string, meta: ServiceBusMetadata) => Trigger
 
 /** The count sources of the job's scale rules; throws JobDefinitionError with KEDA's metadata messages. */
 export function scaleRuleTriggers(job: JobSpec, factory: TriggerFactory): TriggerSource[] {
+  return eachScaleRule(job, factory);
+}
+
+/** Each scale rule's name and parsed metadata (the activity feed's matching); throws as scaleRuleTriggers does. */
+export function scaleRuleMetadata(job: JobSpec): Array<{ rule: string; meta: ServiceBusMetadata }> {
+  return eachScaleRule(job, (rule, meta) => ({ rule, meta }));
+}
+
+function eachScaleRule<T>(job: JobSpec, make: (rule: string, meta: ServiceBusMetadata) => T): T[] {
   const issues: JobIssue[] = [];
   const env: Record<string, string> = {};
   for (const e of job.template.containers[0]?.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
-  const out: TriggerSource[] = [];
+  const out: T[] = [];
   job.scale?.rules.forEach((rule, i) => {
     const authParams: Record<string, string> = {};
     for (const a of rule.auth ?? [])
       authParams[a.triggerParameter] = job.secrets.find((s) => s.name === a.secretRef)?.value ?? "";
     try {
       const meta = parseServiceBusMetadata(rule.metadata, { authParams, resolvedEnv: env, triggerIndex: i });
-      out.push(factory(rule.name, meta));
+      out.push(make(rule.name, meta));
     } catch (e) {
       const message = e instanceof ServiceBusMetadataError ? e.message : String((e as Error).message ?? e);
       issues.push({

@@ -51,7 +51,11 @@ describe("identity and role assignment CLI", () => {
       "type",
     ]);
     assert.equal(id.type, "Microsoft.ManagedIdentity/userAssignedIdentities");
-    assert.match(id.id, /\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/identity-aca$/);
+    assert.match(
+      id.id,
+      /\/resourcegroups\/rg-lab\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/identity-aca$/,
+    );
+    assert.equal(id.resourceGroup, "rg-lab", "-g is recorded in the identity's id");
     assert.match(id.clientId, GUID);
     assert.deepEqual(id.tags, { team: "billing" });
     assert.equal(broker.platform.identity.registry.user("identity-aca")?.clientId, id.clientId);
@@ -72,7 +76,7 @@ describe("identity and role assignment CLI", () => {
     ]);
     assert.equal(JSON.parse(show.stdout).principalId, id.principalId);
     assert.match(table.stdout, /^Name\s+ClientId\s+PrincipalId\s+ResourceGroup\n/);
-    assert.match(table.stdout, new RegExp(`\\nidentity-aca\\s+${id.clientId}\\s+${id.principalId}\\s+eventjobs\\n`));
+    assert.match(table.stdout, new RegExp(`\\nidentity-aca\\s+${id.clientId}\\s+${id.principalId}\\s+rg-lab\\n`));
     assert.match(fixed.stdout, /^worker-id\t6f1c2f7e-1111-4c4c-9d9d-000000000001\t[0-9a-f-]{36}\teventjobs\n$/);
 
     const again = await run(["identity", "create", "-n", "identity-aca"]);

@@ -28,7 +28,8 @@ describe("servicebus CLI", () => {
     const q = JSON.parse(r.stdout);
     assert.equal(
       q.id,
-      `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/eventjobs/providers/Microsoft.ServiceBus/namespaces/${NS}/queues/queue-messages`,
+      `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-lab/providers/Microsoft.ServiceBus/namespaces/${NS}/queues/queue-messages`,
+      "-g is recorded: the namespace declared in no group is now in rg-lab",
     );
     assert.equal(q.type, "Microsoft.ServiceBus/namespaces/queues");
     assert.deepEqual(
