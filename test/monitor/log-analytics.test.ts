@@ -168,6 +168,9 @@ describe("monitor log-analytics query", () => {
     const counted = await cli(b.dataDir, [...args.slice(0, -1), `${CL} | summarize n = count(), a = avg(1.0)`]);
     assert.deepEqual(JSON.parse(counted.stdout), [{ TableName: "PrimaryResult", n: "13", a: "1.0" }]);
 
+    const received = await cli(b.dataDir, [...args, "--query", "[?starts_with(Log_s, 'Received')].Log_s", "-o", "tsv"]);
+    assert.equal(received.stdout, `Received: ${body}\n`, received.stderr);
+
     const table = await cli(b.dataDir, [...args, "-o", "table"]);
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.trimEnd().split("\n");
