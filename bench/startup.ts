@@ -1,8 +1,8 @@
 // npm run bench:startup [-- --runs 10 --no-write]
 // Time to ready (targets in bench/README.md), the median of --runs starts each:
 //   1. startServiceBus() in this process, empty, in memory (what each test pays after its file's first start);
-//   2. the first startServiceBus() of a fresh Node process (what each test file pays: it also issues the TLS
-//      certificate), with the module import time beside it;
+//   2. the first startServiceBus() of a fresh Node process (what each test file pays), with the module import time
+//      beside it; the first of these runs issues the server certificate that the later ones find in the CA dir;
 //   3. startServiceBus() with a project: a namespace, a queue, an identity with a role, an Event job (the full
 //      platform, jobs engine and scale loop included);
 //   4. `eventjobs up --detach --in-memory` as a process, from spawn to its exit 0 (node start, CLI, the background
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
 
   rows.push({ label: "`startServiceBus()` in process, empty, in memory", values: broker, target: TARGET.broker });
   rows.push({
-    label: "first `startServiceBus()` of a fresh process (issues the TLS certificate)",
+    label: "first `startServiceBus()` of a fresh process",
     values: first.map((f) => f.startMs),
   });
   rows.push({ label: "… importing `eventjobs/testing` before it", values: first.map((f) => f.importMs) });

@@ -1,8 +1,8 @@
-// The Log Analytics box under an execution's logs: a KQL query against the server's workspace through
-// POST /api/v1/monitor/log-analytics/query {workspace, query, timespan}, the rows as a table. Nothing is
-// sent until Run is pressed.
+// The Log Analytics box under an execution's logs: a KQL query against one of the server's workspaces
+// (GET /api/v1/monitor/log-analytics/workspaces) through POST /api/v1/monitor/log-analytics/query
+// {workspace, query, timespan}, the rows as a table (docs/logs.md). Nothing is sent until Run is pressed.
 import { useId, useState } from "preact/hooks";
-import { api } from "./api";
+import { api, useLoad } from "./api";
 import { ErrorNote, Section, Table } from "./components";
 
 interface Result {
@@ -37,8 +37,13 @@ const cell = (v: unknown) =>
 
 export function LogAnalytics({ job, execution }: { job: string; execution: string }) {
   const id = useId();
-  // the server's own workspace; a Terraform lab may add others (docs/dashboard.md)
-  const [workspace, setWorkspace] = useState("workspace-eventjobs");
+  // the server's own workspace comes first; a Terraform lab's workspaces follow (docs/logs.md)
+  const workspaces = useLoad<Array<{ name: string }>>(
+    async () => (await api("/monitor/log-analytics/workspaces")).value,
+    "workspaces",
+  );
+  const [chosen, setWorkspace] = useState<string>();
+  const workspace = chosen ?? workspaces.data?.[0]?.name ?? "";
   const [timespan, setTimespan] = useState("P1D");
   const [query, setQuery] = useState(
     `ContainerAppConsoleLogs_CL\n| where ContainerJobName_s == '${job}' and ContainerGroupName_s startswith '${execution}'\n| project TimeGenerated, Log_s\n| order by TimeGenerated asc`,
@@ -68,7 +73,13 @@ export function LogAnalytics({ job, execution }: { job: string; execution: strin
         <div class="fields">
           <div>
             <label for={`${id}-ws`}>Workspace</label>
-            <input id={`${id}-ws`} value={workspace} onInput={(e) => setWorkspace(e.currentTarget.value)} />
+            <select id={`${id}-ws`} value={workspace} onChange={(e) => setWorkspace(e.currentTarget.value)}>
+              {(workspaces.data ?? []).map((w) => (
+                <option key={w.name} value={w.name}>
+                  {w.name}
+                </option>
+              ))}
+            </select>
           </div>
           <div>
             <label for={`${id}-ts`}>Time range</label>
@@ -89,24 +100,26 @@ export function LogAnalytics({ job, execution }: { job: string; execution: strin
           onInput={(e) => setQuery(e.currentTarget.value)}
         />
         <div class="actions">
-          <button type="submit" disabled={busy}>
+          <button type="submit" disabled={busy || !workspace}>
             {busy ? "Running…" : "Run query"}
           </button>
         </div>
       </form>
-      <ErrorNote message={error} />
+      <ErrorNote message={error ?? workspaces.error} />
       {result && (
-        <Table label="Query results" head={result.columns} empty="No rows">
-          {result.rows.map((row, i) => (
-            <tr key={i}>
-              {row.map((v, j) => (
-                <td key={j} class={j === 0 ? "mono small" : ""}>
-                  {cell(v)}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </Table>
+        <div class="la-results">
+          <Table label="Query results" head={result.columns} empty="No rows">
+            {result.rows.map((row, i) => (
+              <tr key={i}>
+                {row.map((v, j) => (
+                  <td key={j} class={j === 0 ? "mono small" : ""}>
+                    {cell(v)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </Table>
+        </div>
       )}
     </Section>
   );
