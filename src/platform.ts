@@ -262,7 +262,7 @@ export class Platform {
       const stopping = running.stopping.signal;
       registerV1(
         router,
-        { host, project, broker, rules, identity, jobs, connectionString, serverCertificate, stopping },
+        { host, project, broker, rules, identity, jobs, endpoints, connectionString, serverCertificate, stopping },
         dataDir,
         persist,
       );

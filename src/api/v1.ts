@@ -3,6 +3,7 @@
 // One call from the platform registers them all with the same token check.
 import { join } from "node:path";
 import type { ProjectService } from "../control/project-service.js";
+import type { Endpoints } from "../addresses.js";
 import type { Router } from "../http/router.js";
 import type { IdentityService } from "../identity/service.js";
 import type { AuthorizationRules } from "../servicebus/authorization-rules.js";
@@ -19,6 +20,7 @@ import { namespaceGroup, registerServiceBusApi } from "./servicebus.js";
 import { registerNamespacesApi } from "./servicebus-namespaces.js";
 import { registerServiceBusTools } from "./servicebus-tools.js";
 import { registerTopicsApi } from "./servicebus-topics.js";
+import { registerStatusApi } from "./status.js";
 
 /** What these modules use of the running platform (platform.ts passes it; declared here so api/ does not import it). */
 export interface V1Parts {
@@ -29,6 +31,7 @@ export interface V1Parts {
   rules: AuthorizationRules;
   identity: IdentityService;
   jobs: Jobs;
+  endpoints: Endpoints;
   connectionString(namespace: string, o: ConnectionStringOptions): string;
   /** issues the TLS certificate again when the served namespaces change */
   serverCertificate(): unknown;
@@ -65,4 +68,6 @@ export function registerV1(router: Router, p: V1Parts, dataDir: string, persist:
   });
   registerMonitorApi(route, { logs: () => p.jobs.logs, dataDir: persist ? dataDir : undefined });
   registerEventsApi(route, { broker: p.broker, jobs: p.jobs, stopping: p.stopping });
+  // last: it answers only once everything before it is in place (`eventjobs status`, `wait-ready`)
+  registerStatusApi(route, { broker: p.broker, jobs: p.jobs, endpoints: p.endpoints });
 }
