@@ -164,10 +164,12 @@ describe("the explorer's API", () => {
     const event = await seen;
     ac.abort();
     assert.equal(event.namespace, "sbemulatorns");
-    // DNS rebinding: a page on another name must not read the stream
+    // DNS rebinding: a page on another name must not read the stream, nor load the dashboard
     const port = broker.platform.endpoints.httpPort;
-    const foreign = await rawRequest({ port }, httpRequest("GET", "/api/v1/events", { Host: "rebound.example" }));
-    assert.equal(foreign.status, 403);
+    for (const path of ["/api/v1/events", "/", "/assets/app.js"]) {
+      const foreign = await rawRequest({ port }, httpRequest("GET", path, { Host: "rebound.example" }));
+      assert.equal(foreign.status, 403, path);
+    }
     const half = await fetch(`${base}/api/v1/events?job=x`);
     assert.equal(half.status, 400);
   });

@@ -187,6 +187,7 @@ describe("the dashboard in chromium", () => {
     };
     writeFileSync(join(ARTIFACTS, "metrics.json"), JSON.stringify(metrics, null, 2));
     t.diagnostic(`dashboard: ${JSON.stringify(metrics)}`);
+    await Promise.all([page.close(), jobPage.close()]);
   });
 
   it("explores a topic: send with a property, peek a subscription, its dead-letter queue, resubmit, purge", async (t) => {
@@ -255,6 +256,7 @@ describe("the dashboard in chromium", () => {
     await page.getByRole("status").getByText("Purged 1 message.").waitFor();
     await count("active").getByText("0", { exact: true }).waitFor();
     assert.deepEqual(recorder.errors, [], "no console errors");
+    await page.close();
   });
 
   it("starts a Manual job from its page and stops the execution", async (t) => {
@@ -274,6 +276,7 @@ describe("the dashboard in chromium", () => {
     await row.getByRole("button", { name: `Stop ${name}` }).click();
     await row.getByText("Stopped", { exact: true }).waitFor({ timeout: 30_000 });
     assert.deepEqual(recorder.errors, [], "no console errors");
+    await page.close();
   });
 
   it("serves the page and its assets with their types and a strict CSP; refuses a foreign Host", async (t: TestContext) => {

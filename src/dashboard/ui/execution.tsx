@@ -63,6 +63,7 @@ export function ExecutionPage({ job, name }: { job: string; name: string }) {
   const base = `/jobs/${enc(job)}/executions/${enc(name)}`;
   const exec = useLoad<Execution>(() => api(base), base);
   useLive("execution", (ev) => ev.job === job && ev.execution.name === name && exec.set(() => ev.execution));
+  useLive("resync", () => exec.reload());
   const lines = useExecutionLogs(job, name);
   const consoleLines = lines.filter((l) => l.kind === "console");
   const systemLines = lines.filter((l) => l.kind === "system");

@@ -69,6 +69,10 @@ export function ExplorerPage(props: Props) {
     async () => (props.kind === "topic" ? (await api(`${base}/subscriptions`)).value : []),
     `${key}/subs`,
   );
+  useLive("resync", () => {
+    entity.reload();
+    subs.reload();
+  });
   useLive("entity", (ev) => {
     if (!same(ev.namespace, props.ns) || ev.deleted) return;
     if (ev.kind === props.kind && same(ev.name, props.name) && same(ev.topic, props.topic))

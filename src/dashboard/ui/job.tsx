@@ -223,6 +223,10 @@ export function JobPage({ name }: { name: string }) {
   const reloadDecisions = useMemo(() => throttle(() => decisions.reload(), 1000), [decisions.reload]);
   useLive("execution", (ev) => ev.job === name && executions.set((old) => upsert(old, ev.execution)));
   useLive("job", (ev) => ev.name === name && reloadDecisions());
+  useLive("resync", () => {
+    executions.reload();
+    decisions.reload();
+  });
 
   const act = async (what: () => Promise<void>) => {
     setError(undefined);

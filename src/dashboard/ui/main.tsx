@@ -8,7 +8,8 @@ import { JobPage } from "./job";
 import { useConnected } from "./live";
 import { OverviewPage } from "./overview";
 import { href, useRoute, type Route } from "./routes";
-import "./style.css";
+import "./base.css";
+import "./controls.css";
 
 function Page({ route }: { route: Route }) {
   switch (route.page) {

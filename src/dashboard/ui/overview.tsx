@@ -105,6 +105,7 @@ export function OverviewPage() {
     if (next) o.set(() => next);
     else reload();
   });
+  useLive("resync", () => o.reload());
   useLive("execution", (ev) => {
     const known = o.data?.jobs.some((j) => j.name === ev.job);
     if (!known) return reload();
