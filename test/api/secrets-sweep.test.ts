@@ -14,6 +14,7 @@ import { parse } from "yaml";
 import { EXPORT_FORMATS } from "../../src/config/export/index.js";
 import { cli, ROOT } from "../helpers/cli.js";
 import { startServer, type ServerProcess } from "../helpers/server-process.js";
+import { CLI } from "../helpers/cli-entry.js";
 
 const NS = "sweep-ns";
 const Q = "sweep-q";
@@ -84,7 +85,7 @@ jobs:
 /** `eventjobs export` reads only the file: it takes no --data-dir. */
 function exportCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, "src/cli/main.ts"), ...args], {
+    const child = spawn(process.execPath, [...CLI, ...args], {
       cwd: ROOT,
     });
     let [stdout, stderr] = ["", ""];

@@ -140,7 +140,8 @@ describe("servicebus CLI", () => {
       "secondaryConnectionString",
     ]);
     assert.equal(keys.primaryConnectionString, broker.platform.connectionString(NS));
-    assert.match(list.stdout, /\nsbemulatorns\s+Active\s+true\s+1\n/);
+    assert.match(list.stdout, /^Name\s+ResourceGroup\s+Location\s+Status\s+Default\s+Queues\n/);
+    assert.match(list.stdout, /\nsbemulatorns\s+eventjobs\s+local\s+Active\s+true\s+1\n/);
   });
 
   it("message send, peek and receive (peeklock completes what it prints; receiveanddelete); the SDK sees the same messages", async () => {
