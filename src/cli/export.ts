@@ -45,9 +45,10 @@ export function registerExport(program: Command): void {
       "after",
       "\nFormats:\n" +
         "  aca-yaml   the body az containerapp job create --yaml takes, one document per job (also: containerapps)\n" +
-        "  az         a bash script of az commands (resource group, Service Bus with topics, identities, roles, jobs)\n" +
-        "  terraform  azurerm resources, with variables for the resource group, location and environment id\n" +
-        "  keda       Kubernetes Secret, TriggerAuthentication and ScaledJob manifests\n" +
+        "  az         a bash script of az commands (resource group, Service Bus with topics, registry and images, identities, roles, jobs)\n" +
+        "  terraform  azurerm ~> 4.0 resources (registry, image builds, AcrPull too), with variables for the resource group,\n" +
+        "             location, environment id and subscription\n" +
+        "  keda       Kubernetes Secret, TriggerAuthentication and ScaledJob manifests; workload identity's ServiceAccount\n" +
         "\nExamples:\n  eventjobs export --format az > deploy.sh\n  eventjobs export --format aca-yaml --job job-python -o job-python.yaml\n  eventjobs export --format terraform --from-server -o main.tf\n",
     )
     .action(async (o: ExportOptions) => {

@@ -146,7 +146,13 @@ export function importAcaJob(input: unknown, opts: ImportOptions = {}, local: Ob
   // registries are recorded (eventjobs.yaml keeps them for the exports); local images need none
   if (Array.isArray(conf.registries))
     configuration.registries = conf.registries.map((r) =>
-      isObj(r) ? { server: r.server, ...(r.identity !== undefined ? { identity: r.identity } : {}) } : r,
+      isObj(r)
+        ? Object.fromEntries(
+            ["server", "identity", "username", "passwordSecretRef"]
+              .filter((k) => r[k] !== undefined)
+              .map((k) => [k, r[k]]),
+          )
+        : r,
     );
   if (conf.identitySettings !== undefined) warn(`${P}.identitySettings`, "not used locally (dropped)");
 

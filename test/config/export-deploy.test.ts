@@ -141,6 +141,31 @@ describe("exports that deploy", () => {
     assert.deepEqual(scaled.spec.triggers[0].authenticationRef, { name: "job-python-workload-identity" });
   });
 
+  test("a registry with admin credentials: the user and the secret holding the password, never the password", () => {
+    const c = lab();
+    const job = (c.extra!.jobs as any[])[0];
+    job.properties.configuration.registries = [
+      { server: "myreg.azurecr.io", username: "myreg", passwordSecretRef: "myreg-password" },
+    ];
+    job.properties.configuration.secrets.push({ name: "myreg-password", value: "s3cret-registry-password" });
+    const az = exportProject(c, { format: "az" });
+    assert.match(
+      az,
+      / {2}--registry-server myreg\.azurecr\.io \\\n {2}--registry-username myreg \\\n {2}--registry-password "\$JOB_PYTHON_MYREG_PASSWORD"/,
+    );
+    const tf = exportProject(c, { format: "terraform" });
+    assert.match(
+      tf,
+      /registry \{\n\s+server\s+= azurerm_container_registry\.myreg\.login_server\n\s+username\s+= "myreg"\n\s+password_secret_name = "myreg-password"\n/,
+    );
+    const aca = parse(exportProject(c, { format: "aca-yaml" }));
+    assert.deepEqual(aca.properties.configuration.registries, [
+      { server: "myreg.azurecr.io", username: "myreg", passwordSecretRef: "myreg-password" },
+    ]);
+    for (const text of [az, tf, exportProject(c, { format: "keda" })])
+      assert.ok(!text.includes("s3cret-registry-password"));
+  });
+
   test("no format writes a secret", () => {
     for (const format of ["az", "terraform", "aca-yaml", "keda"] as const) {
       const text = exportProject(labPlus(), { format });

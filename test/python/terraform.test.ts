@@ -113,6 +113,7 @@ describe("the lab's Terraform folder with the Python processor", () => {
       assert.equal(done.status, "Succeeded", log);
       assert.match(log, /Received: "?hello from the python lab"?/);
       assert.match(log, /Message completed/);
+      assert.match(log, /SERVICEBUS_QUEUE_NAME: queue-messages/, "it prints the variables the job gave it");
       assert.deepEqual(await peekAll(client, "queue-messages"), []);
     } finally {
       await client.close();

@@ -12,6 +12,9 @@ MANAGED_IDENTITY_CLIENT_ID = os.environ["MANAGED_IDENTITY_CLIENT_ID"]
 
 
 async def main():
+    print(f"SERVICEBUS_FQDN: {SERVICEBUS_FQDN}", flush=True)
+    print(f"SERVICEBUS_QUEUE_NAME: {SERVICEBUS_QUEUE_NAME}", flush=True)
+    print(f"MANAGED_IDENTITY_CLIENT_ID: {MANAGED_IDENTITY_CLIENT_ID}", flush=True)
     # DefaultAzureCredential tries its credentials in turn until one gives a token. Inside the job that is the
     # managed identity (on AKS, workload identity); exclude_cli_credential=False keeps your own `az login`
     # account, which is useful when running the python code from your local machine. Nothing else.

@@ -72,6 +72,7 @@ function jobDocument(model: ExportModel, exported: ExportJob, notes: string[]): 
   if (secrets.length) configuration.secrets = secrets.map((s) => ({ name: s.name, value: ph.secret(job.name, s) }));
   const registries = jobRegistries(model, exported).map((r) => ({
     server: r.server,
+    ...(r.username && r.passwordSecretRef ? { username: r.username, passwordSecretRef: r.passwordSecretRef } : {}),
     ...(r.identity === "system"
       ? { identity: "system" }
       : r.identity

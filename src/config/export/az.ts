@@ -221,6 +221,9 @@ function jobCommands(model: ExportModel, job: JobSpec, raw: Record<string, unkno
   const registries = jobRegistries(model, { spec: job, raw });
   for (const r of registries) {
     flags.push(["--registry-server", r.server]);
+    const password = r.passwordSecretRef && secretSources(job).find((s) => s.name === r.passwordSecretRef);
+    if (r.username && password)
+      flags.push(["--registry-username", shq(r.username)], ["--registry-password", `"$${password.variable}"`]);
     if (r.identity)
       flags.push([
         "--registry-identity",

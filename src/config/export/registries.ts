@@ -13,6 +13,9 @@ export interface JobRegistry {
   acr?: string;
   /** a user-assigned identity of the project, "system", or undefined (no identity: the job cannot pull) */
   identity?: IdentityDef | "system";
+  /** admin credentials instead of an identity: the user and the job secret holding the password */
+  username?: string;
+  passwordSecretRef?: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -27,11 +30,16 @@ export function jobRegistries(model: ExportModel, job: ExportJob): JobRegistry[]
     return written.flatMap((r) => {
       if (typeof r.server !== "string") return [];
       const id = typeof r.identity === "string" ? r.identity : undefined;
+      const login =
+        typeof r.username === "string" && typeof r.passwordSecretRef === "string"
+          ? { username: r.username, passwordSecretRef: r.passwordSecretRef }
+          : {};
       return [
         {
           server: r.server,
           acr: acrOf(r.server),
           identity: id?.toLowerCase() === "system" ? "system" : id ? findIdentity(model, id) : undefined,
+          ...login,
         },
       ];
     });

@@ -304,7 +304,14 @@ function jobBlock(
       r.identity === "system"
         ? "System"
         : r.identity && expr(`azurerm_user_assigned_identity.${label(r.identity.name)}.id`);
-    body.push(["registry", [["server", server], ...(identity ? ([["identity", identity]] as Body) : [])]]);
+    const login: Body =
+      r.username && r.passwordSecretRef
+        ? [
+            ["username", r.username],
+            ["password_secret_name", r.passwordSecretRef],
+          ]
+        : [];
+    body.push(["registry", [["server", server], ...(identity ? ([["identity", identity]] as Body) : []), ...login]]);
     // the identity must be able to pull before the job is created
     const pull = r.acr && r.identity && r.identity !== "system" && pulls.get(`${r.acr}|${r.identity.name}`);
     if (pull) after.push(`azurerm_role_assignment.${pull}`);
