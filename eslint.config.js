@@ -4,7 +4,18 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "schema/", "docs/", "test/fixtures/", ".eventjobs/"] },
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      "schema/",
+      "docs/",
+      "test/fixtures/",
+      ".eventjobs/",
+      ".eventjobs-*/",
+      ".artifacts/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

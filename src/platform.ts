@@ -1,11 +1,12 @@
 // The one place that wires components from a loaded config, in one order, each given what it needs:
-// store → broker → rules → CA → identity → listeners → jobs → project service → control API.
+// store → broker → rules → CA → identity → listeners → jobs → project service → control API and dashboard.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { dirname, join } from "node:path";
 import { Addresses, type ConnectionOptions, type Endpoints } from "./addresses.js";
 import { registerControlApi } from "./api/control.js";
 import { registerV1 } from "./api/v1.js";
+import { registerDashboard } from "./dashboard/static.js";
 import type { ProjectConfig } from "./model/config.js";
 import type { RefLookup } from "./model/refs.js";
 import { buildImages, progressLines, ProjectService } from "./control/project-service.js";
@@ -258,12 +259,14 @@ export class Platform {
       // control API: jobs, then projects, Service Bus, identities
       registerControlApi(router, { jobs, dataDir, host, stopping: running.stopping.signal });
       const connectionString = (ns: string, o: ConnectionOptions) => addresses.connectionString(ns, o);
+      const stopping = running.stopping.signal;
       registerV1(
         router,
-        { host, project, broker, rules, identity, jobs, connectionString, serverCertificate },
+        { host, project, broker, rules, identity, jobs, endpoints, connectionString, serverCertificate, stopping },
         dataDir,
         persist,
       );
+      registerDashboard(router);
 
       return new Platform({
         broker,

@@ -123,12 +123,21 @@ export function registerControlApi(router: Router, o: ControlApiOptions): void {
     return e;
   };
 
-  // an execution's log follower ends with it (`job logs show --follow --execution` exits then); one engine listener
-  // serves them all
+  // an execution's log follower ends with it (`job logs show --follow --execution` exits then); one engine listener,
+  // added with the first such follower, serves them all
   const endWith = new Map<string, Set<() => void>>();
-  jobs.engine.on("executionFinished", (e: ExecutionRecord) => {
-    for (const end of endWith.get(e.name) ?? []) end();
-  });
+  let watchingEnds = false;
+  const endsWith = (execution: string): Set<() => void> => {
+    if (!watchingEnds) {
+      watchingEnds = true;
+      jobs.engine.on("executionFinished", (e: ExecutionRecord) => {
+        for (const end of endWith.get(e.name) ?? []) end();
+      });
+    }
+    let enders = endWith.get(execution);
+    if (!enders) endWith.set(execution, (enders = new Set()));
+    return enders;
+  };
 
   // secrets never leave as they are (control/secrets.ts): every job and execution is masked on the way out
   route("GET", "/jobs", () => ({
@@ -209,11 +218,8 @@ export function registerControlApi(router: Router, o: ControlApiOptions): void {
     const keepAlive = setInterval(() => res.write("\n"), 15_000);
     const end = () => res.end();
     o.stopping?.addEventListener("abort", end, { once: true });
-    const enders = followed ? (endWith.get(followed.name) ?? new Set<() => void>()) : undefined;
-    if (followed && enders) {
-      enders.add(end);
-      endWith.set(followed.name, enders);
-    }
+    const enders = followed && endsWith(followed.name);
+    enders?.add(end);
     res.on("close", () => {
       unfollow();
       clearInterval(keepAlive);

@@ -43,10 +43,21 @@ export function decodeStored(m: StoredMessage, withLock = false): Obj {
     deliveryCount: m.deliveryCount,
     state: STATES[m.state] ?? "Active",
     ...(m.expiresAt !== undefined ? { expiresAtUtc: new Date(m.expiresAt).toISOString() } : {}),
-    ...(ann["x-opt-dead-letter-reason"] ? { deadLetterReason: ann["x-opt-dead-letter-reason"] } : {}),
+    ...(m.scheduledAt !== undefined ? { scheduledEnqueueTimeUtc: new Date(m.scheduledAt).toISOString() } : {}),
+    // dead-lettering writes the reason as application properties, which the SDKs surface as these fields
+    ...deadLetterFields(ann, (msg.application_properties ?? {}) as Obj),
     ...(withLock && m.lockToken
       ? { lockToken: m.lockToken, lockedUntilUtc: new Date(m.lockedUntil!).toISOString() }
       : {}),
+  };
+}
+
+function deadLetterFields(ann: Obj, app: Obj): Obj {
+  const reason = ann["x-opt-dead-letter-reason"] ?? app.DeadLetterReason;
+  const description = ann["x-opt-dead-letter-description"] ?? app.DeadLetterErrorDescription;
+  return {
+    ...(reason !== undefined ? { deadLetterReason: String(reason) } : {}),
+    ...(description !== undefined ? { deadLetterErrorDescription: String(description) } : {}),
   };
 }
 

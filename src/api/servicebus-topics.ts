@@ -27,7 +27,7 @@ type Obj = Record<string, unknown>;
 
 const TOPIC_API_SPECS: PropSpec[] = [
   ...TOPIC_SPECS,
-  ...QUEUE_SPECS.filter((s) => s.key === "maxSizeInMegabytes" || s.key === "maxMessageSizeInKilobytes"),
+  ...QUEUE_SPECS.filter((s) => s.key === "maxMessageSizeInKilobytes"),
 ];
 const SUBSCRIPTION_API_SPECS: PropSpec[] = SUBSCRIPTION_SPECS;
 const TOPIC_DEFAULTS: TopicProperties = {

@@ -122,23 +122,7 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
       throw new ApiError(404, "ResourceNotFound", `The messaging entity '${ns.name}:Queue:${name}' was not found.`);
     return { ns, q };
   };
-  const resource = (ns: Namespace, name: string) => {
-    const q = ns.queue(name)!;
-    const c = q.counts();
-    return queueResource(
-      ns.name,
-      q.path.slice(ns.name.length + 1),
-      q.props,
-      {
-        active: c.active + c.deferred,
-        deadLetter: c.deadLetter,
-        scheduled: c.scheduled,
-        total: c.total,
-        sizeInBytes: c.sizeInBytes,
-      },
-      broker.namespaceRecord(ns.name)?.resourceGroup,
-    );
-  };
+  const resource = (ns: Namespace, name: string) => queueResourceOf(broker, ns, ns.queue(name)!);
   route("GET", "/servicebus/namespaces/:ns/queues", (req) => {
     const ns = nsOf(req.params.ns);
     return {
@@ -212,6 +196,24 @@ export function registerServiceBusApi(route: ApiRoute, o: ServiceBusApiOptions):
   );
 }
 
+/** A queue as ARM shows it, with its live counts (Service Bus counts deferred messages as active). */
+export function queueResourceOf(broker: Broker, ns: Namespace, q: QueueEntity) {
+  const c = q.counts();
+  return queueResource(
+    ns.name,
+    q.path.slice(ns.name.length + 1),
+    q.props,
+    {
+      active: c.active + c.deferred,
+      deadLetter: c.deadLetter,
+      scheduled: c.scheduled,
+      total: c.total,
+      sizeInBytes: c.sizeInBytes,
+    },
+    broker.namespaceRecord(ns.name)?.resourceGroup,
+  );
+}
+
 /** The message a send request describes; `sessionEntity` names an entity that requires sessions (else ""). */
 export function messageFromBody(b: Record<string, unknown>, sessionEntity: string) {
   if (typeof b.body !== "string")
@@ -223,6 +225,14 @@ export function messageFromBody(b: Record<string, unknown>, sessionEntity: strin
       `The ${sessionEntity} requires sessions: give the message a session id`,
     );
   const str = (k: string) => (typeof b[k] === "string" ? (b[k] as string) : undefined);
+  const at = b.scheduledEnqueueTimeUtc;
+  const scheduled = typeof at === "string" && /^\d{4}-\d\d-\d\dT/.test(at) ? Date.parse(at) : NaN;
+  if (at !== undefined && !Number.isFinite(scheduled))
+    throw new ApiError(
+      400,
+      "InvalidParameter",
+      `scheduledEnqueueTimeUtc: ${JSON.stringify(at)} — expected an ISO 8601 date-time (2026-01-31T12:00:00Z)`,
+    );
   return composeMessage({
     body: b.body,
     messageId: str("messageId"),
@@ -231,6 +241,7 @@ export function messageFromBody(b: Record<string, unknown>, sessionEntity: strin
     correlationId: str("correlationId"),
     sessionId: str("sessionId"),
     applicationProperties: b.applicationProperties as Record<string, string | number | boolean> | undefined,
+    scheduledEnqueueTime: at === undefined ? undefined : new Date(scheduled),
   });
 }
 
@@ -249,7 +260,9 @@ export async function receiveMessages(q: QueueEntity, b: Record<string, unknown>
       "InvalidParameter",
       `mode: ${JSON.stringify(b.mode)} — expected peekLock or receiveAndDelete`,
     );
-  if (q.props.requiresSession)
+  // deadLetter: from the entity's dead-letter queue, which never requires sessions
+  const entity = b.deadLetter === true ? q.deadLetter! : q;
+  if (entity.props.requiresSession && !entity.isDeadLetter)
     throw new ApiError(
       400,
       "InvalidParameter",
@@ -257,15 +270,16 @@ export async function receiveMessages(q: QueueEntity, b: Record<string, unknown>
     );
   const count = intParam(b.count === undefined ? null : String(b.count), 1, "count", 1, 1000);
   const waitMs = intParam(b.waitSeconds === undefined ? null : String(b.waitSeconds), 5, "waitSeconds", 0, 300) * 1000;
-  const messages = await receiveBatch(q, count, mode, waitMs);
+  const messages = await receiveBatch(entity, count, mode, waitMs);
   return { value: messages.map((m) => decodeStored(m, mode === "peekLock")) };
 }
 
 export async function completeMessages(q: QueueEntity, b: Record<string, unknown>) {
   const tokens = Array.isArray(b.lockTokens) ? b.lockTokens.map(String) : undefined;
   if (!tokens) throw new ApiError(400, "InvalidParameter", "lockTokens: expected a list of lock tokens");
+  const entity = b.deadLetter === true ? q.deadLetter! : q;
   const failed: string[] = [];
-  for (const t of tokens) await q.complete(t).catch(() => failed.push(t));
+  for (const t of tokens) await entity.complete(t).catch(() => failed.push(t));
   if (failed.length)
     throw new ApiError(
       410,

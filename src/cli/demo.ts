@@ -100,6 +100,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
   say(
     `  eventjobs ready: amqp://${e.host}:${e.amqpPort}, amqps://${e.host}:${e.amqpsPort}, http://${e.host}:${e.httpPort}`,
   );
+  say(`  dashboard: http://${e.host}:${e.httpPort}/ (the lab's portal pages: resources, explorer, job, logs)`);
 
   // 4. the job as the user sees it: its settings and env vars, secrets masked
   const job = platform.jobs.engine.job(JOB)!;

@@ -22,17 +22,30 @@ const DECISION_COLUMNS: Column[] = [
   { header: "Decision", get: (d) => d.summary },
 ];
 
-export async function explain(dataDir: string, name: string, output: string, all: boolean): Promise<void> {
+export async function explain(
+  dataDir: string,
+  name: string,
+  output: string,
+  o: { all?: boolean; query?: string } = {},
+): Promise<void> {
   checkFormat(output);
+  // a sentence in a terminal; the object for -o json|yaml|tsv and for --query
+  const sentences = output === "table" && o.query === undefined;
   const api = new ApiClient(dataDir);
   const job = await api.request("GET", `/jobs/${name}`);
   const triggerType = job.properties?.configuration?.triggerType;
   const paused = job.properties?.paused === true;
   if (triggerType === "Schedule")
-    return schedule(name, job.properties.configuration.scheduleTriggerConfig?.cronExpression, paused, output);
+    return schedule(
+      name,
+      job.properties.configuration.scheduleTriggerConfig?.cronExpression,
+      paused,
+      output,
+      sentences,
+    );
   if (triggerType === "Manual") {
     const explanation = `${name} is a Manual job: it starts only on \`eventjobs containerapp job start -n ${name}\`; no scaler or schedule starts it`;
-    if (output === "table") return void console.log(explanation);
+    if (sentences) return void console.log(explanation);
     return print({ name, triggerType, explanation }, output, [
       { header: "Name", get: (v) => v.name },
       { header: "TriggerType", get: (v) => v.triggerType },
@@ -40,13 +53,13 @@ export async function explain(dataDir: string, name: string, output: string, all
     ]);
   }
   const decisions = (await api.request("GET", `/jobs/${name}/decisions`)).value as Obj[];
-  print(all ? decisions : decisions.slice(-10), output, DECISION_COLUMNS);
+  print(o.all ? decisions : decisions.slice(-10), output, DECISION_COLUMNS);
 }
 
 /** ISO 8601 in UTC to the second (a schedule fires on whole minutes). */
 const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 
-function schedule(name: string, cronExpression: string, paused: boolean, output: string): void {
+function schedule(name: string, cronExpression: string, paused: boolean, output: string, sentences: boolean): void {
   const now = new Date();
   let next: Date;
   try {
@@ -64,7 +77,7 @@ function schedule(name: string, cronExpression: string, paused: boolean, output:
     nextRunIn: span(next.getTime() - now.getTime()),
     ...(paused ? { paused } : {}),
   };
-  if (output !== "table")
+  if (!sentences)
     return print(value, output, [
       { header: "Name", get: (v) => v.name },
       { header: "CronExpression", get: (v) => v.cronExpression },

@@ -232,7 +232,7 @@ Examples:
       "after",
       "\nExamples:\n  eventjobs containerapp job explain -n job-python -o table\n  eventjobs containerapp job explain -n nightly-report\n",
     )
-    .action((o: Obj) => explain(o.dataDir, o.name, o.output, !!o.all));
+    .action((o: Obj) => explain(o.dataDir, o.name, o.output, o));
 
   const execution = job.command("execution").description("Executions of a job");
   common(nameOption(execution.command("list")))

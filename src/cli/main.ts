@@ -8,6 +8,7 @@ import { registerExport } from "./export.js";
 import { registerDemo } from "./demo.js";
 import { registerGroup } from "./group.js";
 import { registerJob } from "./job.js";
+import { registerLifecycle } from "./lifecycle.js";
 import { registerProject } from "./project.js";
 import { registerHosts } from "./hosts.js";
 import { registerIdentity } from "./identity.js";
@@ -28,6 +29,7 @@ const program = new Command("eventjobs")
   // every command that prints through output.ts applies its --query (az's JMESPath)
   .hook("preAction", (_program, command) => useQuery(command.opts().query));
 registerUp(program);
+registerLifecycle(program);
 registerJob(program);
 registerDemo(program);
 registerAcr(program);

@@ -62,7 +62,7 @@ export function registerMonitor(program: Command): void {
       );
       const rows = azRows(res.tables);
       // az's table output of an empty list is empty
-      if (o.output === "table" && !rows.length) return;
+      if (o.output === "table" && !rows.length && o.query === undefined) return;
       const names = ["TableName", ...(res.tables[0]?.columns.map((c) => c.name) ?? [])];
       print(
         rows,

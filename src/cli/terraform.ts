@@ -8,11 +8,13 @@ import type { Command } from "commander";
 import { stringify } from "yaml";
 import type { Plan } from "../control/diff.js";
 import { loadModule, TerraformError, variableValues, type Module } from "../terraform/load.js";
+import { OFFLINE_CLIENT } from "../terraform/attributes.js";
 import { runCommand } from "../terraform/local-exec.js";
-import { formatTfPlan, masked, tfChanges, type TfChange } from "../terraform/plan.js";
+import { formatTfPlan, isSecretValue, masked, tfChanges, type TfChange } from "../terraform/plan.js";
 import { clearTfState, hashOf, readTfState, writeTfState, type TfState } from "../terraform/state.js";
 import { checkTypes, EMULATED, located, translate, type Translation } from "../terraform/translate.js";
-import { ApiClient, DEFAULT_DATA_DIR, readNdjson, serverInfo } from "./client.js";
+import { ApiClient, DEFAULT_DATA_DIR, readNdjson } from "./client.js";
+import { clientConfig, jobNames, removeMade, resolveValues } from "./terraform-server.js";
 import { CliError, EXIT, fail } from "./util.js";
 
 type Obj = Record<string, any>;
@@ -102,10 +104,13 @@ function parseFlags(argv: string[]): Flags {
   return f;
 }
 
-async function load(f: Flags): Promise<{ mod: Module; t: Translation }> {
+/** The folder translated; `offline` (validate) reads nothing from the server, as Terraform reads no data source. */
+async function load(f: Flags, offline = false): Promise<{ mod: Module; t: Translation }> {
   const mod = await loadModule(f.chdir);
   checkTypes(mod);
-  return { mod, t: translate(mod, await variableValues(mod, f.varFiles, f.vars)) };
+  const vars = await variableValues(mod, f.varFiles, f.vars);
+  const client = offline ? OFFLINE_CLIENT : await clientConfig(new ApiClient(f.dataDir), mod);
+  return { mod, t: translate(mod, vars, client) };
 }
 
 const projectBody = (mod: Module, t: Translation) => ({
@@ -152,35 +157,6 @@ async function confirm(question: string): Promise<boolean> {
   return answer.trim() === "yes";
 }
 
-/** `${servicebus.ns.connectionString}` and `${identity.name.clientId|principalId}` with the server's values. */
-async function resolveValues(api: ApiClient, value: unknown): Promise<unknown> {
-  if (typeof value === "string") {
-    let out = value;
-    for (const m of value.matchAll(/\$\{(servicebus|identity)\.([^.}]+)\.(\w+)\}/g)) {
-      const [whole, kind, name, prop] = m;
-      const enc = encodeURIComponent(name);
-      let v: unknown;
-      if (kind === "identity") v = (await api.request("GET", `/identities/${enc}`))[prop];
-      else {
-        const cs = String((await api.request("GET", `/servicebus/namespaces/${enc}/keys`)).primaryConnectionString);
-        v = prop === "connectionString" ? cs : /sb:\/\/([^:/;]+)/.exec(cs)?.[1];
-      }
-      out = out.replace(whole, String(v));
-    }
-    // a namespace's `endpoint`: this server's HTTPS port (the admin API) instead of Azure's 443
-    const https = serverInfo(api.dataDir).https;
-    if (https && /\$\{servicebus\.[^.}]+\.host\}:443\//.test(value))
-      out = out.replace(/:443\//, `:${new URL(https).port}/`);
-    return out;
-  }
-  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveValues(api, v)));
-  if (value && typeof value === "object")
-    return Object.fromEntries(
-      await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveValues(api, v)])),
-    );
-  return value;
-}
-
 /** `name = "value"`; sensitive outputs and connection strings as <sensitive>. */
 function outputLine(o: TfState["outputs"][number]): string {
   const v = masked(o.name, o.value);
@@ -217,7 +193,7 @@ async function apply(f: Flags): Promise<void> {
     Object.assign(f, { vars: saved.vars, varFiles: saved.varFiles, chdir: saved.dir });
   }
   const { mod, t } = await load(f);
-  const { api, changes, others } = await computePlan(f, mod, t);
+  const { api, state, changes, others } = await computePlan(f, mod, t);
   if (planFile) {
     const saved = JSON.parse(readFileSync(resolve(f.chdir, planFile), "utf8")) as Obj;
     if (saved.digest !== hashOf([t, changes]))
@@ -236,6 +212,8 @@ async function apply(f: Flags): Promise<void> {
   const touched = new Set(changes.filter((c) => c.action !== "delete").map((c) => c.address));
   // the project is applied: the state is written even when a provisioner fails (its resource is left out, so the
   // next apply runs it again, as Terraform taints it)
+  // what each resource's commands made (kept from earlier applies): destroy deletes it
+  const made = new Map(Object.entries(state.resources).map(([k, r]) => [k, new Set(r.made ?? [])]));
   const write = async (failed?: string) => {
     const outputs = await Promise.all(t.outputs.map(async (o) => ({ ...o, value: await resolveValues(api, o.value) })));
     writeTfState(f.dataDir, {
@@ -244,7 +222,13 @@ async function apply(f: Flags): Promise<void> {
       resources: Object.fromEntries(
         t.resources
           .filter((r) => r.address !== failed)
-          .map((r) => [r.address, { type: r.type, hash: hashOf(r.args), args: r.args, owns: r.owns }]),
+          .map((r) => {
+            const m = [...(made.get(r.address) ?? [])];
+            return [
+              r.address,
+              { type: r.type, hash: hashOf(r.args), args: r.args, owns: r.owns, ...(m.length ? { made: m } : {}) },
+            ];
+          }),
       ),
       outputs,
     });
@@ -253,7 +237,21 @@ async function apply(f: Flags): Promise<void> {
   for (const cmd of t.commands.filter((c) => touched.has(c.address))) {
     console.log(`${cmd.address}: Provisioning with 'local-exec'...`);
     try {
-      await runCommand(cmd, f.dataDir, (l) => console.log(`${cmd.address} ${l}`));
+      const before = await jobNames(api);
+      // the server's values (connection strings, client ids, this server's addresses) go into the command
+      const command = String(await resolveValues(api, cmd.command));
+      // as Terraform does, a command with a secret in it shows none of its output
+      const quiet = isSecretValue("command", cmd.command);
+      let said = false;
+      const say = (l: string) => {
+        if (!quiet) console.log(`${cmd.address} ${l}`);
+        else if (!said && (said = true))
+          console.log(`${cmd.address} (local-exec): (output suppressed due to sensitive value in config)`);
+      };
+      await runCommand({ ...cmd, command, shown: cmd.command }, f.dataDir, say);
+      const mine = made.get(cmd.address) ?? new Set<string>();
+      for (const name of await jobNames(api)) if (!before.has(name)) mine.add(`job:${name}`);
+      made.set(cmd.address, mine);
     } catch (e) {
       await write(cmd.address);
       throw e;
@@ -275,7 +273,15 @@ async function destroy(f: Flags): Promise<void> {
   console.log(formatTfPlan(changes, new Map()).join("\n"));
   if (!changes.length) return;
   if (!f.autoApprove && !(await confirm("Do you really want to destroy all resources?"))) fail("Destroy cancelled.");
-  const result = await stream(await new ApiClient(f.dataDir).fetch("POST", "/destroy", {}));
+  const api = new ApiClient(f.dataDir);
+  // what local-exec commands made lives in the resource group Terraform deletes: it goes first (a job before its
+  // namespace)
+  await removeMade(
+    api,
+    Object.values(state.resources).flatMap((r) => r.made ?? []),
+    (l) => console.log(l),
+  );
+  const result = await stream(await api.fetch("POST", "/destroy", {}));
   if ((result.errors as string[]).length) {
     process.exitCode = EXIT.error;
     console.log((result.errors as string[]).join("\n"));
@@ -308,7 +314,7 @@ async function run(argv: string[], cmd: Command): Promise<void> {
         return;
       }
       case "validate": {
-        await load(f);
+        await load(f, true);
         console.log("Success! The configuration is valid.");
         return;
       }

@@ -9,7 +9,9 @@ import { CaError } from "../identity/ca.js";
 import { Platform } from "../platform.js";
 import { watchActivity } from "../triggering/activity.js";
 import { DEFAULT_DATA_DIR } from "./client.js";
+import { READY_IPC_ENV, READY_MESSAGE, upDetached } from "./detach.js";
 import { warnCloudNames } from "./hosts-file.js";
+import { parseWait } from "./server-state.js";
 import { activityLine } from "./up-activity.js";
 import { fail, parsePort } from "./util.js";
 
@@ -24,6 +26,8 @@ interface UpOptions {
   inMemory?: boolean;
   allowedHost?: string[];
   quiet?: boolean;
+  detach?: boolean;
+  readyTimeout: string;
 }
 
 export function registerUp(program: Command): void {
@@ -60,11 +64,17 @@ export function registerUp(program: Command): void {
       "-q, --quiet",
       "print the ready block and warnings only, not the activity feed (messages on watched queues, executions started and finished)",
     )
+    .option(
+      "--detach",
+      "start in the background and return once ready (output in <data-dir>/server.log; stop with eventjobs down)",
+    )
+    .option("--ready-timeout <duration>", "with --detach: how long to wait for ready", "60s")
     .addHelpText(
       "after",
-      "\nExamples:\n  eventjobs up\n  eventjobs up --quiet\n  eventjobs up --config examples/seed/eventjobs.yaml --amqp-port 0\n  eventjobs up --host 0.0.0.0 --allowed-host devbox.example.com\n",
+      "\nExamples:\n  eventjobs up\n  eventjobs up --quiet\n  eventjobs up --config examples/seed/eventjobs.yaml --amqp-port 0\n  eventjobs up --host 0.0.0.0 --allowed-host devbox.example.com\n  eventjobs up --detach --config eventjobs.yaml && npm test; eventjobs down\n",
     )
     .action(async (o: UpOptions) => {
+      if (o.detach) return upDetached(o, parseWait("--ready-timeout", o.readyTimeout));
       const file = o.config ?? (existsSync("eventjobs.yaml") ? "eventjobs.yaml" : undefined);
       // without a file, the project last applied to this data dir (so a restart keeps what apply made)
       const kept = file || o.inMemory ? undefined : lastAppliedConfig(o.dataDir);
@@ -104,6 +114,7 @@ export function registerUp(program: Command): void {
       console.log(`  amqps: amqps://${e.host}:${e.amqpsPort}`);
       console.log(`  http: http://${e.host}:${e.httpPort}`);
       console.log(`  https: https://${e.host}:${e.httpsPort}`);
+      console.log(`  dashboard: http://${e.host}:${e.httpPort}/`);
       console.log(`  ca: ${platform.ca.certPath}`);
       console.log(
         `  namespaces: ${[...platform.broker.namespaces.values()].map((n) => `${n.name} (${n.queueNames().length} queues)`).join(", ")}`,
@@ -114,6 +125,12 @@ export function registerUp(program: Command): void {
         : watchActivity(platform.broker, platform.jobs.engine, (a) => console.log(activityLine(a)));
       const jobs = (config.extra?.jobs ?? []) as Array<{ name?: unknown }>;
       await warnCloudNames(jobs.map((j) => ({ name: String(j?.name), body: j })));
+      // started by `up --detach`: the parent returns now (detach.ts)
+      if (process.env[READY_IPC_ENV] && process.connected) {
+        delete process.env[READY_IPC_ENV];
+        process.send!(READY_MESSAGE);
+        process.disconnect();
+      }
       let stopping = false;
       const stop = async () => {
         if (stopping) return;

@@ -12,6 +12,10 @@ export const EXIT = {
   error: 1,
   /** plan --detailed-exitcode: there are changes */
   changes: 2,
+  /** status: no server runs on the data dir */
+  notRunning: 3,
+  /** status: a server process runs there but does not answer ready (starting, or hung) */
+  notReady: 4,
 } as const;
 
 /** Errors the user can act on: printed as one `eventjobs: …` line. Anything else is a bug, printed whole. */

@@ -143,8 +143,18 @@ export function importAcaJob(input: unknown, opts: ImportOptions = {}, local: Ob
       return { name: s.name, value: "" };
     });
   }
-  for (const k of ["registries", "identitySettings"])
-    if (conf[k] !== undefined) warn(`${P}.${k}`, "not used locally (dropped)");
+  // registries are recorded (eventjobs.yaml keeps them for the exports); local images need none
+  if (Array.isArray(conf.registries))
+    configuration.registries = conf.registries.map((r) =>
+      isObj(r)
+        ? Object.fromEntries(
+            ["server", "identity", "username", "passwordSecretRef"]
+              .filter((k) => r[k] !== undefined)
+              .map((k) => [k, r[k]]),
+          )
+        : r,
+    );
+  if (conf.identitySettings !== undefined) warn(`${P}.identitySettings`, "not used locally (dropped)");
 
   const template: Obj = {};
   if (Array.isArray(props.template.containers))

@@ -3,7 +3,7 @@
 // Files in the CA directory:
 //   rootCA.pem      the CA certificate: what clients trust (NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, system store)
 //   rootCA-key.pem  the private key followed by the certificate, mode 0600; the source of truth
-import { X509Certificate, generateKeyPairSync, randomBytes } from "node:crypto";
+import { X509Certificate, createPrivateKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, hostname, userInfo } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
@@ -63,8 +63,8 @@ export class LocalCa {
   readonly x509: X509Certificate;
   /** SHA-256 of the certificate, `AB:CD:...` as openssl prints it */
   readonly fingerprint: string;
-  readonly #key: forge.pki.rsa.PrivateKey;
-  readonly #cert: forge.pki.Certificate;
+  readonly #keyPem: string;
+  #forge?: { key: forge.pki.rsa.PrivateKey; cert: forge.pki.Certificate };
 
   constructor(
     readonly dir: string,
@@ -75,8 +75,17 @@ export class LocalCa {
     this.certPem = certPem;
     this.x509 = new X509Certificate(certPem);
     this.fingerprint = this.x509.fingerprint256;
-    this.#key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-    this.#cert = forge.pki.certificateFromPem(certPem);
+    // checked natively here; forge (slow in pure JS) parses them only when something is signed
+    if (!this.x509.checkPrivateKey(createPrivateKey(keyPem))) throw new Error("the key does not match the certificate");
+    this.#keyPem = keyPem;
+  }
+
+  get #forged(): { key: forge.pki.rsa.PrivateKey; cert: forge.pki.Certificate } {
+    this.#forge ??= {
+      key: forge.pki.privateKeyFromPem(this.#keyPem) as forge.pki.rsa.PrivateKey,
+      cert: forge.pki.certificateFromPem(this.certPem),
+    };
+    return this.#forge;
   }
 
   /** A short stable id for file names (the system store entry): the first 8 hex digits of the fingerprint. */
@@ -86,13 +95,13 @@ export class LocalCa {
 
   /** Signs `cert` (whose subject, key, validity and extensions are set) as issued by this CA. */
   sign(cert: forge.pki.Certificate): void {
-    cert.setIssuer(this.#cert.subject.attributes);
-    cert.sign(this.#key, forge.md.sha256.create());
+    cert.setIssuer(this.#forged.cert.subject.attributes);
+    cert.sign(this.#forged.key, forge.md.sha256.create());
   }
 
   /** The CA's subject key identifier, for the authorityKeyIdentifier of the certificates it issues. */
   keyIdentifier(): string {
-    return this.#cert.generateSubjectKeyIdentifier().getBytes();
+    return this.#forged.cert.generateSubjectKeyIdentifier().getBytes();
   }
 
   toString(): string {

@@ -1,9 +1,11 @@
 // TLS server certificates issued by the local CA for every name a client may connect to: localhost, the
 // loopback addresses and each namespace's host names (SDKs check the certificate against the FQDN they are
-// given). Kept in one file per data dir and issued again when the names change or the expiry nears.
-import { X509Certificate, createPrivateKey } from "node:crypto";
+// given). Kept in one file per data dir, and per set of names in the CA dir (server-certs/) for other data dirs;
+// issued again when the names change or the expiry nears.
+import { X509Certificate, createHash, createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
+import { join } from "node:path";
 import { writeFileAtomic } from "../files.js";
 import forge from "node-forge";
 import { newKeyPair, pemLf, randomSerial, type LocalCa } from "./ca.js";
@@ -73,7 +75,22 @@ export function ensureServerCert(ca: LocalCa, names: string[], file?: string, no
   }
   let cert = issued.get(memoKey);
   if (!cert || !fits(cert, ca, wanted, now)) {
-    cert = issueServerCert(ca, wanted, now);
+    // another process may have issued one for these names (every test file starts servers on fresh data dirs):
+    // the CA dir keeps the last per set of names, beside the CA key that could issue it anyway
+    const shared = join(
+      ca.dir,
+      "server-certs",
+      `${createHash("sha256").update(memoKey).digest("hex").slice(0, 32)}.pem`,
+    );
+    const cached = readServerCert(shared);
+    cert = cached && fits(cached, ca, wanted, now) ? cached : issueServerCert(ca, wanted, now);
+    if (cert !== cached) {
+      try {
+        writeFileAtomic(shared, cert.key + cert.cert, { dirMode: 0o700 });
+      } catch {
+        // a read-only CA dir: each process issues its own
+      }
+    }
     issued.set(memoKey, cert);
   }
   if (file) {

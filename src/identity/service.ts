@@ -36,10 +36,19 @@ export interface IdentityServiceOptions {
 
 export class IdentityService {
   readonly registry: IdentityRegistry;
-  readonly issuer: Issuer;
   readonly endpoint: IdentityEndpoint;
+  private issuerKey?: Issuer;
   private readonly decls: IdentityConfig;
   private execToken?: string;
+
+  /**
+   * The token signing key, read or made on first use: making one is an RSA key generation, which a platform
+   * that never issues or checks a token (most test servers) does not pay for at start.
+   */
+  get issuer(): Issuer {
+    this.issuerKey ??= loadIssuer(this.registry.tenantId, this.o.dir && join(this.o.dir, "issuer-key.pem"));
+    return this.issuerKey;
+  }
 
   constructor(private readonly o: IdentityServiceOptions) {
     const namespaces = o.config.namespaces.map((n) => n.name);
@@ -67,7 +76,6 @@ export class IdentityService {
         })),
       );
     }
-    this.issuer = loadIssuer(this.registry.tenantId, o.dir && join(o.dir, "issuer-key.pem"));
     this.endpoint = new IdentityEndpoint(
       async (identity, resource) => {
         const { token, claims } = await issueAccessToken(this.issuer, identity, resource);

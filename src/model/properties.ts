@@ -29,6 +29,14 @@ const dedupeWindow: PropSpec = {
   max: 7 * 24 * 60 * MIN,
 };
 
+const maxSize: PropSpec = {
+  key: "maxSizeInMegabytes",
+  field: "maxSizeInMegabytes",
+  type: "int",
+  expected: "a multiple of 1024 from 1024 to 81920",
+  valid: (n) => n % 1024 === 0 && n >= 1024 && n <= 81920,
+};
+
 export const QUEUE_SPECS: PropSpec[] = [
   lock,
   deliveries,
@@ -39,13 +47,7 @@ export const QUEUE_SPECS: PropSpec[] = [
   dedupeWindow,
   { key: "forwardTo", field: "forwardTo", type: "entity" },
   { key: "forwardDeadLetteredMessagesTo", field: "forwardDeadLetteredMessagesTo", type: "entity" },
-  {
-    key: "maxSizeInMegabytes",
-    field: "maxSizeInMegabytes",
-    type: "int",
-    expected: "a multiple of 1024 from 1024 to 81920",
-    valid: (n) => n % 1024 === 0 && n >= 1024 && n <= 81920,
-  },
+  maxSize,
   {
     key: "maxMessageSizeInKilobytes",
     field: "maxMessageSizeInKilobytes",
@@ -59,6 +61,7 @@ export const TOPIC_SPECS: PropSpec[] = [
   ttl,
   { key: "requiresDuplicateDetection", field: "requiresDuplicateDetection", type: "bool" },
   dedupeWindow,
+  maxSize,
 ];
 
 export const SUBSCRIPTION_SPECS: PropSpec[] = [

@@ -123,6 +123,7 @@ export function logTable(logs: LogBook, name: string): TableSource | undefined {
       const q: LogQuery = { kind: def.kind };
       if (h.since !== undefined && Number.isFinite(h.since)) q.since = Math.ceil(h.since);
       if (h.until !== undefined && Number.isFinite(h.until)) q.until = Math.floor(h.until);
+      if (h.limit !== undefined) q.limit = h.limit;
       for (const [col, v] of Object.entries(h.equals)) {
         const key = STORE_FILTERS[col];
         // an empty string is a missing value in the store (NULL), which `=` would not find

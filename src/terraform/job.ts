@@ -43,6 +43,13 @@ function triggerBase(t: Obj): Obj {
   return defined({ parallelism: t.parallelism, replicaCompletionCount: t.replica_completion_count });
 }
 
+/** A registry identity: `System`, or a user-assigned identity's id as its `${identity.<name>.resourceId}`. */
+function identityRef(id: string): string {
+  if (id.toLowerCase() === "system") return "system";
+  const name = /\/userAssignedIdentities\/([^/]+)$/i.exec(id)?.[1];
+  return name ? `\${identity.${name}.resourceId}` : id;
+}
+
 export function jobFromTerraform(args: Obj, at: string): Obj {
   only(args, JOB_ARGS, "azurerm_container_app_job", at);
   const event = one(args.event_trigger_config);
@@ -63,6 +70,12 @@ export function jobFromTerraform(args: Obj, at: string): Obj {
     for (const s of secrets) only(s, ["name", "value"], "secret", at);
     configuration.secrets = secrets.map((s) => ({ name: s.name, value: s.value }));
   }
+  // recorded as az records it (local images need no registry), so `export --from-server` carries it
+  const registries = list(args.registry).filter((r) => typeof r.server === "string");
+  if (registries.length)
+    configuration.registries = registries.map((r) =>
+      defined({ server: r.server, identity: typeof r.identity === "string" ? identityRef(r.identity) : undefined }),
+    );
   if (manual) configuration.manualTriggerConfig = triggerBase(manual);
   if (schedule)
     configuration.scheduleTriggerConfig = { cronExpression: schedule.cron_expression, ...triggerBase(schedule) };

@@ -2,7 +2,7 @@
 // `eventjobs acr build` does); any other command runs through a shell after apply, with `az` on PATH mapped to
 // `eventjobs` on the same data dir. See docs/terraform.md.
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { TerraformError } from "./load.js";
@@ -22,6 +22,9 @@ export function words(command: string): string[] {
   return out;
 }
 
+/** az acr build's flags that take no value. */
+const SWITCHES = ["--no-format", "--no-logs", "--no-push", "--no-wait", "--no-cache", "--only-show-errors", "--debug"];
+
 /** An `az acr build` command as an image declaration, or undefined for any other command. */
 export function parseAzCommand(
   command: string,
@@ -37,19 +40,23 @@ export function parseAzCommand(
     const flag = w[i];
     if (!flag.startsWith("-")) positional.push(flag);
     else if (flag.includes("=")) o[flag.slice(0, flag.indexOf("="))] = flag.slice(flag.indexOf("=") + 1);
-    else o[flag] = w[++i];
+    else if (!SWITCHES.includes(flag)) o[flag] = w[++i];
   }
   const registry = o["--registry"] ?? o["-r"];
   const image = o["--image"] ?? o["-t"];
   if (!registry || !image || positional.length !== 1)
     throw new TerraformError(`local-exec: "${command}": expected az acr build --registry R --image NAME:TAG CONTEXT`);
-  const dockerfile = o["--file"] ?? o["-f"];
-  return { registry, image, context: resolve(workingDir, positional[0]), ...(dockerfile ? { dockerfile } : {}) };
+  const context = resolve(workingDir, positional[0]);
+  // az reads a --file that exists from where it runs (`-f ./app/Dockerfile ./app/`), else from the context
+  const file = o["--file"] ?? o["-f"];
+  const dockerfile = file && existsSync(resolve(workingDir, file)) ? resolve(workingDir, file) : file;
+  return { registry, image, context, ...(dockerfile ? { dockerfile } : {}) };
 }
 
 /** Runs a provisioner's command with `sh -c`, `az` mapped to eventjobs on `dataDir`; rejects on a non-zero exit. */
 export function runCommand(
-  cmd: { command: string; workingDir: string; environment: Record<string, string> },
+  /** `shown`: the command as errors name it (before the server's values, secrets among them, went in) */
+  cmd: { command: string; shown?: string; workingDir: string; environment: Record<string, string> },
   dataDir: string,
   say: (line: string) => void,
 ): Promise<void> {
@@ -79,7 +86,8 @@ export function runCommand(
     child.on("close", (code) => {
       rmSync(bin, { recursive: true, force: true });
       if (code === 0) done();
-      else reject(new TerraformError(`local-exec provisioner error: "${cmd.command}" exited with ${code}`));
+      else
+        reject(new TerraformError(`local-exec provisioner error: "${cmd.shown ?? cmd.command}" exited with ${code}`));
     });
   });
 }

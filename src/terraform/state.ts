@@ -7,7 +7,17 @@ import { join, resolve } from "node:path";
 export interface TfState {
   version: 1;
   dir?: string;
-  resources: Record<string, { type: string; hash: string; args: Record<string, unknown>; owns: string[] }>;
+  resources: Record<
+    string,
+    {
+      type: string;
+      hash: string;
+      args: Record<string, unknown>;
+      owns: string[];
+      /** what its local-exec commands made on the server (`job:<name>`): destroy deletes it */
+      made?: string[];
+    }
+  >;
   outputs: Array<{ name: string; value: unknown; sensitive: boolean }>;
 }
 

@@ -3,19 +3,28 @@
 // machinery (src/control/). Resource types and attributes: docs/terraform.md.
 import { resolve as resolvePath } from "node:path";
 import { parseScope } from "../identity/config.js";
+import { DEVELOPER_UPN } from "../identity/registry.js";
 import { roleAssignmentId } from "../control/resources.js";
+import {
+  computed,
+  CORRELATION_ARGS,
+  nameIn,
+  QUEUE_ARGS,
+  QUEUE_IGNORED,
+  renamed,
+  RULE_ARGS,
+  SUBSCRIPTION_ARGS,
+  SUBSCRIPTION_IGNORED,
+  TOPIC_ARGS,
+  TOPIC_IGNORED,
+  type ClientConfig,
+} from "./attributes.js";
 import { evaluate, references, step } from "./evaluate.js";
 import { jobFromTerraform } from "./job.js";
 import { TerraformError, type Block, type Module } from "./load.js";
 import { parseAzCommand } from "./local-exec.js";
-import { workspaceCustomerId } from "../monitor/workspace-id.js";
 
 type Obj = Record<string, any>;
-
-/** The local stand-ins for `data.azurerm_client_config.current`: this machine's developer. */
-export const LOCAL_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
-export const LOCAL_TENANT = "00000000-0000-0000-0000-000000000001";
-export const DEVELOPER_PRINCIPAL = "00000000-0000-0000-0000-0000000de7e1";
 
 export const EMULATED: Record<string, string> = {
   azurerm_resource_group: "recorded",
@@ -59,129 +68,6 @@ export interface Translation {
   places: Array<{ path: string; address: string; at: string }>;
 }
 
-const arm = (rg: string, provider: string, path: string) =>
-  `/subscriptions/${LOCAL_SUBSCRIPTION}/resourceGroups/${rg}/providers/${provider}/${path}`;
-const nameIn = (id: unknown, seg: string) => new RegExp(`/${seg}/([^/]+)`, "i").exec(String(id))?.[1];
-
-/** Attributes a resource exports beyond its arguments (server-made values as `${kind.name.prop}` references). */
-function computed(type: string, a: Obj): Obj {
-  const rg = String(a.resource_group_name ?? "rg");
-  switch (type) {
-    case "azurerm_resource_group":
-      return { id: `/subscriptions/${LOCAL_SUBSCRIPTION}/resourceGroups/${a.name}` };
-    case "azurerm_log_analytics_workspace":
-      return {
-        id: arm(rg, "Microsoft.OperationalInsights", `workspaces/${a.name}`),
-        workspace_id: workspaceCustomerId(String(a.name)),
-        primary_shared_key: "(local)",
-      };
-    case "azurerm_container_app_environment":
-      return { id: arm(rg, "Microsoft.App", `managedEnvironments/${a.name}`), default_domain: "localhost" };
-    case "azurerm_container_registry":
-      return {
-        id: arm(rg, "Microsoft.ContainerRegistry", `registries/${a.name}`),
-        login_server: `${String(a.name).toLowerCase()}.azurecr.io`,
-        admin_username: a.name,
-      };
-    case "azurerm_user_assigned_identity":
-      return {
-        id: arm(rg, "Microsoft.ManagedIdentity", `userAssignedIdentities/${a.name}`),
-        client_id: `\${identity.${a.name}.clientId}`,
-        principal_id: `\${identity.${a.name}.principalId}`,
-        tenant_id: LOCAL_TENANT,
-      };
-    case "azurerm_servicebus_namespace":
-      return {
-        id: arm(rg, "Microsoft.ServiceBus", `namespaces/${a.name}`),
-        endpoint: `https://\${servicebus.${a.name}.host}:443/`,
-        default_primary_connection_string: `\${servicebus.${a.name}.connectionString}`,
-      };
-    case "azurerm_servicebus_queue":
-      return { id: `${a.namespace_id}/queues/${a.name}` };
-    case "azurerm_servicebus_topic":
-      return { id: `${a.namespace_id}/topics/${a.name}` };
-    case "azurerm_servicebus_subscription":
-      return { id: `${a.topic_id}/subscriptions/${a.name}` };
-    case "azurerm_servicebus_subscription_rule":
-      return { id: `${a.subscription_id}/rules/${a.name}` };
-    case "azurerm_container_app_job":
-      return { id: arm(rg, "Microsoft.App", `jobs/${a.name}`) };
-    default:
-      return { id: `local-${type}` };
-  }
-}
-
-const QUEUE_ARGS: Record<string, string> = {
-  lock_duration: "lockDuration",
-  max_delivery_count: "maxDeliveryCount",
-  default_message_ttl: "defaultMessageTimeToLive",
-  dead_lettering_on_message_expiration: "deadLetteringOnMessageExpiration",
-  requires_session: "requiresSession",
-  requires_duplicate_detection: "requiresDuplicateDetection",
-  duplicate_detection_history_time_window: "duplicateDetectionHistoryTimeWindow",
-  forward_to: "forwardTo",
-  forward_dead_lettered_messages_to: "forwardDeadLetteredMessagesTo",
-  max_size_in_megabytes: "maxSizeInMegabytes",
-  max_message_size_in_kilobytes: "maxMessageSizeInKilobytes",
-};
-const QUEUE_IGNORED = ["name", "namespace_id", "batched_operations_enabled", "partitioning_enabled", "express_enabled"];
-
-const TOPIC_ARGS: Record<string, string> = {
-  default_message_ttl: "defaultMessageTimeToLive",
-  requires_duplicate_detection: "requiresDuplicateDetection",
-  duplicate_detection_history_time_window: "duplicateDetectionHistoryTimeWindow",
-};
-const TOPIC_IGNORED = [
-  "name",
-  "namespace_id",
-  "max_size_in_megabytes",
-  "max_message_size_in_kilobytes",
-  "batched_operations_enabled",
-  "partitioning_enabled",
-  "express_enabled",
-  "support_ordering",
-  "status",
-  "auto_delete_on_idle",
-];
-const SUBSCRIPTION_ARGS: Record<string, string> = {
-  lock_duration: "lockDuration",
-  max_delivery_count: "maxDeliveryCount",
-  default_message_ttl: "defaultMessageTimeToLive",
-  dead_lettering_on_message_expiration: "deadLetteringOnMessageExpiration",
-  dead_lettering_on_filter_evaluation_error: "deadLetteringOnFilterEvaluationExceptions",
-  requires_session: "requiresSession",
-  forward_to: "forwardTo",
-  forward_dead_lettered_messages_to: "forwardDeadLetteredMessagesTo",
-};
-const SUBSCRIPTION_IGNORED = [
-  "name",
-  "topic_id",
-  "batched_operations_enabled",
-  "status",
-  "auto_delete_on_idle",
-  "client_scoped_subscription_enabled",
-];
-const RULE_ARGS = ["name", "subscription_id", "filter_type", "sql_filter", "correlation_filter", "action"];
-/** correlation_filter arguments → eventjobs.yaml's correlationFilter keys */
-const CORRELATION_ARGS: Record<string, string> = {
-  correlation_id: "correlationId",
-  message_id: "messageId",
-  to: "to",
-  reply_to: "replyTo",
-  label: "label",
-  session_id: "sessionId",
-  reply_to_session_id: "replyToSessionId",
-  content_type: "contentType",
-  properties: "properties",
-};
-
-const renamed = (a: Obj, names: Record<string, string>) =>
-  Object.fromEntries(
-    Object.entries(names)
-      .filter(([k]) => a[k] !== undefined && a[k] !== null)
-      .map(([k, v]) => [v, a[k]]),
-  );
-
 function only(r: TfResource, allowed: string[]): void {
   for (const k of Object.keys(r.args))
     if (!allowed.includes(k)) throw new TerraformError(`${r.at}: ${r.type}: "${k}" is not supported here`);
@@ -194,14 +80,31 @@ function entityOf(id: unknown): { ns: string; topic: string; sub?: string } | un
 }
 
 /** `<ns>.servicebus.windows.net` of a declared namespace → `${servicebus.<ns>.fqdn}`: this server's address. */
-function localHosts(job: Obj, namespaces: Obj[]): Obj {
-  let text = JSON.stringify(job);
+function localHosts(text: string, namespaces: Obj[]): string {
   for (const { name } of namespaces)
     text = text.replace(
       new RegExp(`\\b${String(name).replace(/[.-]/g, "\\$&")}\\.servicebus\\.windows\\.net(:443)?\\b`, "gi"),
       `\${servicebus.${name}.fqdn}`,
     );
-  return JSON.parse(text) as Obj;
+  return text;
+}
+
+/** A terraform_data's local-exec bodies without `when` (creation-time ones; destroy-time ones are refused). */
+function localExecs(b: Block): Obj[] {
+  const out: Obj[] = [];
+  for (const p of [b.body.provisioner ?? []].flat() as Obj[])
+    for (const [kind, [body]] of Object.entries(p) as Array<[string, Obj[]]>) {
+      if (kind !== "local-exec")
+        throw new TerraformError(`${b.at}: provisioner "${kind}" is not supported here (local-exec is)`);
+      const { when, ...rest } = body;
+      const phase = String(when ?? "create").replace(/^\$\{(.*)\}$/, "$1");
+      if (phase !== "create")
+        throw new TerraformError(
+          `${b.at}: ${b.address}: provisioner "local-exec" with when = ${phase} is not supported here (creation-time provisioners are)`,
+        );
+      out.push(rest);
+    }
+  return out;
 }
 
 export function checkTypes(mod: Module): void {
@@ -218,18 +121,13 @@ export function checkTypes(mod: Module): void {
       throw new TerraformError(`${d.at}: data source "${d.type}" is not emulated (only azurerm_client_config is)`);
 }
 
-export function translate(mod: Module, vars: Map<string, unknown>): Translation {
+/** `client`: what `data.azurerm_client_config` reads (the developer principal of `eventjobs login`). */
+export function translate(mod: Module, vars: Map<string, unknown>, client: ClientConfig): Translation {
   checkTypes(mod);
   const blocks = new Map(mod.resources.map((b) => [b.address, b] as const));
   const attrs = new Map<string, Obj>();
   const localValues = new Map<string, unknown>();
   const busy = new Set<string>();
-  const client = {
-    client_id: DEVELOPER_PRINCIPAL,
-    object_id: DEVELOPER_PRINCIPAL,
-    tenant_id: LOCAL_TENANT,
-    subscription_id: LOCAL_SUBSCRIPTION,
-  };
 
   const resolver = (at: string, self?: Obj) => (parts: Array<string | number>, expr: string) => {
     const [root, a, b, ...rest] = parts as string[];
@@ -282,7 +180,7 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
       if (busy.has(b.address)) throw new TerraformError(`${b.at}: ${b.address} refers to itself (a cycle)`);
       busy.add(b.address);
       const a = args(b);
-      attrs.set(b.address, { ...a, ...computed(b.type, a) });
+      attrs.set(b.address, { ...a, ...computed(b.type, a, client) });
     }
     return attrs.get(b.address)!;
   }
@@ -380,19 +278,20 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
       if (!a.role_definition_name)
         throw new TerraformError(`${b.at}: azurerm_role_assignment: role_definition_name is required here`);
       const principal = String(a.principal_id);
-      if (principal === DEVELOPER_PRINCIPAL) {
-        r.note = "recorded: the local developer (data.azurerm_client_config) already has every right here";
-        continue;
-      }
-      const assignee = /^\$\{identity\.([^.}]+)\.(principalId|clientId)\}$/.exec(principal)?.[1] ?? principal;
+      // the developer principal is assigned by its name, as `role assignment create` names it (docs/terraform.md)
+      const assignee =
+        principal === client.object_id
+          ? DEVELOPER_UPN
+          : (/^\$\{identity\.([^.}]+)\.(principalId|clientId)\}$/.exec(principal)?.[1] ?? principal);
       const scope = String(a.scope);
-      place(`roleAssignments[${config.roleAssignments.length}]`, b);
-      config.roleAssignments.push({ role: a.role_definition_name, assignee, scope });
       const parsed = parseScope(scope);
       if (!parsed) {
+        // AcrPull on a registry: local images need no pull rights
         r.note = "recorded: its scope is not a Service Bus namespace, queue or topic (nothing here checks it)";
         continue;
       }
+      place(`roleAssignments[${config.roleAssignments.length}]`, b);
+      config.roleAssignments.push({ role: a.role_definition_name, assignee, scope });
       r.owns.push(
         `roleAssignment:${roleAssignmentId(a.role_definition_name, assignee, parsed.namespace, parsed.entity)}`,
       );
@@ -402,30 +301,33 @@ export function translate(mod: Module, vars: Map<string, unknown>): Translation 
       config.jobs.push(job);
       r.owns.push(`job:${job.name}`);
     } else if (b.type === "terraform_data" || b.type === "null_resource") {
-      for (const p of [b.body.provisioner ?? []].flat() as Obj[]) {
-        for (const [kind, [body]] of Object.entries(p) as Array<[string, Obj[]]>) {
-          if (kind !== "local-exec")
-            throw new TerraformError(`${b.at}: provisioner "${kind}" is not supported here (local-exec is)`);
-          const e = evaluate(body, resolver(b.at, a), b.at) as Obj;
-          const workingDir = resolvePath(mod.dir, String(e.working_dir ?? "."));
-          const image = parseAzCommand(String(e.command), workingDir);
-          if (image) {
-            place(`images[${config.images.length}]`, b);
-            config.images.push(image);
-            r.owns.push(`image:${image.registry.toLowerCase()}.azurecr.io/${image.image}`);
-          } else
-            commands.push({
-              address: b.address,
-              command: String(e.command),
-              workingDir,
-              environment: (e.environment ?? {}) as Record<string, string>,
-            });
-        }
+      const provisioners = localExecs(b);
+      for (const body of provisioners) {
+        const e = evaluate(body, resolver(b.at, a), b.at) as Obj;
+        const workingDir = resolvePath(mod.dir, String(e.working_dir ?? "."));
+        const image = parseAzCommand(String(e.command), workingDir);
+        if (image) {
+          place(`images[${config.images.length}]`, b);
+          config.images.push(image);
+          r.owns.push(`image:${image.registry.toLowerCase()}.azurecr.io/${image.image}`);
+        } else
+          commands.push({
+            address: b.address,
+            command: String(e.command),
+            workingDir,
+            environment: (e.environment ?? {}) as Record<string, string>,
+          });
       }
-      r.args = { ...r.args, provisioners: evaluate(b.body.provisioner ?? [], resolver(b.at, a), b.at) };
+      r.args = {
+        ...r.args,
+        provisioners: provisioners.map((body) => ({ "local-exec": [evaluate(body, resolver(b.at, a), b.at)] })),
+      };
     } else r.note = EMULATED[b.type];
   }
-  config.jobs = (config.jobs as Obj[]).map((j) => localHosts(j, config.namespaces as Obj[]));
+  const namespaces = config.namespaces as Obj[];
+  config.jobs = (config.jobs as Obj[]).map((j) => JSON.parse(localHosts(JSON.stringify(j), namespaces)) as Obj);
+  // a command's `az containerapp job create --env-vars X=<ns>.servicebus.windows.net` reaches this server too
+  for (const c of commands) c.command = localHosts(c.command, namespaces);
   const outputs = mod.outputs.map((o) => ({
     name: o.name,
     value: evaluate(o.body.value, resolver(o.at), o.at),

@@ -1,6 +1,6 @@
 // The jobs side of the platform: the store, logs and engine of src/jobs with each job's trigger, built
 // together; applies the config's jobs and those applied earlier, and picks up what a restart left running.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveRefs, type RefLookup } from "../model/refs.js";
@@ -104,6 +104,17 @@ export function createJobs(o: JobsOptions): Jobs {
       await engine.close();
       logs.close();
       store.close();
+      // in memory, replica dirs live under the system temp dir: leave nothing there (other platforms of this
+      // process may still use it: only an empty one goes, and a launch makes it again)
+      if (o.inMemory) rmEmptyDir(replicasDir);
     },
   };
+}
+
+function rmEmptyDir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty, or gone already
+  }
 }

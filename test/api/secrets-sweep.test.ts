@@ -14,6 +14,7 @@ import { parse } from "yaml";
 import { EXPORT_FORMATS } from "../../src/config/export/index.js";
 import { cli, ROOT } from "../helpers/cli.js";
 import { startServer, type ServerProcess } from "../helpers/server-process.js";
+import { CLI } from "../helpers/cli-entry.js";
 
 const NS = "sweep-ns";
 const Q = "sweep-q";
@@ -85,7 +86,7 @@ jobs:
 /** `eventjobs export` reads only the file: it takes no --data-dir. */
 function exportCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, "src/cli/main.ts"), ...args], {
+    const child = spawn(process.execPath, [...CLI, ...args], {
       cwd: ROOT,
     });
     let [stdout, stderr] = ["", ""];
@@ -93,6 +94,21 @@ function exportCli(args: string[]): Promise<{ code: number | null; stdout: strin
     child.stderr.on("data", (c) => (stderr += c));
     child.on("close", (code) => done({ code, stdout, stderr }));
   });
+}
+
+/** Reads a server-sent event stream until it has sent `count` events named `event`, then closes it. */
+async function readEvents(url: string, event: string, count: number): Promise<string> {
+  const abort = new AbortController();
+  const res = await fetch(url, { signal: abort.signal });
+  assert.equal(res.status, 200, `GET ${url}`);
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of res.body!) {
+    text += decoder.decode(chunk as Uint8Array, { stream: true });
+    if (text.split(`event: ${event}\n`).length - 1 >= count) break;
+  }
+  abort.abort();
+  return text;
 }
 
 describe("secrets never leave the server", () => {
@@ -162,7 +178,7 @@ describe("secrets never leave the server", () => {
     assert.ok(secrets.get("namespace connection string")!.includes(NS_KEY));
 
     await run(["identity", "create", "-n", IDENTITY]);
-    await run(["group", "create", "-n", GROUP, "-l", "eastus"]);
+    await run(["group", "create", "-n", GROUP, "-l", "westeurope"]);
     // update reads the job and writes it back: the secrets it cannot see must survive that
     await run(["containerapp", "job", "update", "-n", JOB, "--set-env-vars", "MARK=1"]);
     await run(["servicebus", "message", "send", "--namespace-name", NS, "--queue-name", Q, "--body", "wake up"]);
@@ -203,8 +219,14 @@ describe("secrets never leave the server", () => {
     const doc = parse(readFileSync(resolve(ROOT, "docs/openapi.yaml"), "utf8"));
     const params: Record<string, string> = { execution, ns: NS, queue: Q, topic: "sweep-topic", sub: "sweep-sub" };
     const urls: string[] = [];
-    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
+    const streams: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
       if (!ops.get) continue;
+      // a server-sent event stream never ends: read it apart, up to a known point
+      if (ops.get.responses?.["200"]?.content?.["text/event-stream"]) {
+        streams.push(path);
+        continue;
+      }
       // printing the namespace's connection string is this route's purpose (`servicebus namespace connection-string`,
       // as az's `authorization-rule keys list`); listKeys, the other such route, is a POST
       if (path.endsWith("/servicebus/namespaces/{ns}/keys")) continue;
@@ -237,6 +259,14 @@ describe("secrets never leave the server", () => {
       assert.equal(res.status, 200, `GET ${url}: ${text}`);
       found.push(...leaks(text).map((what) => `GET ${url}: ${what}`));
     }
+    // the events stream with an execution's log: its stored lines come first, as many as the logs route holds
+    assert.deepEqual(streams, ["/api/v1/events"]);
+    const stored = (await (
+      await fetch(`http://127.0.0.1:${server.httpPort}/api/v1/jobs/${JOB}/logs?execution=${execution}`)
+    ).json()) as { value: unknown[] };
+    const url = `/api/v1/events?job=${JOB}&execution=${encodeURIComponent(execution)}`;
+    const text = await readEvents(`http://127.0.0.1:${server.httpPort}${url}`, "log", stored.value.length);
+    found.push(...leaks(text).map((what) => `GET ${url}: ${what}`));
     assert.deepEqual(found, []);
   });
 

@@ -3,21 +3,18 @@
 // assignment create by object id (the form the az export writes), and unsupported flags as errors naming them.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
 import { cli, ROOT } from "../helpers/cli.js";
+import { CLI } from "../helpers/cli-entry.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The CLI without --data-dir (the version commands talk to no server). */
 function bare(args: string[]): Promise<string> {
   return new Promise((done, fail) =>
-    execFile(
-      process.execPath,
-      ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args],
-      { cwd: ROOT },
-      (e, out, err) => (e ? fail(new Error(`eventjobs ${args.join(" ")}: ${err}`)) : done(out)),
+    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT }, (e, out, err) =>
+      e ? fail(new Error(`eventjobs ${args.join(" ")}: ${err}`)) : done(out),
     ),
   );
 }

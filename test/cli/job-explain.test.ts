@@ -46,6 +46,17 @@ describe("job explain on Schedule and Manual jobs", () => {
     const before = cronerNext(cron);
     const table = await cli(broker.dataDir, ["containerapp", "job", "explain", "-n", name]);
     const json = await cli(broker.dataDir, ["containerapp", "job", "explain", "-n", name, "-o", "json"]);
+    const queried = await cli(broker.dataDir, [
+      "containerapp",
+      "job",
+      "explain",
+      "-n",
+      name,
+      "--query",
+      "nextRun",
+      "-o",
+      "tsv",
+    ]);
     const expected = [before, cronerNext(cron)];
     assert.equal(table.code, 0, table.stderr);
     assert.match(
@@ -64,6 +75,8 @@ describe("job explain on Schedule and Manual jobs", () => {
     );
     assert.ok(expected.includes(v.nextRun), `${v.nextRun} is croner's next run`);
     assert.ok(Date.parse(v.nextRun) > Date.now() - 60_000);
+    assert.equal(queried.code, 0, queried.stderr);
+    assert.ok(expected.includes(queried.stdout.trim()), `--query nextRun: ${queried.stdout}`);
   });
 
   it("a Manual job: only `job start` starts it", async () => {

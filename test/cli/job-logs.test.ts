@@ -7,6 +7,9 @@ import { startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
 import { cli, spawnCli, type RunningCli } from "../helpers/cli.js";
 import { PROCESSOR } from "../helpers/jobs.js";
 
+/** a CLI process and a replica each start slowly on a loaded 2-core machine */
+const WAIT_MS = 60_000;
+
 describe("job logs show --follow", () => {
   let broker: TestBroker;
   const followers: RunningCli[] = [];
@@ -63,10 +66,10 @@ describe("job logs show --follow", () => {
     const first = await job.start(["ECHO=first"]);
     const follower = follow(["-n", job.name, "--follow", "--format", "text"]);
     // the first execution's lines: from the tail, or live, each naming its replica (<execution>-<suffix>)
-    await follower.waitFor(new RegExp(`^\\S+ stdout ${first}-[a-z0-9]{5}: echo: first$`, "m"));
+    await follower.waitFor(new RegExp(`^\\S+ stdout ${first}-[a-z0-9]{5}: echo: first$`, "m"), WAIT_MS);
 
     const second = await job.start(["ECHO=second"]);
-    await follower.waitFor(new RegExp(`^\\S+ --- Execution ${second} Succeeded$`, "m"));
+    await follower.waitFor(new RegExp(`^\\S+ --- Execution ${second} Succeeded$`, "m"), WAIT_MS);
     const out = follower.stdout();
     const created = out.indexOf(`--- Execution ${second} created by a manual start`);
     const line = out.search(new RegExp(`^\\S+ stdout ${second}-[a-z0-9]{5}: echo: second$`, "m"));
@@ -80,7 +83,7 @@ describe("job logs show --follow", () => {
     const other = await job.start(["ECHO=other", "HOLD_MS=60000"]);
     const pinned = await job.start(["ECHO=pinned", "HOLD_MS=60000"]);
     const follower = follow(["-n", job.name, "--follow", "--execution", pinned, "--format", "text"]);
-    await follower.waitFor(/echo: pinned$/m);
+    await follower.waitFor(/echo: pinned$/m, WAIT_MS);
     assert.equal(follower.child.exitCode, null, "still following while the execution runs");
 
     const stop = await cli(broker.dataDir, [

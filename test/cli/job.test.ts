@@ -9,13 +9,14 @@ import { ServiceBusClient } from "@azure/service-bus";
 import { queuesYaml, startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
 import { PROCESSOR, waitFor } from "../helpers/jobs.js";
 import { RETRY } from "../helpers/sdk.js";
+import { CLI } from "../helpers/cli-entry.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
 /** Runs the CLI as a child process (asynchronously: the server it talks to runs in this process). */
 function cli(dataDir: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args, "--data-dir", dataDir], {
+    const child = spawn(process.execPath, [...CLI, ...args, "--data-dir", dataDir], {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: "1" },
     });
@@ -123,9 +124,7 @@ describe("containerapp job CLI", () => {
     const follower = spawn(
       process.execPath,
       [
-        "--import",
-        "tsx",
-        "src/cli/main.ts",
+        ...CLI,
         "containerapp",
         "job",
         "logs",

@@ -12,6 +12,7 @@ import { startBroker, TEST_CA_DIR, type TestBroker } from "../helpers/broker.js"
 import { cli, ROOT } from "../helpers/cli.js";
 import { tempFiles } from "../helpers/files.js";
 import { waitFor } from "../helpers/jobs.js";
+import { CLI } from "../helpers/cli-entry.js";
 
 const { tempDir } = tempFiles("eventjobs-project-");
 const NS = "servicebus-ns-job";
@@ -299,9 +300,7 @@ describe("up --config and restarts go through apply", () => {
       const child = spawn(
         process.execPath,
         [
-          "--import",
-          "tsx",
-          join(ROOT, "src/cli/main.ts"),
+          ...CLI,
           "up",
           "--data-dir",
           dataDir,

@@ -4,11 +4,12 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { uniqueName } from "../helpers/broker.js";
 import { cli, ROOT } from "../helpers/cli.js";
 import { startServer, type ServerProcess } from "../helpers/server-process.js";
+import { CLI } from "../helpers/cli-entry.js";
 
 interface Client {
   child: ChildProcess;
@@ -21,11 +22,10 @@ interface Client {
 
 /** A CLI command that keeps running (a follower, a long poll), as a child process. */
 function client(dataDir: string, args: string[]): Client {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", resolve(ROOT, "src/cli/main.ts"), ...args, "--data-dir", dataDir],
-    { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } },
-  );
+  const child = spawn(process.execPath, [...CLI, ...args, "--data-dir", dataDir], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d) => (out += d));

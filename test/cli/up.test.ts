@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, test } from "node:test";
 import { ServiceBusClient } from "@azure/service-bus";
+import { CLI } from "../helpers/cli-entry.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const tmpDirs: string[] = [];
@@ -37,7 +38,7 @@ interface Up {
 }
 
 function up(args: string[]): Up {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "up", ...args], {
+  const child = spawn(process.execPath, [...CLI, "up", ...args], {
     cwd: ROOT,
     env: { ...process.env, EVENTJOBS_DATA_DIR: undefined, EVENTJOBS_CA_DIR: CA_DIR, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],

@@ -65,7 +65,8 @@ describe("export aca-yaml", () => {
     const docs = parseAllDocuments(text);
     assert.equal(docs.length, 1);
     const body = docs[0].toJS();
-    assert.deepEqual(Object.keys(body).sort(), ["location", "properties"]);
+    assert.deepEqual(Object.keys(body).sort(), ["identity", "location", "properties"]);
+    assert.deepEqual(body.identity, { type: "UserAssigned", userAssignedIdentities: { "${IDENTITY_ACA_ID}": {} } });
     assert.equal(body.location, "${LOCATION}");
     assert.equal(body.properties.environmentId, "${ENVIRONMENT_ID}");
     const conf = body.properties.configuration;
@@ -154,7 +155,8 @@ describe("export az", () => {
     const lab = [
       "az", "containerapp", "job", "create", "--name", "job-python", "--resource-group", "$RESOURCE_GROUP", "--environment", "$ENVIRONMENT",
       "--trigger-type", "Event", "--replica-timeout", "86400", "--replica-retry-limit", "1", "--replica-completion-count", "1",
-      "--parallelism", "1", "--image", "myreg.azurecr.io/job-python:1.0.0", "--cpu", "0.25", "--memory", "0.5Gi",
+      "--parallelism", "1", "--image", "myreg.azurecr.io/job-python:1.0.0",
+      "--registry-server", "myreg.azurecr.io", "--registry-identity", "$IDENTITY_ACA_ID", "--cpu", "0.25", "--memory", "0.5Gi",
       "--min-executions", "0", "--max-executions", "1", "--polling-interval", "30",
       "--secrets", "service-bus-connection-string=$SERVICEBUS_NS_JOB_CONNECTION_STRING",
       "--scale-rule-name", "azure-servicebus-queue-rule", "--scale-rule-type", "azure-servicebus",
@@ -204,7 +206,7 @@ describe("export az", () => {
       "--location",
       "$LOCATION",
     ]);
-    const roles = commands(script, "az role assignment create");
+    const roles = commands(script, "az role assignment create").filter((r) => r[5] !== "AcrPull");
     const scope =
       "/subscriptions/$SUBSCRIPTION_ID/resourceGroups/$RESOURCE_GROUP/providers/Microsoft.ServiceBus/namespaces/servicebus-ns-job/queues/queue-messages";
     assert.deepEqual(
@@ -231,10 +233,12 @@ describe("export az", () => {
     }
     const creates = new Map(commands(text, "az containerapp job create").map((c) => [c[c.indexOf("--name") + 1], c]));
     const ts = creates.get("job-ts")!;
-    assert.deepEqual(ts.slice(ts.indexOf("--mi-user-assigned"), ts.indexOf("--mi-user-assigned") + 2), [
-      "--mi-user-assigned",
+    // the identity it pulls with, which az also gives the job (so no --mi-user-assigned repeats it)
+    assert.deepEqual(ts.slice(ts.indexOf("--registry-identity"), ts.indexOf("--registry-identity") + 2), [
+      "--registry-identity",
       "$IDENTITY_ACA_ID",
     ]);
+    assert.ok(!ts.includes("--mi-user-assigned"));
     assert.ok(
       ts.includes("api-key=$JOB_TS_API_KEY") &&
         ts.includes("API_KEY=secretref:api-key") &&
@@ -358,7 +362,12 @@ describe("export keda", () => {
   const docs = () => parseAllDocuments(exportProject(lab(), { format: "keda" })).map((d) => d.toJS());
 
   test("Secret, TriggerAuthentication and ScaledJob per §7.3; the KEDA manifests validate against KEDA's CRDs", () => {
-    const [secret, auth, scaled] = docs();
+    const all = docs();
+    assert.deepEqual(
+      all.map((d) => d.kind),
+      ["Secret", "TriggerAuthentication", "ServiceAccount", "TriggerAuthentication", "ScaledJob"],
+    );
+    const [secret, auth, , , scaled] = all;
     assert.deepEqual(secret, {
       apiVersion: "v1",
       kind: "Secret",
@@ -426,7 +435,7 @@ describe("export keda", () => {
   });
 
   test("the validator is not vacuous: a wrong ScaledJob fails", () => {
-    const [, , scaled] = docs();
+    const scaled = docs().find((d) => d.kind === "ScaledJob");
     const bad = clone(scaled);
     bad.spec.pollingInterval = 0;
     bad.spec.jobTargetRef.template.spec.containers[0].resources.limits.cpu = "a lot";

@@ -172,6 +172,31 @@ describe("apply with topics", () => {
     assert.deepEqual(topics().rules("orders", "eu-only"), before);
   });
 
+  it("a topic's maxSizeInMegabytes is set, changed and refused as a queue's is", async () => {
+    const sized = (mb: number | string) =>
+      `${yaml()}      - name: sized\n        properties: { maxSizeInMegabytes: ${mb} }\n        subscriptions:\n          - name: all\n`;
+    await b.platform.project.apply(parse(sized(2048)));
+    assert.equal(topics().getTopic("sized")!.properties.maxSizeInMegabytes, 2048);
+    assert.deepEqual(await lines(sized(2048)), []);
+    assert.deepEqual(await lines(sized(3072)), [`update topic ${NS}/sized`]);
+    await b.platform.project.apply(parse(sized(3072)));
+    assert.equal(topics().getTopic("sized")!.properties.maxSizeInMegabytes, 3072);
+    assert.throws(
+      () => parse(sized(1000)),
+      (e: ConfigError) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(
+          e.issues.map((i) => [i.path, i.value, i.expected]),
+          [["namespaces[0].topics[1].properties.maxSizeInMegabytes", "1000", "a multiple of 1024 from 1024 to 81920"]],
+        );
+        return true;
+      },
+    );
+    assert.equal(topics().getTopic("sized")!.properties.maxSizeInMegabytes, 3072, "nothing changed");
+    await b.platform.project.apply(parse(yaml()));
+    assert.equal(topics().getTopic("sized"), undefined);
+  });
+
   it("a topic dropped from the file is deleted unless it holds a subscription made at run time", async () => {
     await b.platform.project.apply(parse(yaml({ extraSub: true })));
     await topics().createSubscription(

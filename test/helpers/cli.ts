@@ -2,6 +2,7 @@
 // talks to runs in the test process, so a synchronous spawn would deadlock it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
+import { CLI } from "./cli-entry.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -19,14 +20,10 @@ export function cli(
   return new Promise((done) => {
     // `wrap`: a command that runs the CLI (e.g. setpriv as another user)
     const [command, ...prefix] = [...(opts.wrap ?? []), process.execPath];
-    const child = spawn(
-      command,
-      [...prefix, "--import", "tsx", resolve(ROOT, "src/cli/main.ts"), ...args, "--data-dir", dataDir],
-      {
-        cwd: opts.cwd ?? ROOT,
-        env: { ...process.env, NO_COLOR: "1", ...opts.env },
-      },
-    );
+    const child = spawn(command, [...prefix, ...CLI, ...args, "--data-dir", dataDir], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, NO_COLOR: "1", ...opts.env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c) => (stdout += c));
@@ -48,11 +45,10 @@ export interface RunningCli {
 
 /** A CLI command that keeps running (a follower), as a child process; kill it when done. */
 export function spawnCli(dataDir: string, args: string[]): RunningCli {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", resolve(ROOT, "src/cli/main.ts"), ...args, "--data-dir", dataDir],
-    { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } },
-  );
+  const child = spawn(process.execPath, [...CLI, ...args, "--data-dir", dataDir], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (d) => (out += d));

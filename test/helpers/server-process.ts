@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { TEST_CA_DIR } from "./broker.js";
+import { CLI } from "./cli-entry.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 /** `eventjobs up`'s listeners on free loopback ports. */
@@ -60,17 +61,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerProces
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "eventjobs-proc-"));
   const child = spawn(
     process.execPath,
-    [
-      ...(opts.nodeArgs ?? []),
-      "--import",
-      "tsx",
-      "src/cli/main.ts",
-      "up",
-      "--data-dir",
-      dataDir,
-      ...FREE_PORTS,
-      ...(opts.args ?? []),
-    ],
+    [...(opts.nodeArgs ?? []), ...CLI, "up", "--data-dir", dataDir, ...FREE_PORTS, ...(opts.args ?? [])],
     {
       cwd: ROOT,
       env: { ...process.env, EVENTJOBS_DATA_DIR: undefined, EVENTJOBS_CA_DIR: TEST_CA_DIR, NO_COLOR: "1", ...opts.env },

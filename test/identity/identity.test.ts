@@ -13,6 +13,7 @@ import { startBroker, uniqueName, type TestBroker } from "../helpers/broker.js";
 import { tempFiles } from "../helpers/files.js";
 import { consoleText, waitForExecution } from "../helpers/jobs.js";
 import { receiveOne, RETRY } from "../helpers/sdk.js";
+import { CLI } from "../helpers/cli-entry.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const PROCESSOR = join(ROOT, "test/fixtures/mi-processor.mjs");
@@ -266,8 +267,7 @@ describe("managed identity with @azure/identity + @azure/service-bus", () => {
 });
 
 describe("eventjobs exec", () => {
-  const cli = (args: string[], env: Record<string, string> = {}) =>
-    run([process.execPath, "--import", "tsx", "src/cli/main.ts", ...args], env);
+  const cli = (args: string[], env: Record<string, string> = {}) => run([process.execPath, ...CLI, ...args], env);
 
   test("with no server on the data dir: one line, non-zero exit", async () => {
     const dir = tempDir();

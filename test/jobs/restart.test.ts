@@ -13,6 +13,7 @@ import { queuesYaml, TEST_CA_DIR } from "../helpers/broker.js";
 import { jobEntry, waitFor } from "../helpers/jobs.js";
 import { RETRY } from "../helpers/sdk.js";
 import { FREE_PORTS, ROOT } from "../helpers/server-process.js";
+import { CLI } from "../helpers/cli-entry.js";
 
 const dir = mkdtempSync(join(tmpdir(), "eventjobs-kill9-"));
 const children: ChildProcess[] = [];
@@ -22,15 +23,11 @@ after(() => {
 });
 
 async function up(config: string, dataDir: string): Promise<{ child: ChildProcess; cs: string; http: string }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "src/cli/main.ts", "up", "--config", config, "--data-dir", dataDir, ...FREE_PORTS],
-    {
-      cwd: ROOT,
-      env: { ...process.env, EVENTJOBS_CA_DIR: TEST_CA_DIR },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(process.execPath, [...CLI, "up", "--config", config, "--data-dir", dataDir, ...FREE_PORTS], {
+    cwd: ROOT,
+    env: { ...process.env, EVENTJOBS_CA_DIR: TEST_CA_DIR },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.push(child);
   let out = "";
   child.stdout!.on("data", (c) => (out += c));

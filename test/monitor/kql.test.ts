@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseQuery } from "../../src/monitor/kql/parser.js";
-import { runQuery, type TableSource } from "../../src/monitor/kql/run.js";
+import { runQuery, type FetchHints, type TableSource } from "../../src/monitor/kql/run.js";
 import { DateTime, KqlError, type Row } from "../../src/monitor/kql/values.js";
 
 const NOW = Date.parse("2026-12-06T12:00:00Z");
@@ -168,6 +168,25 @@ describe("KQL semantics", () => {
   ];
   for (const [q, column, expected] of cases)
     it(`${q} → ${column} ${JSON.stringify(expected)}`, () => assert.deepEqual(col(q, column), expected));
+
+  it("hands the leading where's time bounds and equalities, and a first take, to the source", () => {
+    const seen: FetchHints[] = [];
+    const source: TableSource = { columns: SOURCE.columns, rows: (h) => (seen.push(h), SOURCE.rows(h)) };
+    const hints = (q: string) => {
+      runQuery(q, { now: NOW, table: () => source });
+      return seen.pop();
+    };
+    assert.deepEqual(hints("T | take 2"), { equals: {}, limit: 2 });
+    assert.deepEqual(hints("T | where Job == 'alpha' and TimeGenerated > ago(1h) | where TimeGenerated <= now()"), {
+      equals: { Job: "alpha" },
+      since: NOW - 3_600_000,
+      until: NOW,
+    });
+    assert.deepEqual(hints("T | where TimeGenerated between (datetime(2026-12-06) .. 1d) or Job == 'x'"), {
+      equals: {},
+    });
+    assert.deepEqual(hints("T | extend a = 1 | where Job == 'alpha' | take 1"), { equals: {} });
+  });
 
   it("column types come from the values, else from the table", () => {
     const r = run("T | summarize c = count(), a = avg(N), t = max(TimeGenerated) by Job | take 1");

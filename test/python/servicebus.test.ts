@@ -18,6 +18,7 @@ import { startBroker, TEST_CA_DIR, type TestBroker } from "../helpers/broker.js"
 import { cli } from "../helpers/cli.js";
 import { consoleText, waitForExecution } from "../helpers/jobs.js";
 import { peekAll, RETRY } from "../helpers/sdk.js";
+import { CLI } from "../helpers/cli-entry.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const PYTHON = "/usr/bin/python3";
@@ -452,19 +453,7 @@ describe("Debian's Python SDK (uamqp) over AMQPS on 5671", () => {
     const r = await new Promise<Run>((done) =>
       execFile(
         process.execPath,
-        [
-          "--import",
-          "tsx",
-          "src/cli/main.ts",
-          "exec",
-          "--identity",
-          "identity-aca",
-          "--data-dir",
-          broker!.dataDir,
-          "--",
-          PYTHON,
-          LAB_PROCESSOR,
-        ],
+        [...CLI, "exec", "--identity", "identity-aca", "--data-dir", broker!.dataDir, "--", PYTHON, LAB_PROCESSOR],
         {
           cwd: ROOT,
           env: {

@@ -6,6 +6,9 @@ import { ServiceBusClient } from "@azure/service-bus";
 const fqdn = required("SERVICEBUS_FQDN");
 const queueName = required("SERVICEBUS_QUEUE_NAME");
 const clientId = required("MANAGED_IDENTITY_CLIENT_ID");
+console.log(`SERVICEBUS_FQDN: ${fqdn}`);
+console.log(`SERVICEBUS_QUEUE_NAME: ${queueName}`);
+console.log(`MANAGED_IDENTITY_CLIENT_ID: ${clientId}`);
 
 // Managed identity inside the job; Azure CLI when run from a developer's machine. Nothing else.
 const credential = new DefaultAzureCredential({

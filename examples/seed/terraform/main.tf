@@ -1,23 +1,24 @@
 resource "azurerm_resource_group" "rg" {
-  name     = local.resource_group_name
-  location = var.location
+  name     = "rg-containerapp-keda"
+  location = "westeurope"
 }
 
 resource "azurerm_log_analytics_workspace" "workspace" {
-  name                = "log-aca-jobs"
+  name                = "log-analytics-aca"
   location            = azurerm_resource_group.rg.location
   resource_group_name = azurerm_resource_group.rg.name
   sku                 = "PerGB2018"
   retention_in_days   = 30
 }
 
-resource "azurerm_container_app_environment" "env" {
+resource "azurerm_container_app_environment" "aca_environment" {
   name                       = "aca-environment"
   location                   = azurerm_resource_group.rg.location
   resource_group_name        = azurerm_resource_group.rg.name
   log_analytics_workspace_id = azurerm_log_analytics_workspace.workspace.id
 }
 
+# registry names are global in Azure: pick your own there
 resource "azurerm_container_registry" "acr" {
   name                = "eventjobsdemo"
   resource_group_name = azurerm_resource_group.rg.name
@@ -26,120 +27,104 @@ resource "azurerm_container_registry" "acr" {
   admin_enabled       = false
 }
 
-resource "azurerm_user_assigned_identity" "identity" {
+resource "azurerm_user_assigned_identity" "identity_aca" {
   name                = "identity-aca"
-  location            = azurerm_resource_group.rg.location
   resource_group_name = azurerm_resource_group.rg.name
+  location            = azurerm_resource_group.rg.location
 }
 
+# the job pulls its image with its identity
 resource "azurerm_role_assignment" "acr_pull" {
   scope                = azurerm_container_registry.acr.id
   role_definition_name = "AcrPull"
-  principal_id         = data.azurerm_client_config.current.object_id
+  principal_id         = azurerm_user_assigned_identity.identity_aca.principal_id
 }
 
-resource "azurerm_servicebus_namespace" "sb" {
+resource "azurerm_servicebus_namespace" "service_bus" {
   name                = "servicebus-ns-job"
   location            = azurerm_resource_group.rg.location
   resource_group_name = azurerm_resource_group.rg.name
   sku                 = "Standard"
 }
 
-resource "azurerm_servicebus_queue" "queue" {
+resource "azurerm_servicebus_queue" "queue_messages" {
   name               = "queue-messages"
-  namespace_id       = azurerm_servicebus_namespace.sb.id
-  lock_duration      = "PT5M"
+  namespace_id       = azurerm_servicebus_namespace.service_bus.id
+  lock_duration      = "PT5M" # a received message stays locked for the processor at most 5 minutes
   max_delivery_count = 1
 }
 
-resource "azurerm_role_assignment" "receiver" {
-  scope                = azurerm_servicebus_queue.queue.id
+# the job's identity receives (and may send) on the queue
+resource "azurerm_role_assignment" "receiver_identity" {
+  scope                = azurerm_servicebus_queue.queue_messages.id
   role_definition_name = "Azure Service Bus Data Receiver"
-  principal_id         = azurerm_user_assigned_identity.identity.principal_id
+  principal_id         = azurerm_user_assigned_identity.identity_aca.principal_id
 }
 
-resource "azurerm_role_assignment" "sender" {
-  scope                = azurerm_servicebus_queue.queue.id
+resource "azurerm_role_assignment" "sender_identity" {
+  scope                = azurerm_servicebus_queue.queue_messages.id
   role_definition_name = "Azure Service Bus Data Sender"
-  principal_id         = azurerm_user_assigned_identity.identity.principal_id
+  principal_id         = azurerm_user_assigned_identity.identity_aca.principal_id
 }
 
-# The lab builds the processor image with ACR Tasks; here the same command builds it locally.
-resource "terraform_data" "image" {
-  triggers_replace = [local.image]
+# so do you: run app/processor.py from your machine with your own az credential
+resource "azurerm_role_assignment" "receiver_me" {
+  scope                = azurerm_servicebus_queue.queue_messages.id
+  role_definition_name = "Azure Service Bus Data Receiver"
+  principal_id         = data.azurerm_client_config.current.object_id
+}
+
+resource "azurerm_role_assignment" "sender_me" {
+  scope                = azurerm_servicebus_queue.queue_messages.id
+  role_definition_name = "Azure Service Bus Data Sender"
+  principal_id         = data.azurerm_client_config.current.object_id
+}
+
+# ACR Tasks builds the processor's image in Azure; here eventjobs builds it from the same command
+resource "terraform_data" "build_container_image" {
+  triggers_replace = [var.image_tag]
 
   provisioner "local-exec" {
-    command     = "az acr build --registry ${azurerm_container_registry.acr.name} --image ${local.image} ${var.app_dir}"
-    working_dir = path.module
+    command     = "az acr build -r ${azurerm_container_registry.acr.name} -f ./${var.app}/Dockerfile ./${var.app}/ -t ${var.image_name}:${var.image_tag} --no-format"
+    working_dir = "${path.module}/.."
   }
 }
 
-resource "azurerm_container_app_job" "job" {
-  name                         = "job-python"
-  location                     = azurerm_resource_group.rg.location
-  resource_group_name          = azurerm_resource_group.rg.name
-  container_app_environment_id = azurerm_container_app_environment.env.id
-  replica_timeout_in_seconds   = 300
-  replica_retry_limit          = 1
+# the job, made with az as the lab makes it (a new image tag makes it again)
+resource "terraform_data" "deploy_job" {
+  triggers_replace = [var.image_tag, var.image_name]
 
-  identity {
-    type         = "UserAssigned"
-    identity_ids = [azurerm_user_assigned_identity.identity.id]
+  provisioner "local-exec" {
+    command = <<-EOT
+      az containerapp job create \
+        --name job-python \
+        --resource-group ${azurerm_resource_group.rg.name} \
+        --environment ${azurerm_container_app_environment.aca_environment.name} \
+        --trigger-type "Event" \
+        --replica-timeout 86400 \
+        --replica-retry-limit 1 \
+        --replica-completion-count 1 \
+        --parallelism 1 \
+        --image ${azurerm_container_registry.acr.login_server}/${var.image_name}:${var.image_tag} \
+        --registry-identity ${azurerm_user_assigned_identity.identity_aca.id} \
+        --registry-server ${azurerm_container_registry.acr.login_server} \
+        --cpu 0.25 \
+        --memory 0.5 \
+        --min-executions 0 \
+        --max-executions 1 \
+        --secrets service-bus-connection-string="${azurerm_servicebus_namespace.service_bus.default_primary_connection_string}" \
+        --scale-rule-name azure-servicebus-queue-rule \
+        --scale-rule-type azure-servicebus \
+        --scale-rule-auth "connection=service-bus-connection-string" \
+        --scale-rule-metadata "queueName=${azurerm_servicebus_queue.queue_messages.name}" \
+                              "namespace=${azurerm_servicebus_namespace.service_bus.name}" \
+                              "messageCount=1" \
+        --env-vars \
+            SERVICEBUS_FQDN="${azurerm_servicebus_namespace.service_bus.name}.servicebus.windows.net" \
+            MANAGED_IDENTITY_CLIENT_ID=${azurerm_user_assigned_identity.identity_aca.client_id} \
+            SERVICEBUS_QUEUE_NAME=${azurerm_servicebus_queue.queue_messages.name}
+    EOT
   }
 
-  registry {
-    server   = azurerm_container_registry.acr.login_server
-    identity = azurerm_user_assigned_identity.identity.id
-  }
-
-  secret {
-    name  = "service-bus-connection-string"
-    value = azurerm_servicebus_namespace.sb.default_primary_connection_string
-  }
-
-  event_trigger_config {
-    parallelism              = 1
-    replica_completion_count = 1
-    scale {
-      min_executions              = 0
-      max_executions              = 1
-      polling_interval_in_seconds = 30
-      rules {
-        name             = "azure-servicebus-queue-rule"
-        custom_rule_type = "azure-servicebus"
-        metadata = {
-          queueName    = azurerm_servicebus_queue.queue.name
-          namespace    = azurerm_servicebus_namespace.sb.name
-          messageCount = "1"
-        }
-        authentication {
-          secret_name       = "service-bus-connection-string"
-          trigger_parameter = "connection"
-        }
-      }
-    }
-  }
-
-  template {
-    container {
-      name   = "job-python"
-      image  = "${azurerm_container_registry.acr.login_server}/${local.image}"
-      cpu    = 0.25
-      memory = "0.5Gi"
-      env {
-        name  = "SERVICEBUS_FQDN"
-        value = "${azurerm_servicebus_namespace.sb.name}.servicebus.windows.net"
-      }
-      env {
-        name  = "SERVICEBUS_QUEUE_NAME"
-        value = azurerm_servicebus_queue.queue.name
-      }
-      env {
-        name  = "MANAGED_IDENTITY_CLIENT_ID"
-        value = azurerm_user_assigned_identity.identity.client_id
-      }
-    }
-  }
-
-  depends_on = [terraform_data.image, azurerm_role_assignment.receiver]
+  depends_on = [terraform_data.build_container_image, azurerm_role_assignment.receiver_identity]
 }

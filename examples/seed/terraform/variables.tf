@@ -1,28 +1,14 @@
-variable "location" {
-  description = "Azure region"
-  default     = "westeurope"
-}
-
-variable "prefix" {
-  description = "resource group name prefix"
-  default     = "rg-aca-jobs"
+variable "image_tag" {
+  description = "the processor image's tag; a new one builds the image and creates the job again"
+  default     = "1.0.0"
 }
 
 variable "image_name" {
-  description = "the processor's image (job-ts: the same processor in TypeScript, with app_dir = \"../app-ts\")"
+  description = "the processor image (job-ts: the same processor in TypeScript, with app = \"app-ts\")"
   default     = "job-python"
 }
 
-variable "image_tag" {
-  default = "1.0.0"
-}
-
-variable "app_dir" {
-  description = "the processor's build context, relative to this folder"
-  default     = "../app"
-}
-
-locals {
-  resource_group_name = "${var.prefix}-lab"
-  image               = "${var.image_name}:${var.image_tag}"
+variable "app" {
+  description = "the processor's folder next to this one (app: Python, app-ts: TypeScript)"
+  default     = "app"
 }

@@ -15,19 +15,22 @@ import {
   jobNotes,
   Placeholders,
   secretSources,
+  type ExportJob,
   type ExportModel,
 } from "./common.js";
+import { jobRegistries } from "./registries.js";
 
 /** The header line import-aca reads back. */
 export const EVENTJOBS_MARK = "eventjobs:";
 
 export function exportAcaYaml(model: ExportModel): string {
-  const docs = model.jobs.map(({ spec }) => jobDocument(model, spec, jobNotes(model, spec, "aca")));
+  const docs = model.jobs.map((j) => jobDocument(model, j, jobNotes(model, j.spec, "aca")));
   if (!docs.length) return `# ${model.source} declares no jobs: nothing to export as Container Apps YAML.\n`;
   return docs.join("---\n");
 }
 
-function jobDocument(model: ExportModel, job: JobSpec, notes: string[]): string {
+function jobDocument(model: ExportModel, exported: ExportJob, notes: string[]): string {
+  const job = exported.spec;
   const ph = new Placeholders(model);
   const location = ph.plain("LOCATION", "<region, e.g. westeurope>");
   const environmentId = ph.plain(
@@ -67,6 +70,23 @@ function jobDocument(model: ExportModel, job: JobSpec, notes: string[]): string 
   else configuration.manualTriggerConfig = counts;
   const secrets = secretSources(job);
   if (secrets.length) configuration.secrets = secrets.map((s) => ({ name: s.name, value: ph.secret(job.name, s) }));
+  const registries = jobRegistries(model, exported).map((r) => ({
+    server: r.server,
+    ...(r.username && r.passwordSecretRef ? { username: r.username, passwordSecretRef: r.passwordSecretRef } : {}),
+    ...(r.identity === "system"
+      ? { identity: "system" }
+      : r.identity
+        ? {
+            identity: ph.ref({
+              kind: "identity",
+              name: r.identity.name,
+              prop: "resourceId",
+              text: `identity.${r.identity.name}.resourceId`,
+            }),
+          }
+        : {}),
+  }));
+  if (registries.length) configuration.registries = registries;
 
   body.properties = {
     environmentId,

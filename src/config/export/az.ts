@@ -20,6 +20,7 @@ import {
   type ExportModel,
   type Ref,
 } from "./common.js";
+import { acrPulls, isDeveloper, jobRegistries, projectRegistries } from "./registries.js";
 import { topicCommands, type Flag } from "./topics-az.js";
 
 const QUEUE_FLAGS: { field: keyof QueueProperties; flag: string; value: (v: never) => string }[] = [
@@ -90,6 +91,8 @@ export function exportAz(model: ExportModel): string {
     'ENVIRONMENT="${ENVIRONMENT:-aca-env-eventjobs}"',
   ];
   if (model.roleAssignments.length) out.push('SUBSCRIPTION_ID="$(az account show --query id --output tsv)"');
+  if (model.roleAssignments.some((r) => isDeveloper(r.assignee)))
+    out.push('ME="$(az ad signed-in-user show --query id --output tsv)"  # you: the developer of eventjobs login');
   out.push("", `az group create --name ${RG} --location "$LOCATION"`);
 
   for (const ns of model.namespaces) {
@@ -147,6 +150,8 @@ export function exportAz(model: ExportModel): string {
     }
   }
 
+  out.push(...registryCommands(model));
+
   if (model.roleAssignments.length) out.push("", "# Role assignments");
   for (const ra of model.roleAssignments) {
     const who = findIdentity(model, ra.assignee);
@@ -155,7 +160,12 @@ export function exportAz(model: ExportModel): string {
           ["--assignee-object-id", `"$${refVar({ kind: "identity", name: who.name, prop: "principalId", text: "" })}"`],
           ["--assignee-principal-type", "ServicePrincipal"],
         ]
-      : [["--assignee", shq(ra.assignee)]];
+      : isDeveloper(ra.assignee)
+        ? [
+            ["--assignee-object-id", '"$ME"'],
+            ["--assignee-principal-type", "User"],
+          ]
+        : [["--assignee", shq(ra.assignee)]];
     const t = parseScope(ra.scope);
     const scope = t
       ? `"/subscriptions/$SUBSCRIPTION_ID/resourceGroups/$RESOURCE_GROUP/providers/Microsoft.ServiceBus/namespaces/${t.namespace}${t.entity ? `/${t.entity.kind}/${t.entity.name}` : ""}"`
@@ -169,8 +179,8 @@ export function exportAz(model: ExportModel): string {
       `az containerapp env show --name "$ENVIRONMENT" --resource-group ${RG} --output none 2>/dev/null || \\\n  az containerapp env create --name "$ENVIRONMENT" --resource-group ${RG} --location "$LOCATION"`,
     );
   }
-  const notes = model.jobs.flatMap(({ spec }) => jobNotes(model, spec, "aca"));
-  for (const { spec } of model.jobs) out.push("", ...jobCommands(model, spec));
+  const notes = model.jobs.flatMap(({ spec }) => jobNotes(model, spec, "az"));
+  for (const { spec, raw } of model.jobs) out.push("", ...jobCommands(model, spec, raw));
   if (notes.length) out.push("", commentLines("# note: ", notes));
   return out.join("\n") + "\n";
 }
@@ -190,7 +200,7 @@ function word(value: string, vars: Map<string, string>, model: ExportModel): str
   );
 }
 
-function jobCommands(model: ExportModel, job: JobSpec): string[] {
+function jobCommands(model: ExportModel, job: JobSpec, raw: Record<string, unknown>): string[] {
   const pre: string[] = [`# Job ${job.name}`];
   const vars = new Map<string, string>();
   const flags: Flag[] = [
@@ -208,6 +218,20 @@ function jobCommands(model: ExportModel, job: JobSpec): string[] {
   );
   const [c, ...moreContainers] = job.template.containers;
   flags.push(["--image", word(c.image, vars, model)]);
+  const registries = jobRegistries(model, { spec: job, raw });
+  for (const r of registries) {
+    flags.push(["--registry-server", r.server]);
+    const password = r.passwordSecretRef && secretSources(job).find((s) => s.name === r.passwordSecretRef);
+    if (r.username && password)
+      flags.push(["--registry-username", shq(r.username)], ["--registry-password", `"$${password.variable}"`]);
+    if (r.identity)
+      flags.push([
+        "--registry-identity",
+        r.identity === "system"
+          ? "system"
+          : `"$${refVar({ kind: "identity", name: r.identity.name, prop: "resourceId", text: "" })}"`,
+      ]);
+  }
   if (c.name !== job.name) flags.push(["--container-name", c.name]);
   if (c.resources?.cpu !== undefined) flags.push(["--cpu", String(c.resources.cpu)]);
   if (c.resources?.memory !== undefined) flags.push(["--memory", acaMemory(c.resources.memory)]);
@@ -251,7 +275,11 @@ function jobCommands(model: ExportModel, job: JobSpec): string[] {
   if (c.command?.length) flags.push(["--command", ...c.command.map((v) => word(v, vars, model))]);
   if (c.args?.length) flags.push(["--args", ...c.args.map((v) => word(v, vars, model))]);
   if (job.identity?.type.includes("SystemAssigned")) flags.push(["--mi-system-assigned"]);
-  const uami = Object.keys(job.identity?.userAssignedIdentities ?? {});
+  // az gives the job its registry identity itself (the lab's command names it only there)
+  const pulling = new Set(registries.flatMap((r) => (r.identity && r.identity !== "system" ? [r.identity.name] : [])));
+  const uami = Object.keys(job.identity?.userAssignedIdentities ?? {}).filter(
+    (k) => !pulling.has(findIdentity(model, k)?.name ?? ""),
+  );
   if (uami.length) {
     flags.push([
       "--mi-user-assigned",
@@ -274,4 +302,39 @@ function jobCommands(model: ExportModel, job: JobSpec): string[] {
   if (job.paused)
     extra.push(`# ${job.name} is paused locally; Container Apps jobs have no paused state, so it scales once created.`);
   return [...pre, ...extra, command("az containerapp job create", flags)];
+}
+
+/** The registries (created, images built into them) and the AcrPull each job's registry identity needs. */
+function registryCommands(model: ExportModel): string[] {
+  const acrs = projectRegistries(model);
+  if (!acrs.length) return [];
+  const out = ["", "# Container registries (names are global in Azure: rename them everywhere below if taken)"];
+  for (const acr of acrs)
+    out.push(
+      command("az acr create", [
+        ["--resource-group", RG],
+        ["--name", acr],
+        ["--location", '"$LOCATION"'],
+        ["--sku", "Basic"],
+      ]),
+    );
+  const builds = model.images.filter((i) => i.registry && i.image && i.context);
+  if (builds.length) out.push(`# the images, built by ACR Tasks from their folders (paths as in ${model.source})`);
+  for (const i of builds)
+    out.push(
+      `az acr build --registry ${shq(i.registry!.replace(/\.azurecr\.io$/i, ""))} --image ${shq(i.image!)} ${shq(i.context!)}`,
+    );
+  for (const { acr, identity } of acrPulls(model))
+    out.push(
+      command("az role assignment create", [
+        ["--role", "AcrPull"],
+        [
+          "--assignee-object-id",
+          `"$${refVar({ kind: "identity", name: identity.name, prop: "principalId", text: "" })}"`,
+        ],
+        ["--assignee-principal-type", "ServicePrincipal"],
+        ["--scope", `"$(az acr show --name ${acr} --query id --output tsv)"`],
+      ]),
+    );
+  return out;
 }

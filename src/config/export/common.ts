@@ -2,7 +2,7 @@
 // images, validated jobs), `${...}` references, placeholder variable names, and the "how to get this value
 // in Azure" commands that stand in for secrets, which are never written out.
 import { isSensitive } from "../../control/secrets.js";
-import { normalizeJob, parseMemory, type JobSpec } from "../../jobs/job-definition.js";
+import { normalizeJob, type JobSpec } from "../../jobs/job-definition.js";
 import type { NamespaceConfig, ProjectConfig } from "../../model/config.js";
 
 export class ExportError extends Error {
@@ -63,7 +63,7 @@ export function buildModel(config: ProjectConfig, jobName?: string): ExportModel
       ? [{ role: r.role as string, assignee: r.assignee as string, scope: r.scope as string }]
       : [],
   );
-  const images = list(extra.images).map((i) => ({
+  let images = list(extra.images).map((i) => ({
     registry: str(i.registry),
     image: str(i.image) ?? str(i.name),
     context: str(i.context) ?? str(i.dir) ?? str(i.path),
@@ -76,6 +76,10 @@ export function buildModel(config: ProjectConfig, jobName?: string): ExportModel
       throw new ExportError(`--job "${jobName}": no such job in ${source} (jobs: ${known})`);
     }
     jobs = found;
+    // only the images that job runs
+    images = images.filter((i) =>
+      found.some((j) => j.spec.template.containers.some((c) => c.image.endsWith(`/${i.image}`))),
+    );
   }
   const model: ExportModel = { source, namespaces: config.namespaces, identities, roleAssignments, images, jobs };
   for (const j of jobs) checkRefs(model, j.spec);
@@ -284,7 +288,7 @@ export function parseScope(scope: string): ScopeTarget | undefined {
 
 /** Notes for one job: images built locally with `eventjobs acr build` (push them first with `az acr build`)
  *  and identities its values use without the job having them (the token request would fail in Azure). */
-export function jobNotes(model: ExportModel, spec: JobSpec, target: "aca" | "terraform" | "k8s"): string[] {
+export function jobNotes(model: ExportModel, spec: JobSpec, target: "aca" | "az" | "terraform" | "k8s"): string[] {
   const notes: string[] = [];
   for (const c of spec.template.containers) {
     const m = /^([a-z0-9]+)\.azurecr\.io\/([^:@]+)(?::([^@]+))?/.exec(c.image);
@@ -295,12 +299,16 @@ export function jobNotes(model: ExportModel, spec: JobSpec, target: "aca" | "ter
         (!i.registry || i.registry.replace(/\.azurecr\.io$/, "") === registry) &&
         (i.image === `${repo}:${tag}` || (tag === "latest" && i.image === repo)),
     );
+    // the az and Terraform exports build a declared image themselves and grant the pull
+    if (def?.context && (target === "az" || target === "terraform")) continue;
     notes.push(
       `image ${c.image} of job ${spec.name}: if it was built locally with eventjobs acr build, push it first: ` +
         `az acr build --registry ${registry} --image ${repo}:${tag} ${def?.context ?? "<build-context>"}; ` +
         (target === "k8s"
           ? `the cluster then needs pull access (az aks update --attach-acr ${registry})`
-          : `the job then needs pull access to ${registry}.azurecr.io (a registry identity with AcrPull)`),
+          : target === "aca"
+            ? `the job then needs pull access to ${registry}.azurecr.io (a registry identity with AcrPull)`
+            : "the job's registry identity gets AcrPull here"),
     );
   }
   const assigned = new Set(
@@ -324,24 +332,6 @@ export function jobNotes(model: ExportModel, spec: JobSpec, target: "aca" | "ter
     );
   }
   return notes;
-}
-
-/** Kubernetes quantities: 0.25 cores → "250m", "0.5Gi" → "512Mi". */
-export function k8sCpu(cpu: number): string {
-  const milli = Math.round(cpu * 1000);
-  return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
-}
-
-export function k8sMemory(memory: string): string {
-  const bytes = parseMemory(memory) ?? 0;
-  for (const [unit, size] of [
-    ["Gi", 2 ** 30],
-    ["Mi", 2 ** 20],
-    ["Ki", 2 ** 10],
-  ] as const) {
-    if (bytes % size === 0 && bytes >= size) return `${bytes / size}${unit}`;
-  }
-  return String(bytes);
 }
 
 /** Memory as Container Apps writes it: a bare number means Gi (what az appends). */

@@ -36,9 +36,18 @@ function render(v: Value): string {
 /** Renders a block body; nested bodies become blocks, arrays lists, records maps. */
 export function block(head: string, body: Body, indent = ""): string {
   const inner = indent + "  ";
-  const attrs = body.filter(([, v]) => !Array.isArray(v) || v.length === 0 || !Array.isArray(v[0]));
-  const width = Math.max(0, ...attrs.map(([k]) => k.length));
-  const lines = body.map(([k, v]) => {
+  const isBlock = (v: unknown) => Array.isArray(v) && v.length > 0 && Array.isArray(v[0]);
+  // `terraform fmt` aligns the `=` of consecutive attributes only: a nested block starts a new run
+  const widths = body.map((_, i) => {
+    if (isBlock(body[i][1])) return 0;
+    let a = i;
+    let b = i;
+    while (a > 0 && !isBlock(body[a - 1][1])) a--;
+    while (b < body.length - 1 && !isBlock(body[b + 1][1])) b++;
+    return Math.max(...body.slice(a, b + 1).map(([k]) => k.length));
+  });
+  const lines = body.map(([k, v], i) => {
+    const width = widths[i];
     if (Array.isArray(v) && v.length > 0 && Array.isArray(v[0])) return block(k, v as Body, inner);
     if (Array.isArray(v)) return `${inner}${k.padEnd(width)} = [${(v as Value[]).map(render).join(", ")}]`;
     if (typeof v === "object" && !("expr" in v)) {

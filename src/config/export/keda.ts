@@ -3,17 +3,17 @@
 // CronJob (Schedule jobs) or a suspended CronJob to start by hand (Manual jobs).
 // Secret values are envsubst placeholders, as in the aca-yaml export; the header says how to fill them.
 import { Document } from "yaml";
-import type { Container, JobSpec } from "../../jobs/job-definition.js";
+import { parseMemory, type Container, type JobSpec } from "../../jobs/job-definition.js";
 import {
   azureFqdn,
   commentLines,
+  findIdentity,
   jobNotes,
-  k8sCpu,
-  k8sMemory,
   Placeholders,
   renderRefs,
   secretSources,
   type ExportModel,
+  type IdentityDef,
 } from "./common.js";
 
 /** ACA keeps the last 100 succeeded and 100 failed executions. */
@@ -21,6 +21,17 @@ const HISTORY = 100;
 
 export const secretObjectName = (job: string) => `${job}-secrets`;
 export const triggerAuthName = (job: string, rule: string) => `${job}-${rule}-auth`;
+export const serviceAccountName = (job: string) => `${job}-sa`;
+export const workloadAuthName = (job: string) => `${job}-workload-identity`;
+
+/** The user-assigned identity a job's pods run as on AKS (its first one the project declares). */
+function workloadIdentity(model: ExportModel, job: JobSpec): IdentityDef | undefined {
+  for (const k of Object.keys(job.identity?.userAssignedIdentities ?? {})) {
+    const id = findIdentity(model, k);
+    if (id) return id;
+  }
+  return undefined;
+}
 
 export function exportKeda(model: ExportModel): string {
   const ph = new Placeholders(model);
@@ -61,12 +72,42 @@ export function exportKeda(model: ExportModel): string {
         },
       });
     }
-    if (Object.keys(job.identity?.userAssignedIdentities ?? {}).length) {
+    const identity = workloadIdentity(model, job);
+    if (identity) {
+      const clientId = ph.ref({
+        kind: "identity",
+        name: identity.name,
+        prop: "clientId",
+        text: `identity.${identity.name}.clientId`,
+      });
+      docs.push({
+        body: {
+          apiVersion: "v1",
+          kind: "ServiceAccount",
+          metadata: {
+            name: serviceAccountName(job.name),
+            annotations: { "azure.workload.identity/client-id": clientId },
+          },
+        },
+      });
+      // KEDA's own way to read the queue with the identity instead of the connection string (see the note)
+      docs.push({
+        body: {
+          apiVersion: "keda.sh/v1alpha1",
+          kind: "TriggerAuthentication",
+          metadata: { name: workloadAuthName(job.name) },
+          spec: { podIdentity: { provider: "azure-workload", identityId: clientId } },
+        },
+      });
       notes.push(
-        `job ${job.name} has a managed identity: on AKS use workload identity (a service account federated with it, and the pod label azure.workload.identity/use: "true")`,
+        `job ${job.name} runs as identity ${identity.name} through workload identity: federate it with the service account ` +
+          `(az identity federated-credential create --name ${job.name} --identity-name ${identity.name} --resource-group "$RESOURCE_GROUP" ` +
+          `--issuer "$AKS_OIDC_ISSUER" --subject system:serviceaccount:<namespace>:${serviceAccountName(job.name)}). ` +
+          `To scale without the connection string, point a trigger's authenticationRef at ${workloadAuthName(job.name)} ` +
+          `and federate the identity with KEDA's operator too (--subject system:serviceaccount:keda:keda-operator)`,
       );
     }
-    docs.push({ body: workload(job, value) });
+    docs.push({ body: workload(job, value, identity !== undefined) });
     docs[first].comment =
       ` job ${job.name}${job.triggerType === "Manual" ? `: Manual, so a suspended CronJob; start an execution with kubectl create job --from=cronjob/${job.name} ${job.name}-1` : ""}`;
   }
@@ -89,8 +130,9 @@ export function exportKeda(model: ExportModel): string {
   return `${header}\n${ordered.join("---\n")}`;
 }
 
-function podSpec(job: JobSpec, value: (s: string) => string): Record<string, unknown> {
+function podSpec(job: JobSpec, value: (s: string) => string, identity: boolean): Record<string, unknown> {
   return {
+    ...(identity ? { serviceAccountName: serviceAccountName(job.name) } : {}),
     restartPolicy: "Never",
     ...(job.terminationGracePeriodSeconds !== 30
       ? { terminationGracePeriodSeconds: job.terminationGracePeriodSeconds }
@@ -99,17 +141,21 @@ function podSpec(job: JobSpec, value: (s: string) => string): Record<string, unk
   };
 }
 
-function jobSpec(job: JobSpec, value: (s: string) => string): Record<string, unknown> {
+function jobSpec(job: JobSpec, value: (s: string) => string, identity: boolean): Record<string, unknown> {
   return {
     parallelism: job.parallelism,
     completions: job.replicaCompletionCount,
     backoffLimit: job.replicaRetryLimit,
     activeDeadlineSeconds: job.replicaTimeout,
-    template: { spec: podSpec(job, value) },
+    template: {
+      // the workload identity webhook gives pods with this label the identity's token (AZURE_CLIENT_ID, ...)
+      ...(identity ? { metadata: { labels: { "azure.workload.identity/use": "true" } } } : {}),
+      spec: podSpec(job, value, identity),
+    },
   };
 }
 
-function workload(job: JobSpec, value: (s: string) => string): Record<string, unknown> {
+function workload(job: JobSpec, value: (s: string) => string, identity: boolean): Record<string, unknown> {
   if (job.triggerType === "Event") {
     const s = job.scale!;
     return {
@@ -123,12 +169,16 @@ function workload(job: JobSpec, value: (s: string) => string): Record<string, un
         successfulJobsHistoryLimit: HISTORY,
         failedJobsHistoryLimit: HISTORY,
         scalingStrategy: { strategy: "default" },
-        jobTargetRef: jobSpec(job, value),
+        jobTargetRef: jobSpec(job, value, identity),
         triggers: s.rules.map((r) => ({
           type: r.type,
           name: r.name,
           metadata: Object.fromEntries(Object.entries(r.metadata).map(([k, v]) => [k, value(v)])),
-          ...(r.auth?.length ? { authenticationRef: { name: triggerAuthName(job.name, r.name) } } : {}),
+          ...(r.auth?.length
+            ? { authenticationRef: { name: triggerAuthName(job.name, r.name) } }
+            : identity
+              ? { authenticationRef: { name: workloadAuthName(job.name) } }
+              : {}),
         })),
       },
     };
@@ -145,7 +195,7 @@ function workload(job: JobSpec, value: (s: string) => string): Record<string, un
       ...(job.triggerType === "Manual" || job.paused ? { suspend: true } : {}),
       successfulJobsHistoryLimit: HISTORY,
       failedJobsHistoryLimit: HISTORY,
-      jobTemplate: { spec: jobSpec(job, value) },
+      jobTemplate: { spec: jobSpec(job, value, identity) },
     },
   };
 }
@@ -166,4 +216,22 @@ function container(job: JobSpec, c: Container, value: (s: string) => string): Re
   if (c.resources?.memory !== undefined) q.memory = k8sMemory(c.resources.memory);
   if (Object.keys(q).length) out.resources = { requests: q, limits: { ...q } };
   return out;
+}
+
+/** Kubernetes quantities: 0.25 cores → "250m", "0.5Gi" → "512Mi". */
+export function k8sCpu(cpu: number): string {
+  const milli = Math.round(cpu * 1000);
+  return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
+}
+
+export function k8sMemory(memory: string): string {
+  const bytes = parseMemory(memory) ?? 0;
+  for (const [unit, size] of [
+    ["Gi", 2 ** 30],
+    ["Mi", 2 ** 20],
+    ["Ki", 2 ** 10],
+  ] as const) {
+    if (bytes % size === 0 && bytes >= size) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
 }

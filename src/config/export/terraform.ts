@@ -4,7 +4,7 @@
 // variable without a default, so no value is ever written into the configuration.
 import { formatDuration } from "../../model/duration.js";
 import { QUEUE_DEFAULTS, type NamespaceConfig, type QueueProperties } from "../../model/config.js";
-import type { Container, JobSpec } from "../../jobs/job-definition.js";
+import type { Container } from "../../jobs/job-definition.js";
 import {
   acaMemory,
   commentLines,
@@ -14,10 +14,13 @@ import {
   parseScope,
   secretSources,
   splitRefs,
+  type ExportJob,
   type ExportModel,
   type Ref,
 } from "./common.js";
 import { block, expr, hcl, label, type Body, type Value } from "./hcl.js";
+import { builds, registryResources } from "./registries-terraform.js";
+import { isDeveloper, jobRegistries } from "./registries.js";
 import { topicBlocks } from "./topics-terraform.js";
 
 export { hcl, label } from "./hcl.js";
@@ -70,8 +73,17 @@ export function exportTerraform(model: ExportModel): string {
       `Terraform (azurerm) for ${model.source}, exported by eventjobs.`,
       "Secrets are never written here: connection strings come from the namespace resources, other secrets from sensitive variables.",
     ]),
-    block("terraform", [["required_providers", [["azurerm", { source: "hashicorp/azurerm", version: ">= 3.90" }]]]]),
-    'provider "azurerm" {\n  features {}\n}',
+    block("terraform", [["required_providers", [["azurerm", { source: "hashicorp/azurerm", version: "~> 4.0" }]]]]),
+    // azurerm 4.x refuses to start without a subscription; null leaves it to ARM_SUBSCRIPTION_ID
+    'provider "azurerm" {\n  features {}\n  subscription_id = var.subscription_id\n}',
+    block('variable "subscription_id"', [
+      ["type", expr("string")],
+      ["default", expr("null")],
+      [
+        "description",
+        "the Azure subscription (azurerm 4.x needs one): -var subscription_id=..., or leave it null and export ARM_SUBSCRIPTION_ID=$(az account show --query id -o tsv)",
+      ],
+    ]),
     block('variable "resource_group_name"', [["type", expr("string")]]),
     block('variable "location"', [["type", expr("string")]]),
     block('variable "container_app_environment_id"', [
@@ -92,7 +104,14 @@ export function exportTerraform(model: ExportModel): string {
     );
   }
 
+  const { blocks: registryBlocks, pulls } = registryResources(model);
+  out.push(...registryBlocks);
+
   const used = new Set<string>();
+  if (model.roleAssignments.some((r) => isDeveloper(r.assignee)))
+    out.push(
+      '# you: the account Terraform runs as (az login), the developer of eventjobs login locally\ndata "azurerm_client_config" "current" {}',
+    );
   for (const ra of model.roleAssignments) {
     const who = findIdentity(model, ra.assignee);
     const t = parseScope(ra.scope);
@@ -118,14 +137,21 @@ export function exportTerraform(model: ExportModel): string {
       block(`resource "azurerm_role_assignment" "${name}"`, [
         ["scope", scope],
         ["role_definition_name", ra.role],
-        ["principal_id", who ? expr(`azurerm_user_assigned_identity.${idLabel(who.name)}.principal_id`) : ra.assignee],
+        [
+          "principal_id",
+          who
+            ? expr(`azurerm_user_assigned_identity.${idLabel(who.name)}.principal_id`)
+            : isDeveloper(ra.assignee)
+              ? expr("data.azurerm_client_config.current.object_id")
+              : ra.assignee,
+        ],
         ...(who ? ([["principal_type", "ServicePrincipal"]] as Body) : []),
       ]),
     );
   }
 
-  for (const { spec } of model.jobs) out.push(jobBlock(model, spec, value, secretVars));
-  out.splice(6, 0, ...secretVars);
+  for (const job of model.jobs) out.push(jobBlock(model, job, value, secretVars, pulls));
+  out.splice(7, 0, ...secretVars);
   const notes = model.jobs.flatMap(({ spec }) => jobNotes(model, spec, "terraform"));
   if (notes.length) out.push(commentLines("# note: ", notes));
   return out.join("\n\n") + "\n";
@@ -191,7 +217,15 @@ function connectionExpr(model: ExportModel, ns: string): string {
     : `azurerm_servicebus_namespace_authorization_rule.${label(ns, policy)}.primary_connection_string`;
 }
 
-function jobBlock(model: ExportModel, job: JobSpec, value: (s: string) => Value, secretVars: string[]): string {
+function jobBlock(
+  model: ExportModel,
+  exported: ExportJob,
+  value: (s: string) => Value,
+  secretVars: string[],
+  pulls: Map<string, string>,
+): string {
+  const job = exported.spec;
+  const after: string[] = [];
   const body: Body = [
     ["name", job.name],
     ["location", expr("var.location")],
@@ -264,7 +298,28 @@ function jobBlock(model: ExportModel, job: JobSpec, value: (s: string) => Value,
       [["type", job.identity.type.replace(",", ", ")], ...(ids.length ? ([["identity_ids", ids]] as Body) : [])],
     ]);
   }
+  for (const r of jobRegistries(model, exported)) {
+    const server = r.acr ? expr(`azurerm_container_registry.${label(r.acr)}.login_server`) : r.server;
+    const identity =
+      r.identity === "system"
+        ? "System"
+        : r.identity && expr(`azurerm_user_assigned_identity.${label(r.identity.name)}.id`);
+    const login: Body =
+      r.username && r.passwordSecretRef
+        ? [
+            ["username", r.username],
+            ["password_secret_name", r.passwordSecretRef],
+          ]
+        : [];
+    body.push(["registry", [["server", server], ...(identity ? ([["identity", identity]] as Body) : []), ...login]]);
+    // the identity must be able to pull before the job is created
+    const pull = r.acr && r.identity && r.identity !== "system" && pulls.get(`${r.acr}|${r.identity.name}`);
+    if (pull) after.push(`azurerm_role_assignment.${pull}`);
+    const build = r.acr && builds(model, r.acr, job);
+    if (build) after.push(...build);
+  }
   body.push(["template", job.template.containers.map((c) => ["container", containerBody(c, value)] as Body[number])]);
+  if (after.length) body.push(["depends_on", after.map(expr)]);
   const comment = job.paused ? `# ${job.name} is paused locally; Container Apps jobs have no paused state\n` : "";
   return comment + block(`resource "azurerm_container_app_job" "${label(job.name)}"`, body);
 }

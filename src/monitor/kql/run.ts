@@ -18,6 +18,8 @@ export interface FetchHints {
   until?: number;
   /** column → a string it must equal */
   equals: Record<string, string>;
+  /** at most this many rows are needed (the query starts with `take`) */
+  limit?: number;
 }
 
 export interface TableSource {
@@ -56,6 +58,12 @@ export function runQuery(src: string, o: RunOptions): QueryTable {
     steps.push(p.step);
   }
   const hints = pushDown(q.operators, { src, columns: table.columns.map((c) => c.name), now: o.now });
+  // `T | take N` needs N rows, not the whole table (any other first operator needs them all)
+  const first = q.operators[0];
+  if (first?.op === "take" && !o.range) {
+    const n = compile(first.n, { src, columns: [], now: o.now })({});
+    if (typeof n === "number") hints.limit = n;
+  }
   if (o.range?.since !== undefined) hints.since = Math.max(hints.since ?? -Infinity, o.range.since);
   if (o.range?.until !== undefined) hints.until = Math.min(hints.until ?? Infinity, o.range.until);
   let rows = table.rows(hints);

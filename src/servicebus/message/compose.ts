@@ -13,6 +13,8 @@ export interface ComposeOptions {
   correlationId?: string;
   sessionId?: string;
   applicationProperties?: Record<string, string | number | boolean>;
+  /** the message is enqueued (becomes active) at this time, as the SDKs' scheduleMessages does */
+  scheduledEnqueueTime?: Date;
 }
 
 export function composeMessage(o: ComposeOptions): ParsedMessage {
@@ -25,6 +27,7 @@ export function composeMessage(o: ComposeOptions): ParsedMessage {
   if (o.correlationId) message.correlation_id = o.correlationId;
   if (o.sessionId) message.group_id = o.sessionId;
   if (o.applicationProperties) message.application_properties = o.applicationProperties;
+  if (o.scheduledEnqueueTime) message.message_annotations = { "x-opt-scheduled-enqueue-time": o.scheduledEnqueueTime };
   message.durable = true;
   return parseMessage((rhea.message as unknown as { encode(m: unknown): Buffer }).encode(message));
 }
