@@ -9,23 +9,14 @@ import { CaError } from "../identity/ca.js";
 import { Platform } from "../platform.js";
 import { watchActivity } from "../triggering/activity.js";
 import { DEFAULT_DATA_DIR } from "./client.js";
-import { READY_IPC_ENV, READY_MESSAGE, upDetached } from "./detach.js";
+import { READY_IPC_ENV, READY_MESSAGE, upDetached, type DetachOptions } from "./detach.js";
 import { warnCloudNames } from "./hosts-file.js";
 import { parseWait } from "./server-state.js";
 import { activityLine } from "./up-activity.js";
 import { fail, parsePort } from "./util.js";
 
-interface UpOptions {
-  config?: string;
-  dataDir: string;
-  host: string;
-  amqpPort: string;
-  amqpsPort: string;
-  httpPort: string;
-  httpsPort: string;
-  inMemory?: boolean;
-  allowedHost?: string[];
-  quiet?: boolean;
+/** `up`'s own flags, beside those it hands to a background copy of itself. */
+interface UpOptions extends DetachOptions {
   detach?: boolean;
   readyTimeout: string;
 }
