@@ -33,13 +33,15 @@ export function newKeyPair(): {
   publicKey: forge.pki.rsa.PublicKey;
   keyPem: string;
 } {
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: KEY_BITS });
-  const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  // PEM straight from the generator: no KeyObject for node's key-generation job to share (see identity/tokens.ts)
+  const { privateKey: keyPem, publicKey } = generateKeyPairSync("rsa", {
+    modulusLength: KEY_BITS,
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  });
   return {
     privateKey: forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey,
-    publicKey: forge.pki.publicKeyFromPem(
-      publicKey.export({ type: "spki", format: "pem" }).toString(),
-    ) as forge.pki.rsa.PublicKey,
+    publicKey: forge.pki.publicKeyFromPem(publicKey) as forge.pki.rsa.PublicKey,
     keyPem,
   };
 }

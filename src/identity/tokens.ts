@@ -77,10 +77,17 @@ export function loadIssuer(tenantId: string, keyFile?: string): Issuer {
   let privateKey: KeyObject;
   if (keyFile && existsSync(keyFile)) privateKey = createPrivateKey(readFileSync(keyFile));
   else {
-    privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
-    if (keyFile) {
-      writeFileAtomic(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }), { dirMode: 0o700 });
-    }
+    // Generated straight to PEM and parsed again: a KeyObject that node's key-generation job still refers to can
+    // deadlock the process when jose exports it as a JWK (the export holds the key's lock while allocating; a GC
+    // then frees the job, whose destructor waits for the same lock). Seen on Node 20 when the first token is signed
+    // right after the key is made.
+    const pem = generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+      publicKeyEncoding: { type: "spki", format: "pem" },
+    }).privateKey;
+    privateKey = createPrivateKey(pem);
+    if (keyFile) writeFileAtomic(keyFile, pem, { dirMode: 0o700 });
   }
   const publicKey = createPublicKey(privateKey);
   const kid = createHash("sha256")
