@@ -189,8 +189,9 @@ describe("environment", () => {
 
 describe("ending replicas", () => {
   test("timeout → SIGTERM, then SIGKILL after the grace period for a process that ignores SIGTERM", async () => {
-    // sh starts in a millisecond, so its trap is in place long before the 1 s timeout
-    const r = run(["sh", "-c", "trap 'echo got SIGTERM' TERM; echo ready; while :; do sleep 1; done"], {
+    // sh starts in a millisecond, so its trap is in place long before the 1 s timeout; `wait` (unlike a foreground
+    // sleep) returns as soon as the signal arrives, so the trap runs then and not when a sleep happens to end
+    const r = run(["sh", "-c", "trap 'echo got SIGTERM' TERM; echo ready; while :; do sleep 1 & wait $!; done"], {
       timeoutSeconds: 1,
       terminationGracePeriodSeconds: 1,
     });
