@@ -19,7 +19,10 @@ import { cli } from "../helpers/cli.js";
 import { consoleText, waitForExecution } from "../helpers/jobs.js";
 import { peekAll, RETRY } from "../helpers/sdk.js";
 import { CLI } from "../helpers/cli-entry.js";
+import { holdAmqpsPort } from "../helpers/amqps-port.js";
 
+// the Python SDK only reaches 5671: one test file serves it at a time
+after(await holdAmqpsPort());
 const ROOT = resolve(import.meta.dirname, "../..");
 const PYTHON = "/usr/bin/python3";
 const FLOW = join(ROOT, "test/python/servicebus_flow.py");

@@ -16,7 +16,10 @@ import { startBroker, type TestBroker } from "../helpers/broker.js";
 import { cli, ROOT } from "../helpers/cli.js";
 import { consoleText, waitFor, waitForExecution } from "../helpers/jobs.js";
 import { peekAll, RETRY } from "../helpers/sdk.js";
+import { holdAmqpsPort } from "../helpers/amqps-port.js";
 
+// the Python SDK only reaches 5671: one test file serves it at a time
+after(await holdAmqpsPort());
 const PYTHON = "/usr/bin/python3";
 const AMQPS_PORT = 5671;
 const PORT_WAIT_MS = 180_000;
