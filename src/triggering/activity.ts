@@ -66,7 +66,8 @@ export function watchActivity(
   for (const ns of broker.namespaces.values())
     for (const e of entities(ns)) states.set(e, { active: active(e), pending: 0 });
 
-  const report = (ns: Namespace, entity: QueueEntity, s: EntityState, count: number, jobs = watchers(ns, entity)) => {
+  const report = (ns: Namespace, entity: QueueEntity, s: EntityState, count: number) => {
+    const jobs = watchers(ns, entity);
     if (jobs.length)
       on({ type: "messages", time: Date.now(), entity: entityName(ns, entity), count, active: active(entity), jobs });
     s.timer = setTimeout(() => {
@@ -89,11 +90,10 @@ export function watchActivity(
     const arrived = now - s.active;
     s.active = now;
     if (arrived <= 0) return;
+    // an entity no job watches opens the same window: its arrivals are summed, and who watches it is asked
+    // again at most once a window instead of on every send
     if (s.timer) s.pending += arrived;
-    else {
-      const jobs = watchers(ns, entity);
-      if (jobs.length) report(ns, entity, s, arrived, jobs);
-    }
+    else report(ns, entity, s, arrived);
   };
   const onStarted = (e: ExecutionRecord) => on({ type: "started", time: Date.now(), execution: e });
   const onFinished = (e: ExecutionRecord) => on({ type: "finished", time: Date.now(), execution: e });
